@@ -1,0 +1,64 @@
+/** Base class of every error sessionbridge throws on purpose. */
+export class SessionError extends Error {
+  override name = 'SessionError'
+}
+
+/**
+ * A backend could not do its I/O: the server is down, slow, or answered something unusable.
+ * Never thrown for "not found". Carries HTTP status 503 so frameworks answer "try again later"
+ * rather than 500, and `cause` holds the underlying error.
+ */
+export class SessionBackendError extends SessionError {
+  override name = 'SessionBackendError'
+  /** Name of the backend that failed, e.g. `redis`. */
+  readonly backend: string
+  /** What was being done: `load`, `create`, `save`, `touch`, `destroy`, ... */
+  readonly operation: string
+  readonly status = 503
+  readonly statusCode = 503
+  /** Koa reads this: never expose backend details to the client. */
+  readonly expose = false
+
+  constructor(backend: string, operation: string, message: string, options?: { cause?: unknown }) {
+    super(`[sessionbridge/${backend}] ${operation} failed: ${message}`, options)
+    this.backend = backend
+    this.operation = operation
+  }
+}
+
+/** A backend or manager call did not finish within its configured time. */
+export class SessionTimeoutError extends SessionBackendError {
+  override name = 'SessionTimeoutError'
+  readonly timeoutMs: number
+  constructor(backend: string, operation: string, timeoutMs: number) {
+    super(backend, operation, `no answer within ${timeoutMs} ms`)
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** A value cannot be stored: too large, of a type the store cannot hold, ... Names the limit or key. */
+export class SessionDataError extends SessionError {
+  override name = 'SessionDataError'
+  readonly status = 500
+  readonly statusCode = 500
+  constructor(pkg: string, message: string, options?: { cause?: unknown }) {
+    super(`[sessionbridge/${pkg}] ${message}`, options)
+  }
+}
+
+/** Misconfiguration, thrown at startup. The message names the package and the option. */
+export class SessionConfigError extends SessionError {
+  override name = 'SessionConfigError'
+  readonly package: string
+  readonly option: string
+  constructor(pkg: string, option: string, problem: string) {
+    super(`[sessionbridge/${pkg}] ${problem.replace('%s', `option "${option}"`)}`)
+    this.package = pkg
+    this.option = option
+  }
+}
+
+/** Shorthand for the most common configuration problem. */
+export function missingOption(pkg: string, option: string): SessionConfigError {
+  return new SessionConfigError(pkg, option, 'missing %s')
+}

@@ -1,0 +1,92 @@
+import type { IdFormat } from './types.ts'
+
+const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789'
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/**
+ * `length` characters drawn uniformly from `alphabet` with Web Crypto. Rejection sampling keeps
+ * the draw unbiased for alphabets whose size does not divide 256.
+ */
+export function randomString(length: number, alphabet: string): string {
+  const n = alphabet.length
+  if (n < 2 || n > 256) throw new RangeError('alphabet must hold 2 to 256 characters')
+  const limit = 256 - (256 % n)
+  let out = ''
+  while (out.length < length) {
+    const bytes = crypto.getRandomValues(new Uint8Array((length - out.length) * 2))
+    for (const b of bytes) {
+      if (b < limit) {
+        out += alphabet[b % n]
+        if (out.length === length) break
+      }
+    }
+  }
+  return out
+}
+
+/** Options of `alphabetIdFormat`. */
+export interface AlphabetIdFormatOptions {
+  /** Characters ids are drawn from. */
+  alphabet: string
+  /** Length of every id. */
+  length: number
+}
+
+/**
+ * Ids of a fixed length over one alphabet. Refuses formats with fewer than 128 bits of entropy,
+ * so no configuration can make ids guessable.
+ */
+export function alphabetIdFormat(options: AlphabetIdFormatOptions): IdFormat {
+  const { alphabet, length } = options
+  const bits = length * Math.log2(alphabet.length)
+  if (bits < 128) throw new RangeError(`id format has ${bits.toFixed(0)} bits of entropy; at least 128 are needed`)
+  const allowed = new Set(alphabet)
+  return {
+    generate: () => randomString(length, alphabet),
+    validate(id) {
+      if (typeof id !== 'string' || id.length !== length) return false
+      for (const ch of id) if (!allowed.has(ch)) return false
+      return true
+    },
+  }
+}
+
+/**
+ * 32 characters of `[a-z0-9]` (165 bits): Django's session key format, and the default, so a
+ * Django service can read every id sessionbridge issues.
+ */
+export const djangoIdFormat: IdFormat = alphabetIdFormat({ alphabet: LOWER_ALNUM, length: 32 })
+
+/** 64 characters of `[A-Za-z0-9]`: the rest-sessions token format. */
+export const alnum64IdFormat: IdFormat = alphabetIdFormat({ alphabet: ALNUM, length: 64 })
+
+/** The default id format: Django's. */
+export const defaultIdFormat: IdFormat = djangoIdFormat
+
+/** A random opaque token (tickets, CSRF-like secrets): base64url of `bytes` random bytes. */
+export function randomToken(bytes = 24): string {
+  if (bytes < 16) throw new RangeError('a token needs at least 16 random bytes (128 bits)')
+  return base64UrlEncode(crypto.getRandomValues(new Uint8Array(bytes)))
+}
+
+/** Unpadded base64url, Web APIs only. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Decodes unpadded or padded base64url; `null` for anything that is not base64url. */
+export function base64UrlDecode(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return null
+  const b64 = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/')
+  if (b64.length % 4 === 1) return null
+  try {
+    const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))
+    const out = new Uint8Array(bin.length)
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+    return out
+  } catch {
+    return null
+  }
+}

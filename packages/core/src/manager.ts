@@ -1,0 +1,52 @@
+import { type RequestTransport, isSecureRequest, readCookie } from './cookies.ts'
+import { type ResolvedSessionOptions, type SessionManagerOptions, resolveSessionOptions } from './options.ts'
+import { Session, type SessionContext } from './session.ts'
+import { type Signer, createSigner } from './signing.ts'
+import type { SessionBackend, SessionData } from './types.ts'
+
+/** The request facts the lifecycle reads: the `Cookie` header and the transport. */
+export interface SessionRequest extends RequestTransport {
+  /** The raw `Cookie` header. */
+  cookie?: string | null
+}
+
+/** Opens one lazy `Session` per request. Framework adapters hold one manager each. */
+export interface SessionManager<Data extends SessionData = SessionData> {
+  readonly backend: SessionBackend
+  readonly options: ResolvedSessionOptions
+  /** Reads (and, when signing, verifies) the cookie. No backend call: the session loads lazily. */
+  open(request: SessionRequest): Promise<Session<Data>>
+}
+
+/**
+ * The framework-free session lifecycle. Misconfiguration throws `SessionConfigError` here, at
+ * startup, naming the option.
+ */
+export function createSessionManager<Data extends SessionData = SessionData>(
+  options: SessionManagerOptions,
+  pkg = 'core',
+): SessionManager<Data> {
+  const resolved = resolveSessionOptions(options, pkg)
+  const { backend } = options
+  const signer: Signer | null = resolved.secrets ? createSigner(resolved.secrets, pkg) : null
+  const ctx: SessionContext = { backend, options: resolved, signer }
+
+  return {
+    backend,
+    options: resolved,
+    async open(request) {
+      const secure = isSecureRequest(request, resolved.trustProxy)
+      const raw = readCookie(request.cookie, resolved.cookie.name)
+      let id: string | null = raw
+      let staleSignature = false
+      if (raw !== null && signer) {
+        const checked = await signer.unsign(raw)
+        id = checked.value
+        staleSignature = checked.renew
+      }
+      // A malformed id never reaches the backend: it is simply "no session".
+      if (id !== null && !backend.idFormat.validate(id)) id = null
+      return new Session<Data>(ctx, { id, staleSignature: id !== null && staleSignature, secure })
+    },
+  }
+}

@@ -1,0 +1,144 @@
+import { isPlainObject } from './codec-json.ts'
+import { defaultIdFormat } from './ids.ts'
+import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
+
+/** One stored session of the memory backend: JSON text, so callers never share objects with it. */
+export interface MemoryEntry {
+  json: string
+  expiresAt: number
+  userId: string | null
+}
+
+/** Options of `memoryBackend`. */
+export interface MemoryBackendOptions {
+  /** Most sessions kept; the least recently used is evicted beyond it. @default 10_000 */
+  maxEntries?: number
+  /** Id format. @default djangoIdFormat (32 x [a-z0-9]) */
+  idFormat?: IdFormat
+  /** The map to keep entries in; pass your own to inspect or seed it in tests. @default new Map() */
+  storage?: Map<string, MemoryEntry>
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+}
+
+/**
+ * An in-process store for development and tests. Merges change sets synchronously, so concurrent
+ * requests writing different keys both survive. No timers: expired entries go when read, or when
+ * the store is full.
+ */
+export function memoryBackend(options: MemoryBackendOptions = {}): SessionBackend & { readonly size: number } {
+  const maxEntries = options.maxEntries ?? 10_000
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
+  const store = options.storage ?? new Map<string, MemoryEntry>()
+  const now = options.now ?? Date.now
+
+  const live = (id: string): MemoryEntry | undefined => {
+    const entry = store.get(id)
+    if (entry && entry.expiresAt <= now()) {
+      store.delete(id)
+      return undefined
+    }
+    return entry
+  }
+  const put = (id: string, entry: MemoryEntry) => {
+    store.delete(id) // re-insert: Map order is our LRU order
+    store.set(id, entry)
+    if (store.size > maxEntries) {
+      const t = now()
+      for (const [key, value] of store) if (value.expiresAt <= t) store.delete(key)
+      while (store.size > maxEntries) store.delete(store.keys().next().value!)
+    }
+  }
+  const entryOf = (record: SessionRecord): MemoryEntry => ({
+    json: JSON.stringify(record.data),
+    expiresAt: record.expiresAt,
+    userId: record.userId,
+  })
+
+  return {
+    name: 'memory',
+    idFormat: options.idFormat ?? defaultIdFormat,
+    capabilities: {
+      merge: true,
+      issuesIds: false,
+      anonymous: true,
+      destroyUser: true,
+      listUser: true,
+      clearExpired: true,
+    },
+    get size() {
+      return store.size
+    },
+    async load(id) {
+      const entry = live(id)
+      if (!entry) return null
+      put(id, entry)
+      let data: unknown
+      try {
+        data = JSON.parse(entry.json)
+      } catch {
+        data = null
+      }
+      if (!isPlainObject(data)) {
+        console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
+        return null
+      }
+      return { data, expiresAt: entry.expiresAt, userId: entry.userId }
+    },
+    async create(proposedId, record) {
+      if (live(proposedId)) return null
+      put(proposedId, entryOf(record))
+      return proposedId
+    },
+    async save(id: string, changes: ChangeSet, record: SessionRecord) {
+      const entry = live(id)
+      if (!entry) return false
+      let stored: unknown
+      try {
+        stored = JSON.parse(entry.json)
+      } catch {
+        stored = null
+      }
+      const data = isPlainObject(stored) ? stored : {}
+      for (const key of changes.deleted) delete data[key]
+      Object.assign(data, changes.set)
+      put(id, { json: JSON.stringify(data), expiresAt: record.expiresAt, userId: record.userId })
+      return true
+    },
+    async touch(id, expiresAt) {
+      const entry = live(id)
+      if (!entry) return false
+      put(id, { ...entry, expiresAt })
+      return true
+    },
+    async destroy(id) {
+      store.delete(id)
+    },
+    async destroyUser(userId) {
+      let count = 0
+      for (const [id, entry] of store) {
+        if (entry.userId === userId) {
+          store.delete(id)
+          count++
+        }
+      }
+      return count
+    },
+    async listUser(userId) {
+      const ids: string[] = []
+      for (const [id] of store) if (live(id)?.userId === userId) ids.push(id)
+      return ids
+    },
+    async clearExpired() {
+      const t = now()
+      let count = 0
+      for (const [id, entry] of store) {
+        if (entry.expiresAt <= t) {
+          store.delete(id)
+          count++
+        }
+      }
+      return count
+    },
+  }
+}

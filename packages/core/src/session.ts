@@ -1,0 +1,362 @@
+import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
+import { writeCookie } from './cookies.ts'
+import { SessionBackendError, SessionError } from './errors.ts'
+import type { ResolvedSessionOptions } from './options.ts'
+import type { Signer } from './signing.ts'
+import { boundedCall } from './timeout.ts'
+import { type ChangeSet, RESERVED_KEYS, type SessionBackend, type SessionData, type SessionRecord } from './types.ts'
+
+/** What committing a session did. */
+export interface CommitResult {
+  reason: CommitReason
+  /** A `Set-Cookie` header value to send, or `null`. */
+  setCookie: string | null
+  /** A save or touch found the record gone (a logout elsewhere won the race). */
+  lost: boolean
+}
+
+/** Everything a session needs from its manager, resolved once. */
+export interface SessionContext {
+  backend: SessionBackend
+  options: ResolvedSessionOptions
+  signer: Signer | null
+}
+
+/** The request facts a session starts from. */
+export interface SessionStart {
+  /** A well-formed id from the cookie, or `null`. */
+  id: string | null
+  /** The cookie was signed with an older secret. */
+  staleSignature: boolean
+  /** The request came over HTTPS (decides `Secure`). */
+  secure: boolean
+}
+
+const DELETED: unique symbol = Symbol('deleted')
+type Change = { value: unknown } | typeof DELETED
+const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
+// Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
+const BOOKKEEPING = new Set<string>([RESERVED_KEYS.expiry, RESERVED_KEYS.created])
+
+/**
+ * One request's session. Lazy: no backend call until a value is read (or a write must be merged
+ * at commit). Writes are recorded as a change set so merging backends apply only what changed.
+ */
+export class Session<Data extends SessionData = SessionData> {
+  #ctx: SessionContext
+  #id: string | null
+  #hadId: boolean
+  #staleSignature: boolean
+  #secure: boolean
+  #loading: Promise<void> | null = null
+  #loaded = false
+  #exists = false
+  #degraded = false
+  #storedExpiresAt = 0
+  #data: Record<string, unknown> = {}
+  #changes = new Map<string, Change>()
+  #clearPending = false
+  #watched = new Map<string, string>()
+  #destroyed = false
+  #regenerate = false
+  #forceTouch = false
+  #committed = false
+
+  constructor(ctx: SessionContext, start: SessionStart) {
+    this.#ctx = ctx
+    this.#id = start.id
+    this.#hadId = start.id !== null
+    this.#staleSignature = start.staleSignature
+    this.#secure = start.secure
+  }
+
+  /** The session id as known so far: the cookie's until a load finds nothing, a new one after commit. */
+  get id(): string | null {
+    return this.#id
+  }
+  /** No stored session backs this one (known for sure once loaded). */
+  get isNew(): boolean {
+    return this.#loaded ? !this.#exists : !this.#hadId
+  }
+  /** The data has been loaded (or nothing needed loading). */
+  get loaded(): boolean {
+    return this.#loaded
+  }
+  /** The backend was unavailable and the policy is `continue`: empty, read-only, never saved. */
+  get degraded(): boolean {
+    return this.#degraded
+  }
+
+  /** Loads the data once; later calls reuse the first. Throws `SessionBackendError` when the policy is `fail`. */
+  async load(): Promise<this> {
+    if (!this.#loaded) {
+      this.#loading ??= this.#load().finally(() => {
+        this.#loading = null
+      })
+      await this.#loading
+    }
+    return this
+  }
+
+  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    await this.load()
+    const value = this.#data[key]
+    if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched.has(key)) {
+      // Objects can be changed in place; remember how they looked so commit can notice.
+      this.#watched.set(key, JSON.stringify(value))
+    }
+    return value as Data[K] | undefined
+  }
+
+  async has(key: keyof Data & string): Promise<boolean> {
+    await this.load()
+    return Object.hasOwn(this.#data, key)
+  }
+
+  /** A shallow copy of all data, reserved keys included. */
+  async all(): Promise<Partial<Data>> {
+    await this.load()
+    return { ...this.#data } as Partial<Data>
+  }
+
+  set<K extends keyof Data & string>(key: K, value: Data[K]): void {
+    this.#assertOpen()
+    if (value === undefined) return this.delete(key)
+    this.#changes.set(key, { value })
+    this.#watched.delete(key)
+    if (this.#loaded) this.#data[key] = value
+  }
+
+  delete(key: keyof Data & string): void {
+    this.#assertOpen()
+    this.#changes.set(key, DELETED)
+    this.#watched.delete(key)
+    if (this.#loaded) delete this.#data[key]
+  }
+
+  /** Removes every key. An emptied session is deleted at commit and its cookie cleared. */
+  clear(): void {
+    this.#assertOpen()
+    if (this.#loaded) {
+      for (const key of Object.keys(this.#data)) this.#changes.set(key, DELETED)
+      this.#data = {}
+    } else {
+      this.#changes.clear()
+      this.#clearPending = true
+    }
+    this.#watched.clear()
+  }
+
+  /** Keeps the data under a new id and removes the old record at commit: call it at login. */
+  regenerate(): void {
+    this.#assertOpen()
+    this.#regenerate = true
+  }
+
+  /** Deletes the session at commit (logout). Data set afterwards starts a fresh session. */
+  destroy(): void {
+    this.#assertOpen()
+    this.#destroyed = true
+    this.#loaded = true
+    this.#exists = false
+    this.#data = {}
+    this.#changes.clear()
+    this.#watched.clear()
+    this.#clearPending = false
+  }
+
+  /** Per-session max age in seconds (`0`: until the browser closes; `null`: the default). */
+  setMaxAge(seconds: number | null): void {
+    if (seconds === null) return this.delete(RESERVED_KEYS.expiry)
+    if (!Number.isInteger(seconds) || seconds < 0) throw new RangeError('max age must be a whole number of seconds >= 0')
+    this.set(RESERVED_KEYS.expiry, seconds as Data[string])
+  }
+
+  /** Moves the expiry at commit even if the touch interval has not passed. */
+  touch(): void {
+    this.#forceTouch = true
+  }
+
+  /** Stores a value that the next `takeFlash(key)` returns once. */
+  flash(key: string, value: unknown): void {
+    this.set(`${FLASH_PREFIX}${key}`, value as Data[string])
+  }
+
+  /** Returns a flash value and removes it. */
+  async takeFlash<T = unknown>(key: string): Promise<T | undefined> {
+    const full = `${FLASH_PREFIX}${key}`
+    await this.load()
+    if (!Object.hasOwn(this.#data, full)) return undefined
+    const value = this.#data[full] as T
+    this.delete(full)
+    return value
+  }
+
+  /**
+   * Ends the request: decides what to do (one reason), does it, and returns the cookie to send.
+   * Framework adapters call this once, in `finally`. Later calls return `nothing`.
+   */
+  async commit(): Promise<CommitResult> {
+    if (this.#committed) return { reason: 'nothing', setCookie: null, lost: false }
+    this.#committed = true
+    const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
+    if (needsLoad && !this.#loaded) await this.load()
+    this.#collectInPlaceChanges()
+
+    const { options } = this.#ctx
+    const now = options.now()
+    const maxAge = this.#maxAgeSeconds()
+    const plan = decideCommit({
+      degraded: this.#degraded,
+      hadId: this.#hadId,
+      loaded: this.#loaded,
+      exists: this.#exists,
+      changes: this.#changes.size,
+      empty: Object.keys(this.#data).every((k) => BOOKKEEPING.has(k)),
+      destroyed: this.#destroyed,
+      regenerate: this.#regenerate,
+      touchDue: this.#forceTouch || this.#touchDue(now, maxAge),
+      expiryChanged: this.#changes.has(RESERVED_KEYS.expiry),
+      staleSignature: this.#staleSignature,
+    })
+    if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
+      options.logger.warn(`[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved`)
+    }
+    const lost = await this.#execute(plan, now, maxAge)
+    return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
+  }
+
+  async #load(): Promise<void> {
+    const { backend, options } = this.#ctx
+    let record: SessionRecord | null = null
+    if (this.#id !== null) {
+      const id = this.#id
+      try {
+        record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
+      } catch (error) {
+        if (options.onBackendError !== 'continue') throw error
+        options.logger.warn(`[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`)
+        this.#degraded = true
+      }
+    }
+    const now = options.now()
+    if (record && (record.expiresAt <= now || this.#pastAbsoluteDeadline(record.data, now))) record = null
+    if (this.#destroyed) return // destroy() during the load wins
+    this.#exists = record !== null
+    this.#storedExpiresAt = record?.expiresAt ?? 0
+    const data: Record<string, unknown> = record ? { ...record.data } : {}
+    if (this.#clearPending) {
+      for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
+      this.#clearPending = false
+    }
+    for (const [key, change] of this.#changes) {
+      if (change === DELETED) delete data[key]
+      else data[key] = change.value
+    }
+    this.#data = data
+    this.#loaded = true
+  }
+
+  #pastAbsoluteDeadline(data: SessionData, now: number): boolean {
+    const created = data[RESERVED_KEYS.created]
+    const absolute = this.#ctx.options.absoluteMaxAge
+    return absolute !== null && typeof created === 'number' && (created + absolute) * 1000 <= now
+  }
+
+  #maxAgeSeconds(): number {
+    const perSession = this.#data[RESERVED_KEYS.expiry]
+    return typeof perSession === 'number' && Number.isInteger(perSession) && perSession > 0
+      ? perSession
+      : this.#ctx.options.maxAge
+  }
+
+  #expiresAt(now: number, maxAge: number): number {
+    const idle = now + maxAge * 1000
+    const created = this.#data[RESERVED_KEYS.created]
+    const absolute = this.#ctx.options.absoluteMaxAge
+    if (absolute === null || typeof created !== 'number') return idle
+    return Math.min(idle, (created + absolute) * 1000)
+  }
+
+  #touchDue(now: number, maxAge: number): boolean {
+    const interval = this.#ctx.options.touchInterval
+    if (interval === false || !this.#exists) return false
+    const lastActivity = this.#storedExpiresAt - maxAge * 1000
+    return now - lastActivity >= interval * 1000 && this.#expiresAt(now, maxAge) > this.#storedExpiresAt
+  }
+
+  #collectInPlaceChanges(): void {
+    for (const [key, before] of this.#watched) {
+      if (!this.#changes.has(key) && Object.hasOwn(this.#data, key) && JSON.stringify(this.#data[key]) !== before) {
+        this.#changes.set(key, { value: this.#data[key] })
+      }
+    }
+    this.#watched.clear()
+  }
+
+  #record(now: number, maxAge: number): SessionRecord {
+    const user = this.#data[this.#ctx.options.userIdKey]
+    return {
+      data: this.#data,
+      expiresAt: this.#expiresAt(now, maxAge),
+      userId: typeof user === 'string' || typeof user === 'number' ? String(user) : null,
+    }
+  }
+
+  async #execute(plan: CommitPlan, now: number, maxAge: number): Promise<boolean> {
+    const { backend, options } = this.#ctx
+    const call = <T>(op: string, fn: () => Promise<T>) => boundedCall(backend.name, op, options.timeout, fn)
+    const oldId = this.#id
+    let lost = false
+    if (plan.create) {
+      if (!this.#regenerate || !Object.hasOwn(this.#data, RESERVED_KEYS.created) || this.#destroyed) {
+        this.#data[RESERVED_KEYS.created] = Math.floor(now / 1000)
+      }
+      this.#id = await this.#createRecord(this.#record(now, maxAge), call)
+    }
+    if (plan.save && oldId !== null) {
+      const changes: ChangeSet = { set: {}, deleted: [] }
+      for (const [key, change] of this.#changes) {
+        if (change === DELETED) changes.deleted.push(key)
+        else changes.set[key] = change.value
+      }
+      lost = !(await call('save', () => backend.save(oldId, changes, this.#record(now, maxAge))))
+    }
+    if (plan.touch && oldId !== null) {
+      const expiresAt = this.#expiresAt(now, maxAge)
+      lost = !(await call('touch', () => backend.touch(oldId, expiresAt)))
+    }
+    // Destroy after create, so a failure in between never leaves the user with nothing.
+    if (plan.destroyOld && oldId !== null) await call('destroy', () => backend.destroy(oldId))
+    if (plan.cookie === 'clear') this.#id = null
+    return lost
+  }
+
+  async #createRecord(record: SessionRecord, call: <T>(op: string, fn: () => Promise<T>) => Promise<T>) {
+    const { backend, options } = this.#ctx
+    for (let attempt = 0; attempt < options.createAttempts; attempt++) {
+      const proposed = backend.idFormat.generate()
+      const id = await call('create', () => backend.create(proposed, record))
+      if (id !== null) return id
+      if (backend.capabilities.issuesIds) break
+    }
+    throw new SessionBackendError(backend.name, 'create', `no free session id after ${options.createAttempts} attempts`)
+  }
+
+  async #cookieFor(plan: CommitPlan, now: number, maxAge: number, lost: boolean): Promise<string | null> {
+    const { options, signer } = this.#ctx
+    const { cookie } = options
+    if (plan.cookie === 'clear') return writeCookie(cookie, '', 0, this.#secure, now)
+    if (plan.cookie !== 'set' || this.#id === null || lost) return null
+    const browserSession = this.#data[RESERVED_KEYS.expiry] === 0 || !cookie.persistent
+    const idChanged = plan.create
+    if (!idChanged && browserSession && !this.#staleSignature) return null
+    const value = signer ? await signer.sign(this.#id) : this.#id
+    const seconds = Math.max(1, Math.round((this.#expiresAt(now, maxAge) - now) / 1000))
+    return writeCookie(cookie, value, browserSession ? null : seconds, this.#secure, now)
+  }
+
+  #assertOpen(): void {
+    if (this.#committed) throw new SessionError('[sessionbridge/core] the session was already committed')
+  }
+}

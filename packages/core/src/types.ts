@@ -1,0 +1,116 @@
+/** Session data: a JSON-like map. Backends store it through a codec. */
+export type SessionData = Record<string, unknown>
+
+/** What a backend stores for one session. */
+export interface SessionRecord<Data extends SessionData = SessionData> {
+  /** The session's data, including the reserved keys the lifecycle keeps (see `RESERVED_KEYS`). */
+  data: Data
+  /** When the record stops being valid, epoch milliseconds. Backends set their own TTL from it. */
+  expiresAt: number
+  /**
+   * The logged-in user's id, copied from the data by the lifecycle (`userIdKey`), so backends can
+   * index sessions by user for "log out everywhere". `null` for an anonymous session.
+   */
+  userId: string | null
+}
+
+/** The keys one request changed: the values set and the keys deleted. Never both for one key. */
+export interface ChangeSet {
+  set: Record<string, unknown>
+  deleted: string[]
+}
+
+/** Generates and recognises session ids. Validation runs before any backend call. */
+export interface IdFormat {
+  /** A fresh id from a CSPRNG, 128 bits of randomness or more. */
+  generate(): string
+  /** True when `id` is of this format. Must be cheap and never throw. */
+  validate(id: string): boolean
+}
+
+/** Turns session data into the string a backend stores, and back. */
+export interface SessionCodec {
+  readonly name: string
+  encode(data: SessionData): Promise<string>
+  /** `null` when the stored value cannot be decoded (tampered, foreign, truncated): "no session". */
+  decode(stored: string): Promise<SessionData | null>
+  /** The id format this codec's peers expect (Django: 32 x [a-z0-9]), if it has one. */
+  readonly idFormat?: IdFormat
+}
+
+/** Optional abilities of a backend. Declared, never guessed. */
+export interface BackendCapabilities {
+  /** `save()` merges the change set atomically: concurrent writers of different keys both survive. */
+  merge: boolean
+  /** The backend chooses ids itself (rest-sessions); `create()` ignores the proposed id. */
+  issuesIds: boolean
+  /** The backend can hold a session with no user (rest-sessions cannot). */
+  anonymous: boolean
+  /** `destroyUser()` is implemented. */
+  destroyUser: boolean
+  /** `listUser()` is implemented. */
+  listUser: boolean
+  /** `clearExpired()` is implemented. */
+  clearExpired: boolean
+}
+
+/**
+ * The contract every session store implements. Only I/O failure throws (`SessionBackendError`,
+ * with `cause`); "not found", "expired" and "undecodable" are answers (`null`, `false`).
+ */
+export interface SessionBackend {
+  /** Short name used in error messages, e.g. `memory`, `redis`. */
+  readonly name: string
+  readonly capabilities: BackendCapabilities
+  /** Format of the ids this backend stores; the lifecycle validates cookies against it. */
+  readonly idFormat: IdFormat
+  /** The record, or `null` when missing, expired or undecodable (log a warning for the last). */
+  load(id: string): Promise<SessionRecord | null>
+  /**
+   * Stores a new record. Backends that take ids insert under `proposedId` and return it, or return
+   * `null` when that id is taken (the lifecycle retries with a fresh id). Backends that issue ids
+   * ignore `proposedId` and return their own.
+   */
+  create(proposedId: string, record: SessionRecord): Promise<string | null>
+  /**
+   * Applies a request's changes. Merging backends apply `changes` to the stored data atomically;
+   * the others write `record` whole. Returns `false`, and writes nothing, when the record no longer
+   * exists (destroyed or expired meanwhile): a logout racing a write wins.
+   */
+  save(id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean>
+  /** Moves the expiry without rewriting data. `false` when the record no longer exists. */
+  touch(id: string, expiresAt: number): Promise<boolean>
+  /** Removes the record. Removing a missing record is not an error. */
+  destroy(id: string): Promise<void>
+  /** Removes every session of a user; returns how many. Present when `capabilities.destroyUser`. */
+  destroyUser?(userId: string): Promise<number>
+  /** Ids of a user's live sessions. Present when `capabilities.listUser`. */
+  listUser?(userId: string): Promise<string[]>
+  /** Deletes expired records; returns how many. Present when `capabilities.clearExpired`. */
+  clearExpired?(): Promise<number>
+  /** Releases what the backend opened itself (never the caller's client or pool). */
+  close?(): Promise<void>
+}
+
+/** Capabilities of a plain store that takes ids and writes whole records. */
+export const BASIC_CAPABILITIES: BackendCapabilities = Object.freeze({
+  merge: false,
+  issuesIds: false,
+  anonymous: true,
+  destroyUser: false,
+  listUser: false,
+  clearExpired: false,
+})
+
+/**
+ * Keys the lifecycle keeps inside the session data, so that every store (and Django) carries them
+ * without a schema of its own.
+ */
+export const RESERVED_KEYS = {
+  /** Per-session max age in seconds; `0` = until the browser closes. Django reads the same key. */
+  expiry: '_session_expiry',
+  /** Creation time, epoch seconds, for the absolute lifetime. */
+  created: '_sb_created',
+  /** Flash values: a map read once. */
+  flash: '_sb_flash',
+} as const

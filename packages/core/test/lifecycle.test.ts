@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type SessionBackend,
+  SessionBackendError,
+  SessionConfigError,
+  createSessionManager,
+  memoryBackend,
+} from '../src/index.ts'
+
+/** Wraps a backend and counts calls per method: the round-trip budget. */
+function counted(backend: SessionBackend) {
+  const calls: Record<string, number> = {}
+  const wrapped = new Proxy(backend, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1
+        return value.apply(target, args)
+      }
+    },
+  })
+  return { backend: wrapped, calls, total: () => Object.values(calls).reduce((a, b) => a + b, 0) }
+}
+
+const cookieOf = (setCookie: string | null) => setCookie?.split(';')[0] ?? ''
+
+describe('session lifecycle', () => {
+  it('costs nothing for a request without a cookie that does not touch the session', async () => {
+    const c = counted(memoryBackend())
+    const manager = createSessionManager({ backend: c.backend })
+    const session = await manager.open({ cookie: null })
+    const result = await session.commit()
+    expect(result).toEqual({ reason: 'nothing', setCookie: null, lost: false })
+    expect(c.total()).toBe(0)
+  })
+
+  it('creates on first write, reads in one round trip, writes in two', async () => {
+    const c = counted(memoryBackend())
+    const manager = createSessionManager<{ count: number }>({ backend: c.backend })
+    const first = await manager.open({ cookie: null })
+    first.set('count', 1)
+    const created = await first.commit()
+    expect(created.reason).toBe('create')
+    expect(created.setCookie).toMatch(/^sessionid=[a-z0-9]{32}; Max-Age=1209600; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/)
+    const cookie = cookieOf(created.setCookie)
+
+    const before = c.total()
+    const read = await manager.open({ cookie })
+    expect(await read.get('count')).toBe(1)
+    expect((await read.commit()).reason).toBe('nothing')
+    expect(c.total() - before).toBe(1)
+
+    const before2 = c.total()
+    const write = await manager.open({ cookie })
+    write.set('count', ((await write.get('count')) ?? 0) + 1)
+    expect((await write.commit()).reason).toBe('save')
+    expect(c.total() - before2).toBe(2)
+    expect(await (await manager.open({ cookie })).get('count')).toBe(2)
+  })
+
+  it('sends no cookie and writes nothing for a new session that stayed empty', async () => {
+    const c = counted(memoryBackend())
+    const manager = createSessionManager({ backend: c.backend })
+    const session = await manager.open({ cookie: null })
+    expect(await session.get('x')).toBeUndefined()
+    expect((await session.commit()).setCookie).toBeNull()
+    expect(c.calls.create).toBeUndefined()
+  })
+
+  it('regenerate keeps the data under a new id and kills the old one', async () => {
+    const backend = memoryBackend()
+    const manager = createSessionManager({ backend })
+    const s1 = await manager.open({ cookie: null })
+    s1.set('cart', [1])
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    const oldId = cookie.split('=')[1]!
+    const s2 = await manager.open({ cookie })
+    s2.regenerate()
+    s2.set('_auth_user_id', '7')
+    const result = await s2.commit()
+    expect(result.reason).toBe('regenerate')
+    const newId = cookieOf(result.setCookie).split('=')[1]!
+    expect(newId).not.toBe(oldId)
+    expect(await backend.load(oldId)).toBeNull()
+    const loaded = await backend.load(newId)
+    expect(loaded?.data.cart).toEqual([1])
+    expect(loaded?.userId).toBe('7')
+  })
+
+  it('destroy deletes the record and clears the cookie', async () => {
+    const backend = memoryBackend()
+    const manager = createSessionManager({ backend })
+    const s1 = await manager.open({ cookie: null })
+    s1.set('a', 1)
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    const s2 = await manager.open({ cookie })
+    s2.destroy()
+    const result = await s2.commit()
+    expect(result.reason).toBe('destroy')
+    expect(result.setCookie).toMatch(/^sessionid=; Max-Age=0;/)
+    expect(await backend.load(cookie.split('=')[1]!)).toBeNull()
+  })
+
+  it('notices objects changed in place', async () => {
+    const manager = createSessionManager<{ cart: number[] }>({ backend: memoryBackend() })
+    const s1 = await manager.open({ cookie: null })
+    s1.set('cart', [])
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    const s2 = await manager.open({ cookie })
+    ;(await s2.get('cart'))!.push(5)
+    expect((await s2.commit()).reason).toBe('save')
+    expect(await (await manager.open({ cookie })).get('cart')).toEqual([5])
+  })
+
+  it('flash values are read once', async () => {
+    const manager = createSessionManager({ backend: memoryBackend() })
+    const s1 = await manager.open({ cookie: null })
+    s1.flash('notice', 'saved')
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    const s2 = await manager.open({ cookie })
+    expect(await s2.takeFlash('notice')).toBe('saved')
+    await s2.commit()
+    expect(await (await manager.open({ cookie })).takeFlash('notice')).toBeUndefined()
+  })
+
+  it('touches at most once per interval, and only when the session was read', async () => {
+    let now = 1_000_000_000_000
+    const c = counted(memoryBackend({ now: () => now }))
+    const manager = createSessionManager({ backend: c.backend, touchInterval: 60, now: () => now })
+    const s1 = await manager.open({ cookie: null })
+    s1.set('a', 1)
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    now += 30_000
+    const s2 = await manager.open({ cookie })
+    await s2.get('a')
+    expect((await s2.commit()).reason).toBe('nothing')
+    now += 31_000
+    const s3 = await manager.open({ cookie })
+    await s3.get('a')
+    const touched = await s3.commit()
+    expect(touched.reason).toBe('touch')
+    expect(touched.setCookie).toContain('Max-Age=1209600')
+    expect(c.calls.touch).toBe(1)
+  })
+
+  it('expires after the idle timeout and after the absolute lifetime', async () => {
+    let now = 1_000_000_000_000
+    const backend = memoryBackend({ now: () => now })
+    const manager = createSessionManager({ backend, maxAge: 100, absoluteMaxAge: 250, now: () => now })
+    const s1 = await manager.open({ cookie: null })
+    s1.set('a', 1)
+    const cookie = cookieOf((await s1.commit()).setCookie)
+    for (let i = 0; i < 4; i++) {
+      now += 80_000 // active every 80 s: idle never reached
+      const s = await manager.open({ cookie })
+      expect(await s.get('a'), `step ${i}`).toBe(i < 3 ? 1 : undefined)
+      s.set('a', 1)
+      await s.commit()
+    }
+    now += 101_000
+    expect(await (await manager.open({ cookie })).get('a')).toBeUndefined()
+  })
+
+  it('fails closed with a 503-typed error when the backend is down, or degrades when told to', async () => {
+    const broken: SessionBackend = {
+      ...memoryBackend(),
+      name: 'broken',
+      load: async () => {
+        throw new Error('ECONNREFUSED')
+      },
+    }
+    const id = broken.idFormat.generate()
+    const failing = createSessionManager({ backend: broken })
+    const s = await failing.open({ cookie: `sessionid=${id}` })
+    const error = await s.get('a').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+    expect((error as SessionBackendError).status).toBe(503)
+
+    const warnings: string[] = []
+    const lenient = createSessionManager({
+      backend: broken,
+      onBackendError: 'continue',
+      logger: { warn: (m) => warnings.push(m) },
+    })
+    const d = await lenient.open({ cookie: `sessionid=${id}` })
+    expect(await d.get('a')).toBeUndefined()
+    expect(d.degraded).toBe(true)
+    d.set('a', 1)
+    expect((await d.commit()).reason).toBe('degraded')
+    expect(warnings.length).toBeGreaterThan(0)
+  })
+
+  it('bounds a hanging backend by the timeout', async () => {
+    const hanging: SessionBackend = { ...memoryBackend(), name: 'hang', load: () => new Promise(() => {}) }
+    const manager = createSessionManager({ backend: hanging, timeout: 50 })
+    const s = await manager.open({ cookie: `sessionid=${hanging.idFormat.generate()}` })
+    await expect(s.get('a')).rejects.toThrow(/no answer within 50 ms/)
+  })
+
+  it('rejects misconfiguration naming the option', () => {
+    expect(() => createSessionManager({} as never)).toThrow(SessionConfigError)
+    expect(() => createSessionManager({} as never)).toThrow('[sessionbridge/core] missing option "backend"')
+    expect(() => createSessionManager({ backend: memoryBackend(), maxAge: -1 })).toThrow(/option "maxAge"/)
+    expect(() => createSessionManager({ backend: memoryBackend(), secrets: ['short'] })).toThrow(/option "secrets"/)
+  })
+})
