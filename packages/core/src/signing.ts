@@ -24,7 +24,7 @@ export interface Signer {
  * A signer over `secrets`: the first signs, all verify. Rotate by putting the new secret first
  * and keeping the old ones until their cookies have expired.
  */
-export function createSigner(secrets: readonly string[], pkg = 'core'): Signer {
+export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize = 10_000): Signer {
   if (!Array.isArray(secrets) || secrets.length === 0) {
     throw new SessionConfigError(pkg, 'secrets', '%s must be a non-empty array of strings')
   }
@@ -38,12 +38,28 @@ export function createSigner(secrets: readonly string[], pkg = 'core'): Signer {
   )
   const mac = async (key: Promise<CryptoKey>, value: string) =>
     base64UrlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(value))))
+  // Web Crypto's HMAC is asynchronous and costs tens of microseconds; a returning visitor presents the
+  // same signed cookie many times. Signing is deterministic, so remembering verified pairs is safe.
+  // Only successes are cached, so forged cookies cannot fill the cache.
+  const verified = new Map<string, UnsignResult>()
+  const signatures = new Map<string, string>()
+  const remember = <V>(cache: Map<string, V>, key: string, value: V) => {
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
+    cache.set(key, value)
+  }
 
   return {
     async sign(value) {
-      return `${value}.${await mac(keys[0]!, value)}`
+      let result = signatures.get(value)
+      if (result === undefined) {
+        result = `${value}.${await mac(keys[0]!, value)}`
+        if (cacheSize > 0) remember(signatures, value, result)
+      }
+      return result
     },
     async unsign(signed) {
+      const hit = verified.get(signed)
+      if (hit) return hit
       const dot = typeof signed === 'string' ? signed.lastIndexOf('.') : -1
       // A SHA-256 signature in unpadded base64url is exactly 43 characters.
       if (dot <= 0 || signed.length - dot - 1 !== 43) return { value: null, renew: false }
@@ -55,7 +71,9 @@ export function createSigner(secrets: readonly string[], pkg = 'core'): Signer {
         if (timingSafeEqual(await mac(keys[i]!, value), signature) && matched === -1) matched = i
       }
       if (matched === -1) return { value: null, renew: false }
-      return { value, renew: matched > 0 }
+      const result = Object.freeze({ value, renew: matched > 0 })
+      if (cacheSize > 0) remember(verified, signed, result)
+      return result
     },
   }
 }

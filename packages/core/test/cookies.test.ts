@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest'
+import { type SessionBackend, createSessionManager, isSecureRequest, memoryBackend } from '../src/index.ts'
+
+function spyBackend() {
+  const seen: string[] = []
+  const inner = memoryBackend()
+  const backend: SessionBackend = {
+    ...inner,
+    load: (id) => {
+      seen.push(id)
+      return inner.load(id)
+    },
+  }
+  return { backend, seen }
+}
+
+describe('hostile cookies never reach the backend', () => {
+  const valid = 'a'.repeat(32)
+  const cases: Record<string, string> = {
+    'wrong alphabet': `sessionid=${'A'.repeat(32)}`,
+    truncated: `sessionid=${valid.slice(0, 31)}`,
+    'too long': `sessionid=${valid}x`,
+    '10 kB value': `sessionid=${'a'.repeat(10_000)}`,
+    '20 kB header': `x=${'y'.repeat(20_000)}; sessionid=${valid}`,
+    'protocol injection': 'sessionid=abc%0D%0Aflush_all',
+    'bad percent encoding': 'sessionid=%E0%A4%A',
+    'sql injection': "sessionid=' OR 1=1 --",
+    'only the name': 'sessionid',
+    empty: 'sessionid=',
+    'unicode': 'sessionid=ааааааааааааааааааааааааааааааа',
+  }
+  for (const [name, header] of Object.entries(cases)) {
+    it(name, async () => {
+      const { backend, seen } = spyBackend()
+      const manager = createSessionManager({ backend })
+      const session = await manager.open({ cookie: header })
+      expect(session.id).toBeNull()
+      expect(await session.get('x')).toBeUndefined()
+      expect((await session.commit()).setCookie).toBeNull()
+      expect(seen).toEqual([])
+    })
+  }
+
+  it('forged signatures are "no session" when signing is on', async () => {
+    const { backend, seen } = spyBackend()
+    const manager = createSessionManager({ backend, secrets: ['a-secret-of-sufficient-length'] })
+    for (const header of [`sessionid=${valid}`, `sessionid=${valid}.${'A'.repeat(43)}`, `sessionid=${valid}.`]) {
+      const session = await manager.open({ cookie: header })
+      expect(await session.get('x')).toBeUndefined()
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('a well-formed id is looked up exactly once per request', async () => {
+    const { backend, seen } = spyBackend()
+    const session = await createSessionManager({ backend }).open({ cookie: `other=1; sessionid=${valid}` })
+    await session.get('x')
+    await session.get('y')
+    await session.commit()
+    expect(seen).toEqual([valid])
+  })
+})
+
+describe('cookie flags', () => {
+  const firstWrite = async (options: Parameters<typeof createSessionManager>[0], transport = {}) => {
+    const session = await createSessionManager(options).open({ cookie: null, ...transport })
+    session.set('a', 1)
+    return (await session.commit()).setCookie!
+  }
+
+  it('is HttpOnly, SameSite=Lax, Path=/ and not Secure over plain HTTP by default', async () => {
+    const cookie = await firstWrite({ backend: memoryBackend() }, { protocol: 'http' })
+    expect(cookie).toContain('HttpOnly')
+    expect(cookie).toContain('SameSite=Lax')
+    expect(cookie).toContain('Path=/')
+    expect(cookie).not.toContain('Secure')
+  })
+
+  it('is Secure over HTTPS, and behind a proxy only when trusted', async () => {
+    expect(await firstWrite({ backend: memoryBackend() }, { protocol: 'https' })).toContain('Secure')
+    const proxied = { protocol: 'http', forwardedProto: 'https' }
+    expect(await firstWrite({ backend: memoryBackend() }, proxied)).not.toContain('Secure')
+    expect(await firstWrite({ backend: memoryBackend(), trustProxy: true }, proxied)).toContain('Secure')
+  })
+
+  it('browser-session cookies carry no Max-Age', async () => {
+    const cookie = await firstWrite({ backend: memoryBackend(), cookie: { persistent: false } })
+    expect(cookie).not.toContain('Max-Age')
+    expect(cookie).not.toContain('Expires')
+  })
+
+  it('a per-session max age of 0 makes a browser-session cookie, as in Django', async () => {
+    const session = await createSessionManager({ backend: memoryBackend() }).open({})
+    session.set('a', 1)
+    session.setMaxAge(0)
+    expect((await session.commit()).setCookie).not.toContain('Max-Age')
+  })
+
+  it('isSecureRequest reads only the first forwarded hop', () => {
+    expect(isSecureRequest({ protocol: 'https:' }, false)).toBe(true)
+    expect(isSecureRequest({ forwardedProto: 'https, http' }, true)).toBe(true)
+    expect(isSecureRequest({ forwardedProto: 'http, https' }, true)).toBe(false)
+    expect(isSecureRequest({ forwardedProto: 'https' }, false)).toBe(false)
+  })
+})

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { alnum64IdFormat, alphabetIdFormat, base64UrlDecode, base64UrlEncode, djangoIdFormat, randomToken } from '../src/index.ts'
+
+describe('ids', () => {
+  it('Django format: 32 x [a-z0-9], unique, validated', () => {
+    const ids = Array.from({ length: 2000 }, () => djangoIdFormat.generate())
+    for (const id of ids) expect(id).toMatch(/^[a-z0-9]{32}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(djangoIdFormat.validate(ids[0]!)).toBe(true)
+    expect(djangoIdFormat.validate(ids[0]!.toUpperCase())).toBe(false)
+  })
+
+  it('draws every character of the alphabet roughly uniformly (no modulo bias)', () => {
+    const counts = new Map<string, number>()
+    for (let i = 0; i < 2000; i++) for (const ch of alnum64IdFormat.generate()) counts.set(ch, (counts.get(ch) ?? 0) + 1)
+    expect(counts.size).toBe(62)
+    const expected = (2000 * 64) / 62
+    for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.15)
+  })
+
+  it('refuses formats under 128 bits', () => {
+    expect(() => alphabetIdFormat({ alphabet: 'abcdef', length: 20 })).toThrow(/at least 128/)
+  })
+
+  it('tokens carry 128+ bits and base64url round-trips', () => {
+    expect(() => randomToken(8)).toThrow()
+    const bytes = crypto.getRandomValues(new Uint8Array(33))
+    expect(base64UrlDecode(base64UrlEncode(bytes))).toEqual(bytes)
+    expect(base64UrlDecode('not base64!')).toBeNull()
+    expect(base64UrlDecode('a')).toBeNull()
+    expect(randomToken()).toMatch(/^[A-Za-z0-9_-]{32}$/)
+  })
+})
