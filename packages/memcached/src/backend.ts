@@ -1,0 +1,208 @@
+import { Buffer } from 'node:buffer'
+import {
+  type ChangeSet,
+  defaultIdFormat,
+  type IdFormat,
+  jsonCodec,
+  type SessionBackend,
+  SessionBackendError,
+  type SessionCodec,
+  SessionConfigError,
+  type SessionData,
+  SessionDataError,
+  type SessionRecord,
+} from '@sessionbridge/core'
+import type { MemcachedClientAdapter } from './adapter.ts'
+import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
+import { checkPrefix, exptimeFor, isValidKey } from './keys.ts'
+import { decodeStoredSession, encodeStoredSession } from './record.ts'
+
+const PKG = 'memcached'
+
+/** Options of `memcachedBackend`. Give `servers` (built-in client) or `client` (your own). */
+export interface MemcachedBackendOptions extends Partial<MemcachedClientOptions> {
+  /** A client you bring, wrapped as a `MemcachedClientAdapter`; never closed by the backend. */
+  client?: MemcachedClientAdapter
+  /** Prepended to every session id to form the key. @default 'sb:sess:' */
+  prefix?: string
+  /** Id format. @default the codec's, else djangoIdFormat (32 x [a-z0-9]) */
+  idFormat?: IdFormat
+  /** Turns session data into the stored text. @default jsonCodec */
+  codec?: SessionCodec
+  /** Writes tried per `save` when concurrent writers keep changing the record (CAS conflicts). @default 50 */
+  casAttempts?: number
+  /**
+   * Seconds to slide the expiry to on every `load`, in the same round trip (`mg ... T`); `false`
+   * leaves expiry moves to the lifecycle's `touch`. Only for apps whose sessions share one max age.
+   * @default false
+   */
+  touchOnLoad?: number | false
+  /** The data key holding the user id (the manager's `userIdKey`). @default '_auth_user_id' */
+  userIdKey?: string
+  /** Where warnings go (undecodable records). @default console */
+  logger?: { warn(message: string): void }
+}
+
+/** The memcached backend: the core contract plus a load that also moves the expiry. */
+export interface MemcachedBackend extends SessionBackend {
+  /** `load` and `touch(id, expiresAt)` in one round trip (`mg <key> v c t T<exptime>`). */
+  loadAndTouch(id: string, expiresAt: number): Promise<SessionRecord | null>
+  /** The client in use (the built-in one, or yours). */
+  readonly client: MemcachedClientAdapter
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Sessions in memcached. Create is add-only (a taken id answers `null`, the lifecycle retries);
+ * save merges the change set under a CAS loop, so concurrent writers of different keys all
+ * survive; save and touch never recreate a missing record. Keep sessions in a memcached cluster
+ * of their own: a flush or restart of a shared cache would log everyone out.
+ */
+export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBackend {
+  if (!options || (!options.client && !options.servers)) {
+    throw new SessionConfigError(PKG, 'servers', 'missing %s (or "client")')
+  }
+  if (options.client && options.servers) {
+    throw new SessionConfigError(PKG, 'client', 'give %s or "servers", not both')
+  }
+  const codec = options.codec ?? jsonCodec
+  const idFormat = options.idFormat ?? codec.idFormat ?? defaultIdFormat
+  const prefix = checkPrefix(PKG, 'prefix', options.prefix ?? 'sb:sess:', idFormat.generate().length)
+  const casAttempts = options.casAttempts ?? 50
+  if (!Number.isInteger(casAttempts) || casAttempts < 1) {
+    throw new SessionConfigError(PKG, 'casAttempts', '%s must be a positive whole number')
+  }
+  const touchOnLoad = options.touchOnLoad ?? false
+  if (touchOnLoad !== false && (!Number.isInteger(touchOnLoad) || touchOnLoad < 1)) {
+    throw new SessionConfigError(PKG, 'touchOnLoad', '%s must be a positive number of seconds or false')
+  }
+  const userIdKey = options.userIdKey ?? '_auth_user_id'
+  const logger = options.logger ?? console
+  const now = options.now ?? Date.now
+  const owned = !options.client
+  const client: MemcachedClientAdapter =
+    options.client ?? createMemcachedClient({ ...options, servers: options.servers! })
+  const maxValueBytes = client.maxValueBytes ?? options.maxValueBytes ?? 1024 * 1024 - 512
+
+  const keyOf = (id: string): string | null => {
+    if (typeof id !== 'string' || !idFormat.validate(id)) return null
+    const key = prefix + id
+    return isValidKey(key) ? key : null
+  }
+  const guarded = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof SessionBackendError || error instanceof SessionDataError) throw error
+      const message = error instanceof Error ? error.message : String(error)
+      throw new SessionBackendError(PKG, operation, message, { cause: error })
+    }
+  }
+  const encode = async (userId: string | null, data: SessionData): Promise<string> => {
+    const value = encodeStoredSession(userId, await codec.encode(data))
+    const bytes = Buffer.byteLength(value)
+    if (bytes > maxValueBytes) {
+      throw new SessionDataError(
+        PKG,
+        `session of ${bytes} bytes exceeds maxValueBytes (${maxValueBytes} bytes)`,
+      )
+    }
+    return value
+  }
+  const decode = async (value: string): Promise<{ userId: string | null; data: SessionData } | null> => {
+    const stored = decodeStoredSession(value)
+    const data = stored ? await codec.decode(stored.payload) : null
+    if (!stored || !data) {
+      logger.warn(`[sessionbridge/${PKG}] session data does not decode; treating it as no session`)
+      return null
+    }
+    return { userId: stored.userId, data }
+  }
+  const read = async (id: string, touch: number | null): Promise<SessionRecord | null> => {
+    const key = keyOf(id)
+    if (!key) return null
+    const started = now()
+    const item = await client.get(key, touch === null ? undefined : { touch: exptimeFor(touch, started) })
+    if (!item) return null
+    const decoded = await decode(item.value)
+    if (!decoded) return null
+    const expiresAt = touch ?? (item.ttl < 0 ? Number.MAX_SAFE_INTEGER : started + item.ttl * 1000)
+    return { data: decoded.data, expiresAt, userId: decoded.userId }
+  }
+
+  return {
+    name: PKG,
+    idFormat,
+    client,
+    capabilities: {
+      merge: true,
+      issuesIds: false,
+      anonymous: true,
+      destroyUser: false,
+      listUser: false,
+      clearExpired: false,
+    },
+    load(id) {
+      return guarded('load', () => read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000))
+    },
+    loadAndTouch(id, expiresAt) {
+      return guarded('load', () => read(id, expiresAt))
+    },
+    create(proposedId, record) {
+      return guarded('create', async () => {
+        const key = keyOf(proposedId)
+        if (!key) throw new SessionDataError(PKG, 'the proposed id does not fit the id format or key rules')
+        const value = await encode(record.userId, record.data)
+        const result = await client.set(key, value, {
+          exptime: exptimeFor(record.expiresAt, now()),
+          mode: 'add',
+        })
+        if (result === 'stored') return proposedId
+        if (result === 'not_stored' || result === 'exists') return null
+        throw new SessionBackendError(PKG, 'create', `add answered ${result}`)
+      })
+    },
+    save(id: string, changes: ChangeSet, record: SessionRecord) {
+      return guarded('save', async () => {
+        const key = keyOf(id)
+        if (!key) return false
+        const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+        for (let attempt = 1; attempt <= casAttempts; attempt++) {
+          const item = await client.get(key)
+          if (!item) return false
+          const stored = decodeStoredSession(item.value)
+          const current = stored ? await codec.decode(stored.payload) : null
+          // Undecodable stored data: the request's own full view is the best there is.
+          const data: SessionData = current ? { ...current } : { ...record.data }
+          for (const k of changes.deleted) delete data[k]
+          Object.assign(data, changes.set)
+          const userId = userChanged || !stored ? record.userId : stored.userId
+          const value = await encode(userId, data)
+          const exptime = exptimeFor(record.expiresAt, now())
+          const result = await client.set(key, value, { exptime, cas: item.cas })
+          if (result === 'stored') return true
+          if (result === 'not_found' || result === 'not_stored') return false
+          // `exists`: another writer got in between; read again after a short random pause.
+          await sleep(Math.random() * Math.min(2 ** attempt, 25))
+        }
+        throw new SessionBackendError(PKG, 'save', `still conflicting after ${casAttempts} CAS attempts`)
+      })
+    },
+    touch(id, expiresAt) {
+      return guarded('touch', async () => {
+        const key = keyOf(id)
+        return key ? client.touch(key, exptimeFor(expiresAt, now())) : false
+      })
+    },
+    destroy(id) {
+      return guarded('destroy', async () => {
+        const key = keyOf(id)
+        if (key) await client.delete(key)
+      })
+    },
+    async close() {
+      if (owned) await client.close?.()
+    },
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  createSessionManager,
+  djangoIdFormat,
+  SessionBackendError,
+  SessionDataError,
+} from '@sessionbridge/core'
+import { testBackend } from '@sessionbridge/core/testing'
+import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createMemcachedClient, memcachedBackend } from '../src/index.ts'
+import { testPrefix } from './servers.ts'
+
+const up = await serviceAvailable('memcached')
+const servers = SERVICE_URLS.memcached.split(',')
+const quiet = { warn() {} }
+const HOUR = 3_600_000
+
+describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
+  const client = createMemcachedClient({ servers })
+  const prefix = testPrefix('backend')
+  const backend = memcachedBackend({ client, prefix, logger: quiet })
+  afterAll(() => client.close())
+
+  testBackend({
+    name: 'memcached (one node)',
+    backend: () => backend,
+    corrupt: async (_b, id) => {
+      await client.set(prefix + id, 'not a session \u0000\uFFFF', { exptime: 60 })
+    },
+    concurrentWriters: 50,
+  })
+
+  const record = (data: Record<string, unknown> = {}, ttl = HOUR) => ({
+    data: { _auth_user_id: '7', ...data },
+    expiresAt: Date.now() + ttl,
+    userId: '7',
+  })
+
+  it('answers "no session" for ids that are not of the format, with no command sent', async () => {
+    for (const id of ['abc\r\nflush_all', 'x y', '', '../../etc', 'A'.repeat(32), 'a'.repeat(300)]) {
+      expect(await backend.load(id)).toBeNull()
+      expect(await backend.save(id, { set: { a: 1 }, deleted: [] }, record())).toBe(false)
+      expect(await backend.touch(id, Date.now() + HOUR)).toBe(false)
+      await backend.destroy(id)
+    }
+  })
+
+  it('never puts a cookie on the wire as protocol text (injection through the manager)', async () => {
+    const canary = `${prefix}canary`
+    await client.set(canary, 'still here', { exptime: 60 })
+    const manager = createSessionManager({ backend })
+    for (const cookie of [
+      'sessionid=abc\r\nflush_all',
+      'sessionid=abc%0D%0Aflush_all',
+      `sessionid=${'a'.repeat(31)}%20`,
+      'sessionid="abcdefghijklmnopqrstuvwxyz012345\r\nmd sbt"',
+    ]) {
+      const session = await manager.open({ cookie })
+      expect(await session.get('anything')).toBeUndefined()
+      await session.commit()
+    }
+    // A raw client refuses such keys too, before writing anything.
+    await expect(client.get('abc\r\nflush_all')).rejects.toThrow(SessionDataError)
+    await expect(client.set('a b', 'x', { exptime: 5 })).rejects.toThrow(SessionDataError)
+    expect((await client.get(canary))?.value).toBe('still here')
+  })
+
+  it('refuses a session larger than the item size with a SessionDataError naming the limit', async () => {
+    const small = memcachedBackend({
+      client: createMemcachedClient({ servers, maxValueBytes: 10_000 }),
+      prefix,
+    })
+    const id = djangoIdFormat.generate()
+    await expect(small.create(id, record({ big: 'x'.repeat(20_000) }))).rejects.toThrow(
+      /maxValueBytes \(10000 bytes\)/,
+    )
+    await expect(small.create(id, record({ big: 'x'.repeat(20_000) }))).rejects.toBeInstanceOf(
+      SessionDataError,
+    )
+    await (small.client as { close(): Promise<void> }).close()
+  })
+
+  it('sends expiries over 30 days as absolute times and reads them back', async () => {
+    const expiresAt = Date.now() + 40 * 86_400_000
+    const id = await backend.create(djangoIdFormat.generate(), record({ long: true }, 40 * 86_400_000))
+    const loaded = await backend.load(id!)
+    expect(loaded?.data.long).toBe(true)
+    expect(Math.abs(loaded!.expiresAt - expiresAt)).toBeLessThan(3000)
+    expect(await backend.touch(id!, Date.now() + 35 * 86_400_000)).toBe(true)
+    expect(Math.abs((await backend.load(id!))!.expiresAt - (Date.now() + 35 * 86_400_000))).toBeLessThan(3000)
+  })
+
+  it('loads and touches in one round trip', async () => {
+    const id = (await backend.create(djangoIdFormat.generate(), record({ a: 1 }, 2000)))!
+    const target = Date.now() + HOUR
+    const loaded = await backend.loadAndTouch(id, target)
+    expect(loaded?.data.a).toBe(1)
+    expect(loaded?.expiresAt).toBe(target)
+    expect(Math.abs((await backend.load(id))!.expiresAt - target)).toBeLessThan(3000)
+    expect(await backend.loadAndTouch(djangoIdFormat.generate(), target)).toBeNull()
+    const sliding = memcachedBackend({ client, prefix, touchOnLoad: 7200 })
+    await sliding.load(id)
+    expect(Math.abs((await backend.load(id))!.expiresAt - (Date.now() + 7_200_000))).toBeLessThan(3000)
+  })
+
+  it('keeps the stored user id unless the change set touches the user key', async () => {
+    const id = (await backend.create(djangoIdFormat.generate(), record()))!
+    await backend.save(id, { set: { other: 1 }, deleted: [] }, { ...record(), userId: null })
+    expect((await backend.load(id))?.userId).toBe('7')
+    await backend.save(id, { set: {}, deleted: ['_auth_user_id'] }, { ...record(), userId: null })
+    expect((await backend.load(id))?.userId).toBeNull()
+  })
+
+  it('gives up a save after casAttempts conflicts with a SessionBackendError', async () => {
+    const id = (await backend.create(djangoIdFormat.generate(), record()))!
+    const key = prefix + id
+    // A client whose reads always return a stale CAS token: every write conflicts.
+    const stale = {
+      ...client,
+      get: async (k: string) => {
+        const item = await client.get(k)
+        return item && { ...item, cas: '1' }
+      },
+      set: client.set,
+      delete: client.delete,
+      touch: client.touch,
+      maxValueBytes: client.maxValueBytes,
+    }
+    const conflicted = memcachedBackend({ client: stale, prefix, casAttempts: 3 })
+    const error = await conflicted.save(id, { set: { x: 1 }, deleted: [] }, record()).catch((e) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+    expect(String(error.message)).toMatch(/3 CAS attempts/)
+    expect((await client.get(key))?.value).not.toContain('"x"')
+  })
+
+  it('wraps a brought client that throws into SessionBackendError with the cause', async () => {
+    const cause = new Error('boom')
+    const broken = memcachedBackend({
+      client: {
+        get: () => Promise.reject(cause),
+        set: () => Promise.reject(cause),
+        delete: () => Promise.reject(cause),
+        touch: () => Promise.reject(cause),
+      },
+    })
+    const error = await broken.load(djangoIdFormat.generate()).catch((e) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+    expect(error.cause).toBe(cause)
+    expect(error.operation).toBe('load')
+  })
+
+  it('fails at startup on bad configuration', () => {
+    expect(() => memcachedBackend({})).toThrow(/missing option "servers"/)
+    expect(() => memcachedBackend({ servers, client })).toThrow(/option "client"/)
+    expect(() => memcachedBackend({ client, prefix: 'has space' })).toThrow(/option "prefix"/)
+    expect(() => memcachedBackend({ client, prefix: 'p'.repeat(240) })).toThrow(/no room for ids/)
+    expect(() => memcachedBackend({ client, casAttempts: 0 })).toThrow(/option "casAttempts"/)
+    expect(() => createMemcachedClient({ servers: [] })).toThrow(/option "servers"/)
+    expect(() => createMemcachedClient({ servers: ['a:1', 'a:1'] })).toThrow(/twice/)
+    expect(() => createMemcachedClient({ servers, timeout: -1 })).toThrow(/option "timeout"/)
+  })
+})
