@@ -15,7 +15,7 @@ const prefix = `sbbench:${randomBytes(4).toString('hex')}:`
 class RawSocket {
   #socket: Socket
   #waiting: Array<() => void> = []
-  #buffer = Buffer.alloc(0)
+  #buffer: Buffer = Buffer.alloc(0)
   private constructor(socket: Socket) {
     this.#socket = socket
     socket.on('data', (chunk: Buffer) => this.#read(chunk))

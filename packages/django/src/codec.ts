@@ -28,6 +28,11 @@ export interface DjangoCodecOptions {
   salt?: string
   /** Largest session JSON accepted after inflating, in bytes. @default 16777216 (16 MiB) */
   maxBytes?: number
+  /**
+   * Verified decodes remembered, keyed by the whole signed string (same bytes, same result), so a
+   * session read on every request is inflated and verified once. `0` turns it off. @default 1000
+   */
+  cacheSize?: number
   /** Where "Session data corrupted" warnings go. @default console */
   logger?: SessionLogger
   /** Clock for the signing timestamp, epoch ms. @default Date.now */
@@ -48,6 +53,17 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
   if (!Number.isInteger(maxBytes) || maxBytes <= 0) {
     throw new SessionConfigError(PKG, 'maxBytes', '%s must be a positive whole number')
+  }
+  const cacheSize = options.cacheSize ?? 1000
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    throw new SessionConfigError(PKG, 'cacheSize', '%s must be a whole number >= 0')
+  }
+  // Only successes are cached, and only values of ordinary size, so input cannot grow it unboundedly.
+  const verifiedDecodes = new Map<string, SessionData>()
+  const remember = (stored: string, value: SessionData) => {
+    if (cacheSize === 0 || stored.length > 64 * 1024) return
+    if (verifiedDecodes.size >= cacheSize) verifiedDecodes.delete(verifiedDecodes.keys().next().value!)
+    verifiedDecodes.set(stored, value)
   }
   const keys = [options.secretKey, ...(options.fallbackKeys ?? [])]
   const logger = options.logger ?? console
@@ -93,28 +109,37 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
     },
     async decode(stored: string): Promise<SessionData | null> {
       if (typeof stored !== 'string') return null
-      try {
-        const check = await signer.check(stored)
-        if (check.status === 'valid') {
-          const decoded = await decodePayload(check.value, maxBytes)
-          if (decoded === null) {
-            warn('signed, but not base64/zlib/JSON')
-            return null
-          }
-          if (!isPlainObject(decoded.value)) {
-            warn('signed, but not a JSON object')
-            return null
-          }
-          return decoded.value
-        }
-        const legacy = await legacyDecode(stored)
-        if (legacy) return legacy
-        warn('bad signature')
-        return null
-      } catch (error) {
-        warn((error as Error).message)
-        return null
-      }
+      const hit = verifiedDecodes.get(stored)
+      // A copy: callers own what they get and may change it.
+      if (hit) return structuredClone(hit)
+      const value = await decodeUncached(stored)
+      if (value) remember(stored, structuredClone(value))
+      return value
     },
   })
+
+  async function decodeUncached(stored: string): Promise<SessionData | null> {
+    try {
+      const check = await signer.check(stored)
+      if (check.status === 'valid') {
+        const decoded = await decodePayload(check.value, maxBytes)
+        if (decoded === null) {
+          warn('signed, but not base64/zlib/JSON')
+          return null
+        }
+        if (!isPlainObject(decoded.value)) {
+          warn('signed, but not a JSON object')
+          return null
+        }
+        return decoded.value
+      }
+      const legacy = await legacyDecode(stored)
+      if (legacy) return legacy
+      warn('bad signature')
+      return null
+    } catch (error) {
+      warn((error as Error).message)
+      return null
+    }
+  }
 }
