@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto'
+import { ErrorReply } from 'redis'
+import { ProtocolError, RedisUnavailableError } from './errors.ts'
+import { CREATE, GET, KILL, KILL_ALL, KILL_SOID, SET, SOAPP, SOID, WIPE } from './lua.ts'
+import { createToken } from './token.ts'
+import type { FlatValue } from './validate.ts'
+
+/** The one command a store needs from a Redis client: node-redis' `sendCommand`. */
+export interface RedisCommandSender {
+  sendCommand(args: string[]): Promise<unknown>
+}
+
+/** A session as the protocol answers it; the field order is the original's. */
+export interface SessionView {
+  id: string
+  r: number
+  w: number
+  ttl: number
+  idle: number
+  ip: string
+  d?: Record<string, unknown>
+}
+
+/** Options of `sessionStore`. */
+export interface SessionStoreOptions {
+  redis: RedisCommandSender
+  /** Key prefix, without the `:`. @default 'rs' */
+  namespace?: string
+  /** Longest wait for Redis per operation, ms; then 503. @default 2000 */
+  timeout?: number
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+  /** Where a stored `d` that is not JSON is reported. @default console.warn */
+  warn?: (message: string) => void
+}
+
+/** The store's operations: one Lua script (one round trip) each. */
+export interface SessionStore {
+  create(app: string, id: string, ip: string, ttl: number, d: Array<[string, FlatValue]>): Promise<string>
+  get(app: string, token: string, newTtl?: number): Promise<SessionView | null>
+  set(app: string, token: string, d: Array<[string, FlatValue]>, newTtl?: number): Promise<SessionView | null>
+  soid(app: string, id: string): Promise<SessionView[]>
+  soapp(app: string, dt: number): Promise<SessionView[]>
+  activity(app: string, dt: number): Promise<number>
+  kill(app: string, token: string): Promise<number>
+  killsoid(app: string, id: string): Promise<number>
+  killall(app: string): Promise<number>
+  /** Deletes expired sessions (the wiper); returns how many. */
+  wipe(): Promise<number>
+  ping(): Promise<string>
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+const WIPE_BATCH = 500
+
+/**
+ * The rest-sessions Redis layout (§8 of the protocol reference), so this server can take over a
+ * Redis the original wrote, and the original could read ours.
+ */
+export function sessionStore(options: SessionStoreOptions): SessionStore {
+  const resolved = Object.freeze({
+    redis: options.redis,
+    ns: `${options.namespace ?? 'rs'}:`,
+    timeout: options.timeout ?? 2000,
+    now: options.now ?? Date.now,
+    warn: options.warn ?? ((message: string) => console.warn(message)),
+  })
+  const { redis, ns, timeout, now, warn } = resolved
+  const seconds = () => String(Math.floor(now() / 1000))
+  const shas = new Map<string, string>()
+
+  const withDeadline = async <T>(call: Promise<T>): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisUnavailableError(`Redis did not answer within ${timeout} ms`)),
+        timeout,
+      )
+    })
+    try {
+      return await Promise.race([call, deadline])
+    } catch (error) {
+      throw asProtocolError(error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  const command = (args: string[]) => withDeadline(redis.sendCommand(args))
+  const script = async (lua: string, args: string[]): Promise<unknown> => {
+    let sha = shas.get(lua)
+    if (!sha) {
+      sha = sha1(lua)
+      shas.set(lua, sha)
+    }
+    try {
+      return await withDeadline(redis.sendCommand(['EVALSHA', sha, '0', ...args]))
+    } catch (error) {
+      if (!(error instanceof ProtocolError && error.message.startsWith('NOSCRIPT'))) throw error
+      return withDeadline(redis.sendCommand(['EVAL', lua, '0', ...args]))
+    }
+  }
+
+  const toView = (raw: unknown, app: string): SessionView => {
+    const [id, r, w, ttl, idle, ip, d] = raw as [
+      string,
+      number,
+      number,
+      number,
+      number,
+      string,
+      string | null,
+    ]
+    const view: SessionView = { id, r: Number(r), w: Number(w), ttl: Number(ttl), idle: Number(idle), ip }
+    if (typeof d === 'string') {
+      try {
+        view.d = JSON.parse(d) as Record<string, unknown>
+      } catch {
+        warn(
+          `[rest-sessions-server] ${app} session of ${JSON.stringify(id)}: stored d is not JSON; answering without it`,
+        )
+      }
+    }
+    return view
+  }
+  const toViews = (raw: unknown, app: string) =>
+    Array.isArray(raw) ? raw.map((one) => toView(one, app)) : []
+  const ttlArg = (ttl: number | undefined) => (ttl === undefined ? '' : String(ttl))
+
+  return {
+    async create(app, id, ip, ttl, d) {
+      const kept = d.filter(([, value]) => value !== null)
+      const json =
+        kept.length === 0
+          ? ''
+          : `{${kept.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`
+      // 381 random bits never collide in practice; the script still refuses to overwrite.
+      for (;;) {
+        const token = createToken()
+        const created = await script(CREATE, [ns, app, token, id, ip, seconds(), String(ttl), json])
+        if (Number(created) === 1) return token
+      }
+    },
+    async get(app, token, newTtl) {
+      const raw = await script(GET, [ns, app, token, seconds(), ttlArg(newTtl)])
+      return raw ? toView(raw, app) : null
+    },
+    async set(app, token, d, newTtl) {
+      const pairs: string[] = []
+      for (const [key, value] of d)
+        pairs.push(JSON.stringify(key), value === null ? '' : JSON.stringify(value))
+      const raw = await script(SET, [ns, app, token, seconds(), ttlArg(newTtl), ...pairs])
+      return raw ? toView(raw, app) : null
+    },
+    async soid(app, id) {
+      return toViews(await script(SOID, [ns, app, id, seconds()]), app)
+    },
+    async soapp(app, dt) {
+      return toViews(await script(SOAPP, [ns, app, seconds(), String(dt)]), app)
+    },
+    async activity(app, dt) {
+      const since = String(Math.floor(now() / 1000) - dt)
+      return Number(await command(['ZCOUNT', `${ns}${app}:_users`, since, '+inf']))
+    },
+    async kill(app, token) {
+      return Number(await script(KILL, [ns, app, token, seconds()]))
+    },
+    async killsoid(app, id) {
+      return Number(await script(KILL_SOID, [ns, app, id]))
+    },
+    async killall(app) {
+      return Number(await script(KILL_ALL, [ns, app]))
+    },
+    async wipe() {
+      let deleted = 0
+      for (;;) {
+        const [seen, gone] = (await script(WIPE, [ns, seconds(), String(WIPE_BATCH)])) as [number, number]
+        deleted += Number(gone)
+        if (Number(seen) < WIPE_BATCH) return deleted
+      }
+    },
+    async ping() {
+      return String(await command(['PING']))
+    },
+  }
+}
+
+/** Redis' own error replies are 500s; everything else (offline, closed, timeout) is a 503. */
+function asProtocolError(error: unknown): ProtocolError {
+  if (error instanceof ProtocolError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof ErrorReply) {
+    const reply = new ProtocolError(500, 'redisError', message)
+    reply.cause = error
+    return reply
+  }
+  return new RedisUnavailableError(`Redis is unavailable: ${message}`, { cause: error })
+}

@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { SessionBackendError, SessionTimeoutError } from '@sessionbridge/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RestSessionsHttpError, restSessionsBackend } from '../src/index.ts'
+import { undiciTransport } from '../src/undici.ts'
+
+// msw does not intercept undici's Pool: a deliberately broken HTTP server does the same job.
+const TOKEN = 'b'.repeat(64)
+const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+  broken500: (_req, res) =>
+    res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error: boom'),
+  hang: () => undefined,
+  truncated: (_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"u1","r":1,"w":'),
+  cut: (_req, res) => {
+    // Promise 100 bytes, send 10, then drop the connection.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+    res.write('{"id":"u1"')
+    setTimeout(() => res.socket?.destroy(), 10)
+  },
+  reset: (req) => req.socket.destroy(),
+  quirks: (_req, res) =>
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ name: 'invalidFormat', message: 'Invalid token format' })),
+}
+
+describe('undici transport against a deliberately broken server', () => {
+  let server: Server
+  let url = ''
+  const transport = undiciTransport({ connections: 4 })
+  const backend = (app: string) => restSessionsBackend({ url, app, timeout: 300, transport })
+
+  beforeAll(async () => {
+    server = createServer((req, res) => behaviours[req.url!.split('/')[1]!]!(req, res))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  })
+  afterAll(async () => {
+    await transport.close?.()
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('a 500 is a typed error with the status and the body', async () => {
+    const error = await backend('broken500')
+      .load(TOKEN)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RestSessionsHttpError)
+    expect(error).toMatchObject({ responseStatus: 500, responseBody: 'Internal Server Error: boom' })
+  })
+
+  it('a hanging server is a timeout', async () => {
+    await expect(backend('hang').load(TOKEN)).rejects.toBeInstanceOf(SessionTimeoutError)
+  })
+
+  it('truncated JSON and a body cut short are typed errors', async () => {
+    await expect(backend('truncated').load(TOKEN)).rejects.toThrow(/invalid JSON/)
+    const error = await backend('cut')
+      .load(TOKEN)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+  })
+
+  it('a connection reset and a refused connection are typed errors with a cause', async () => {
+    const reset = await backend('reset')
+      .load(TOKEN)
+      .catch((e: unknown) => e)
+    expect(reset).toBeInstanceOf(SessionBackendError)
+    expect((reset as Error).cause).toBeDefined()
+    const refused = restSessionsBackend({
+      url: 'http://127.0.0.1:9',
+      app: 'refused',
+      transport: undiciTransport(),
+    })
+    const error = await refused.load(TOKEN).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+    expect((error as Error).message).toMatch(/ECONNREFUSED/)
+    await refused.close?.()
+  })
+
+  it("the original's 500 invalidFormat for a token is 'no session'", async () => {
+    expect(await backend('quirks').load(TOKEN)).toBeNull()
+    expect(await backend('quirks').touch(TOKEN, Date.now() + 1000)).toBe(false)
+  })
+})
