@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto'
+import { errorMessage, type RedisCommands } from './commands.ts'
+
+/** A Lua script run against exactly one key, by SHA1 first and by source when Redis lacks it. */
+export interface LuaScript {
+  readonly source: string
+  readonly sha: string
+  run(commands: RedisCommands, key: string, args: readonly string[]): Promise<unknown>
+}
+
+/** Prepares a script. EVALSHA saves resending the source; `NOSCRIPT` (restart, failover) falls back to EVAL, which caches it again. */
+export function luaScript(source: string): LuaScript {
+  const sha = createHash('sha1').update(source).digest('hex')
+  return {
+    source,
+    sha,
+    async run(commands, key, args) {
+      try {
+        return await commands.send(key, ['EVALSHA', sha, '1', key, ...args])
+      } catch (error) {
+        if (!errorMessage(error).startsWith('NOSCRIPT')) throw error
+        return commands.send(key, ['EVAL', source, '1', key, ...args])
+      }
+    },
+  }
+}
+
+// Session hash layout: data fields are `d:<key>`, bookkeeping fields are `m:exp` (expiry, epoch ms),
+// `m:uid` (`+<user id>` or `-` for an anonymous session) and `m:idx` (the score this session is known
+// to have in its user's index, at least). The `d:`/`m:` prefixes keep data and bookkeeping apart.
+
+/** KEYS[1] session; ARGV: expiresAt, uid marker, index score or '', then field/value pairs. 1 = created, 0 = id taken. */
+export const CREATE = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'm:exp', ARGV[1], 'm:uid', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'm:idx', ARGV[3]) end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1
+`)
+
+/**
+ * KEYS[1] session; ARGV: expiresAt, uid marker, number of set pairs, the pairs, then fields to
+ * delete. Nil when the session is gone (never resurrected), else { previous uid marker, index
+ * score or '' }. A change of user forgets the index score.
+ */
+export const SAVE = luaScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+local previous = redis.call('HGET', KEYS[1], 'm:uid') or '-'
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i <= #ARGV do
+  redis.call('HDEL', KEYS[1], ARGV[i])
+  i = i + 1
+end
+if previous ~= ARGV[2] then redis.call('HDEL', KEYS[1], 'm:idx') end
+redis.call('HSET', KEYS[1], 'm:exp', ARGV[1], 'm:uid', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return { previous, redis.call('HGET', KEYS[1], 'm:idx') or '' }
+`)
+
+/** KEYS[1] session; ARGV: expiresAt. Nil when the session is gone, else { uid marker, index score or '' }. */
+export const TOUCH = luaScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+redis.call('HSET', KEYS[1], 'm:exp', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return { redis.call('HGET', KEYS[1], 'm:uid') or '-', redis.call('HGET', KEYS[1], 'm:idx') or '' }
+`)
+
+/** KEYS[1] session; ARGV: index score, uid marker. Records the score once the index holds it. */
+export const MARK_INDEXED = luaScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+if redis.call('HGET', KEYS[1], 'm:uid') ~= ARGV[2] then return 0 end
+local known = tonumber(redis.call('HGET', KEYS[1], 'm:idx') or '0')
+if known < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'm:idx', ARGV[1]) end
+return 1
+`)
+
+/** KEYS[1] session. Deletes it (whatever its type) and returns its uid marker, `-` when unknown. */
+export const DESTROY = luaScript(`
+local uid = '-'
+if redis.call('TYPE', KEYS[1]).ok == 'hash' then uid = redis.call('HGET', KEYS[1], 'm:uid') or '-' end
+redis.call('DEL', KEYS[1])
+return uid
+`)
+
+/** KEYS[1] session; ARGV: uid marker. Deletes the session only if it still belongs to that user. */
+export const DESTROY_IF_OWNED = luaScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+if redis.call('HGET', KEYS[1], 'm:uid') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`)
+
+/**
+ * KEYS[1] user index (sorted set: session id scored by expiry); ARGV: expiresAt, session id, now.
+ * Drops expired members, raises (never lowers: GT) the member's score, and lets the index expire
+ * with its last session.
+ */
+export const INDEX_ADD = luaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+return 1
+`)
+
+/** KEYS[1] user index; ARGV: now. Drops expired members and returns the others. */
+export const INDEX_LIST = luaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`)
