@@ -1,7 +1,7 @@
-import { SessionBackendError, SessionTimeoutError } from './errors.ts'
+import { SessionBackendError, SessionError, SessionTimeoutError } from './errors.ts'
 
 /**
- * Runs one backend call with a deadline, and turns whatever it throws into a
+ * Runs one backend call with a deadline, and turns whatever untyped error it throws into a
  * `SessionBackendError`, so a slow or broken store always yields a bounded, typed failure.
  */
 export async function boundedCall<T>(
@@ -17,7 +17,9 @@ export async function boundedCall<T>(
   try {
     return await Promise.race([call(), deadline])
   } catch (error) {
-    if (error instanceof SessionBackendError) throw error
+    // Typed errors already say what went wrong (e.g. SessionDataError: a value too large); only
+    // untyped I/O failures are wrapped.
+    if (error instanceof SessionError) throw error
     const message = error instanceof Error ? error.message : String(error)
     throw new SessionBackendError(backend, operation, message, { cause: error })
   } finally {

@@ -205,3 +205,21 @@ describe('session lifecycle', () => {
     expect(() => createSessionManager({ backend: memoryBackend(), secrets: ['short'] })).toThrow(/option "secrets"/)
   })
 })
+
+describe('typed backend errors', () => {
+  it('a SessionDataError from the backend reaches the caller as itself, not wrapped', async () => {
+    const { SessionDataError } = await import('../src/index.ts')
+    const inner = memoryBackend()
+    const strict: SessionBackend = {
+      ...inner,
+      create: async () => {
+        throw new SessionDataError('strict', 'session data is 2000000 bytes; the limit is 1048576')
+      },
+    }
+    const session = await createSessionManager({ backend: strict }).open({})
+    session.set('big', 'x')
+    const error = await session.commit().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionDataError)
+    expect((error as Error).message).toContain('the limit is 1048576')
+  })
+})

@@ -1,0 +1,29 @@
+export {
+  type MysqlPoolConnectionLike,
+  type MysqlPoolLike,
+  type MysqlQueryable,
+  mysqlClient,
+} from './adapters/mysql.ts'
+export { type PgPoolClientLike, type PgPoolLike, type PgQueryable, pgClient } from './adapters/pg.ts'
+export { type PgliteLike, type PgliteQueryable, pgliteClient } from './adapters/pglite.ts'
+export { type PostgresJsLike, type PostgresJsQueryable, postgresJsClient } from './adapters/postgres-js.ts'
+export { type SqliteDatabaseLike, type SqliteStatementLike, sqliteClient } from './adapters/sqlite.ts'
+export { applyChanges, type SqlBackend, type SqlBackendOptions, sqlBackend } from './backend.ts'
+export type { SqlClient, SqlDialect, SqlResult } from './client.ts'
+export { toDollarPlaceholders } from './placeholders.ts'
+export {
+  checkDjangoTable,
+  DEFAULT_TABLES,
+  djangoTableDdl,
+  type MigrateOptions,
+  migrate,
+  nativeTableDdl,
+  type SqlLayout,
+} from './schema.ts'
+export {
+  DEFAULT_TICKET_TABLE,
+  type SqlTicketStore,
+  type SqlTicketStoreOptions,
+  sqlTicketStore,
+  ticketTableDdl,
+} from './tickets.ts'

@@ -1,0 +1,187 @@
+import {
+  isPlainObject,
+  missingOption,
+  randomToken,
+  SessionBackendError,
+  SessionConfigError,
+  type TicketPayload,
+  type TicketStore,
+} from '@sessionbridge/core'
+import type { SqlClient, SqlDialect } from './client.ts'
+import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
+
+/** Default ticket table. */
+export const DEFAULT_TICKET_TABLE = 'sessionbridge_ticket'
+
+/** Options of `sqlTicketStore`. */
+export interface SqlTicketStoreOptions {
+  /** The database, through an adapter (`pgClient`, `mysqlClient`, `sqliteClient`, ...). */
+  client: SqlClient
+  /** Table name. @default 'sessionbridge_ticket' */
+  table?: string
+  /** Expired tickets deleted (in one bounded statement) every this many `issue()` calls. @default 100 */
+  sweepEvery?: number
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+}
+
+/** A `TicketStore` in SQL, with its table's migration and a purge of expired tickets. */
+export interface SqlTicketStore extends TicketStore {
+  /** Creates the ticket table if it does not exist. */
+  migrate(): Promise<void>
+  /** Deletes expired tickets; returns how many. */
+  clearExpired(): Promise<number>
+}
+
+/**
+ * The ticket table: the SHA-256 of each ticket (a leaked table yields no usable ticket), the
+ * JSON payload and the expiry in epoch ms.
+ */
+export function ticketTableDdl(dialect: SqlDialect, table: string = DEFAULT_TICKET_TABLE): string[] {
+  const t = quoteTable(dialect, table)
+  const ix = quoteName(dialect, `${baseName(table)}_expires_at`)
+  if (dialect === 'mysql') {
+    return [
+      `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, payload mediumtext NOT NULL, expires_at bigint NOT NULL, KEY ${ix} (expires_at)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    ]
+  }
+  const text = dialect === 'postgres' ? 'char(64)' : 'text'
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash ${text} NOT NULL PRIMARY KEY, payload text NOT NULL, expires_at bigint NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (expires_at)`,
+  ]
+}
+
+const TICKET = /^[A-Za-z0-9_-]{32}$/
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  let hex = ''
+  for (const b of digest) hex += b.toString(16).padStart(2, '0')
+  return hex
+}
+
+/** Whether this server deletes with RETURNING: PostgreSQL, SQLite 3.35+, MariaDB 10.5+ (not MySQL). */
+async function supportsDeleteReturning(client: SqlClient): Promise<boolean> {
+  if (client.dialect === 'postgres') return true
+  const sql = client.dialect === 'sqlite' ? 'SELECT sqlite_version() AS v' : 'SELECT VERSION() AS v'
+  const { rows } = await client.query<{ v: unknown }>(sql)
+  const version = String(rows[0]?.v ?? '')
+  const [major = 0, minor = 0] = version.split(/[.-]/).map(Number)
+  if (client.dialect === 'sqlite') return major > 3 || (major === 3 && minor >= 35)
+  return /mariadb/i.test(version) && (major > 10 || (major === 10 && minor >= 5))
+}
+
+/**
+ * One-time tickets in SQL. `consume` is one `DELETE ... RETURNING` where the database has it, so
+ * exactly one of any number of racing consumers gets the payload; on MySQL it is a read followed by
+ * a `DELETE` whose affected-row count picks the single winner.
+ */
+export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
+  if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
+  const { client } = options
+  const dialect = checkDialect(client.dialect)
+  const tableName = options.table ?? DEFAULT_TICKET_TABLE
+  const table = quoteTable(dialect, tableName)
+  const sweepEvery = options.sweepEvery ?? 100
+  if (!Number.isInteger(sweepEvery) || sweepEvery < 1) {
+    throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
+  }
+  const now = options.now ?? Date.now
+  const limit =
+    dialect === 'mysql'
+      ? ''
+      : ` WHERE ticket_hash IN (SELECT ticket_hash FROM ${table} WHERE expires_at <= ? LIMIT 1000)`
+  const sweep =
+    dialect === 'mysql'
+      ? `DELETE FROM ${table} WHERE expires_at <= ? LIMIT 1000`
+      : `DELETE FROM ${table}${limit}`
+  let returning: Promise<boolean> | null = null
+  let issued = 0
+
+  const io = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof SessionBackendError) throw error
+      throw new SessionBackendError(PKG, op, error instanceof Error ? error.message : String(error), {
+        cause: error,
+      })
+    }
+  }
+  const clearExpired = () =>
+    io('clearExpired', async () => {
+      let total = 0
+      for (;;) {
+        const { rowCount } = await client.query(sweep, [now()])
+        total += rowCount
+        if (rowCount < 1000) return total
+      }
+    })
+
+  return {
+    name: PKG,
+    migrate: () =>
+      io('migrate', async () => {
+        for (const statement of ticketTableDdl(dialect, tableName)) await client.query(statement)
+      }),
+    clearExpired,
+    async issue(payload: TicketPayload, ttlMs: number) {
+      if (!isPlainObject(payload) || typeof payload.userId !== 'string') {
+        throw new TypeError('[sessionbridge/sql] a ticket payload is an object with a string userId')
+      }
+      if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+        throw new RangeError('[sessionbridge/sql] ticket ttlMs must be a positive number')
+      const ticket = randomToken(24) // 192 bits
+      const hash = await sha256Hex(ticket)
+      return io('issue', async () => {
+        if (++issued % sweepEvery === 0) await client.query(sweep, [now()])
+        await client.query(`INSERT INTO ${table} (ticket_hash, payload, expires_at) VALUES (?, ?, ?)`, [
+          hash,
+          JSON.stringify(payload),
+          Math.ceil(now() + ttlMs),
+        ])
+        return ticket
+      })
+    },
+    async consume(ticket: string) {
+      if (typeof ticket !== 'string' || !TICKET.test(ticket)) return null
+      const hash = await sha256Hex(ticket)
+      return io('consume', async () => {
+        returning ??= supportsDeleteReturning(client).catch((error) => {
+          returning = null // ask again next time
+          throw error
+        })
+        let row: { payload?: unknown; expires_at?: unknown } | undefined
+        if (await returning) {
+          const { rows } = await client.query<typeof row & object>(
+            `DELETE FROM ${table} WHERE ticket_hash = ? RETURNING payload, expires_at`,
+            [hash],
+          )
+          row = rows[0]
+        } else {
+          const { rows } = await client.query<typeof row & object>(
+            `SELECT payload, expires_at FROM ${table} WHERE ticket_hash = ?`,
+            [hash],
+          )
+          row = rows[0]
+          // Only the DELETE that removes the row wins; every other racer sees 0 rows.
+          if (
+            row &&
+            (await client.query(`DELETE FROM ${table} WHERE ticket_hash = ?`, [hash])).rowCount !== 1
+          )
+            row = undefined
+        }
+        if (!row || Number(row.expires_at) <= now()) return null
+        try {
+          const payload: unknown = JSON.parse(String(row.payload))
+          return isPlainObject(payload) && typeof payload.userId === 'string'
+            ? (payload as TicketPayload)
+            : null
+        } catch {
+          return null
+        }
+      })
+    },
+  }
+}

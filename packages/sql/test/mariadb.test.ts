@@ -1,0 +1,67 @@
+import { SessionDataError } from '@sessionbridge/core'
+import { serviceAvailable } from '@sessionbridge/test-services'
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mysqlClient, type SqlClient, sqlBackend } from '../src/index.ts'
+import { ensureMariadbDatabase, urlFor } from './databases.ts'
+import { base64JsonCodec, record, sqlSuite } from './suite.ts'
+
+const up = await serviceAvailable('mariadb')
+
+describe.skipIf(!up)('MariaDB 10.11 (mysql2)', () => {
+  let pool: mysql.Pool
+  let client: SqlClient
+
+  beforeAll(async () => {
+    await ensureMariadbDatabase()
+    pool = mysql.createPool({ uri: urlFor('mariadb'), connectionLimit: 10 })
+    client = mysqlClient(pool)
+  })
+  afterAll(async () => {
+    await pool?.end()
+  })
+
+  sqlSuite({ name: 'MariaDB (mysql2)', prefix: 'maria', client: () => client })
+
+  it('stores expire_date as naive UTC datetime(6), whatever the session time zone', async () => {
+    const backend = sqlBackend({
+      client,
+      layout: 'django',
+      table: 'sbt_maria_django',
+      codec: base64JsonCodec,
+    })
+    const at = Date.UTC(2031, 4, 6, 7, 8, 9, 250)
+    const id = (await backend.create(backend.idFormat.generate(), { ...record({}), expiresAt: at }))!
+    const { rows } = await client.query<{ v: string }>(
+      'SELECT CAST(expire_date AS CHAR) AS v FROM sbt_maria_django WHERE session_key = ?',
+      [id],
+    )
+    expect(rows[0]?.v).toBe('2031-05-06 07:08:09.250000')
+    expect((await backend.load(id))?.expiresAt).toBe(at)
+  })
+
+  it('names max_allowed_packet when the server refuses a session, and the next request still works', async () => {
+    const { rows } = await client.query<{ m: number }>('SELECT @@max_allowed_packet AS m')
+    const limit = Number(rows[0]?.m)
+    const backend = sqlBackend({ client, layout: 'native', table: 'sbt_maria_native', maxDataBytes: null })
+    const huge = record({ big: 'x'.repeat(limit + 1024) })
+    const error = await backend.create(backend.idFormat.generate(), huge).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionDataError)
+    expect((error as Error).message).toMatch(/max_allowed_packet/)
+    const id = (await backend.create(backend.idFormat.generate(), record({ small: true })))!
+    expect((await backend.load(id))?.data.small).toBe(true)
+  })
+
+  it('keeps ids case-sensitive in the native table (binary collation)', async () => {
+    const backend = sqlBackend({
+      client,
+      layout: 'native',
+      table: 'sbt_maria_native',
+      idFormat: { generate: () => 'Ab'.repeat(16), validate: (id) => /^[A-Za-z]{32}$/.test(id) },
+    })
+    await client.query('DELETE FROM sbt_maria_native WHERE id IN (?, ?)', ['Ab'.repeat(16), 'aB'.repeat(16)])
+    expect(await backend.create('Ab'.repeat(16), record({ who: 'upper first' }))).toBe('Ab'.repeat(16))
+    expect(await backend.create('aB'.repeat(16), record({ who: 'lower first' }))).toBe('aB'.repeat(16))
+    expect((await backend.load('aB'.repeat(16)))?.data.who).toBe('lower first')
+  })
+})

@@ -1,0 +1,120 @@
+import { serviceAvailable } from '@sessionbridge/test-services'
+import pg from 'pg'
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgClient, postgresJsClient, type SqlClient, type SqlLayout, sqlBackend } from '../src/index.ts'
+import { ensurePostgresDatabase, urlFor } from './databases.ts'
+import { base64JsonCodec, expectBackendError, record, sleep, sqlSuite } from './suite.ts'
+
+const up = await serviceAvailable('postgres')
+
+describe.skipIf(!up)('PostgreSQL 15', () => {
+  let pool: pg.Pool
+  let sql: postgres.Sql
+  let poolClient: SqlClient
+  let jsClient: SqlClient
+  const poolErrors: Error[] = []
+
+  beforeAll(async () => {
+    await ensurePostgresDatabase()
+    pool = new pg.Pool({ connectionString: urlFor('postgres'), max: 10, application_name: 'sbt-sql-pg' })
+    pool.on('error', (error) => poolErrors.push(error)) // idle connections killed by the fault tests
+    sql = postgres(urlFor('postgres'), {
+      max: 10,
+      onnotice: () => {},
+      connection: { application_name: 'sbt-sql-pgjs' },
+    })
+    poolClient = pgClient(pool)
+    jsClient = postgresJsClient(sql)
+  })
+  afterAll(async () => {
+    await pool?.end()
+    await sql?.end()
+  })
+
+  describe('via pg (node-postgres)', () => {
+    sqlSuite({ name: 'PostgreSQL (pg)', prefix: 'pg', client: () => poolClient })
+  })
+  describe('via postgres.js', () => {
+    sqlSuite({ name: 'PostgreSQL (postgres.js)', prefix: 'pgjs', client: () => jsClient })
+  })
+
+  describe('faults: pg_terminate_backend', () => {
+    const backendFor = (layout: SqlLayout) =>
+      sqlBackend({
+        client: poolClient,
+        layout,
+        table: `sbt_pg_${layout}`,
+        ...(layout === 'django' ? { codec: base64JsonCodec } : {}),
+      })
+
+    for (const layout of ['native', 'django'] as const) {
+      it(`${layout}: a connection killed mid-save fails that save with SessionBackendError, and the next one works`, async () => {
+        const backend = backendFor(layout)
+        const rec = record({ a: 1 }, 3_600_000, '42')
+        const id = (await backend.create(backend.idFormat.generate(), rec))!
+        const key = layout === 'native' ? 'id' : 'session_key'
+        // Hold the row lock elsewhere so the backend's save is provably in flight when we kill it.
+        const blocker = new pg.Client({ connectionString: urlFor('postgres') })
+        await blocker.connect()
+        try {
+          await blocker.query('BEGIN')
+          await blocker.query(`SELECT 1 FROM sbt_pg_${layout} WHERE ${key} = $1 FOR UPDATE`, [id])
+          const pending = backend.save(
+            id,
+            { set: { a: 2 }, deleted: [] },
+            { ...rec, data: { ...rec.data, a: 2 } },
+          )
+          let pid: number | undefined
+          for (let i = 0; i < 500 && pid === undefined; i++) {
+            // pg_stat_activity is snapshotted once per transaction: ask afresh each time.
+            await blocker.query('SELECT pg_stat_clear_snapshot()')
+            const { rows } = await blocker.query<{ pid: number }>(
+              `SELECT pid FROM pg_stat_activity WHERE application_name = 'sbt-sql-pg' AND wait_event_type = 'Lock' AND query LIKE $1`,
+              [`%sbt_pg_${layout}%`],
+            )
+            pid = rows[0]?.pid
+            if (pid === undefined) await sleep(10)
+          }
+          expect(pid, 'the save never blocked on the row lock').toBeTypeOf('number')
+          await blocker.query('SELECT pg_terminate_backend($1)', [pid])
+          const error = await expectBackendError(pending)
+          expect(error.operation).toBe('save')
+          expect(error.message).toMatch(/terminat/i)
+        } finally {
+          await blocker.query('ROLLBACK')
+          await blocker.end()
+        }
+        expect(await backend.save(id, { set: { b: 3 }, deleted: [] }, rec)).toBe(true)
+        expect((await backend.load(id))?.data).toMatchObject({ a: 1, b: 3 })
+      })
+    }
+
+    it('recovers after every idle pool connection is killed', async () => {
+      const backend = backendFor('native')
+      const id = (await backend.create(backend.idFormat.generate(), record({ a: 1 })))!
+      const admin = new pg.Client({ connectionString: urlFor('postgres') })
+      await admin.connect()
+      try {
+        const { rows } = await admin.query(
+          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'sbt-sql-pg'`,
+        )
+        expect(rows.length).toBeGreaterThan(0)
+      } finally {
+        await admin.end()
+      }
+      // The pool notices the dead sockets asynchronously; once it has dropped them, requests work again.
+      for (let i = 0; i < 200 && pool.totalCount > 0; i++) await sleep(10)
+      expect((await backend.load(id))?.data.a).toBe(1)
+      expect(poolErrors.length).toBeGreaterThan(0)
+    })
+  })
+
+  it('rewrites ? to $n but leaves literals alone (via a real server)', async () => {
+    const { rows } = await poolClient.query<{ a: string; b: string; c: string }>(
+      `SELECT ?::text AS a, 'what?' AS b, $$is it?$$ || ?::text AS c -- really?`,
+      ['one', 'two'],
+    )
+    expect(rows[0]).toEqual({ a: 'one', b: 'what?', c: 'is it?two' })
+  })
+})
