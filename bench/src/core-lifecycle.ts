@@ -5,7 +5,10 @@ import { Bench } from 'tinybench'
 
 const backend = memoryBackend({ maxEntries: 100_000 })
 const plain = createSessionManager<{ count: number }>({ backend })
-const signed = createSessionManager<{ count: number }>({ backend, secrets: ['bench-secret-0123456789abcdef'] })
+const signed = createSessionManager<{ count: number }>({
+  backend,
+  secrets: ['bench-secret-0123456789abcdef'],
+})
 
 async function cookieFor(manager: typeof plain): Promise<string> {
   const session = await manager.open({})
@@ -39,7 +42,9 @@ for (const [label, manager, cookie] of [
 await bench.run()
 
 const rows = bench.tasks.map((t) => {
-  const r = t.result as { throughput?: { mean: number }; latency?: { p50?: number; p99?: number } } | undefined
+  const r = t.result as
+    | { throughput?: { mean: number }; latency?: { p50?: number; p99?: number } }
+    | undefined
   return {
     scenario: t.name,
     'ops/s': Math.round(r?.throughput?.mean ?? 0),

@@ -85,7 +85,8 @@ export function decideCommit(s: CommitState): CommitPlan {
     return s.hadId ? plan('expired', { cookie: 'clear' }) : plan('nothing')
   }
 
-  if (s.empty && (s.changes > 0 || s.regenerate)) return plan('destroy', { destroyOld: true, cookie: 'clear' })
+  if (s.empty && (s.changes > 0 || s.regenerate))
+    return plan('destroy', { destroyOld: true, cookie: 'clear' })
   if (s.regenerate) return plan('regenerate', { destroyOld: true, create: true, cookie: 'set' })
   if (s.changes > 0) return plan('save', { save: true, cookie: 'set' })
   if (s.touchDue || s.expiryChanged) return plan('touch', { touch: true, cookie: 'set' })

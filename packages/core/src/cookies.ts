@@ -23,7 +23,9 @@ export interface SessionCookieOptions {
   persistent?: boolean
 }
 
-export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain'>> & { domain: string | undefined }
+export type ResolvedCookieOptions = Required<Omit<SessionCookieOptions, 'domain'>> & {
+  domain: string | undefined
+}
 
 /** Cookie values longer than this are never looked at (ids plus a signature are far shorter). */
 export const MAX_COOKIE_VALUE_LENGTH = 256
@@ -45,7 +47,8 @@ export function resolveCookieOptions(options: SessionCookieOptions = {}): Resolv
 
 /** The raw value of cookie `name` in a `Cookie` header, or `null`. Never throws. */
 export function readCookie(header: string | null | undefined, name: string): string | null {
-  if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH) return null
+  if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH)
+    return null
   // Cheap pre-check: most requests without our cookie skip parsing entirely.
   if (!header.includes(name)) return null
   let value: string | undefined
@@ -77,7 +80,9 @@ export function writeCookie(
     sameSite: options.sameSite,
     secure: options.secure === 'auto' ? secure : options.secure,
     partitioned: options.partitioned || undefined,
-    ...(persistent ? { maxAge: maxAgeSeconds ?? 0, expires: new Date(now + (maxAgeSeconds ?? 0) * 1000) } : {}),
+    ...(persistent
+      ? { maxAge: maxAgeSeconds ?? 0, expires: new Date(now + (maxAgeSeconds ?? 0) * 1000) }
+      : {}),
   })
 }
 

@@ -39,7 +39,8 @@ export interface AlphabetIdFormatOptions {
 export function alphabetIdFormat(options: AlphabetIdFormatOptions): IdFormat {
   const { alphabet, length } = options
   const bits = length * Math.log2(alphabet.length)
-  if (bits < 128) throw new RangeError(`id format has ${bits.toFixed(0)} bits of entropy; at least 128 are needed`)
+  if (bits < 128)
+    throw new RangeError(`id format has ${bits.toFixed(0)} bits of entropy; at least 128 are needed`)
   const allowed = new Set(alphabet)
   return {
     generate: () => randomString(length, alphabet),

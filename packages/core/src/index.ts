@@ -1,24 +1,36 @@
-export { jsonCodec, isPlainObject } from './codec-json.ts'
+export { checkUserSource, getUser, LazyUser, login, logout, RequestAuth } from './auth.ts'
+export {
+  type BasicCredentials,
+  type BasicGuardOptions,
+  decideBasicGuard,
+  type GuardDecision,
+  type GuardRequest,
+  MAX_BASIC_HEADER_LENGTH,
+  parseBasicAuth,
+  type ResolvedBasicGuard,
+  resolveBasicGuard,
+} from './basic-auth.ts'
+export { isPlainObject, jsonCodec } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 export { timingSafeEqual } from './compare.ts'
 export {
+  isSecureRequest,
   MAX_COOKIE_HEADER_LENGTH,
   MAX_COOKIE_VALUE_LENGTH,
   type RequestTransport,
   type ResolvedCookieOptions,
-  type SessionCookieOptions,
-  isSecureRequest,
   readCookie,
   resolveCookieOptions,
+  type SessionCookieOptions,
   writeCookie,
 } from './cookies.ts'
 export {
+  missingOption,
   SessionBackendError,
   SessionConfigError,
   SessionDataError,
   SessionError,
   SessionTimeoutError,
-  missingOption,
 } from './errors.ts'
 export {
   type AlphabetIdFormatOptions,
@@ -31,16 +43,25 @@ export {
   randomString,
   randomToken,
 } from './ids.ts'
-export { type SessionManager, type SessionRequest, createSessionManager } from './manager.ts'
+export { createSessionManager, type SessionManager, type SessionRequest } from './manager.ts'
 export { type MemoryBackendOptions, type MemoryEntry, memoryBackend } from './memory.ts'
 export {
   type ResolvedSessionOptions,
+  resolveSessionOptions,
   type SessionLogger,
   type SessionManagerOptions,
-  resolveSessionOptions,
 } from './options.ts'
 export { type CommitResult, Session, type SessionContext, type SessionStart } from './session.ts'
-export { type Signer, type UnsignResult, createSigner } from './signing.ts'
+export { createSigner, type Signer, type UnsignResult } from './signing.ts'
+export {
+  answerTicketRequest,
+  type ResolvedTicketRoute,
+  realtimeTicketFor,
+  resolveTicketRoute,
+  type TicketAnswer,
+  type TicketResponseBody,
+  type TicketRouteOptions,
+} from './ticket-route.ts'
 export { DEFAULT_TICKET_TTL_MS, type TicketPayload, type TicketStore } from './tickets.ts'
 export { type MemoryTicketStoreOptions, memoryTicketStore } from './tickets-memory.ts'
 export { boundedCall } from './timeout.ts'
@@ -56,3 +77,11 @@ export {
   type SessionRecord,
 } from './types.ts'
 export { AUTH_SESSION_KEYS, type AuthUser, DEFAULT_AUTH_BACKEND, type UserSource } from './users.ts'
+export {
+  type MemoryUser,
+  type MemoryUserSeed,
+  type MemoryUserSource,
+  type MemoryUserSourceOptions,
+  memoryUserSource,
+} from './users-memory.ts'
+export { type VerifyTicketOptions, verifyTicket } from './verify-ticket.ts'

@@ -1,7 +1,7 @@
-import { type RequestTransport, isSecureRequest, readCookie } from './cookies.ts'
-import { type ResolvedSessionOptions, type SessionManagerOptions, resolveSessionOptions } from './options.ts'
+import { isSecureRequest, type RequestTransport, readCookie } from './cookies.ts'
+import { type ResolvedSessionOptions, resolveSessionOptions, type SessionManagerOptions } from './options.ts'
 import { Session, type SessionContext } from './session.ts'
-import { type Signer, createSigner } from './signing.ts'
+import { createSigner, type Signer } from './signing.ts'
 import type { SessionBackend, SessionData } from './types.ts'
 
 /** The request facts the lifecycle reads: the `Cookie` header and the transport. */

@@ -26,9 +26,12 @@ export interface MemoryBackendOptions {
  * requests writing different keys both survive. No timers: expired entries go when read, or when
  * the store is full.
  */
-export function memoryBackend(options: MemoryBackendOptions = {}): SessionBackend & { readonly size: number } {
+export function memoryBackend(
+  options: MemoryBackendOptions = {},
+): SessionBackend & { readonly size: number } {
   const maxEntries = options.maxEntries ?? 10_000
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
+  if (!Number.isInteger(maxEntries) || maxEntries < 1)
+    throw new RangeError('maxEntries must be a positive integer')
   const store = options.storage ?? new Map<string, MemoryEntry>()
   const now = options.now ?? Date.now
 

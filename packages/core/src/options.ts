@@ -1,5 +1,5 @@
-import { type ResolvedCookieOptions, type SessionCookieOptions, resolveCookieOptions } from './cookies.ts'
-import { SessionConfigError, missingOption } from './errors.ts'
+import { type ResolvedCookieOptions, resolveCookieOptions, type SessionCookieOptions } from './cookies.ts'
+import { missingOption, SessionConfigError } from './errors.ts'
 import type { SessionBackend } from './types.ts'
 
 /** Where warnings go (undecodable records, degraded sessions). */
@@ -95,7 +95,9 @@ export function resolveSessionOptions(options: SessionManagerOptions, pkg = 'cor
     secrets: options.secrets ? Object.freeze([...options.secrets]) : null,
     maxAge: positiveInt(pkg, 'maxAge', options.maxAge ?? 1_209_600),
     absoluteMaxAge:
-      options.absoluteMaxAge === null ? null : positiveInt(pkg, 'absoluteMaxAge', options.absoluteMaxAge ?? 2_592_000),
+      options.absoluteMaxAge === null
+        ? null
+        : positiveInt(pkg, 'absoluteMaxAge', options.absoluteMaxAge ?? 2_592_000),
     touchInterval: touchInterval === false ? false : positiveInt(pkg, 'touchInterval', touchInterval),
     trustProxy: options.trustProxy ?? false,
     timeout: positiveInt(pkg, 'timeout', options.timeout ?? 5000),

@@ -4,7 +4,13 @@ import { SessionBackendError, SessionError } from './errors.ts'
 import type { ResolvedSessionOptions } from './options.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
-import { type ChangeSet, RESERVED_KEYS, type SessionBackend, type SessionData, type SessionRecord } from './types.ts'
+import {
+  type ChangeSet,
+  RESERVED_KEYS,
+  type SessionBackend,
+  type SessionData,
+  type SessionRecord,
+} from './types.ts'
 
 /** What committing a session did. */
 export interface CommitResult {
@@ -35,6 +41,8 @@ export interface SessionStart {
 const DELETED: unique symbol = Symbol('deleted')
 type Change = { value: unknown } | typeof DELETED
 const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
+// The largest per-session max age honoured (100 years, in seconds); larger stored values mean the default.
+const MAX_SESSION_AGE = 3_155_760_000
 // Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
 const BOOKKEEPING = new Set<string>([RESERVED_KEYS.expiry, RESERVED_KEYS.created])
 
@@ -121,7 +129,10 @@ export class Session<Data extends SessionData = SessionData> {
 
   set<K extends keyof Data & string>(key: K, value: Data[K]): void {
     this.#assertOpen()
-    if (value === undefined) return this.delete(key)
+    if (value === undefined) {
+      this.delete(key)
+      return
+    }
     this.#changes.set(key, { value })
     this.#watched.delete(key)
     if (this.#loaded) this.#data[key] = value
@@ -167,8 +178,12 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Per-session max age in seconds (`0`: until the browser closes; `null`: the default). */
   setMaxAge(seconds: number | null): void {
-    if (seconds === null) return this.delete(RESERVED_KEYS.expiry)
-    if (!Number.isInteger(seconds) || seconds < 0) throw new RangeError('max age must be a whole number of seconds >= 0')
+    if (seconds === null) {
+      this.delete(RESERVED_KEYS.expiry)
+      return
+    }
+    if (!Number.isInteger(seconds) || seconds < 0)
+      throw new RangeError('max age must be a whole number of seconds >= 0')
     this.set(RESERVED_KEYS.expiry, seconds as Data[string])
   }
 
@@ -220,7 +235,9 @@ export class Session<Data extends SessionData = SessionData> {
       staleSignature: this.#staleSignature,
     })
     if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
-      options.logger.warn(`[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved`)
+      options.logger.warn(
+        `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved`,
+      )
     }
     const lost = await this.#execute(plan, now, maxAge)
     return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
@@ -235,7 +252,9 @@ export class Session<Data extends SessionData = SessionData> {
         record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
       } catch (error) {
         if (options.onBackendError !== 'continue') throw error
-        options.logger.warn(`[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`)
+        options.logger.warn(
+          `[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`,
+        )
         this.#degraded = true
       }
     }
@@ -265,9 +284,9 @@ export class Session<Data extends SessionData = SessionData> {
 
   #maxAgeSeconds(): number {
     const perSession = this.#data[RESERVED_KEYS.expiry]
-    return typeof perSession === 'number' && Number.isInteger(perSession) && perSession > 0
-      ? perSession
-      : this.#ctx.options.maxAge
+    // A stored value is foreign input: beyond a century it would overflow the cookie's dates.
+    const valid = typeof perSession === 'number' && Number.isInteger(perSession) && perSession > 0
+    return valid && perSession <= MAX_SESSION_AGE ? perSession : this.#ctx.options.maxAge
   }
 
   #expiresAt(now: number, maxAge: number): number {
@@ -287,7 +306,11 @@ export class Session<Data extends SessionData = SessionData> {
 
   #collectInPlaceChanges(): void {
     for (const [key, before] of this.#watched) {
-      if (!this.#changes.has(key) && Object.hasOwn(this.#data, key) && JSON.stringify(this.#data[key]) !== before) {
+      if (
+        !this.#changes.has(key) &&
+        Object.hasOwn(this.#data, key) &&
+        JSON.stringify(this.#data[key]) !== before
+      ) {
         this.#changes.set(key, { value: this.#data[key] })
       }
     }
@@ -340,7 +363,11 @@ export class Session<Data extends SessionData = SessionData> {
       if (id !== null) return id
       if (backend.capabilities.issuesIds) break
     }
-    throw new SessionBackendError(backend.name, 'create', `no free session id after ${options.createAttempts} attempts`)
+    throw new SessionBackendError(
+      backend.name,
+      'create',
+      `no free session id after ${options.createAttempts} attempts`,
+    )
   }
 
   async #cookieFor(plan: CommitPlan, now: number, maxAge: number, lost: boolean): Promise<string | null> {

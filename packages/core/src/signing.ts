@@ -30,7 +30,11 @@ export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize
   }
   for (const s of secrets) {
     if (typeof s !== 'string' || s.length < 16) {
-      throw new SessionConfigError(pkg, 'secrets', 'every entry of %s must be a string of 16 characters or more')
+      throw new SessionConfigError(
+        pkg,
+        'secrets',
+        'every entry of %s must be a string of 16 characters or more',
+      )
     }
   }
   const keys = secrets.map((s) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type SessionBackend, createSessionManager, isSecureRequest, memoryBackend } from '../src/index.ts'
+import { createSessionManager, isSecureRequest, memoryBackend, type SessionBackend } from '../src/index.ts'
 
 function spyBackend() {
   const seen: string[] = []
@@ -27,7 +27,7 @@ describe('hostile cookies never reach the backend', () => {
     'sql injection': "sessionid=' OR 1=1 --",
     'only the name': 'sessionid',
     empty: 'sessionid=',
-    'unicode': 'sessionid=ааааааааааааааааааааааааааааааа',
+    unicode: 'sessionid=ааааааааааааааааааааааааааааааа',
   }
   for (const [name, header] of Object.entries(cases)) {
     it(name, async () => {
@@ -44,7 +44,11 @@ describe('hostile cookies never reach the backend', () => {
   it('forged signatures are "no session" when signing is on', async () => {
     const { backend, seen } = spyBackend()
     const manager = createSessionManager({ backend, secrets: ['a-secret-of-sufficient-length'] })
-    for (const header of [`sessionid=${valid}`, `sessionid=${valid}.${'A'.repeat(43)}`, `sessionid=${valid}.`]) {
+    for (const header of [
+      `sessionid=${valid}`,
+      `sessionid=${valid}.${'A'.repeat(43)}`,
+      `sessionid=${valid}.`,
+    ]) {
       const session = await manager.open({ cookie: header })
       expect(await session.get('x')).toBeUndefined()
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { alnum64IdFormat, alphabetIdFormat, base64UrlDecode, base64UrlEncode, djangoIdFormat, randomToken } from '../src/index.ts'
+import {
+  alnum64IdFormat,
+  alphabetIdFormat,
+  base64UrlDecode,
+  base64UrlEncode,
+  djangoIdFormat,
+  randomToken,
+} from '../src/index.ts'
 
 describe('ids', () => {
   it('Django format: 32 x [a-z0-9], unique, validated', () => {
@@ -12,7 +19,8 @@ describe('ids', () => {
 
   it('draws every character of the alphabet roughly uniformly (no modulo bias)', () => {
     const counts = new Map<string, number>()
-    for (let i = 0; i < 2000; i++) for (const ch of alnum64IdFormat.generate()) counts.set(ch, (counts.get(ch) ?? 0) + 1)
+    for (let i = 0; i < 2000; i++)
+      for (const ch of alnum64IdFormat.generate()) counts.set(ch, (counts.get(ch) ?? 0) + 1)
     expect(counts.size).toBe(62)
     const expected = (2000 * 64) / 62
     for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.15)

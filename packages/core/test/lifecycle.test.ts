@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
+  createSessionManager,
+  memoryBackend,
   type SessionBackend,
   SessionBackendError,
   SessionConfigError,
-  createSessionManager,
-  memoryBackend,
 } from '../src/index.ts'
 
 /** Wraps a backend and counts calls per method: the round-trip budget. */
@@ -42,7 +42,9 @@ describe('session lifecycle', () => {
     first.set('count', 1)
     const created = await first.commit()
     expect(created.reason).toBe('create')
-    expect(created.setCookie).toMatch(/^sessionid=[a-z0-9]{32}; Max-Age=1209600; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/)
+    expect(created.setCookie).toMatch(
+      /^sessionid=[a-z0-9]{32}; Max-Age=1209600; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/,
+    )
     const cookie = cookieOf(created.setCookie)
 
     const before = c.total()
@@ -202,7 +204,9 @@ describe('session lifecycle', () => {
     expect(() => createSessionManager({} as never)).toThrow(SessionConfigError)
     expect(() => createSessionManager({} as never)).toThrow('[sessionbridge/core] missing option "backend"')
     expect(() => createSessionManager({ backend: memoryBackend(), maxAge: -1 })).toThrow(/option "maxAge"/)
-    expect(() => createSessionManager({ backend: memoryBackend(), secrets: ['short'] })).toThrow(/option "secrets"/)
+    expect(() => createSessionManager({ backend: memoryBackend(), secrets: ['short'] })).toThrow(
+      /option "secrets"/,
+    )
   })
 })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memoryBackend } from '../src/index.ts'
-import { type MemoryEntry } from '../src/memory.ts'
+import type { MemoryEntry } from '../src/memory.ts'
 import { testBackend } from '../src/testing/index.ts'
 
 const storages = new WeakMap<object, Map<string, MemoryEntry>>()

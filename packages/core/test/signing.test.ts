@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createSigner, createSessionManager, memoryBackend, timingSafeEqual } from '../src/index.ts'
+import { createSessionManager, createSigner, memoryBackend, timingSafeEqual } from '../src/index.ts'
 
 const OLD = 'old-secret-0123456789abcdef'
 const NEW = 'new-secret-0123456789abcdef'
@@ -28,7 +28,8 @@ describe('createSigner', () => {
       `abc.${'A'.repeat(43)}`,
       'a'.repeat(10_000),
     ]
-    for (const value of bad) expect(await signer.unsign(value), value.slice(0, 40)).toEqual({ value: null, renew: false })
+    for (const value of bad)
+      expect(await signer.unsign(value), value.slice(0, 40)).toEqual({ value: null, renew: false })
   })
 
   it('refuses empty or short secrets at startup', () => {

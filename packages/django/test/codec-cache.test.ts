@@ -19,13 +19,21 @@ describe('djangoCodec decode cache', () => {
     expect(await codec.decode(stored)).toEqual({ a: 1 })
     const tampered = `${stored.slice(0, -2)}${stored.endsWith('AA') ? 'BB' : 'AA'}`
     expect(await codec.decode(tampered)).toBeNull()
-    const foreign = await djangoCodec({ secretKey: 'another-secret-key-0123456789', logger: quiet }).encode({ a: 1 })
+    const foreign = await djangoCodec({ secretKey: 'another-secret-key-0123456789', logger: quiet }).encode({
+      a: 1,
+    })
     expect(await codec.decode(foreign)).toBeNull()
   })
 
   it('a codec without the old key refuses what a rotating codec had accepted', async () => {
-    const old = await djangoCodec({ secretKey: 'old-secret-key-0123456789abc', logger: quiet }).encode({ a: 1 })
-    const rotating = djangoCodec({ secretKey: KEY, fallbackKeys: ['old-secret-key-0123456789abc'], logger: quiet })
+    const old = await djangoCodec({ secretKey: 'old-secret-key-0123456789abc', logger: quiet }).encode({
+      a: 1,
+    })
+    const rotating = djangoCodec({
+      secretKey: KEY,
+      fallbackKeys: ['old-secret-key-0123456789abc'],
+      logger: quiet,
+    })
     expect(await rotating.decode(old)).toEqual({ a: 1 })
     expect(await djangoCodec({ secretKey: KEY, logger: quiet }).decode(old)).toBeNull()
   })

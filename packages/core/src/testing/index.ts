@@ -58,153 +58,214 @@ export function testBackend(options: BackendTestOptions): void {
   }
 
   describe(`SessionBackend conformance: ${options.name}`, () => {
-    it('declares its capabilities and an id format of 128+ bits', withBackend(async (b) => {
-      expect(typeof b.name).toBe('string')
-      for (const key of ['merge', 'issuesIds', 'anonymous', 'destroyUser', 'listUser', 'clearExpired'] as const) {
-        expect(typeof b.capabilities[key], `capabilities.${key}`).toBe('boolean')
-      }
-      if (b.capabilities.destroyUser) expect(typeof b.destroyUser).toBe('function')
-      if (b.capabilities.listUser) expect(typeof b.listUser).toBe('function')
-      if (b.capabilities.clearExpired) expect(typeof b.clearExpired).toBe('function')
-      const ids = new Set(Array.from({ length: 200 }, () => b.idFormat.generate()))
-      expect(ids.size).toBe(200)
-      expect(b.idFormat.validate('x')).toBe(false)
-      expect(b.idFormat.validate('')).toBe(false)
-    }))
+    it(
+      'declares its capabilities and an id format of 128+ bits',
+      withBackend(async (b) => {
+        expect(typeof b.name).toBe('string')
+        for (const key of [
+          'merge',
+          'issuesIds',
+          'anonymous',
+          'destroyUser',
+          'listUser',
+          'clearExpired',
+        ] as const) {
+          expect(typeof b.capabilities[key], `capabilities.${key}`).toBe('boolean')
+        }
+        if (b.capabilities.destroyUser) expect(typeof b.destroyUser).toBe('function')
+        if (b.capabilities.listUser) expect(typeof b.listUser).toBe('function')
+        if (b.capabilities.clearExpired) expect(typeof b.clearExpired).toBe('function')
+        const ids = new Set(Array.from({ length: 200 }, () => b.idFormat.generate()))
+        expect(ids.size).toBe(200)
+        expect(b.idFormat.validate('x')).toBe(false)
+        expect(b.idFormat.validate('')).toBe(false)
+      }),
+    )
 
-    it('round-trips data and the user id', withBackend(async (b) => {
-      const rec = record({ n: 42, s: 'text', b: true, z: null, list: [1, 'two'], nested: { a: { b: 1 } } })
-      const id = await create(b, rec)
-      const loaded = await b.load(id)
-      expect(loaded?.data).toEqual(rec.data)
-      expect(loaded?.userId).toBe(rec.userId)
-      expect(Math.abs(loaded!.expiresAt - rec.expiresAt)).toBeLessThanOrEqual(resolution + 1000)
-    }))
+    it(
+      'round-trips data and the user id',
+      withBackend(async (b) => {
+        const rec = record({ n: 42, s: 'text', b: true, z: null, list: [1, 'two'], nested: { a: { b: 1 } } })
+        const id = await create(b, rec)
+        const loaded = await b.load(id)
+        expect(loaded?.data).toEqual(rec.data)
+        expect(loaded?.userId).toBe(rec.userId)
+        expect(Math.abs(loaded!.expiresAt - rec.expiresAt)).toBeLessThanOrEqual(resolution + 1000)
+      }),
+    )
 
-    it('keeps unicode and large values intact', withBackend(async (b) => {
-      const text = 'héllo 日本 😀 \u2028 "quotes" \\ <tag>'
-      const big = 'x'.repeat(large)
-      const id = await create(b, record({ text, big, [`key ${text}`]: 1 }))
-      const loaded = await b.load(id)
-      expect(loaded?.data.text).toBe(text)
-      expect(loaded?.data.big).toBe(big)
-      expect(loaded?.data[`key ${text}`]).toBe(1)
-    }))
+    it(
+      'keeps unicode and large values intact',
+      withBackend(async (b) => {
+        const text = 'héllo 日本 😀 \u2028 "quotes" \\ <tag>'
+        const big = 'x'.repeat(large)
+        const id = await create(b, record({ text, big, [`key ${text}`]: 1 }))
+        const loaded = await b.load(id)
+        expect(loaded?.data.text).toBe(text)
+        expect(loaded?.data.big).toBe(big)
+        expect(loaded?.data[`key ${text}`]).toBe(1)
+      }),
+    )
 
-    it('answers null for an unknown id', withBackend(async (b) => {
-      expect(await b.load(b.idFormat.generate())).toBeNull()
-    }))
+    it(
+      'answers null for an unknown id',
+      withBackend(async (b) => {
+        expect(await b.load(b.idFormat.generate())).toBeNull()
+      }),
+    )
 
-    it('stops returning a record once it expires', withBackend(async (b) => {
-      const id = await create(b, record({ a: 1 }, resolution * 2))
-      expect((await b.load(id))?.data.a).toBe(1)
-      await sleep(resolution * 3 + 200)
-      expect(await b.load(id)).toBeNull()
-    }))
+    it(
+      'stops returning a record once it expires',
+      withBackend(async (b) => {
+        const id = await create(b, record({ a: 1 }, resolution * 2))
+        expect((await b.load(id))?.data.a).toBe(1)
+        await sleep(resolution * 3 + 200)
+        expect(await b.load(id)).toBeNull()
+      }),
+    )
 
-    it('touch moves the expiry without changing data', withBackend(async (b) => {
-      const id = await create(b, record({ a: 1 }, resolution * 2))
-      expect(await b.touch(id, Date.now() + HOUR)).toBe(true)
-      await sleep(resolution * 3 + 200)
-      const loaded = await b.load(id)
-      expect(loaded?.data.a).toBe(1)
-      expect(await b.touch(b.idFormat.generate(), Date.now() + HOUR)).toBe(false)
-    }))
+    it(
+      'touch moves the expiry without changing data',
+      withBackend(async (b) => {
+        const id = await create(b, record({ a: 1 }, resolution * 2))
+        expect(await b.touch(id, Date.now() + HOUR)).toBe(true)
+        await sleep(resolution * 3 + 200)
+        const loaded = await b.load(id)
+        expect(loaded?.data.a).toBe(1)
+        expect(await b.touch(b.idFormat.generate(), Date.now() + HOUR)).toBe(false)
+      }),
+    )
 
-    it('saves changes: set keys, deleted keys, untouched keys kept', withBackend(async (b) => {
-      const rec = record({ keep: 1, drop: 2, change: 3 })
-      const id = await create(b, rec)
-      const data = { ...rec.data, change: 30, added: 'new' } as Record<string, unknown>
-      delete data.drop
-      const saved = await b.save(id, { set: { change: 30, added: 'new' }, deleted: ['drop'] }, { ...rec, data })
-      expect(saved).toBe(true)
-      expect((await b.load(id))?.data).toEqual(data)
-    }))
+    it(
+      'saves changes: set keys, deleted keys, untouched keys kept',
+      withBackend(async (b) => {
+        const rec = record({ keep: 1, drop: 2, change: 3 })
+        const id = await create(b, rec)
+        const data = { ...rec.data, change: 30, added: 'new' } as Record<string, unknown>
+        delete data.drop
+        const saved = await b.save(
+          id,
+          { set: { change: 30, added: 'new' }, deleted: ['drop'] },
+          { ...rec, data },
+        )
+        expect(saved).toBe(true)
+        expect((await b.load(id))?.data).toEqual(data)
+      }),
+    )
 
-    it('does not resurrect a destroyed session on save or touch', withBackend(async (b) => {
-      const rec = record({ a: 1 })
-      const id = await create(b, rec)
-      await b.destroy(id)
-      expect(await b.load(id)).toBeNull()
-      expect(await b.save(id, { set: { a: 2 }, deleted: [] }, { ...rec, data: { ...rec.data, a: 2 } })).toBe(false)
-      expect(await b.touch(id, Date.now() + HOUR)).toBe(false)
-      expect(await b.load(id)).toBeNull()
-      await b.destroy(id) // destroying a missing record is not an error
-    }))
+    it(
+      'does not resurrect a destroyed session on save or touch',
+      withBackend(async (b) => {
+        const rec = record({ a: 1 })
+        const id = await create(b, rec)
+        await b.destroy(id)
+        expect(await b.load(id)).toBeNull()
+        expect(
+          await b.save(id, { set: { a: 2 }, deleted: [] }, { ...rec, data: { ...rec.data, a: 2 } }),
+        ).toBe(false)
+        expect(await b.touch(id, Date.now() + HOUR)).toBe(false)
+        expect(await b.load(id)).toBeNull()
+        await b.destroy(id) // destroying a missing record is not an error
+      }),
+    )
 
-    it('regenerates: same data under a new id, old id dead', withBackend(async (b) => {
-      const rec = record({ cart: [1, 2] })
-      const oldId = await create(b, rec)
-      const newId = await create(b, rec)
-      await b.destroy(oldId)
-      expect(newId).not.toBe(oldId)
-      expect(await b.load(oldId)).toBeNull()
-      expect((await b.load(newId))?.data.cart).toEqual([1, 2])
-    }))
+    it(
+      'regenerates: same data under a new id, old id dead',
+      withBackend(async (b) => {
+        const rec = record({ cart: [1, 2] })
+        const oldId = await create(b, rec)
+        const newId = await create(b, rec)
+        await b.destroy(oldId)
+        expect(newId).not.toBe(oldId)
+        expect(await b.load(oldId)).toBeNull()
+        expect((await b.load(newId))?.data.cart).toEqual([1, 2])
+      }),
+    )
 
-    it('refuses to create over an existing id (or issues its own)', withBackend(async (b) => {
-      const first = record({ owner: 'first' })
-      const id = await create(b, first)
-      const second = await b.create(id, record({ owner: 'second' }))
-      if (b.capabilities.issuesIds) expect(second).not.toBe(id)
-      else expect(second).toBeNull()
-      expect((await b.load(id))?.data.owner).toBe('first')
-    }))
+    it(
+      'refuses to create over an existing id (or issues its own)',
+      withBackend(async (b) => {
+        const first = record({ owner: 'first' })
+        const id = await create(b, first)
+        const second = await b.create(id, record({ owner: 'second' }))
+        if (b.capabilities.issuesIds) expect(second).not.toBe(id)
+        else expect(second).toBeNull()
+        expect((await b.load(id))?.data.owner).toBe('first')
+      }),
+    )
 
-    it('keeps every key when concurrent requests write different keys (merge backends)', withBackend(async (b) => {
-      const rec = record({ base: true })
-      const id = await create(b, rec)
-      await Promise.all(
-        Array.from({ length: writers }, (_, i) =>
-          b.save(id, { set: { [`k${i}`]: i }, deleted: [] }, { ...rec, data: { ...rec.data, [`k${i}`]: i } }),
-        ),
-      )
-      const loaded = await b.load(id)
-      expect(loaded?.data.base).toBe(true)
-      const present = Array.from({ length: writers }, (_, i) => loaded?.data[`k${i}`] === i).filter(Boolean).length
-      if (b.capabilities.merge) expect(present).toBe(writers)
-      else expect(present).toBeGreaterThanOrEqual(1)
-    }))
+    it(
+      'keeps every key when concurrent requests write different keys (merge backends)',
+      withBackend(async (b) => {
+        const rec = record({ base: true })
+        const id = await create(b, rec)
+        await Promise.all(
+          Array.from({ length: writers }, (_, i) =>
+            b.save(
+              id,
+              { set: { [`k${i}`]: i }, deleted: [] },
+              { ...rec, data: { ...rec.data, [`k${i}`]: i } },
+            ),
+          ),
+        )
+        const loaded = await b.load(id)
+        expect(loaded?.data.base).toBe(true)
+        const present = Array.from({ length: writers }, (_, i) => loaded?.data[`k${i}`] === i).filter(
+          Boolean,
+        ).length
+        if (b.capabilities.merge) expect(present).toBe(writers)
+        else expect(present).toBeGreaterThanOrEqual(1)
+      }),
+    )
 
-    it('treats malformed stored data as no session or a typed error, never a crash', withBackend(async (b) => {
-      if (!options.corrupt) return
-      const id = await create(b, record({ a: 1 }))
-      await options.corrupt(b, id)
-      let result: unknown
-      try {
-        result = await b.load(id)
-      } catch (error) {
-        expect(error).toBeInstanceOf(SessionBackendError)
-        return
-      }
-      expect(result).toBeNull()
-    }))
+    it(
+      'treats malformed stored data as no session or a typed error, never a crash',
+      withBackend(async (b) => {
+        if (!options.corrupt) return
+        const id = await create(b, record({ a: 1 }))
+        await options.corrupt(b, id)
+        let result: unknown
+        try {
+          result = await b.load(id)
+        } catch (error) {
+          expect(error).toBeInstanceOf(SessionBackendError)
+          return
+        }
+        expect(result).toBeNull()
+      }),
+    )
 
-    it('destroys and lists the sessions of one user (when declared)', withBackend(async (b) => {
-      if (!b.capabilities.destroyUser && !b.capabilities.listUser) return
-      const user = freshUser()
-      const other = freshUser()
-      const a = await create(b, record({ n: 1 }, HOUR, user))
-      const c = await create(b, record({ n: 2 }, HOUR, user))
-      const keep = await create(b, record({ n: 3 }, HOUR, other))
-      if (b.capabilities.listUser) expect((await b.listUser!(user)).sort()).toEqual([a, c].sort())
-      if (b.capabilities.destroyUser) {
-        expect(await b.destroyUser!(user)).toBe(2)
-        expect(await b.load(a)).toBeNull()
-        expect(await b.load(c)).toBeNull()
-        expect(await b.load(keep)).not.toBeNull()
-        if (b.capabilities.listUser) expect(await b.listUser!(user)).toEqual([])
-      }
-    }))
+    it(
+      'destroys and lists the sessions of one user (when declared)',
+      withBackend(async (b) => {
+        if (!b.capabilities.destroyUser && !b.capabilities.listUser) return
+        const user = freshUser()
+        const other = freshUser()
+        const a = await create(b, record({ n: 1 }, HOUR, user))
+        const c = await create(b, record({ n: 2 }, HOUR, user))
+        const keep = await create(b, record({ n: 3 }, HOUR, other))
+        if (b.capabilities.listUser) expect((await b.listUser!(user)).sort()).toEqual([a, c].sort())
+        if (b.capabilities.destroyUser) {
+          expect(await b.destroyUser!(user)).toBe(2)
+          expect(await b.load(a)).toBeNull()
+          expect(await b.load(c)).toBeNull()
+          expect(await b.load(keep)).not.toBeNull()
+          if (b.capabilities.listUser) expect(await b.listUser!(user)).toEqual([])
+        }
+      }),
+    )
 
-    it('clears expired records and keeps live ones (when declared)', withBackend(async (b) => {
-      if (!b.capabilities.clearExpired) return
-      const gone = await create(b, record({ a: 1 }, resolution))
-      const live = await create(b, record({ a: 2 }, HOUR))
-      await sleep(resolution * 2 + 200)
-      expect(await b.clearExpired!()).toBeGreaterThanOrEqual(1)
-      expect(await b.load(gone)).toBeNull()
-      expect((await b.load(live))?.data.a).toBe(2)
-    }))
+    it(
+      'clears expired records and keeps live ones (when declared)',
+      withBackend(async (b) => {
+        if (!b.capabilities.clearExpired) return
+        const gone = await create(b, record({ a: 1 }, resolution))
+        const live = await create(b, record({ a: 2 }, HOUR))
+        await sleep(resolution * 2 + 200)
+        expect(await b.clearExpired!()).toBeGreaterThanOrEqual(1)
+        expect(await b.load(gone)).toBeNull()
+        expect((await b.load(live))?.data.a).toBe(2)
+      }),
+    )
   })
 }

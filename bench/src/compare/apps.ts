@@ -1,0 +1,270 @@
+// One server per (framework, layer), with the routes every scenario uses: `GET /` never touches
+// the session; `GET /seed` stores `count = 0` and answers with the cookie; `GET /read` reads
+// `count`; `GET /incr` increments it. Peers run with their documented defaults, except the
+// cookie's `secure` flag (the benchmark speaks plain HTTP).
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import { serve } from '@hono/node-server'
+import type { Session } from '@sessionbridge/core'
+import { sessionPlugin } from '@sessionbridge/fastify'
+import { sessionMiddleware as honoSessions } from '@sessionbridge/hono'
+import { sessionMiddleware as koaSessions } from '@sessionbridge/koa'
+import { RedisStore } from 'connect-redis'
+import express from 'express'
+import expressSession from 'express-session'
+import Fastify, { type FastifyRequest } from 'fastify'
+import { Hono } from 'hono'
+import {
+  CookieStore,
+  MemoryStore as HonoMemoryStore,
+  sessionMiddleware as honoPeerSessions,
+} from 'hono-sessions'
+import Koa, { type Context } from 'koa'
+import koaSession from 'koa-session'
+import { createClient } from 'redis'
+import { type CallCounter, countCalls } from './counting.ts'
+import type { Framework, Layer, RunningServer } from './layers.ts'
+import { asCount, SECRET } from './layers.ts'
+import { honoRedisStore, koaMemoryStore, koaRedisStore } from './peer-stores.ts'
+import { benchEnv, openStore } from './stores.ts'
+
+/** Store methods that are round trips; helpers such as `generate` or `on` are not counted. */
+const storeOps = new Set([
+  'get',
+  'set',
+  'touch',
+  'destroy',
+  'getSessionById',
+  'createSession',
+  'persistSessionData',
+  'deleteSession',
+])
+const storeWeight = (method: string) => (storeOps.has(method) ? 1 : 0)
+
+async function peerRedis(): Promise<ReturnType<typeof createClient>> {
+  const client = createClient({ url: benchEnv.redisUrl() })
+  await client.connect()
+  return client
+}
+
+/** What the handlers need from a session, whichever library provides it. */
+interface Handlers {
+  read(request: unknown): Promise<number>
+  write(request: unknown, count: number): void
+}
+
+function listen(server: ReturnType<typeof createServer>): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  )
+}
+
+async function startFastify(
+  layer: Layer,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<number> {
+  const app = Fastify({ logger: false })
+  cleanups.push(() => app.close())
+  let handlers: Handlers | null = null
+  if (layer.kind === 'sessionbridge') {
+    const store = await openStore(layer.store, counter)
+    cleanups.push(store.close)
+    await app.register(sessionPlugin, { backend: store.backend, secrets: [SECRET] })
+    const sessionOf = (request: unknown) => (request as FastifyRequest).session as unknown as Session
+    handlers = {
+      read: async (request) => asCount(await sessionOf(request).get('count')),
+      write: (request, count) => sessionOf(request).set('count', count),
+    }
+  } else if (layer.kind === 'peer') {
+    const client = layer.store === 'redis' ? await peerRedis() : null
+    if (client) cleanups.push(async () => void client.destroy())
+    const store = client
+      ? new RedisStore({ client, prefix: 'sbbench:fastify:' })
+      : countCalls(new fastifySession.MemoryStore(), counter, storeWeight)
+    await app.register(fastifyCookie)
+    await app.register(fastifySession, { secret: SECRET, cookie: { secure: false }, store })
+    type PeerSession = { get(key: string): unknown; set(key: string, value: unknown): void }
+    const sessionOf = (request: unknown) => (request as { session: PeerSession }).session
+    handlers = {
+      read: async (request) => asCount(sessionOf(request).get('count')),
+      write: (request, count) => sessionOf(request).set('count', count),
+    }
+  }
+  const h = handlers
+  app.get('/', async () => 'ok')
+  app.get('/seed', async (request) => {
+    h?.write(request, 0)
+    return 'seeded'
+  })
+  app.get('/read', async (request) => String(h ? await h.read(request) : 0))
+  app.get('/incr', async (request) => {
+    const count = (h ? await h.read(request) : 0) + 1
+    h?.write(request, count)
+    return String(count)
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as AddressInfo).port
+}
+
+async function startKoa(
+  layer: Layer,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<number> {
+  const app = new Koa()
+  app.keys = [SECRET]
+  let handlers: Handlers | null = null
+  if (layer.kind === 'sessionbridge') {
+    const store = await openStore(layer.store, counter)
+    cleanups.push(store.close)
+    app.use(koaSessions({ backend: store.backend, secrets: [SECRET] }))
+    const sessionOf = (ctx: unknown) => (ctx as Context).session as unknown as Session
+    handlers = {
+      read: async (ctx) => asCount(await sessionOf(ctx).get('count')),
+      write: (ctx, count) => sessionOf(ctx).set('count', count),
+    }
+  } else if (layer.kind === 'peer') {
+    if (layer.store === 'cookie') app.use(koaSession({}, app))
+    else {
+      const client = layer.store === 'redis' ? await peerRedis() : null
+      if (client) cleanups.push(async () => void client.destroy())
+      const store = client ? koaRedisStore(client) : countCalls(koaMemoryStore(), counter, storeWeight)
+      app.use(koaSession({ store }, app))
+    }
+    const sessionOf = (ctx: unknown) => (ctx as { session: Record<string, unknown> }).session
+    handlers = {
+      read: async (ctx) => asCount(sessionOf(ctx).count),
+      write: (ctx, count) => {
+        sessionOf(ctx).count = count
+      },
+    }
+  }
+  const h = handlers
+  app.use(async (ctx) => {
+    if (ctx.path === '/') ctx.body = 'ok'
+    else if (ctx.path === '/seed') {
+      h?.write(ctx, 0)
+      ctx.body = 'seeded'
+    } else if (ctx.path === '/read') ctx.body = String(h ? await h.read(ctx) : 0)
+    else if (ctx.path === '/incr') {
+      const count = (h ? await h.read(ctx) : 0) + 1
+      h?.write(ctx, count)
+      ctx.body = String(count)
+    }
+  })
+  const server = createServer(app.callback())
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return listen(server)
+}
+
+async function startHono(
+  layer: Layer,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<number> {
+  // Variables are typed loosely on purpose: two session libraries share the one app shape.
+  const app = new Hono<{ Variables: { session: unknown } }>()
+  let handlers: Handlers | null = null
+  if (layer.kind === 'sessionbridge') {
+    const store = await openStore(layer.store, counter)
+    cleanups.push(store.close)
+    app.use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
+    handlers = {
+      read: async (session) => asCount(await (session as Session).get('count')),
+      write: (session, count) => (session as Session).set('count', count),
+    }
+  } else if (layer.kind === 'peer') {
+    const client = layer.store === 'redis' ? await peerRedis() : null
+    if (client) cleanups.push(async () => void client.destroy())
+    const store =
+      layer.store === 'cookie'
+        ? new CookieStore()
+        : client
+          ? honoRedisStore(client)
+          : countCalls(new HonoMemoryStore(), counter, storeWeight)
+    app.use(honoPeerSessions({ store, encryptionKey: SECRET, expireAfterSeconds: 3600 }))
+    type PeerSession = { get(key: string): unknown; set(key: string, value: unknown): void }
+    handlers = {
+      read: async (session) => asCount((session as PeerSession).get('count')),
+      write: (session, count) => (session as PeerSession).set('count', count),
+    }
+  }
+  const h = handlers
+  app.get('/', (c) => c.text('ok'))
+  app.get('/seed', (c) => {
+    h?.write(c.get('session'), 0)
+    return c.text('seeded')
+  })
+  app.get('/read', async (c) => c.text(String(h ? await h.read(c.get('session')) : 0)))
+  app.get('/incr', async (c) => {
+    const count = (h ? await h.read(c.get('session')) : 0) + 1
+    h?.write(c.get('session'), count)
+    return c.text(String(count))
+  })
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
+    cleanups.push(() => new Promise<void>((done) => server.close(() => done())))
+  })
+}
+
+async function startExpress(
+  layer: Layer,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<number> {
+  const app = express()
+  let handlers: Handlers | null = null
+  if (layer.kind === 'peer') {
+    const client = layer.store === 'redis' ? await peerRedis() : null
+    if (client) cleanups.push(async () => void client.destroy())
+    const store = client
+      ? new RedisStore({ client, prefix: 'sbbench:express:' })
+      : countCalls(new expressSession.MemoryStore(), counter, storeWeight)
+    // resave: false as the README asks (and what connect-redis recommends); the rest are defaults.
+    app.use(expressSession({ secret: SECRET, store, resave: false, saveUninitialized: true }))
+    type PeerSession = Record<string, unknown>
+    const sessionOf = (req: unknown) => (req as { session: PeerSession }).session
+    handlers = {
+      read: async (req) => asCount(sessionOf(req).count),
+      write: (req, count) => {
+        sessionOf(req).count = count
+      },
+    }
+  } else if (layer.kind === 'sessionbridge') throw new Error('sessionbridge has no Express adapter')
+  const h = handlers
+  app.get('/', (_req, res) => void res.send('ok'))
+  app.get('/seed', (req, res) => {
+    h?.write(req, 0)
+    res.send('seeded')
+  })
+  app.get('/read', async (req, res) => void res.send(String(h ? await h.read(req) : 0)))
+  app.get('/incr', async (req, res) => {
+    const count = (h ? await h.read(req) : 0) + 1
+    h?.write(req, count)
+    res.send(String(count))
+  })
+  const server = createServer(app)
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return listen(server)
+}
+
+const starters = { fastify: startFastify, koa: startKoa, hono: startHono, express: startExpress }
+
+/** Starts one server on a free loopback port; `close()` stops it and what it opened. */
+export async function startApp(
+  framework: Framework,
+  layer: Layer,
+  counter: CallCounter,
+): Promise<RunningServer> {
+  const cleanups: (() => Promise<void>)[] = []
+  const port = await starters[framework](layer, counter, cleanups)
+  return {
+    port,
+    close: async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,22 @@
+// What one benchmarked server puts in front of its handlers, and the small pieces every app shares.
+import type { StoreName } from './stores.ts'
+
+export type Framework = 'fastify' | 'koa' | 'hono' | 'express'
+
+/** The framework alone; sessionbridge on one of its backends; or the peer library users would pick. */
+export type Layer =
+  | { kind: 'bare' }
+  | { kind: 'sessionbridge'; store: StoreName }
+  | { kind: 'peer'; store: 'memory' | 'redis' | 'cookie' }
+
+/** A running server: its port, and how to stop it. */
+export interface RunningServer {
+  port: number
+  close(): Promise<void>
+}
+
+/** Signs every library's cookie (the peers all sign; sessionbridge signs too, to compare alike). */
+export const SECRET = 'sessionbridge-bench-secret-0123456789abcdef'
+
+/** The counter the read and increment scenarios work on, as the handlers see it. */
+export const asCount = (value: unknown): number => (typeof value === 'number' ? value : 0)

@@ -1,0 +1,23 @@
+// Child process: starts one (framework, layer) server and prints `READY <port>`. Over IPC it
+// answers `stats` with the backend calls counted so far, and `stop` by closing and exiting.
+import { startApp } from './apps.ts'
+import type { CallCounter } from './counting.ts'
+import type { Framework, Layer } from './layers.ts'
+
+const [framework, layerJson] = process.argv.slice(2)
+const counter: CallCounter = { calls: 0 }
+const server = await startApp(
+  framework as Framework,
+  JSON.parse(layerJson ?? '{"kind":"bare"}') as Layer,
+  counter,
+)
+
+process.on('message', async (message: unknown) => {
+  if (message === 'stats') process.send?.({ calls: counter.calls })
+  else if (message === 'stop') {
+    await server.close()
+    process.exit(0)
+  }
+})
+process.on('disconnect', () => process.exit(0))
+process.stdout.write(`READY ${server.port}\n`)

@@ -1,0 +1,146 @@
+// The services a comparison run needs: a private Redis (so `INFO commandstats` counts only this
+// benchmark's commands while other suites use the shared one), the database `sb_bench`, the
+// shared memcached, and a rest-sessions server in its own process on the private Redis.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+export async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
+}
+
+export function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${what} did not come up within ${ms} ms`)
+}
+
+export interface BenchServices {
+  /** Environment for the server processes (`SB_BENCH_*`). */
+  env: Record<string, string>
+  redisUrl: string
+  /** Why a store cannot be measured (service down), by store name. */
+  missing: Map<string, string>
+  notes: string[]
+  stop(): Promise<void>
+}
+
+export async function startServices(): Promise<BenchServices> {
+  const children: ChildProcess[] = []
+  const missing = new Map<string, string>()
+  const notes: string[] = []
+  let redisPort = 6379
+  if (existsSync('/usr/bin/redis-server') && !process.env.SB_BENCH_REDIS_URL) {
+    redisPort = await freePort()
+    const redis = spawn(
+      '/usr/bin/redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    )
+    children.push(redis)
+    await waitFor(() => reachable('127.0.0.1', redisPort), 'redis-server')
+    notes.push(
+      `Redis: a private redis-server on port ${redisPort}, so INFO commandstats counts this benchmark only`,
+    )
+  }
+  const redisUrl = process.env.SB_BENCH_REDIS_URL ?? `redis://127.0.0.1:${redisPort}`
+  const redisHost = new URL(redisUrl)
+  if (!(await reachable(redisHost.hostname, Number(redisHost.port || 6379))))
+    missing.set('redis', `no Redis at ${redisUrl}`)
+
+  const memcached = process.env.SB_BENCH_MEMCACHED ?? '127.0.0.1:11211'
+  const [mcHost, mcPort] = memcached.split(':')
+  if (!(await reachable(mcHost ?? '127.0.0.1', Number(mcPort ?? 11211))))
+    missing.set('memcached', `no memcached at ${memcached}`)
+
+  const adminUrl = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const pgUrl = new URL(adminUrl)
+  pgUrl.pathname = '/sb_bench'
+  try {
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'sb_bench'")
+    if (found.rowCount === 0) await admin.query('CREATE DATABASE sb_bench')
+    await admin.end()
+  } catch (error) {
+    missing.set('postgres', `PostgreSQL unavailable (${(error as Error).message})`)
+  }
+
+  const rsPort = await freePort()
+  const rsBin = fileURLToPath(
+    new URL('../../../packages/rest-sessions-server/bin/rest-sessions-server.mjs', import.meta.url),
+  )
+  if (missing.has('redis')) missing.set('rest-sessions', 'its server needs Redis')
+  else {
+    const rs = spawn(process.execPath, [rsBin], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        RS_PORT: String(rsPort),
+        RS_REDISHOST: redisHost.hostname,
+        RS_REDISPORT: redisHost.port || '6379',
+        RS_NAMESPACE: 'sbbench',
+        RS_LOGLEVEL: 'none',
+      },
+      stdio: 'ignore',
+    })
+    children.push(rs)
+    try {
+      await waitFor(
+        () =>
+          fetch(`http://127.0.0.1:${rsPort}/ping`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        'rest-sessions-server',
+      )
+      notes.push(
+        'rest-sessions: the sessionbridge rest-sessions-server in its own process, on the same Redis',
+      )
+    } catch (error) {
+      missing.set('rest-sessions', (error as Error).message)
+    }
+  }
+
+  return {
+    env: {
+      SB_BENCH_REDIS_URL: redisUrl,
+      SB_BENCH_MEMCACHED: memcached,
+      SB_BENCH_PG_URL: pgUrl.toString(),
+      SB_BENCH_RS_URL: `http://127.0.0.1:${rsPort}`,
+    },
+    redisUrl,
+    missing,
+    notes,
+    async stop() {
+      for (const child of children.reverse()) {
+        if (child.exitCode !== null) continue
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+      }
+    },
+  }
+}

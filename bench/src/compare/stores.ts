@@ -1,0 +1,86 @@
+// The sessionbridge backends the HTTP comparison runs on, each wrapped so that every command it
+// sends to its server (or every call, for memory) is counted. Addresses come from the environment
+// the orchestrator sets (see run.ts), so each server process reaches the same instances.
+import { memoryBackend, type SessionBackend } from '@sessionbridge/core'
+import { createMemcachedClient, memcachedBackend } from '@sessionbridge/memcached'
+import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'
+import { restSessionsBackend } from '@sessionbridge/rest-sessions'
+import { undiciTransport } from '@sessionbridge/rest-sessions/undici'
+import { migrate, pgClient, type SqlClient, sqlBackend } from '@sessionbridge/sql'
+import pg from 'pg'
+import { createClient } from 'redis'
+import { type CallCounter, countCalls } from './counting.ts'
+
+export const STORE_NAMES = ['memory', 'redis', 'memcached', 'postgres', 'rest-sessions'] as const
+export type StoreName = (typeof STORE_NAMES)[number]
+
+/** Where the services are; set by the orchestrator for its children. */
+export const benchEnv = {
+  redisUrl: () => process.env.SB_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  memcached: () => process.env.SB_BENCH_MEMCACHED ?? '127.0.0.1:11211',
+  postgresUrl: () => process.env.SB_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sb_bench',
+  restSessionsUrl: () => process.env.SB_BENCH_RS_URL ?? 'http://127.0.0.1:3000',
+}
+
+export interface OpenedStore {
+  backend: SessionBackend
+  close(): Promise<void>
+}
+
+/** A SqlClient that counts statements; a transaction adds its BEGIN and COMMIT. */
+function countSql(client: SqlClient, counter: CallCounter): SqlClient {
+  return {
+    dialect: client.dialect,
+    query: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
+      counter.calls++
+      return client.query<Row>(sql, params)
+    },
+    transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
+      counter.calls += 2
+      return client.transaction((tx) => fn(countSql(tx, counter)))
+    },
+  }
+}
+
+/** Opens the named backend, counting its commands into `counter`. */
+export async function openStore(name: StoreName, counter: CallCounter): Promise<OpenedStore> {
+  switch (name) {
+    case 'memory': {
+      // No I/O: the count is of backend calls, to show which ones a request makes.
+      return { backend: countCalls(memoryBackend({ maxEntries: 100_000 }), counter), close: async () => {} }
+    }
+    case 'redis': {
+      const client = createClient({ url: benchEnv.redisUrl() })
+      await client.connect()
+      const backend = redisBackend({
+        client: countCalls(nodeRedisAdapter(client), counter),
+        prefix: 'sbbench:sess:',
+      })
+      return { backend, close: async () => void client.destroy() }
+    }
+    case 'memcached': {
+      const client = createMemcachedClient({ servers: [benchEnv.memcached()] })
+      const backend = memcachedBackend({ client: countCalls(client, counter), prefix: 'sbbench:' })
+      return { backend, close: async () => client.close?.() }
+    }
+    case 'postgres': {
+      const pool = new pg.Pool({ connectionString: benchEnv.postgresUrl(), max: 10 })
+      const client = pgClient(pool)
+      const table = 'sb_bench_session'
+      await migrate(client, { layout: 'native', table })
+      const backend = sqlBackend({ client: countSql(client, counter), layout: 'native', table })
+      return { backend, close: () => pool.end() }
+    }
+    case 'rest-sessions': {
+      // undici's pooled client: src/rest-sessions.ts shows it several times faster than fetch on Node.
+      const transport = undiciTransport()
+      const backend = restSessionsBackend({
+        url: benchEnv.restSessionsUrl(),
+        app: 'sbbench',
+        anonymousId: 'anonymous',
+        transport: countCalls(transport, counter),
+      })
+      return { backend, close: async () => transport.close?.() }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// `pnpm bench`: the whole benchmark in one run. The HTTP comparison (compare/), the backends
+// (backends.ts and the per-backend files), then the core and Django micro-benchmarks; writes
+// results/latest.md and results/latest.json.
+// Env: BENCH_QUICK=1 (1 round, short backend runs: a few minutes), BENCH_ROUNDS, BENCH_SECONDS,
+// BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_FRAMEWORKS=fastify,koa, BENCH_VARIANTS=redis,memory,
+// BENCH_PARTS=compare,backends,others (the default), plus `http` for the frameworks' own
+// bare-vs-sessionbridge harness (src/http/run.ts, memory backend only); BENCH_OUT=results/name.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runBackends, runBenchFile } from './backends.ts'
+import { configFromEnv, runCompare } from './compare/run.ts'
+import { type Machine, type RunResult, renderMarkdown } from './report.ts'
+
+const quick = process.env.BENCH_QUICK === '1'
+const parts = new Set((process.env.BENCH_PARTS ?? 'compare,backends,others').split(','))
+const here = dirname(fileURLToPath(import.meta.url))
+const out = resolve(here, '..', process.env.BENCH_OUT ?? 'results/latest')
+const started = performance.now()
+const log = (line: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`)
+
+const machine: Machine = {
+  date: new Date().toISOString(),
+  nproc: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${platform()} ${release()}`,
+  loadBefore: loadavg(),
+  loadAfter: [],
+}
+log(
+  `machine: ${machine.nproc} cores, node ${machine.node}, load ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+)
+
+const compare = parts.has('compare') ? await runCompare(configFromEnv(), log) : null
+const backends = parts.has('backends') ? await runBackends(quick, log) : null
+const others = []
+if (parts.has('others')) {
+  for (const file of ['core-lifecycle.ts', 'django-codec.ts']) {
+    log(`others: ${file}`)
+    others.push(await runBenchFile(file))
+  }
+}
+if (parts.has('http')) {
+  log('http: src/http/run.ts')
+  others.push(await runBenchFile('http/run.ts', quick ? { ROUNDS: '1' } : {}))
+}
+machine.loadAfter = loadavg()
+
+const command = `${quick ? 'BENCH_QUICK=1 ' : ''}pnpm bench`
+const result: RunResult = {
+  machine,
+  command,
+  seconds: (performance.now() - started) / 1000,
+  compare,
+  backends,
+  others,
+}
+mkdirSync(dirname(out), { recursive: true })
+writeFileSync(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`)
+writeFileSync(`${out}.md`, renderMarkdown(result))
+log(`wrote ${out}.md and ${out}.json`)

@@ -1,0 +1,120 @@
+"""The shared-login HTTP contract, served by Django: /whoami, /login, /logout, /counter and a page.
+
+CSRF middleware is off on purpose, as in the Node apps: the session cookie is SameSite=Lax, so a
+cross-site POST carries no session. A real deployment adds CSRF protection in every app.
+"""
+import json
+import os
+
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.utils.html import escape
+
+COUNT_KEY = 'count'
+
+
+def _who(request):
+    user = request.user
+    if user.is_authenticated:
+        return {'authenticated': True, 'id': str(user.pk), 'username': user.get_username()}
+    return {'authenticated': False, 'id': None, 'username': None}
+
+
+def _fields(request):
+    """username/password/next from a JSON body or a form; a malformed body gives empty fields."""
+    if request.content_type == 'application/json':
+        try:
+            body = json.loads(request.body or b'{}')
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return {k: body.get(k) if isinstance(body.get(k), str) else '' for k in ('username', 'password', 'next')}
+    return {k: request.POST.get(k, '') for k in ('username', 'password', 'next')}
+
+
+def _safe_next(value):
+    """Only a local path: never an open redirect."""
+    if value and value.startswith('/') and not value.startswith('//') and '\\' not in value:
+        return value
+    return None
+
+
+def whoami(request):
+    return JsonResponse(_who(request))
+
+
+def login_view(request):
+    if request.method != 'POST':
+        return HttpResponseNotAllowed(['POST'])
+    fields = _fields(request)
+    nxt = _safe_next(fields['next'])
+    user = authenticate(request, username=fields['username'], password=fields['password'])
+    if user is None:
+        if nxt:
+            return HttpResponseRedirect(nxt + ('&' if '?' in nxt else '?') + 'error=1')
+        return JsonResponse({'error': 'invalid username or password'}, status=401)
+    login(request, user)
+    if nxt:
+        return HttpResponseRedirect(nxt)
+    return JsonResponse({'id': str(user.pk), 'username': user.get_username()})
+
+
+def logout_view(request):
+    if request.method != 'POST':
+        return HttpResponseNotAllowed(['POST'])
+    nxt = _safe_next(_fields(request)['next'])
+    logout(request)
+    return HttpResponseRedirect(nxt) if nxt else HttpResponse(status=204)
+
+
+def counter(request):
+    if request.method != 'POST':
+        return HttpResponseNotAllowed(['POST'])
+    count = request.session.get(COUNT_KEY, 0)
+    request.session[COUNT_KEY] = (count if isinstance(count, int) else 0) + 1
+    nxt = _safe_next(_fields(request)['next'])
+    return HttpResponseRedirect(nxt) if nxt else JsonResponse({'count': request.session[COUNT_KEY]})
+
+
+def _links():
+    """The other apps, as the Node launcher passes them: SHARED_LOGIN_LINKS='[["Fastify","http://..."],...]'."""
+    try:
+        links = json.loads(os.environ.get('SHARED_LOGIN_LINKS') or '[]')
+        return [(str(name), str(url)) for name, url in links]
+    except (ValueError, TypeError):
+        return []
+
+
+def page(request):
+    who = _who(request)
+    count = request.session.get(COUNT_KEY, 0)
+    links = ''.join(
+        '<li><a href="%s">%s</a></li>' % (escape(url), escape(name)) for name, url in _links()
+    )
+    error = '<p class="error">Wrong username or password.</p>' if request.GET.get('error') else ''
+    if who['authenticated']:
+        account = (
+            '<p class="user">Logged in as <strong id="username">%s</strong> (id %s)</p>'
+            '<form method="post" action="/logout"><input type="hidden" name="next" value="/">'
+            '<button type="submit">Log out</button></form>' % (escape(who['username']), escape(who['id']))
+        )
+    else:
+        account = (
+            '<p class="user">Not logged in.</p>%s'
+            '<form method="post" action="/login" class="login"><input type="hidden" name="next" value="/">'
+            '<label>Username <input name="username" autocomplete="username"></label>'
+            '<label>Password <input name="password" type="password" autocomplete="current-password"></label>'
+            '<button type="submit">Log in</button></form>' % error
+        )
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Django · sessionbridge shared login</title>'
+        '<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}'
+        'h1{color:#0c4b33}h1 small{font-size:.5em;color:#666;font-weight:normal}'
+        'label{display:block;margin:.3rem 0}.error{color:#b00}</style></head><body>'
+        '<h1><span id="app">Django</span> <small>sessions in django_session, read by Django itself</small></h1>%s'
+        '<form method="post" action="/counter"><input type="hidden" name="next" value="/">'
+        '<p>Counter: <strong id="count">%d</strong> <button type="submit">+1</button></p></form>'
+        '<nav><p>The same session in the other apps:</p><ul>%s</ul></nav></body></html>'
+    ) % (account, count if isinstance(count, int) else 0, links)
+    return HttpResponse(html)

@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { passwordHashers } from '@sessionbridge/django'
+import { mysqlClient, pgClient, type SqlClient, sqliteClient } from '@sessionbridge/sql'
+import Database from 'better-sqlite3'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { type ExampleConfig, sqlitePath } from './config.ts'
+import { djangoInstalled, manage } from './django.ts'
+import { createDjangoSchema, seedUser } from './schema.ts'
+
+/** The demo account every fresh database gets. */
+export const DEMO_USER = Object.freeze({
+  username: 'demo',
+  password: 'demo-password',
+  email: 'demo@example.com',
+})
+
+/** An open database: the client the backend and the users share, and how to close it. */
+export interface ExampleDatabase {
+  client: SqlClient
+  /** How it was prepared: `existing`, `created by Django's migrate`, `created by Node`. */
+  origin: string
+  close(): Promise<void>
+}
+
+const hashers = passwordHashers()
+/** Hashes a password as Django's `make_password` does (pbkdf2_sha256, 260000 iterations). */
+export const hashDjangoPassword = (password: string): Promise<string> => hashers.make(password)
+
+async function hasDjangoTables(client: SqlClient): Promise<boolean> {
+  const sql =
+    client.dialect === 'sqlite'
+      ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'auth_user'"
+      : client.dialect === 'postgres'
+        ? "SELECT table_name FROM information_schema.tables WHERE table_name = 'auth_user' AND table_schema = current_schema()"
+        : "SELECT table_name FROM information_schema.tables WHERE table_name = 'auth_user' AND table_schema = DATABASE()"
+  return (await client.query(sql)).rows.length > 0
+}
+
+async function seedDemo(client: SqlClient): Promise<void> {
+  await seedUser(client, {
+    username: DEMO_USER.username,
+    email: DEMO_USER.email,
+    firstName: 'Demo',
+    passwordHash: await hashDjangoPassword(DEMO_USER.password),
+  })
+}
+
+function openSqlite(path: string): { client: SqlClient; close(): Promise<void> } {
+  const db = new Database(path)
+  // WAL lets Django's process read while a Node app writes; wait instead of failing on a lock.
+  db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 5000')
+  return {
+    client: sqliteClient(db),
+    close: async () => {
+      db.close()
+    },
+  }
+}
+
+/**
+ * Opens `config.databaseUrl`. A SQLite file that does not exist yet is created with Django's
+ * schema (by Django's own `migrate` where Django is installed, else from Node) and gets the demo
+ * user; an empty PostgreSQL database gets the same from Node. An existing Django database is
+ * used as it is, users and all.
+ */
+export async function openDatabase(config: ExampleConfig): Promise<ExampleDatabase> {
+  const file = sqlitePath(config.databaseUrl)
+  if (file !== null) {
+    let origin = 'existing'
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true })
+      if (await djangoInstalled()) {
+        await manage(config, ['migrate', '--no-input', '-v', '0'])
+        await manage(config, ['seed_demo'])
+        origin = "created by Django's migrate"
+      } else {
+        const fresh = openSqlite(file)
+        try {
+          await createDjangoSchema(fresh.client)
+          await seedDemo(fresh.client)
+        } finally {
+          await fresh.close()
+        }
+        origin = 'created with Django\u2019s schema by Node'
+      }
+    }
+    return { ...openSqlite(file), origin }
+  }
+  if (config.databaseUrl.startsWith('mysql://')) {
+    const pool = mysql.createPool(config.databaseUrl)
+    const client = mysqlClient(pool)
+    if (!(await hasDjangoTables(client))) {
+      await pool.end()
+      throw new Error(`${config.databaseUrl} has no auth_user table: run Django's migrate on it first`)
+    }
+    return { client, origin: 'existing', close: () => pool.end() }
+  }
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 })
+  // An idle connection killed by the server must not crash the process.
+  pool.on('error', () => {})
+  const client = pgClient(pool)
+  let origin = 'existing'
+  try {
+    if (!(await hasDjangoTables(client))) {
+      await createDjangoSchema(client)
+      await seedDemo(client)
+      origin = 'created with Django\u2019s schema by Node'
+    }
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  return { client, origin, close: () => pool.end() }
+}

@@ -1,0 +1,130 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import type { ExampleConfig } from './config.ts'
+
+const run = promisify(execFile)
+
+/** The Django project of this example. */
+export const DJANGO_DIR = fileURLToPath(new URL('../django/', import.meta.url))
+/** Debian's Python with python3-django. */
+export const PYTHON = process.env.DJANGO_PYTHON ?? '/usr/bin/python3'
+
+/**
+ * Whether `PYTHON` can import Django and, for `databaseUrl`, its database driver (psycopg2 for
+ * PostgreSQL, MySQLdb for MySQL; SQLite is built in).
+ */
+export async function djangoInstalled(databaseUrl = 'sqlite:', python = PYTHON): Promise<boolean> {
+  const driver = databaseUrl.startsWith('postgres')
+    ? ', psycopg2'
+    : databaseUrl.startsWith('mysql')
+      ? ', MySQLdb'
+      : ''
+  try {
+    await run(python, ['-c', `import django${driver}`], { timeout: 20_000 })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The environment Django reads: the same variables as the Node apps. */
+function djangoEnv(config: ExampleConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    SECRET_KEY: config.secretKey,
+    SESSION_COOKIE_NAME: config.cookieName,
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    ...extra,
+  }
+}
+
+/** Runs `manage.py <args>` (migrate, seed_demo, set_password ...); rejects with Django's output on failure. */
+export async function manage(config: ExampleConfig, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout } = await run(PYTHON, ['manage.py', ...args], {
+      cwd: DJANGO_DIR,
+      env: djangoEnv(config),
+      timeout: 120_000,
+    })
+    return stdout
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? ''
+    throw new Error(
+      `manage.py ${args.join(' ')} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      {
+        cause: error,
+      },
+    )
+  }
+}
+
+/** A running Django server. */
+export interface DjangoServer {
+  url: string
+  stop(): Promise<void>
+}
+
+/** Options of `startDjango`. */
+export interface StartDjangoOptions {
+  /** The other apps, linked from Django's page: `[name, url]`. @default [] */
+  links?: ReadonlyArray<readonly [string, string]>
+  /** Milliseconds to wait for "listening". @default 30000 */
+  startTimeout?: number
+}
+
+/** Starts `django/serve.py` (the stdlib WSGI server) on `config.ports.django` and waits until it listens. */
+export function startDjango(config: ExampleConfig, options: StartDjangoOptions = {}): Promise<DjangoServer> {
+  const child = spawn(PYTHON, ['serve.py'], {
+    cwd: DJANGO_DIR,
+    env: djangoEnv(config, {
+      DJANGO_PORT: String(config.ports.django),
+      SHARED_LOGIN_LINKS: JSON.stringify(options.links ?? []),
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000)
+    if (process.env.SHARED_LOGIN_DJANGO_LOG) process.stderr.write(chunk)
+  })
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    const timer = setTimeout(
+      () => fail(new Error('Django did not start in time')),
+      options.startTimeout ?? 30_000,
+    )
+    const fail = (error: Error) => {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(
+        new Error(`${error.message}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`),
+      )
+    }
+    child.once('error', fail)
+    child.once('exit', (code) => fail(new Error(`Django exited with code ${code}`)))
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+      const match = /listening on (http:\/\/\S+)/.exec(stdout)
+      if (!match) return
+      clearTimeout(timer)
+      child.removeAllListeners('exit')
+      child.removeListener('error', fail)
+      resolve({ url: match[1]!, stop: () => stopChild(child) })
+    })
+  })
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000)
+    child.once('exit', () => {
+      clearTimeout(force)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}

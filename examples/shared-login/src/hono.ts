@@ -1,0 +1,90 @@
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import {
+  loggedInOrBasicAuth,
+  permissionOrBasicAuth,
+  type SessionEnv,
+  sessionMiddleware,
+  ticketRoute,
+} from '@sessionbridge/hono'
+import { type Context, Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { type ExampleApp, type ExampleAppOptions, replyHeaders, urlOf } from './app.ts'
+import {
+  ADMIN_PERMISSION,
+  type ContractContext,
+  type ContractReply,
+  createContract,
+  MAX_BODY_BYTES,
+  parseFields,
+  REALM,
+} from './contract.ts'
+
+type Env = SessionEnv
+type C = Context<Env>
+
+const context = (c: C): ContractContext => ({
+  session: c.get('session'),
+  user: () => c.get('user').get(),
+  login: (user) => c.get('login')(user),
+  logout: () => c.get('logout')(),
+})
+
+const send = (c: C, answer: ContractReply) =>
+  answer.body === undefined
+    ? c.body(null, answer.status as 200, replyHeaders(answer))
+    : c.body(answer.body, answer.status as 200, replyHeaders(answer))
+
+/** The contract on Hono, served on Node by `@hono/node-server`, with `@sessionbridge/hono`. */
+export function createHonoApp(options: ExampleAppOptions): ExampleApp {
+  const { stack } = options
+  const contract = createContract({
+    users: stack.users,
+    app: 'Hono',
+    backend: stack.label,
+    links: options.links ?? (() => []),
+  })
+  const fields = async (c: C) => parseFields(c.req.header('content-type'), await c.req.text())
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ error: 'request body too large' }, 413),
+  })
+
+  const app = new Hono<Env>()
+  app.use(
+    sessionMiddleware({ backend: stack.backend, users: stack.users, cookie: { name: options.cookieName } }),
+  )
+  app.get('/', async (c) => send(c, await contract.page(context(c), new URL(c.req.url).searchParams)))
+  app.post('/login', limit, async (c) => send(c, await contract.login(context(c), await fields(c))))
+  app.post('/logout', limit, async (c) => send(c, await contract.logout(context(c), await fields(c))))
+  app.get('/whoami', async (c) => send(c, await contract.whoami(context(c))))
+  app.post('/counter', limit, async (c) => send(c, await contract.counter(context(c), await fields(c))))
+  app.post('/ticket', ticketRoute(stack.tickets))
+  app.get('/feed', loggedInOrBasicAuth({ realm: REALM }), async (c) =>
+    send(c, contract.feed(await c.get('user').get())),
+  )
+  app.get('/admin-feed', permissionOrBasicAuth(ADMIN_PERMISSION, { realm: REALM }), async (c) =>
+    send(c, contract.adminFeed(await c.get('user').get())),
+  )
+
+  let server: Server | null = null
+  return {
+    name: 'Hono',
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        const started = serve({ fetch: app.fetch, port, hostname: host }, () => {
+          server = started as Server
+          resolve(urlOf(started.address(), host))
+        })
+        started.once('error', reject)
+      })
+    },
+    close() {
+      return new Promise((resolve) => {
+        if (!server) return resolve()
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+    },
+  }
+}

@@ -1,0 +1,119 @@
+import type { IncomingMessage, Server } from 'node:http'
+import {
+  type KoaSessionOptions,
+  loggedInOrBasicAuth,
+  permissionOrBasicAuth,
+  sessionMiddleware,
+  ticketRoute,
+} from '@sessionbridge/koa'
+import Koa, { type Context, type Middleware } from 'koa'
+import { type ExampleApp, type ExampleAppOptions, urlOf } from './app.ts'
+import {
+  ADMIN_PERMISSION,
+  type ContractContext,
+  type ContractReply,
+  createContract,
+  MAX_BODY_BYTES,
+  parseFields,
+  REALM,
+} from './contract.ts'
+
+/** The request body as text, or `null` when it exceeds `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) return null
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+const context = (ctx: Context): ContractContext => ({
+  session: ctx.session,
+  user: () => ctx.state.user.get(),
+  // The user type may be narrowed by augmentation elsewhere; our users are the stack's own.
+  login: (user) => ctx.login(user as Parameters<Context['login']>[0]),
+  logout: () => ctx.logout(),
+})
+
+const send = (ctx: Context, answer: ContractReply) => {
+  ctx.status = answer.status
+  if (answer.location) ctx.set('location', answer.location)
+  if (answer.body !== undefined) {
+    ctx.body = answer.body
+    if (answer.type) ctx.type = answer.type
+  }
+}
+
+/** The contract on Koa 3, with `@sessionbridge/koa` (and a route table instead of a router package). */
+export function createKoaApp(options: ExampleAppOptions): ExampleApp {
+  const { stack } = options
+  const contract = createContract({
+    users: stack.users,
+    app: 'Koa',
+    backend: stack.label,
+    links: options.links ?? (() => []),
+  })
+  const fields = async (ctx: Context) => {
+    const text = await readBody(ctx.req, MAX_BODY_BYTES)
+    return text === null ? null : parseFields(ctx.get('content-type'), text)
+  }
+  const routes: Record<string, Middleware[]> = {
+    'GET /': [
+      async (ctx) => send(ctx, await contract.page(context(ctx), new URLSearchParams(ctx.querystring))),
+    ],
+    'POST /login': [async (ctx) => send(ctx, await contract.login(context(ctx), await fields(ctx)))],
+    'POST /logout': [async (ctx) => send(ctx, await contract.logout(context(ctx), await fields(ctx)))],
+    'GET /whoami': [async (ctx) => send(ctx, await contract.whoami(context(ctx)))],
+    'POST /counter': [async (ctx) => send(ctx, await contract.counter(context(ctx), await fields(ctx)))],
+    'POST /ticket': [ticketRoute(stack.tickets)],
+    'GET /feed': [
+      loggedInOrBasicAuth({ realm: REALM }),
+      async (ctx) => send(ctx, contract.feed(await ctx.state.user.get())),
+    ],
+    'GET /admin-feed': [
+      permissionOrBasicAuth(ADMIN_PERMISSION, { realm: REALM }),
+      async (ctx) => send(ctx, contract.adminFeed(await ctx.state.user.get())),
+    ],
+  }
+
+  const app = new Koa()
+  app.use(
+    sessionMiddleware({
+      backend: stack.backend,
+      users: stack.users as KoaSessionOptions['users'],
+      cookie: { name: options.cookieName },
+    }),
+  )
+  app.use(async (ctx, next) => {
+    const chain = routes[`${ctx.method} ${ctx.path}`]
+    if (!chain) return next()
+    const run = (i: number): Promise<void> =>
+      i < chain.length ? Promise.resolve(chain[i]!(ctx, () => run(i + 1))) : Promise.resolve()
+    await run(0)
+  })
+
+  let server: Server | null = null
+  return {
+    name: 'Koa',
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        const listening = app.listen(port, host)
+        listening.once('error', reject)
+        listening.once('listening', () => {
+          server = listening
+          resolve(urlOf(listening.address(), host))
+        })
+      })
+    },
+    close() {
+      return new Promise((resolve) => {
+        if (!server) return resolve()
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+    },
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `pnpm start`: the Fastify, Koa and Hono apps (and Django, where it is installed) sharing one
+ * login. Configuration comes from the environment; see README.md.
+ */
+import { SessionConfigError } from '@sessionbridge/core'
+import { loadConfig } from './config.ts'
+import { DEMO_USER } from './database.ts'
+import { startExample } from './launcher.ts'
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  if (config.secretKeyIsDefault) {
+    console.warn(
+      'WARNING: SECRET_KEY is not set; using the development default. Set SECRET_KEY outside a laptop.',
+    )
+  }
+  const example = await startExample(config)
+  console.log(`sessionbridge shared login: sessions in ${example.stack.label}`)
+  console.log(`users: Django's auth_user in the database (${example.stack.database.origin})`)
+  for (const [name, url] of example.apps) console.log(`  ${name.padEnd(8)} ${url}/`)
+  if (example.djangoSkipped) console.log(`  Django   not started: ${example.djangoSkipped}`)
+  console.log(`Log in on any of them as ${DEMO_USER.username} / ${DEMO_USER.password}, then open the others.`)
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${signal}: shutting down`)
+    example.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof SessionConfigError ? error.message : error)
+  process.exit(1)
+})

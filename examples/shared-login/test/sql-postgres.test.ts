@@ -1,0 +1,36 @@
+import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
+import pg from 'pg'
+import { afterAll, describe } from 'vitest'
+import { djangoInstalled } from '../src/django.ts'
+import { sharedLoginSuite } from './contract-suite.ts'
+
+const postgresHere = await serviceAvailable('postgres')
+// Django joins where psycopg2 is installed (.ci/run installs it).
+const djangoHere = (await serviceAvailable('django')) && (await djangoInstalled('postgres://'))
+
+async function admin(...statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVICE_URLS.postgres })
+  await client.connect()
+  try {
+    for (const statement of statements) await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Our own database, created afresh: the example creates Django's schema in it. */
+async function freshDatabase(): Promise<string> {
+  await admin('DROP DATABASE IF EXISTS sb_example WITH (FORCE)', 'CREATE DATABASE sb_example')
+  const url = new URL(SERVICE_URLS.postgres)
+  url.pathname = '/sb_example'
+  return url.toString()
+}
+
+describe.skipIf(!postgresHere)('PostgreSQL', () => {
+  afterAll(() => admin('DROP DATABASE IF EXISTS sb_example WITH (FORCE)'))
+  sharedLoginSuite(
+    'sql on PostgreSQL',
+    async () => ({ SESSION_BACKEND: 'sql', DATABASE_URL: await freshDatabase() }),
+    djangoHere,
+  )
+})
