@@ -79,7 +79,7 @@ try {
       expiresAt: Date.now() + 3_600_000,
       userId: '42',
     }
-    for (let i = 0; i < SESSIONS; i++) ids.push(await backend.create('x', record))
+    for (let i = 0; i < SESSIONS; i++) ids.push((await backend.create('x', record))!)
     results.push([`load via ${name}`, await rate((i) => backend.load(ids[i % SESSIONS]!))])
     results.push([
       `save via ${name}`,
