@@ -32,7 +32,11 @@ import { benchEnv, openStore } from './stores.ts'
 // @fastify/session declares its own `FastifyRequest.session`, which clashes with ours when both are
 // in one program. Load it through a specifier TypeScript does not follow, typed as the little we use.
 const FASTIFY_SESSION: string = '@fastify/session'
-type FastifySessionPeer = FastifyPluginAsync<{ secret: string; cookie: { secure: boolean }; store: object }> & {
+type FastifySessionPeer = FastifyPluginAsync<{
+  secret: string
+  cookie: { secure: boolean }
+  store: object
+}> & {
   MemoryStore: new () => object
 }
 const fastifySession = (await import(FASTIFY_SESSION)).default as FastifySessionPeer
