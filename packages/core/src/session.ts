@@ -61,6 +61,7 @@ export class Session<Data extends SessionData = SessionData> {
   #exists = false
   #degraded = false
   #storedExpiresAt = 0
+  #storedVersion: string | undefined
   #data: Record<string, unknown> = {}
   #changes = new Map<string, Change>()
   #clearPending = false
@@ -263,6 +264,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (this.#destroyed) return // destroy() during the load wins
     this.#exists = record !== null
     this.#storedExpiresAt = record?.expiresAt ?? 0
+    this.#storedVersion = record?.version
     const data: Record<string, unknown> = record ? { ...record.data } : {}
     if (this.#clearPending) {
       for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
@@ -317,12 +319,13 @@ export class Session<Data extends SessionData = SessionData> {
     this.#watched.clear()
   }
 
-  #record(now: number, maxAge: number): SessionRecord {
+  #record(now: number, maxAge: number, version?: string): SessionRecord {
     const user = this.#data[this.#ctx.options.userIdKey]
     return {
       data: this.#data,
       expiresAt: this.#expiresAt(now, maxAge),
       userId: typeof user === 'string' || typeof user === 'number' ? String(user) : null,
+      ...(version === undefined ? {} : { version }),
     }
   }
 
@@ -343,7 +346,8 @@ export class Session<Data extends SessionData = SessionData> {
         if (change === DELETED) changes.deleted.push(key)
         else changes.set[key] = change.value
       }
-      lost = !(await call('save', () => backend.save(oldId, changes, this.#record(now, maxAge))))
+      const record = this.#record(now, maxAge, this.#storedVersion)
+      lost = !(await call('save', () => backend.save(oldId, changes, record)))
     }
     if (plan.touch && oldId !== null) {
       const expiresAt = this.#expiresAt(now, maxAge)

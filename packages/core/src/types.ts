@@ -12,6 +12,12 @@ export interface SessionRecord<Data extends SessionData = SessionData> {
    * index sessions by user for "log out everywhere". `null` for an anonymous session.
    */
   userId: string | null
+  /**
+   * An opaque token a backend may return from `load` (memcached: the CAS value). The lifecycle
+   * hands it back in the record given to `save`, so a backend can try one conditional write of
+   * `data` before falling back to reading and merging. Absent for records not loaded.
+   */
+  version?: string
 }
 
 /** The keys one request changed: the values set and the keys deleted. Never both for one key. */

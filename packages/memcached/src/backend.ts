@@ -128,7 +128,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     const decoded = await decode(item.value)
     if (!decoded) return null
     const expiresAt = touch ?? (item.ttl < 0 ? Number.MAX_SAFE_INTEGER : started + item.ttl * 1000)
-    return { data: decoded.data, expiresAt, userId: decoded.userId }
+    return { data: decoded.data, expiresAt, userId: decoded.userId, version: item.cas }
   }
 
   return {
@@ -168,6 +168,17 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
         const key = keyOf(id)
         if (!key) return false
         const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+        if (record.version !== undefined) {
+          // The request loaded this item: if nobody wrote since (same CAS), its view is the merge,
+          // and one conditional write saves the extra read.
+          const value = await encode(record.userId, record.data)
+          const result = await client.set(key, value, {
+            exptime: exptimeFor(record.expiresAt, now()),
+            cas: record.version,
+          })
+          if (result === 'stored') return true
+          if (result === 'not_found' || result === 'not_stored') return false
+        }
         for (let attempt = 1; attempt <= casAttempts; attempt++) {
           const item = await client.get(key)
           if (!item) return false
