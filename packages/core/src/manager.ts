@@ -16,6 +16,13 @@ export interface SessionManager<Data extends SessionData = SessionData> {
   readonly options: ResolvedSessionOptions
   /** Reads (and, when signing, verifies) the cookie. No backend call: the session loads lazily. */
   open(request: SessionRequest): Promise<Session<Data>>
+  /**
+   * Whether a `Cookie` header may carry this manager's session cookie. `false` means `open()` would
+   * find no id, so an adapter can skip all per-request work until the session is first used.
+   */
+  mayCarrySession(cookieHeader: string | null | undefined): boolean
+  /** The session of a request that carries no session cookie: synchronous, no I/O. */
+  openWithoutCookie(request: RequestTransport): Session<Data>
 }
 
 /**
@@ -31,9 +38,17 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const signer: Signer | null = resolved.secrets ? createSigner(resolved.secrets, pkg) : null
   const ctx: SessionContext = { backend, options: resolved, signer }
 
+  const cookieName = resolved.cookie.name
   return {
     backend,
     options: resolved,
+    mayCarrySession(cookieHeader) {
+      return typeof cookieHeader === 'string' && cookieHeader.includes(cookieName)
+    },
+    openWithoutCookie(request) {
+      const secure = isSecureRequest(request, resolved.trustProxy)
+      return new Session<Data>(ctx, { id: null, staleSignature: false, secure })
+    },
     async open(request) {
       const secure = isSecureRequest(request, resolved.trustProxy)
       const raw = readCookie(request.cookie, resolved.cookie.name)

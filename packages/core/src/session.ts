@@ -91,6 +91,20 @@ export class Session<Data extends SessionData = SessionData> {
   get loaded(): boolean {
     return this.#loaded
   }
+  /**
+   * Nothing was read, written, destroyed or regenerated, and the cookie needs no renewal: commit
+   * would do nothing, so an adapter may skip it.
+   */
+  get untouched(): boolean {
+    return (
+      !this.#loaded &&
+      this.#changes.size === 0 &&
+      !this.#clearPending &&
+      !this.#destroyed &&
+      !this.#regenerate &&
+      !this.#staleSignature
+    )
+  }
   /** The backend was unavailable and the policy is `continue`: empty, read-only, never saved. */
   get degraded(): boolean {
     return this.#degraded

@@ -227,3 +227,49 @@ describe('typed backend errors', () => {
     expect((error as Error).message).toContain('the limit is 1048576')
   })
 })
+
+describe('the cookie-less fast path adapters use', () => {
+  it('mayCarrySession is false only when the header cannot hold the cookie', () => {
+    const manager = createSessionManager({ backend: memoryBackend() })
+    expect(manager.mayCarrySession(undefined)).toBe(false)
+    expect(manager.mayCarrySession('')).toBe(false)
+    expect(manager.mayCarrySession('theme=dark')).toBe(false)
+    expect(manager.mayCarrySession('theme=dark; sessionid=abc')).toBe(true)
+  })
+
+  it('openWithoutCookie gives a working new session, Secure by transport', async () => {
+    const backend = memoryBackend()
+    const manager = createSessionManager({ backend })
+    const session = manager.openWithoutCookie({ protocol: 'https' })
+    expect(session.id).toBeNull()
+    expect(session.untouched).toBe(true)
+    session.set('a', 1)
+    expect(session.untouched).toBe(false)
+    const result = await session.commit()
+    expect(result.reason).toBe('create')
+    expect(result.setCookie).toContain('Secure')
+    expect(await backend.load(session.id!)).not.toBeNull()
+  })
+
+  it('untouched turns false on a read, a destroy, a regenerate, or a stale signature', async () => {
+    const backend = memoryBackend()
+    const manager = createSessionManager({
+      backend,
+      secrets: ['new-secret-0123456789abcdef', 'old-secret-0123456789abcdef'],
+    })
+    const read = manager.openWithoutCookie({})
+    await read.get('x')
+    expect(read.untouched).toBe(false)
+    const destroyed = manager.openWithoutCookie({})
+    destroyed.destroy()
+    expect(destroyed.untouched).toBe(false)
+    const regenerated = manager.openWithoutCookie({})
+    regenerated.regenerate()
+    expect(regenerated.untouched).toBe(false)
+    const old = createSessionManager({ backend, secrets: ['old-secret-0123456789abcdef'] })
+    const s = await old.open({})
+    s.set('a', 1)
+    const cookie = (await s.commit()).setCookie!.split(';')[0]!
+    expect((await manager.open({ cookie })).untouched).toBe(false)
+  })
+})

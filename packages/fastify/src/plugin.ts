@@ -52,7 +52,8 @@ const states = new WeakMap<FastifyRequest, RequestAuth<FastifySessionUser, Fasti
 
 /** The per-request auth state; throws when the plugin is not registered in this request's scope. */
 export function authOf(request: FastifyRequest): RequestAuth<FastifySessionUser, FastifySessionData> {
-  const auth = states.get(request)
+  // Requests without a session cookie get their state on first use: the plugin's getter makes it.
+  const auth = states.get(request) ?? (request.session !== undefined ? states.get(request) : undefined)
   if (!auth) throw new Error('[sessionbridge/fastify] the session plugin is not registered for this route')
   return auth
 }
@@ -64,40 +65,62 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   const manager = createSessionManager<FastifySessionData>(sessionOptions as SessionManagerOptions, 'fastify')
   const source = checkUserSource(users, 'fastify')
 
+  // The state of a request that came without a session cookie, made on first use.
+  const stateOf = (request: FastifyRequest) => {
+    let auth = states.get(request)
+    if (!auth) {
+      const session = manager.openWithoutCookie({
+        protocol: request.protocol,
+        forwardedProto: firstHeader(request.headers['x-forwarded-proto']),
+      })
+      auth = new RequestAuth(session, source, 'fastify')
+      states.set(request, auth)
+    }
+    return auth
+  }
+
   fastify.decorateRequest('session', {
     getter(this: FastifyRequest) {
-      return authOf(this).session
+      return stateOf(this).session
     },
   })
   fastify.decorateRequest('user', {
     getter(this: FastifyRequest) {
-      return authOf(this).user
+      return stateOf(this).user
     },
   })
   fastify.decorateRequest('login', function (this: FastifyRequest, user: FastifySessionUser) {
-    return authOf(this).login(user)
+    return stateOf(this).login(user)
   })
   fastify.decorateRequest('logout', function (this: FastifyRequest) {
-    authOf(this).logout()
+    stateOf(this).logout()
   })
   fastify.decorateRequest('realtimeTicket', null)
 
-  fastify.addHook('onRequest', async (request) => {
-    const session = await manager.open({
-      cookie: request.headers.cookie,
-      protocol: request.protocol,
-      forwardedProto: firstHeader(request.headers['x-forwarded-proto']),
-    })
-    states.set(request, new RequestAuth(session, source, 'fastify'))
+  // Callback-style hooks: no promise per request where there is nothing to do.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const cookie = request.headers.cookie
+    if (!manager.mayCarrySession(cookie)) return done()
+    manager
+      .open({
+        cookie,
+        protocol: request.protocol,
+        forwardedProto: firstHeader(request.headers['x-forwarded-proto']),
+      })
+      .then((session) => {
+        states.set(request, new RequestAuth(session, source, 'fastify'))
+        done()
+      }, done)
   })
 
   // onSend runs for every reply (errors and redirects included) before the headers go out.
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const auth = states.get(request)
-    if (!auth) return payload
-    const result = await auth.session.commit()
-    if (result.setCookie !== null) reply.header('set-cookie', result.setCookie)
-    return payload
+    if (!auth) return done(null, payload) // the session was never used and no cookie came in
+    auth.session.commit().then((result) => {
+      if (result.setCookie !== null) reply.header('set-cookie', result.setCookie)
+      done(null, payload)
+    }, done)
   })
 }
 

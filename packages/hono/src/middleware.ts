@@ -80,11 +80,14 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
   const source = checkUserSource(users, 'hono')
 
   return async function sessionbridge(c, next) {
-    const session = await manager.open({
-      cookie: header(c, 'cookie'),
+    const cookieHeader = header(c, 'cookie')
+    const transport = {
       protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
       forwardedProto: header(c, 'x-forwarded-proto'),
-    })
+    }
+    const session = manager.mayCarrySession(cookieHeader)
+      ? await manager.open({ cookie: cookieHeader, ...transport })
+      : manager.openWithoutCookie(transport)
     const auth = new RequestAuth<User, Data>(session, source, 'hono')
     states.set(c, auth as unknown as RequestAuth<AuthUser, SessionData>)
     c.set('session', session)
@@ -101,7 +104,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     }
     let cookie: string | null = null
     try {
-      cookie = (await session.commit()).setCookie
+      if (!session.untouched) cookie = (await session.commit()).setCookie
     } catch (error) {
       // A failure of ours must not replace the handler's own error response.
       if (!failure && !c.error) throw error instanceof SessionBackendError ? unavailable(error) : error

@@ -76,11 +76,11 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
   const source = checkUserSource(users, 'koa')
 
   return async function sessionbridge(ctx: Context, next: Next) {
-    const session = await manager.open({
-      cookie: ctx.get('cookie'),
-      protocol: ctx.protocol,
-      forwardedProto: ctx.get('x-forwarded-proto'),
-    })
+    const cookieHeader = ctx.get('cookie')
+    const transport = { protocol: ctx.protocol, forwardedProto: ctx.get('x-forwarded-proto') }
+    const session = manager.mayCarrySession(cookieHeader)
+      ? await manager.open({ cookie: cookieHeader, ...transport })
+      : manager.openWithoutCookie(transport)
     const auth = new RequestAuth<KoaSessionUser, KoaSessionData>(session, source, 'koa')
     states.set(ctx, auth)
     ctx.session = session
@@ -97,7 +97,7 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     }
     let cookie: string | null = null
     try {
-      cookie = (await session.commit()).setCookie
+      if (!session.untouched) cookie = (await session.commit()).setCookie
     } catch (commitError) {
       if (!failure) throw commitError
       // Never hide the handler's error behind ours.
