@@ -1,35 +1,4 @@
-import { testBackend } from '@sessionbridge/core/testing'
-import { serviceAvailable } from '@sessionbridge/test-services'
-import { afterAll, beforeAll, describe } from 'vitest'
-import { fetchTransport, restSessionsBackend } from '../src/index.ts'
-import { startServer } from './helpers.ts'
+import { fetchTransport } from '../src/index.ts'
+import { conformanceOver } from './conformance.ts'
 
-describe.skipIf(!(await serviceAvailable('redis')))('rest-sessions backend over the fetch transport', () => {
-  let ctx: Awaited<ReturnType<typeof startServer>>
-  beforeAll(async () => {
-    ctx = await startServer()
-  })
-  afterAll(async () => {
-    await ctx?.stop()
-  })
-
-  testBackend({
-    name: 'rest-sessions (fetch)',
-    backend: () => restSessionsBackend({ url: ctx.url, app: 'conformance', transport: fetchTransport() }),
-    teardown: async (backend) => backend.close?.(),
-    // The protocol's smallest ttl is 10 s: expiry tests create 2 x 5 s sessions.
-    expiryResolutionMs: 5000,
-    // The server's body limit is the original's 60000 bytes.
-    largeValueBytes: 40_000,
-    corrupt: async (backend, id) => {
-      // A marked JSON value that is not JSON: the client's decoding fails.
-      const url = `${ctx.url}/conformance/set/${id}`
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ a: '\u0000sbjson:{broken' }),
-      })
-      if (!response.ok || backend.name !== 'rest-sessions') throw new Error('corrupt() failed')
-    },
-  })
-})
+await conformanceOver('fetch', () => fetchTransport())
