@@ -36,6 +36,28 @@ export class SessionTimeoutError extends SessionBackendError {
   }
 }
 
+/**
+ * A read-modify-write (`session.update()`) kept meeting concurrent changes of the same key and ran
+ * out of attempts. Nothing was written: frameworks answer 409 so the client can retry, never a
+ * silent loss.
+ */
+export class SessionConflictError extends SessionError {
+  override name = 'SessionConflictError'
+  readonly backend: string
+  readonly key: string
+  readonly attempts: number
+  readonly status = 409
+  readonly statusCode = 409
+  readonly expose = true
+
+  constructor(backend: string, key: string, attempts: number) {
+    super(`[sessionbridge/${backend}] update of "${key}" kept conflicting after ${attempts} attempts`)
+    this.backend = backend
+    this.key = key
+    this.attempts = attempts
+  }
+}
+
 /** A value cannot be stored: too large, of a type the store cannot hold, ... Names the limit or key. */
 export class SessionDataError extends SessionError {
   override name = 'SessionDataError'

@@ -28,6 +28,7 @@ export {
   missingOption,
   SessionBackendError,
   SessionConfigError,
+  SessionConflictError,
   SessionDataError,
   SessionError,
   SessionTimeoutError,
@@ -75,6 +76,8 @@ export {
   type SessionCodec,
   type SessionData,
   type SessionRecord,
+  type UpdateOptions,
+  type UpdateResult,
 } from './types.ts'
 export { AUTH_SESSION_KEYS, type AuthUser, DEFAULT_AUTH_BACKEND, type UserSource } from './users.ts'
 export {

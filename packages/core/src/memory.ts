@@ -68,6 +68,7 @@ export function memoryBackend(
       destroyUser: true,
       listUser: true,
       clearExpired: true,
+      update: false,
     },
     get size() {
       return store.size

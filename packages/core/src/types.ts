@@ -58,6 +58,29 @@ export interface BackendCapabilities {
   listUser: boolean
   /** `clearExpired()` is implemented. */
   clearExpired: boolean
+  /**
+   * `update()` is implemented: a read-modify-write of one key that runs against the value current
+   * in the store, atomically (no lost update under concurrent writers of the same key).
+   */
+  update: boolean
+}
+
+/** Options the lifecycle passes to `SessionBackend.update()`. */
+export interface UpdateOptions {
+  /** The record's expiry after the update, epoch milliseconds (the backend sets its TTL from it). */
+  expiresAt: number
+  /** The logged-in user's id as the lifecycle knows it (for backends that index by user). */
+  userId: string | null
+  /** How many times the backend may re-read and re-apply `fn` on a conflict before giving up. */
+  maxAttempts: number
+}
+
+/** What `SessionBackend.update()` returns for a record that exists. */
+export interface UpdateResult {
+  /** The value `fn` returned, as stored (`undefined` = the key was deleted). */
+  value: unknown
+  /** The record's data after the update (all keys, as the store now holds them). */
+  data: SessionData
 }
 
 /**
@@ -92,6 +115,20 @@ export interface SessionBackend {
   destroyUser?(userId: string): Promise<number>
   /** Ids of a user's live sessions. Present when `capabilities.listUser`. */
   listUser?(userId: string): Promise<string[]>
+  /**
+   * Read-modify-write of one key, atomic against the store: `fn` receives the value currently
+   * stored under `key` (`undefined` when absent) and returns the new value (`undefined` deletes the
+   * key). On a concurrent change the backend re-reads and calls `fn` again, at most
+   * `options.maxAttempts` times in all, then throws `SessionConflictError`; it never writes a value
+   * computed from a stale read. `fn` must be pure (it may run several times). Returns `null`, and
+   * writes nothing, when the record no longer exists. Present when `capabilities.update`.
+   */
+  update?(
+    id: string,
+    key: string,
+    fn: (current: unknown) => unknown,
+    options: UpdateOptions,
+  ): Promise<UpdateResult | null>
   /** Deletes expired records; returns how many. Present when `capabilities.clearExpired`. */
   clearExpired?(): Promise<number>
   /** Releases what the backend opened itself (never the caller's client or pool). */
@@ -106,6 +143,7 @@ export const BASIC_CAPABILITIES: BackendCapabilities = Object.freeze({
   destroyUser: false,
   listUser: false,
   clearExpired: false,
+  update: false,
 })
 
 /**

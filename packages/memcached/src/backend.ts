@@ -142,6 +142,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       destroyUser: false,
       listUser: false,
       clearExpired: false,
+      update: false,
     },
     load(id) {
       return guarded('load', () => read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000))

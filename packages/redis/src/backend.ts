@@ -190,6 +190,7 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
       destroyUser: userIndex,
       listUser: userIndex,
       clearExpired: false,
+      update: false,
     },
 
     async load(id) {

@@ -212,6 +212,7 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
       destroyUser: true,
       listUser: false,
       clearExpired: false,
+      update: false,
     },
     async load(id) {
       if (!valid(id)) return null

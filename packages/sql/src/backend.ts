@@ -240,6 +240,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       destroyUser: !django,
       listUser: !django,
       clearExpired: true,
+      update: false,
     }),
     load: (id) =>
       guarded('load', null, id, async () => {
