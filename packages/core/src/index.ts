@@ -25,6 +25,12 @@ export {
   writeCookie,
 } from './cookies.ts'
 export {
+  type BackendCallEvent,
+  type CallOutcome,
+  type CommitEvent,
+  DIAGNOSTICS_CHANNELS,
+} from './diagnostics.ts'
+export {
   missingOption,
   SessionBackendError,
   SessionConfigError,
@@ -52,7 +58,13 @@ export {
   type SessionLogger,
   type SessionManagerOptions,
 } from './options.ts'
-export { type CommitResult, Session, type SessionContext, type SessionStart } from './session.ts'
+export {
+  type CommitResult,
+  Session,
+  type SessionContext,
+  type SessionManagerStats,
+  type SessionStart,
+} from './session.ts'
 export { createSigner, type Signer, type UnsignResult } from './signing.ts'
 export {
   answerTicketRequest,

@@ -1,6 +1,6 @@
 import { isSecureRequest, type RequestTransport, readCookie } from './cookies.ts'
 import { type ResolvedSessionOptions, resolveSessionOptions, type SessionManagerOptions } from './options.ts'
-import { Session, type SessionContext } from './session.ts'
+import { Session, type SessionContext, type SessionManagerStats } from './session.ts'
 import { createSigner, type Signer } from './signing.ts'
 import type { SessionBackend, SessionData } from './types.ts'
 
@@ -14,6 +14,8 @@ export interface SessionRequest extends RequestTransport {
 export interface SessionManager<Data extends SessionData = SessionData> {
   readonly backend: SessionBackend
   readonly options: ResolvedSessionOptions
+  /** Counters over the manager's lifetime (writes dropped under `onBackendError: 'continue'`). */
+  readonly stats: Readonly<SessionManagerStats>
   /** Reads (and, when signing, verifies) the cookie. No backend call: the session loads lazily. */
   open(request: SessionRequest): Promise<Session<Data>>
   /**
@@ -36,12 +38,13 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const resolved = resolveSessionOptions(options, pkg)
   const { backend } = options
   const signer: Signer | null = resolved.secrets ? createSigner(resolved.secrets, pkg) : null
-  const ctx: SessionContext = { backend, options: resolved, signer }
+  const ctx: SessionContext = { backend, options: resolved, signer, stats: { droppedWrites: 0 } }
 
   const cookieName = resolved.cookie.name
   return {
     backend,
     options: resolved,
+    stats: ctx.stats,
     mayCarrySession(cookieHeader) {
       return typeof cookieHeader === 'string' && cookieHeader.includes(cookieName)
     },

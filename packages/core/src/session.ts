@@ -1,5 +1,6 @@
 import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
+import { channels, clock } from './diagnostics.ts'
 import { SessionBackendError, SessionError } from './errors.ts'
 import type { ResolvedSessionOptions } from './options.ts'
 import type { Signer } from './signing.ts'
@@ -26,6 +27,17 @@ export interface SessionContext {
   backend: SessionBackend
   options: ResolvedSessionOptions
   signer: Signer | null
+  /** Counters shared by every session of one manager. */
+  stats: SessionManagerStats
+}
+
+/** What a manager counts over its lifetime. */
+export interface SessionManagerStats {
+  /**
+   * Requests whose writes were dropped because the backend was unavailable under
+   * `onBackendError: 'continue'` (also published as `dropped: true` on `sessionbridge:commit`).
+   */
+  droppedWrites: number
 }
 
 /** The request facts a session starts from. */
@@ -70,6 +82,8 @@ export class Session<Data extends SessionData = SessionData> {
   #regenerate = false
   #forceTouch = false
   #committed = false
+  #plannedReason: CommitReason | null = null
+  #dropped = false
 
   constructor(ctx: SessionContext, start: SessionStart) {
     this.#ctx = ctx
@@ -229,6 +243,30 @@ export class Session<Data extends SessionData = SessionData> {
   async commit(): Promise<CommitResult> {
     if (this.#committed) return { reason: 'nothing', setCookie: null, lost: false }
     this.#committed = true
+    if (!channels.commit.hasSubscribers) return this.#commit()
+    const started = clock()
+    const publish = (reason: string, outcome: 'ok' | 'lost' | 'error') => {
+      if (reason === 'nothing' && !this.#dropped) return
+      const durationMs = clock() - started
+      channels.commit.publish({
+        backend: this.#ctx.backend.name,
+        reason,
+        outcome,
+        durationMs,
+        dropped: this.#dropped,
+      })
+    }
+    try {
+      const result = await this.#commit()
+      publish(result.reason, result.lost ? 'lost' : 'ok')
+      return result
+    } catch (error) {
+      publish(this.#plannedReason ?? 'unknown', 'error')
+      throw error
+    }
+  }
+
+  async #commit(): Promise<CommitResult> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
     this.#collectInPlaceChanges()
@@ -249,9 +287,12 @@ export class Session<Data extends SessionData = SessionData> {
       expiryChanged: this.#changes.has(RESERVED_KEYS.expiry),
       staleSignature: this.#staleSignature,
     })
+    this.#plannedReason = plan.reason
     if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
+      this.#dropped = true
+      const dropped = ++this.#ctx.stats.droppedWrites
       options.logger.warn(
-        `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved`,
+        `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved (${dropped} dropped since start)`,
       )
     }
     const lost = await this.#execute(plan, now, maxAge)
