@@ -1,4 +1,4 @@
-import { parse, serialize } from 'cookie'
+import { serialize } from 'cookie'
 
 /** How the session cookie is written. */
 export interface SessionCookieOptions {
@@ -45,19 +45,34 @@ export function resolveCookieOptions(options: SessionCookieOptions = {}): Resolv
   }
 }
 
-/** The raw value of cookie `name` in a `Cookie` header, or `null`. Never throws. */
+/**
+ * The raw value of cookie `name` in a `Cookie` header, or `null`. Never throws.
+ *
+ * Django's rule, because Django reads the same cookie: the header is split at `;`, each part at its
+ * first `=`, names and values are trimmed, and the LAST part with the name wins (so
+ * `sessionid=A; sessionid=B` is session `B` for every app, and a trailing empty value is no
+ * session). No percent-decoding (Django does none); a double-quoted value loses its quotes.
+ */
 export function readCookie(header: string | null | undefined, name: string): string | null {
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH)
     return null
-  // Cheap pre-check: most requests without our cookie skip parsing entirely.
+  // Cheap pre-check: most requests without our cookie skip the scan entirely.
   if (!header.includes(name)) return null
-  let value: string | undefined
-  try {
-    value = parse(header)[name]
-  } catch {
-    return null
+  let value: string | null = null
+  for (let start = 0; start < header.length; ) {
+    let end = header.indexOf(';', start)
+    if (end === -1) end = header.length
+    const eq = header.indexOf('=', start)
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      value = header.slice(eq + 1, end).trim()
+    }
+    start = end + 1
   }
-  if (value === undefined || value.length === 0 || value.length > MAX_COOKIE_VALUE_LENGTH) return null
+  if (value !== null && value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    // Python's unquoting also resolves backslash escapes; no valid id holds one, so refuse them.
+    value = value.includes('\\') ? null : value.slice(1, -1)
+  }
+  if (value === null || value.length === 0 || value.length > MAX_COOKIE_VALUE_LENGTH) return null
   return value
 }
 

@@ -25,6 +25,17 @@ export interface SessionManager<Data extends SessionData = SessionData> {
   mayCarrySession(cookieHeader: string | null | undefined): boolean
   /** The session of a request that carries no session cookie: synchronous, no I/O. */
   openWithoutCookie(request: RequestTransport): Session<Data>
+  /**
+   * The session of a `Cookie` header when the adapter already knows whether the request is HTTPS
+   * (its framework's own proxy trust decided). Synchronous unless a signed cookie must be verified.
+   */
+  openCookie(cookieHeader: string | null | undefined, secure: boolean): Session<Data> | Promise<Session<Data>>
+}
+
+/** Options of `createSessionManager` beyond the session options: who is asking. */
+export interface SessionManagerMeta {
+  /** The package named in configuration errors. @default 'core' */
+  package?: string
 }
 
 /**
@@ -33,14 +44,25 @@ export interface SessionManager<Data extends SessionData = SessionData> {
  */
 export function createSessionManager<Data extends SessionData = SessionData>(
   options: SessionManagerOptions,
-  pkg = 'core',
+  meta: SessionManagerMeta = {},
 ): SessionManager<Data> {
+  const pkg = meta.package ?? 'core'
   const resolved = resolveSessionOptions(options, pkg)
   const { backend } = options
   const signer: Signer | null = resolved.secrets ? createSigner(resolved.secrets, pkg) : null
   const ctx: SessionContext = { backend, options: resolved, signer, stats: { droppedWrites: 0 } }
 
   const cookieName = resolved.cookie.name
+  const fromRaw = (raw: string | null, staleSignature: boolean, secure: boolean) => {
+    // A malformed id never reaches the backend: it is simply "no session".
+    const id = raw !== null && backend.idFormat.validate(raw) ? raw : null
+    return new Session<Data>(ctx, { id, staleSignature: id !== null && staleSignature, secure })
+  }
+  const openCookie = (cookieHeader: string | null | undefined, secure: boolean) => {
+    const raw = readCookie(cookieHeader, cookieName)
+    if (raw === null || !signer) return fromRaw(raw, false, secure)
+    return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure))
+  }
   return {
     backend,
     options: resolved,
@@ -52,19 +74,9 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       const secure = isSecureRequest(request, resolved.trustProxy)
       return new Session<Data>(ctx, { id: null, staleSignature: false, secure })
     },
+    openCookie,
     async open(request) {
-      const secure = isSecureRequest(request, resolved.trustProxy)
-      const raw = readCookie(request.cookie, resolved.cookie.name)
-      let id: string | null = raw
-      let staleSignature = false
-      if (raw !== null && signer) {
-        const checked = await signer.unsign(raw)
-        id = checked.value
-        staleSignature = checked.renew
-      }
-      // A malformed id never reaches the backend: it is simply "no session".
-      if (id !== null && !backend.idFormat.validate(id)) id = null
-      return new Session<Data>(ctx, { id, staleSignature: id !== null && staleSignature, secure })
+      return openCookie(request.cookie, isSecureRequest(request, resolved.trustProxy))
     },
   }
 }

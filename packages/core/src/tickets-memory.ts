@@ -12,6 +12,8 @@ export interface MemoryTicketStoreOptions {
 
 const TICKET_PATTERN = /^[A-Za-z0-9_-]{32}$/
 
+type Entry = { payload: string; userId: string; expiresAt: number }
+
 /** One-time tickets kept in this process: for tests, examples and single-process servers. */
 export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): TicketStore {
   const maxEntries = options.maxEntries ?? 10_000
@@ -19,22 +21,40 @@ export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): Ticke
     throw new SessionConfigError('core', 'maxEntries', '%s must be a positive whole number')
   }
   const now = options.now ?? Date.now
-  const tickets = new Map<string, { payload: string; expiresAt: number }>()
+  const tickets = new Map<string, Entry>()
+  // Tickets by user, so logout can revoke them.
+  const byUser = new Map<string, Set<string>>()
+  const forget = (ticket: string, entry: Entry) => {
+    tickets.delete(ticket)
+    const own = byUser.get(entry.userId)
+    own?.delete(ticket)
+    if (own?.size === 0) byUser.delete(entry.userId)
+  }
   return {
     name: 'memory',
     async issue(payload: TicketPayload, ttlMs: number) {
       const ticket = randomToken(24) // 192 bits, 32 characters
-      tickets.set(ticket, { payload: JSON.stringify(payload), expiresAt: now() + ttlMs })
-      while (tickets.size > maxEntries) tickets.delete(tickets.keys().next().value!)
+      const userId = String(payload.userId)
+      tickets.set(ticket, { payload: JSON.stringify(payload), userId, expiresAt: now() + ttlMs })
+      byUser.get(userId)?.add(ticket) ?? byUser.set(userId, new Set([ticket]))
+      while (tickets.size > maxEntries) {
+        const oldest = tickets.keys().next().value!
+        forget(oldest, tickets.get(oldest)!)
+      }
       return ticket
     },
     async consume(ticket: string) {
       if (typeof ticket !== 'string' || !TICKET_PATTERN.test(ticket)) return null
       const entry = tickets.get(ticket)
-      // Delete before anything else: no await between lookup and delete, so exactly one caller wins.
-      tickets.delete(ticket)
-      if (!entry || entry.expiresAt <= now()) return null
+      if (!entry) return null
+      // Forget before anything else: no await between lookup and delete, so exactly one caller wins.
+      forget(ticket, entry)
+      if (entry.expiresAt <= now()) return null
       return JSON.parse(entry.payload) as TicketPayload
+    },
+    async revokeUser(userId: string) {
+      for (const ticket of byUser.get(String(userId)) ?? []) tickets.delete(ticket)
+      byUser.delete(String(userId))
     },
   }
 }

@@ -14,6 +14,11 @@ export interface TicketStore {
   readonly name: string
   issue(payload: TicketPayload, ttlMs: number): Promise<string>
   consume(ticket: string): Promise<TicketPayload | null>
+  /**
+   * Revokes every unconsumed ticket of `userId` (logout calls it). Optional: only stores that can
+   * index tickets by user implement it.
+   */
+  revokeUser?(userId: string): Promise<void>
 }
 
 /** Default ticket lifetime: 10 seconds. */

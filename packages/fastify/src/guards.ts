@@ -1,29 +1,15 @@
-import {
-  answerTicketRequest,
-  type BasicGuardOptions,
-  decideBasicGuard,
-  type ResolvedBasicGuard,
-  realtimeTicketFor,
-  resolveBasicGuard,
-  resolveTicketRoute,
-  type TicketRouteOptions,
-  type TicketStore,
-} from '@sessionbridge/core'
+import type { BasicGuardOptions, TicketRouteOptions, TicketStore } from '@sessionbridge/core'
+import { type ResolvedBasicGuard, resolveBasicGuard, resolveTicketRoute } from '@sessionbridge/core/adapter'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { authOf, type FastifySessionUser } from './plugin.ts'
+import { type FastifySessionUser, stateOf } from './plugin.ts'
 
 /** A `preHandler` hook. */
 export type SessionHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
 
-function guardHook(guard: ResolvedBasicGuard): SessionHook {
-  return async (request, reply) => {
-    const auth = authOf(request)
-    const decision = await decideBasicGuard(guard, {
-      session: auth.session,
-      user: auth.user,
-      users: auth.requireUsers(),
-      authorization: request.headers.authorization,
-    })
+const guardHook =
+  (guard: ResolvedBasicGuard): SessionHook =>
+  async (request, reply) => {
+    const decision = await stateOf(request).guard(guard, request.headers.authorization)
     if (decision.allow) return undefined
     return reply
       .code(decision.status)
@@ -31,33 +17,20 @@ function guardHook(guard: ResolvedBasicGuard): SessionHook {
       .type('text/plain; charset=utf-8')
       .send(decision.body)
   }
-}
 
-/**
- * `preHandler` hook: any logged-in user passes; otherwise `Authorization: Basic` credentials are
- * checked through `users`; otherwise 401 with a `WWW-Authenticate` challenge.
- */
-export function loggedInOrBasicAuth(options: BasicGuardOptions = {}): SessionHook {
-  return guardHook(resolveBasicGuard(null, options, 'fastify'))
-}
+/** `preHandler` hook: a logged-in user, or valid Basic credentials; otherwise 401 (see core's README). */
+export const loggedInOrBasicAuth = (options: BasicGuardOptions = {}): SessionHook =>
+  guardHook(resolveBasicGuard(null, options, 'fastify'))
 
-/**
- * `preHandler` hook: like `loggedInOrBasicAuth`, and the user must hold `permission`
- * (`app_label.codename`); a user without it gets 403.
- */
-export function permissionOrBasicAuth(permission: string, options: BasicGuardOptions = {}): SessionHook {
-  return guardHook(resolveBasicGuard(permission, options, 'fastify'))
-}
+/** `preHandler` hook: like `loggedInOrBasicAuth`, and the user must hold `permission`; 403 without it. */
+export const permissionOrBasicAuth = (permission: string, options: BasicGuardOptions = {}): SessionHook =>
+  guardHook(resolveBasicGuard(permission, options, 'fastify'))
 
-/**
- * Route handler for `POST /ticket`: `{"status":"ok","message":"<ticket>"}` for a logged-in user,
- * 401/403 JSON otherwise, 503 `{"status":"error",...}` when the store is down.
- */
+/** Route handler for `POST /ticket`: the seed's JSON answer (see core's README). */
 export function ticketRoute(store: TicketStore | null, options: TicketRouteOptions<FastifySessionUser> = {}) {
   const route = resolveTicketRoute(store, options, 'fastify')
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const auth = authOf(request)
-    const answer = await answerTicketRequest(route, auth.user, auth.users)
+    const answer = await stateOf(request).ticket(route)
     return reply.code(answer.status).send(answer.body)
   }
 }
@@ -69,7 +42,6 @@ export function realtimeTicket(
 ) {
   const route = resolveTicketRoute(store, options, 'fastify')
   return async (request: FastifyRequest): Promise<void> => {
-    const auth = authOf(request)
-    request.realtimeTicket = await realtimeTicketFor(route, auth.user, auth.users)
+    request.realtimeTicket = await stateOf(request).realtimeTicket(route)
   }
 }

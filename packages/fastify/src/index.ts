@@ -1,3 +1,4 @@
+export { LazyUser } from '@sessionbridge/core'
 export {
   loggedInOrBasicAuth,
   permissionOrBasicAuth,
@@ -6,13 +7,12 @@ export {
   ticketRoute,
 } from './guards.ts'
 export {
-  authOf,
   type FastifySessionData,
   type FastifySessionOptions,
   type FastifySessionUser,
-  LazyUser,
   type SessionDataMap,
   type SessionUserMap,
   sessionPlugin,
   sessionPlugin as default,
+  stateOf,
 } from './plugin.ts'

@@ -1,15 +1,11 @@
+import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import {
-  type AuthUser,
-  type Session as CoreSession,
-  checkUserSource,
-  createSessionManager,
-  LazyUser,
-  RequestAuth,
-  type SessionData,
-  type SessionManagerOptions,
-  type UserSource,
-} from '@sessionbridge/core'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+  type RequestSession,
+  SessionDriver,
+  type SessionDriverOptions,
+  sessionErrorAnswer,
+} from '@sessionbridge/core/adapter'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 /**
@@ -26,11 +22,16 @@ export interface SessionUserMap {}
 export type FastifySessionData = SessionDataMap & SessionData
 /** The type of `await request.user`. */
 export type FastifySessionUser = SessionUserMap extends { user: infer U extends AuthUser } ? U : AuthUser
+type State = RequestSession<FastifySessionUser, FastifySessionData>
+
+const kState = Symbol('sessionbridge.state')
+const kDriver = Symbol('sessionbridge.driver')
+const kFailure = Symbol('sessionbridge.failure')
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** This request's session; loads on first read, commits in `onSend`. */
-    session: CoreSession<FastifySessionData>
+    session: Session<FastifySessionData>
     /** The logged-in user, loaded on first `await request.user` (or `.get()`), once per request. */
     user: LazyUser<FastifySessionUser>
     /** Logs `user` in: new session id, Django's auth keys. */
@@ -39,46 +40,60 @@ declare module 'fastify' {
     logout(): void
     /** A fresh realtime ticket, set by the `realtimeTicket()` hook; `null` without user or store. */
     realtimeTicket: string | null
+    [kState]: State | null
+    [kDriver]: SessionDriver<FastifySessionUser, FastifySessionData> | null
+    [kFailure]: Error | null
   }
 }
 
-/** Options of the plugin: the core session options plus where users come from. */
-export interface FastifySessionOptions extends SessionManagerOptions {
-  /** Where `request.user`, `login()` and the Basic guards find users. @default undefined (no users) */
-  users?: UserSource<FastifySessionUser>
+/**
+ * Options of the plugin: the core session options plus `users` and `tickets`. HTTPS (for
+ * `cookie.secure: 'auto'`) is `request.protocol`, so Fastify's own `trustProxy` decides.
+ */
+export type FastifySessionOptions = Omit<SessionDriverOptions<FastifySessionUser>, 'trustProxy'>
+
+/** The per-request session state; throws when the plugin is not registered in this request's scope. */
+export function stateOf(request: FastifyRequest): State {
+  if (request[kState]) return request[kState]
+  const driver = request[kDriver]
+  if (!driver) throw new Error('[sessionbridge/fastify] the session plugin is not registered for this route')
+  // A request without a session cookie gets its state on first use.
+  request[kState] = driver.open(undefined, request.protocol === 'https')
+  return request[kState]
 }
 
-const states = new WeakMap<FastifyRequest, RequestAuth<FastifySessionUser, FastifySessionData>>()
-
-/** The per-request auth state; throws when the plugin is not registered in this request's scope. */
-export function authOf(request: FastifyRequest): RequestAuth<FastifySessionUser, FastifySessionData> {
-  // Requests without a session cookie get their state on first use: the plugin's getter makes it.
-  const auth = states.get(request) ?? (request.session !== undefined ? states.get(request) : undefined)
-  if (!auth) throw new Error('[sessionbridge/fastify] the session plugin is not registered for this route')
-  return auth
+/** Sends the body a session error gets instead of a default answer that would quote its message. */
+function withoutDetails(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  const failure = request[kFailure]
+  const answer = failure && sessionErrorAnswer(failure)
+  if (!answer || typeof payload !== 'string') return payload
+  const { message } = failure
+  if (!payload.includes(message) && !payload.includes(JSON.stringify(message).slice(1, -1))) return payload
+  reply.type('application/json; charset=utf-8')
+  return JSON.stringify({ statusCode: answer.status, error: answer.body, message: answer.body })
 }
 
-const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
+// Returns the promise to Fastify's hook runner, which sends anything thrown here (or while the
+// headers are written after it) to Fastify's error handling; a callback inside `.then` would not.
+async function finishReply(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  const state = request[kState]
+  if (state && !state.untouched) {
+    for (const cookie of await state.finish()) reply.header('set-cookie', cookie)
+  }
+  return withoutDetails(request, reply, payload)
+}
 
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
-  const { users, ...sessionOptions } = options ?? ({} as FastifySessionOptions)
-  const manager = createSessionManager<FastifySessionData>(sessionOptions as SessionManagerOptions, 'fastify')
-  const source = checkUserSource(users, 'fastify')
-
-  // The state of a request that came without a session cookie, made on first use.
-  const stateOf = (request: FastifyRequest) => {
-    let auth = states.get(request)
-    if (!auth) {
-      const session = manager.openWithoutCookie({
-        protocol: request.protocol,
-        forwardedProto: firstHeader(request.headers['x-forwarded-proto']),
-      })
-      auth = new RequestAuth(session, source, 'fastify')
-      states.set(request, auth)
-    }
-    return auth
-  }
-
+  const driver = new SessionDriver<FastifySessionUser, FastifySessionData>(
+    options as SessionDriverOptions<FastifySessionUser>,
+    {
+      package: 'fastify',
+      frameworkProxyTrust: true,
+    },
+  )
+  fastify.decorateRequest(kState, null)
+  fastify.decorateRequest(kDriver, { getter: () => driver })
+  fastify.decorateRequest(kFailure, null)
   fastify.decorateRequest('session', {
     getter(this: FastifyRequest) {
       return stateOf(this).session
@@ -97,30 +112,48 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   })
   fastify.decorateRequest('realtimeTicket', null)
 
-  // Callback-style hooks: no promise per request where there is nothing to do.
+  // No promise and no object for a request without a session cookie; a promise only to verify a signature.
   fastify.addHook('onRequest', (request, _reply, done) => {
     const cookie = request.headers.cookie
-    if (!manager.mayCarrySession(cookie)) return done()
-    manager
-      .open({
-        cookie,
-        protocol: request.protocol,
-        forwardedProto: firstHeader(request.headers['x-forwarded-proto']),
+    if (!driver.manager.mayCarrySession(cookie)) return done()
+    const state = driver.open(cookie, request.protocol === 'https')
+    request[kState] = state
+    const verifying = state.start()
+    if (!verifying) return done()
+    return verifying as unknown as undefined
+  })
+
+  if (driver.checks) {
+    fastify.addHook('preHandler', async (request, reply) => {
+      const answer = await stateOf(request).check({
+        method: request.method,
+        header: (name) => {
+          const value = request.headers[name]
+          return Array.isArray(value) ? value[0] : value
+        },
+        formField: (name) => {
+          const value = (request.body as Record<string, unknown> | null | undefined)?.[name]
+          return typeof value === 'string' ? value : undefined
+        },
       })
-      .then((session) => {
-        states.set(request, new RequestAuth(session, source, 'fastify'))
-        done()
-      }, done)
+      if (answer)
+        return reply
+          .code(answer.status)
+          .headers(answer.headers ?? {})
+          .send(answer.body)
+    })
+  }
+
+  fastify.addHook('onError', (request, _reply, error, done) => {
+    if (sessionErrorAnswer(error)) request[kFailure] = error
+    done()
   })
 
   // onSend runs for every reply (errors and redirects included) before the headers go out.
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    const auth = states.get(request)
-    if (!auth) return done(null, payload) // the session was never used and no cookie came in
-    auth.session.commit().then((result) => {
-      if (result.setCookie !== null) reply.header('set-cookie', result.setCookie)
-      done(null, payload)
-    }, done)
+    const state = request[kState]
+    if ((!state || state.untouched) && !request[kFailure]) return done(null, payload)
+    return finishReply(request, reply, payload) as unknown as undefined
   })
 }
 
@@ -129,5 +162,3 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
  * `request.logout()`. Misconfiguration rejects `fastify.ready()` with a `SessionConfigError`.
  */
 export const sessionPlugin = fp(plugin, { name: '@sessionbridge/fastify', fastify: '5.x' })
-
-export { LazyUser }

@@ -13,7 +13,7 @@ type Query = Record<string, string | undefined>
 
 /** The behaviour suite's routes, on Fastify. */
 export async function buildApp(options: BehaviourAppOptions): Promise<FastifyInstance> {
-  const app = Fastify()
+  const app = Fastify({ trustProxy: options.trustProxy })
   await app.register(sessionPlugin, { ...options.session, users: options.users })
   const { realm, permission } = options
   app.get('/read', async (request) => ({
@@ -66,6 +66,10 @@ export async function buildApp(options: BehaviourAppOptions): Promise<FastifyIns
   app.get('/redirect', async (request, reply) => {
     request.session.set('redirected', 'yes')
     return reply.redirect('/read?key=redirected')
+  })
+  app.get('/bad-redirect', async (request, reply) => {
+    request.session.set('redirected', 'yes')
+    return reply.redirect('/\u20ac\u0007')
   })
   app.get('/fail', async (request) => {
     request.session.set('failed', 'yes')

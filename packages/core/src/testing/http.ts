@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { SessionConflictError } from '../errors.ts'
 import { memoryBackend } from '../memory.ts'
 import type { SessionManagerOptions } from '../options.ts'
 import type { TicketStore } from '../tickets.ts'
@@ -27,15 +28,25 @@ import { memoryUserSource } from '../users-memory.ts'
  * | `GET /page` | the per-view ticket middleware over `tickets` | `{ ticket }` |
  * | `GET /redirect` | `set('redirected', 'yes')`, then 302 to `/read` | |
  * | `GET /fail` | `set('failed', 'yes')`, then throws `new Error('boom')` | the framework's 500 |
+ * | `GET /bad-redirect` | `set('redirected', 'yes')`, then a redirect to the raw path `/€\u0007` | whatever the framework does with a header it cannot write |
+ *
+ * `trustProxy` asks the app to trust `X-Forwarded-Proto` the framework's own way (Fastify's
+ * `trustProxy`, Koa's `app.proxy`, Express's `trust proxy`; Hono, which has none, takes the
+ * middleware's `trustProxy` option): sessionbridge has no second switch for it.
  */
 export interface BehaviourAppOptions {
-  /** Session options, backend included. */
-  session: SessionManagerOptions
+  /**
+   * Session options, backend included, and `tickets` (the store logout revokes): pass them all to
+   * the framework package.
+   */
+  session: SessionManagerOptions & { tickets?: TicketStore }
   users: MemoryUserSource
   /** `null` = no ticket store configured. */
   tickets: TicketStore | null
   realm: string
   permission: string
+  /** Trust the proxy's `X-Forwarded-Proto`, the framework's own way. */
+  trustProxy: boolean
 }
 
 /** One running app: a fetch-like entry point and a way to stop it. */
@@ -159,11 +170,12 @@ export function testFrameworkBehaviour(options: FrameworkBehaviourOptions): void
       const counted = counting(source)
       const tickets = overrides.tickets === undefined ? memoryTicketStore() : overrides.tickets
       const app = await options.makeApp({
-        session: { now, ...overrides.session, backend },
+        session: { now, ...overrides.session, backend, ...(tickets ? { tickets } : {}) },
         users: counted.users,
         tickets,
         realm: overrides.realm ?? BEHAVIOUR_REALM,
         permission: overrides.permission ?? BEHAVIOUR_PERMISSION,
+        trustProxy: overrides.trustProxy ?? false,
       })
       opened.push(() => app.close())
       return { app, backend, users: source, calls: counted.calls, tickets, client: () => new Client(app) }
@@ -240,6 +252,36 @@ export function testFrameworkBehaviour(options: FrameworkBehaviourOptions): void
         const response = await c.send('/fail')
         expect(response.status).toBe(500)
         expect(await c.json('/read?key=failed')).toEqual({ value: 'yes' })
+      })
+
+      it('survives a header the server cannot write: the error takes the framework error path', async () => {
+        const { client } = await setup()
+        const c = client()
+        const response = await c.send('/bad-redirect')
+        expect(response.status).toBeGreaterThanOrEqual(300)
+        await response.arrayBuffer()
+        expect(await c.json('/read?key=a')).toEqual({ value: null })
+      })
+
+      it('reads the last of duplicate session cookies, as Django does', async () => {
+        const { client } = await setup()
+        const first = client()
+        const second = client()
+        await first.json('/write?key=who&value=first')
+        await second.json('/write?key=who&value=second')
+        const both = `sessionid=${first.cookie}; sessionid=${second.cookie}`
+        const probe = client()
+        expect(await probe.json('/read?key=who', { cookie: null, headers: { cookie: both } })).toEqual({
+          value: 'second',
+        })
+        const reversed = `sessionid=${second.cookie}; other=1; sessionid=${first.cookie}`
+        expect(await probe.json('/read?key=who', { cookie: null, headers: { cookie: reversed } })).toEqual({
+          value: 'first',
+        })
+        const emptyLast = `sessionid=${first.cookie}; sessionid=`
+        expect(await probe.json('/read?key=who', { cookie: null, headers: { cookie: emptyLast } })).toEqual({
+          value: null,
+        })
       })
     })
 
@@ -418,6 +460,45 @@ export function testFrameworkBehaviour(options: FrameworkBehaviourOptions): void
         expect((await client().send('/whoami', { cookie: 'a'.repeat(32) })).status).toBe(503)
       })
 
+      it('answers a failing store with a generic 503 body: no backend name, message or stack', async () => {
+        const secret = 'db.internal:5432 refused the connection'
+        const fail = async () => {
+          throw new Error(secret)
+        }
+        const broken: SessionBackend = {
+          ...memoryBackend(),
+          name: 'broken',
+          load: fail,
+          create: fail,
+          save: fail,
+        }
+        const { client } = await setup({ session: { backend: broken } })
+        for (const [path, cookie] of [
+          ['/read?key=a', 'a'.repeat(32)],
+          ['/write?key=a&value=1', null],
+          ['/whoami', 'a'.repeat(32)],
+        ] as const) {
+          const response = await client().send(path, { cookie })
+          expect(response.status, path).toBe(503)
+          const body = await response.text()
+          expect(body, path).not.toMatch(/refused|sessionbridge|broken|db\.internal|at .*\.ts/)
+        }
+      })
+
+      it('answers 409 when an update kept conflicting (SessionConflictError), generic body', async () => {
+        const conflicting: SessionBackend = {
+          ...memoryBackend(),
+          name: 'conflicting',
+          create: async () => {
+            throw new SessionConflictError('conflicting', 'count', 3)
+          },
+        }
+        const { client } = await setup({ session: { backend: conflicting } })
+        const response = await client().send('/incr')
+        expect(response.status).toBe(409)
+        expect(await response.text()).not.toMatch(/conflicting|sessionbridge/)
+      })
+
       it('answers 503, not a hang, when the backend never answers', async () => {
         const hanging: SessionBackend = {
           ...memoryBackend(),
@@ -431,7 +512,7 @@ export function testFrameworkBehaviour(options: FrameworkBehaviourOptions): void
 
     describe('cookie flags and signing', () => {
       it('sets Secure only for HTTPS as told by a trusted proxy', async () => {
-        const trusting = await setup({ session: { trustProxy: true } })
+        const trusting = await setup({ trustProxy: true })
         const https = await trusting
           .client()
           .send('/write?key=a&value=1', { headers: { 'x-forwarded-proto': 'https' } })
@@ -508,6 +589,17 @@ export function testFrameworkBehaviour(options: FrameworkBehaviourOptions): void
         expect(await tickets!.consume(ticket)).toMatchObject({ username: 'alice' })
         const none = await setup({ tickets: null })
         expect(await (await loggedIn(none.client())).json('/page')).toEqual({ ticket: null })
+      })
+
+      it("logout revokes the user's unconsumed tickets", async () => {
+        const { client, tickets } = await setup()
+        const c = await loggedIn(client())
+        const kept = await loggedIn(client(), 'bob')
+        const ticket = (await c.json('/ticket')).message as string
+        const other = (await kept.json('/ticket')).message as string
+        await c.json('/logout')
+        expect(await tickets!.consume(ticket)).toBeNull()
+        expect(await tickets!.consume(other)).toMatchObject({ username: 'bob' })
       })
     })
   })

@@ -1,0 +1,56 @@
+// For framework and backend authors: the per-request driver, the commit decision, bounded calls,
+// configuration helpers. Applications import from `@sessionbridge/core`.
+export { checkUserSource, RequestAuth } from './auth.ts'
+export {
+  type BasicCredentials,
+  decideBasicGuard,
+  type GuardDecision,
+  type GuardRequest,
+  MAX_BASIC_HEADER_LENGTH,
+  parseBasicAuth,
+  type ResolvedBasicGuard,
+  resolveBasicGuard,
+} from './basic-auth.ts'
+export { isPlainObject } from './codec-json.ts'
+export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
+export {
+  isSecureRequest,
+  MAX_COOKIE_HEADER_LENGTH,
+  MAX_COOKIE_VALUE_LENGTH,
+  type RequestTransport,
+  type ResolvedCookieOptions,
+  readCookie,
+  resolveCookieOptions,
+  writeCookie,
+} from './cookies.ts'
+export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
+export { missingOption } from './errors.ts'
+export { base64UrlDecode, base64UrlEncode, randomString } from './ids.ts'
+export {
+  createSessionManager,
+  type SessionManager,
+  type SessionManagerMeta,
+  type SessionRequest,
+} from './manager.ts'
+export { type ResolvedSessionOptions, resolveSessionOptions } from './options.ts'
+export {
+  type ExtensionAnswer,
+  type RequestCheckInput,
+  type RequestExtension,
+  RequestSession,
+  SessionDriver,
+  type SessionDriverMeta,
+  type SessionDriverOptions,
+} from './request.ts'
+export type { CommitResult, SessionContext, SessionStart } from './session.ts'
+export { createSigner, type Signer, type UnsignResult } from './signing.ts'
+export {
+  answerTicketRequest,
+  type ResolvedTicketRoute,
+  realtimeTicketFor,
+  resolveTicketRoute,
+  type TicketAnswer,
+} from './ticket-route.ts'
+export { boundedCall } from './timeout.ts'
+export { BASIC_CAPABILITIES, type ChangeSet, type UpdateOptions, type UpdateResult } from './types.ts'
+export { AUTH_SESSION_KEYS, DEFAULT_AUTH_BACKEND } from './users.ts'

@@ -1,0 +1,298 @@
+import { checkUserSource, LazyUser, login as loginUser, logout as logoutSession } from './auth.ts'
+import { decideBasicGuard, type GuardDecision, type ResolvedBasicGuard } from './basic-auth.ts'
+import { missingOption, SessionConfigError } from './errors.ts'
+import { createSessionManager, type SessionManager } from './manager.ts'
+import type { SessionManagerOptions } from './options.ts'
+import type { Session } from './session.ts'
+import {
+  answerTicketRequest,
+  type ResolvedTicketRoute,
+  realtimeTicketFor,
+  type TicketAnswer,
+} from './ticket-route.ts'
+import type { TicketStore } from './tickets.ts'
+import { boundedCall } from './timeout.ts'
+import type { SessionData } from './types.ts'
+import type { AuthUser, UserSource } from './users.ts'
+
+/** Options every framework package accepts: the session options plus users and tickets. */
+export interface SessionDriverOptions<User extends AuthUser = AuthUser> extends SessionManagerOptions {
+  /** Where the request's user, `login()` and the Basic guards find users. @default undefined (no users) */
+  users?: UserSource<User>
+  /**
+   * The ticket store whose unconsumed tickets `logout()` revokes (when it can index them by user,
+   * see `TicketStore.revokeUser`). Pass the store your ticket route uses. @default undefined
+   */
+  tickets?: TicketStore
+}
+
+/** What a request extension's `check` sees before the route handler runs. */
+export interface RequestCheckInput {
+  method: string
+  /** A request header, lower-case name. */
+  header(name: string): string | undefined
+  /** A field of a parsed form body, when the framework has one. */
+  formField(name: string): string | undefined | Promise<string | undefined>
+}
+
+/** An answer that ends the request before its handler (e.g. a CSRF failure: 403). */
+export interface ExtensionAnswer {
+  status: number
+  headers?: Record<string, string>
+  body: string
+}
+
+/**
+ * A per-request extension that every framework adapter runs (CSRF protection plugs in here): a check
+ * before the handler, a hook at login and logout (token rotation), and extra cookies at the end.
+ */
+export interface RequestExtension {
+  readonly name: string
+  /** Before the route handler: `null` lets the request through, an answer ends it. */
+  check?(
+    request: RequestSession,
+    input: RequestCheckInput,
+  ): ExtensionAnswer | null | Promise<ExtensionAnswer | null>
+  /** After `login()` or `logout()` changed the session. */
+  onAuthChange?(request: RequestSession, event: 'login' | 'logout'): void | Promise<void>
+  /** `Set-Cookie` values to add when the request ends. */
+  setCookies?(request: RequestSession): readonly string[] | Promise<readonly string[]>
+}
+
+/** Who drives the session: the adapter's facts, resolved once at startup. */
+export interface SessionDriverMeta {
+  /** The package named in configuration errors, e.g. `koa`. */
+  package: string
+  /**
+   * The framework decides whether a request is HTTPS through its own proxy trust (Fastify
+   * `trustProxy`, Koa `app.proxy`, Express `trust proxy`): the session's `trustProxy` option is then
+   * refused, so there is one source of truth. `false` (Hono) keeps the option.
+   */
+  frameworkProxyTrust: boolean
+  extensions?: readonly RequestExtension[]
+}
+
+const NO_COOKIES: readonly string[] = Object.freeze([])
+
+/**
+ * The per-request engine behind every framework package, made once per app: opens a
+ * `RequestSession` from the request's facts, and holds what all requests share.
+ */
+export class SessionDriver<User extends AuthUser = AuthUser, Data extends SessionData = SessionData> {
+  readonly manager: SessionManager<Data>
+  readonly users: UserSource<User> | null
+  readonly tickets: TicketStore | null
+  readonly package: string
+  readonly extensions: readonly RequestExtension[]
+  /** Some extension checks requests before their handler. */
+  readonly checks: boolean
+
+  constructor(options: SessionDriverOptions<User>, meta: SessionDriverMeta) {
+    const { users, tickets, ...sessionOptions } = options ?? ({} as SessionDriverOptions<User>)
+    if (meta.frameworkProxyTrust && sessionOptions.trustProxy !== undefined) {
+      throw new SessionConfigError(
+        meta.package,
+        'trustProxy',
+        "%s is not used here: HTTPS is decided by the framework's own proxy setting",
+      )
+    }
+    this.package = meta.package
+    this.manager = createSessionManager<Data>(sessionOptions as SessionManagerOptions, {
+      package: meta.package,
+    })
+    this.users = checkUserSource(users, meta.package)
+    if (tickets != null && typeof tickets.issue !== 'function') {
+      throw new SessionConfigError(meta.package, 'tickets', '%s must be a TicketStore')
+    }
+    this.tickets = tickets ?? null
+    this.extensions = Object.freeze([...(meta.extensions ?? [])])
+    this.checks = this.extensions.some((e) => typeof e.check === 'function')
+  }
+
+  /** Opens one request's state. Synchronous and cheap: nothing else is made until first use. */
+  open(cookieHeader: string | null | undefined, secure: boolean): RequestSession<User, Data> {
+    return new RequestSession(this, cookieHeader, secure)
+  }
+}
+
+/**
+ * One request's session state: the lazy session, the lazy user, login and logout, the guards and
+ * the ticket route, and the end of the request (`finish()`: the `Set-Cookie` values). Made by
+ * `SessionDriver.open()`; a request that never uses it costs this one object.
+ */
+export class RequestSession<User extends AuthUser = AuthUser, Data extends SessionData = SessionData> {
+  readonly driver: SessionDriver<User, Data>
+  #cookieHeader: string | null | undefined
+  #secure: boolean
+  #session: Session<Data> | null = null
+  #user: LazyUser<User> | null = null
+  #revoke: Promise<string | null> | null = null
+  #finished = false
+  /** Per-request data of extensions (e.g. the CSRF token), keyed by extension name. */
+  extensionData: Record<string, unknown> | null = null
+
+  constructor(driver: SessionDriver<User, Data>, cookieHeader: string | null | undefined, secure: boolean) {
+    this.driver = driver
+    this.#cookieHeader = cookieHeader
+    this.#secure = secure
+  }
+
+  /**
+   * Reads the session cookie. `undefined` when that is done already (no cookie, or an unsigned one);
+   * a promise when a signature must be verified first. Call it before the handler.
+   */
+  start(): Promise<void> | undefined {
+    const { manager } = this.driver
+    if (this.#session !== null || !manager.mayCarrySession(this.#cookieHeader)) return undefined
+    const opened = manager.openCookie(this.#cookieHeader, this.#secure)
+    if (!(opened instanceof Promise)) {
+      this.#session = opened
+      return undefined
+    }
+    return opened.then((session) => {
+      this.#session ??= session
+    })
+  }
+
+  /** This request's session (an empty new one when the request carried no usable cookie). */
+  get session(): Session<Data> {
+    this.#session ??= this.driver.manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' })
+    return this.#session
+  }
+
+  /** The logged-in user, loaded on first `await` (or `.get()`), once per request. */
+  get user(): LazyUser<User> {
+    this.#user ??= new LazyUser<User>(this.session as unknown as Session<SessionData>, this.driver.users)
+    return this.#user
+  }
+
+  get users(): UserSource<User> | null {
+    return this.driver.users
+  }
+
+  /** The configured user source; `SessionConfigError` naming the `users` option when there is none. */
+  requireUsers(): UserSource<User> {
+    if (!this.driver.users) throw missingOption(this.driver.package, 'users')
+    return this.driver.users
+  }
+
+  /** Logs `user` in (Django's algorithm: new session id, Django's auth keys). */
+  async login(user: User): Promise<void> {
+    await loginUser(this.session, user, this.requireUsers())
+    this.user.set(user)
+    await this.#authChanged('login')
+  }
+
+  /** Logs out: the session is deleted at the end of the request, its cookie cleared, its tickets revoked. */
+  logout(): void {
+    const session = this.session
+    if (this.driver.tickets?.revokeUser) this.#revoke = this.#loggedOutUserId()
+    logoutSession(session)
+    this.user.set(null)
+    void this.#authChanged('logout')
+  }
+
+  /** Runs the extensions' checks: `null` lets the request through. */
+  async check(input: RequestCheckInput): Promise<ExtensionAnswer | null> {
+    for (const extension of this.driver.extensions) {
+      const answer = await extension.check?.(this as unknown as RequestSession, input)
+      if (answer) return answer
+    }
+    return null
+  }
+
+  /** A Basic guard's decision for this request. */
+  guard(guard: ResolvedBasicGuard, authorization: string | null | undefined): Promise<GuardDecision<User>> {
+    return decideBasicGuard(guard, {
+      session: this.session,
+      user: this.user,
+      users: this.requireUsers(),
+      authorization,
+    })
+  }
+
+  /** The ticket route's answer for this request's user. */
+  ticket(route: ResolvedTicketRoute<User>): Promise<TicketAnswer> {
+    return answerTicketRequest(route, this.user, this.driver.users)
+  }
+
+  /** A fresh realtime ticket for this request's user, or `null`. */
+  realtimeTicket(route: ResolvedTicketRoute<User>): Promise<string | null> {
+    return realtimeTicketFor(route, this.user, this.driver.users)
+  }
+
+  /** Nothing was used: `finish()` would do nothing, so an adapter may skip it. */
+  get untouched(): boolean {
+    return (
+      (this.#session === null || this.#session.untouched) &&
+      this.#revoke === null &&
+      this.extensionData === null
+    )
+  }
+
+  /**
+   * Ends the request: commits the session and returns the `Set-Cookie` values to send. Throws only
+   * `SessionError`s (a backend failure: `SessionBackendError`; see `sessionErrorAnswer`).
+   */
+  async finish(): Promise<readonly string[]> {
+    if (this.#finished || this.untouched) return NO_COOKIES
+    this.#finished = true
+    await this.#revokeTickets()
+    const result = this.#session === null ? null : await this.#session.commit()
+    let cookies: readonly string[] = result?.setCookie ? [result.setCookie] : NO_COOKIES
+    for (const extension of this.driver.extensions) {
+      const extra = await extension.setCookies?.(this as unknown as RequestSession)
+      if (extra?.length) cookies = [...cookies, ...extra]
+    }
+    return cookies
+  }
+
+  async #authChanged(event: 'login' | 'logout'): Promise<void> {
+    for (const extension of this.driver.extensions)
+      await extension.onAuthChange?.(this as unknown as RequestSession, event)
+  }
+
+  /**
+   * Who is logging out, for ticket revocation: the loaded user if there is one, else the stored
+   * record's user (one read, made now, before `destroy()` forgets the data). Never rejects.
+   */
+  #loggedOutUserId(): Promise<string | null> {
+    const { backend, options } = this.driver.manager
+    const id = this.session.id
+    const known = this.#user?.loaded ? this.#user.get().then((user) => (user ? String(user.id) : null)) : null
+    const stored =
+      known ??
+      (id === null
+        ? Promise.resolve(null)
+        : boundedCall(backend.name, 'load', options.timeout, () => backend.load(id)).then((record) => {
+            const userId = record?.userId ?? record?.data[options.userIdKey]
+            return typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null
+          }))
+    return stored.catch((error: unknown) => {
+      this.#warn('reading the user at logout', error)
+      return null
+    })
+  }
+
+  /** Logout revokes the user's unconsumed tickets; a failure is logged, never fatal (they expire soon). */
+  async #revokeTickets(): Promise<void> {
+    const pending = this.#revoke
+    const store = this.driver.tickets
+    this.#revoke = null
+    const userId = pending ? await pending : null
+    if (userId === null || !store?.revokeUser) return
+    try {
+      await boundedCall(store.name, 'revokeUser', this.driver.manager.options.timeout, () =>
+        store.revokeUser!(userId),
+      )
+    } catch (error) {
+      this.#warn('revoking tickets at logout', error)
+    }
+  }
+
+  #warn(what: string, error: unknown): void {
+    this.driver.manager.options.logger.warn(
+      `[sessionbridge/${this.driver.package}] ${what} failed: ${(error as Error)?.message ?? String(error)}`,
+    )
+  }
+}
