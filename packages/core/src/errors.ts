@@ -48,7 +48,8 @@ export class SessionConflictError extends SessionError {
   readonly attempts: number
   readonly status = 409
   readonly statusCode = 409
-  readonly expose = true
+  /** Koa reads this: the body says "Conflict", the message (backend, key) stays in the log. */
+  readonly expose = false
 
   constructor(backend: string, key: string, attempts: number) {
     super(`[sessionbridge/${backend}] update of "${key}" kept conflicting after ${attempts} attempts`)

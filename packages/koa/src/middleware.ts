@@ -1,14 +1,5 @@
-import {
-  type AuthUser,
-  checkUserSource,
-  createSessionManager,
-  type LazyUser,
-  RequestAuth,
-  type Session,
-  type SessionData,
-  type SessionManagerOptions,
-  type UserSource,
-} from '@sessionbridge/core'
+import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import { type RequestSession, SessionDriver, type SessionDriverOptions } from '@sessionbridge/core/adapter'
 import type { Context, Middleware, Next } from 'koa'
 
 /** Your session's data type: `declare module '@sessionbridge/koa' { interface SessionDataMap { count: number } }`. */
@@ -22,6 +13,8 @@ export interface SessionUserMap {}
 export type KoaSessionData = SessionDataMap & SessionData
 /** The type of `await ctx.state.user`. */
 export type KoaSessionUser = SessionUserMap extends { user: infer U extends AuthUser } ? U : AuthUser
+type State = RequestSession<KoaSessionUser, KoaSessionData>
+type Driver = SessionDriver<KoaSessionUser, KoaSessionData>
 
 declare module 'koa' {
   interface DefaultState {
@@ -30,7 +23,9 @@ declare module 'koa' {
   }
   interface DefaultContext {
     /** This request's session; loads on first read, commits after the downstream middleware. */
-    session: Session<KoaSessionData>
+    get session(): Session<KoaSessionData>
+    /** `ctx.session = null` destroys the session, as with koa-session (the same as `ctx.logout()`). */
+    set session(value: null)
     /** Logs `user` in: new session id, Django's auth keys. */
     login(user: KoaSessionUser): Promise<void>
     /** Logs out: the session is deleted and its cookie cleared. */
@@ -40,80 +35,135 @@ declare module 'koa' {
   }
 }
 
-/** Options of the middleware: the core session options plus where users come from. */
-export interface KoaSessionOptions extends SessionManagerOptions {
-  /** Where `ctx.state.user`, `ctx.login()` and the Basic guards find users. @default undefined (no users) */
-  users?: UserSource<KoaSessionUser>
+/**
+ * Options of the middleware: the core session options plus `users` and `tickets`. HTTPS (for
+ * `cookie.secure: 'auto'`) is `ctx.protocol`, so Koa's own `app.proxy` decides.
+ */
+export type KoaSessionOptions = Omit<SessionDriverOptions<KoaSessionUser>, 'trustProxy'>
+
+const kState = Symbol('sessionbridge.state')
+const kDriver = Symbol('sessionbridge.driver')
+const kContext = Symbol('sessionbridge.context')
+type Carrier = { [kState]?: State; [kDriver]?: Driver; [kContext]?: Context }
+
+/** The per-request session state; throws when the session middleware did not run first. */
+export function stateOf(ctx: Context): State {
+  const carrier = ctx as Carrier
+  if (carrier[kState]) return carrier[kState]
+  const driver = carrier[kDriver]
+  if (!driver) throw new Error('[sessionbridge/koa] the session middleware must run before this one')
+  // A request without a session cookie gets its state on first use.
+  carrier[kState] = driver.open(undefined, ctx.protocol === 'https')
+  return carrier[kState]
 }
 
-const states = new WeakMap<object, RequestAuth<KoaSessionUser, KoaSessionData>>()
-
-/** The per-request auth state; throws when the session middleware did not run first. */
-export function authOf(ctx: Context): RequestAuth<KoaSessionUser, KoaSessionData> {
-  const auth = states.get(ctx)
-  if (!auth) throw new Error('[sessionbridge/koa] the session middleware must run before this one')
-  return auth
+// Accessors shared by every request (on `app.context` and as one descriptor): no closures per request.
+const userDescriptor: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Carrier) {
+    return stateOf(this[kContext]!).user
+  },
+}
+const contextAccessors: PropertyDescriptorMap = {
+  session: {
+    configurable: true,
+    get(this: Context) {
+      return stateOf(this).session
+    },
+    set(this: Context, value: unknown) {
+      if (value !== null) throw new TypeError('[sessionbridge/koa] ctx.session can only be set to null')
+      stateOf(this).logout()
+    },
+  },
+  login: {
+    configurable: true,
+    value(this: Context, user: KoaSessionUser) {
+      return stateOf(this).login(user)
+    },
+  },
+  logout: {
+    configurable: true,
+    value(this: Context) {
+      stateOf(this).logout()
+    },
+  },
+  [kContext]: { value: true },
 }
 
-const appendCookie = (headers: Record<string, unknown>, cookie: string) => {
-  const current = headers['set-cookie']
-  headers['set-cookie'] = Array.isArray(current)
-    ? [...current, cookie]
-    : current
-      ? [String(current), cookie]
-      : [cookie]
+const appendCookies = (error: unknown, cookies: readonly string[]) => {
+  if (cookies.length === 0 || error === null || typeof error !== 'object') return
+  // Koa drops the response's headers on error but sets `err.headers`: the cookie rides on it.
+  const carrier = error as { headers?: Record<string, unknown> }
+  const current = carrier.headers?.['set-cookie']
+  const before = Array.isArray(current) ? current : current ? [String(current)] : []
+  carrier.headers = { ...carrier.headers, 'set-cookie': [...before, ...cookies] }
 }
 
 /**
  * The sessionbridge middleware for Koa: `ctx.session`, `ctx.state.user`, `ctx.login()`,
- * `ctx.logout()`. Commits after `await next()`, also when downstream throws; then the handler's
- * error still wins, and the cookie rides on it (`err.headers`) because Koa drops other headers.
- * Misconfiguration throws `SessionConfigError` here, at startup.
+ * `ctx.logout()`. Commits after `await next()`, also when downstream throws (the handler's error
+ * wins); a commit failure is thrown into Koa's error handling (503, generic body). Misconfiguration
+ * throws `SessionConfigError` here, at startup.
  */
 export function sessionMiddleware(options: KoaSessionOptions): Middleware {
-  const { users, ...sessionOptions } = options ?? ({} as KoaSessionOptions)
-  const manager = createSessionManager<KoaSessionData>(sessionOptions as SessionManagerOptions, 'koa')
-  const source = checkUserSource(users, 'koa')
+  const driver: Driver = new SessionDriver(options as SessionDriverOptions<KoaSessionUser>, {
+    package: 'koa',
+    frameworkProxyTrust: true,
+  })
 
   return async function sessionbridge(ctx: Context, next: Next) {
-    const cookieHeader = ctx.get('cookie')
-    const transport = { protocol: ctx.protocol, forwardedProto: ctx.get('x-forwarded-proto') }
-    const session = manager.mayCarrySession(cookieHeader)
-      ? await manager.open({ cookie: cookieHeader, ...transport })
-      : manager.openWithoutCookie(transport)
-    const auth = new RequestAuth<KoaSessionUser, KoaSessionData>(session, source, 'koa')
-    states.set(ctx, auth)
-    ctx.session = session
-    ctx.state.user = auth.user
-    ctx.login = (user) => auth.login(user)
-    ctx.logout = () => auth.logout()
+    const proto = Object.getPrototypeOf(ctx) as object
+    if (!Object.hasOwn(proto, kContext)) Object.defineProperties(proto, contextAccessors)
+    const carrier = ctx as Carrier
+    carrier[kDriver] = driver
+    ;(ctx.state as Carrier)[kContext] = ctx
+    Object.defineProperty(ctx.state, 'user', userDescriptor)
     ctx.realtimeTicket = null
+    const cookie = ctx.headers.cookie
+    if (driver.manager.mayCarrySession(cookie)) {
+      carrier[kState] = driver.open(cookie, ctx.protocol === 'https')
+      await carrier[kState].start()
+    }
 
     let failure: { error: unknown } | null = null
     try {
-      await next()
+      const answer = driver.checks ? await stateOf(ctx).check(checkInput(ctx)) : null
+      if (answer) {
+        ctx.status = answer.status
+        ctx.set(answer.headers ?? {})
+        ctx.body = answer.body
+      } else await next()
     } catch (error) {
       failure = { error }
     }
-    let cookie: string | null = null
-    try {
-      if (!session.untouched) cookie = (await session.commit()).setCookie
-    } catch (commitError) {
-      if (!failure) throw commitError
-      // Never hide the handler's error behind ours.
-      manager.options.logger.warn(
-        `[sessionbridge/koa] commit after a failed request: ${(commitError as Error).message}`,
-      )
+    const state = carrier[kState]
+    let cookies: readonly string[] = []
+    if (state && !state.untouched) {
+      try {
+        cookies = await state.finish()
+      } catch (commitError) {
+        if (!failure) throw commitError
+        // Never hide the handler's error behind ours.
+        driver.manager.options.logger.warn(
+          `[sessionbridge/koa] commit after a failed request: ${(commitError as Error).message}`,
+        )
+      }
     }
     if (failure) {
-      const { error } = failure
-      if (cookie !== null && error !== null && typeof error === 'object') {
-        const carrier = error as { headers?: Record<string, unknown> }
-        carrier.headers = { ...carrier.headers }
-        appendCookie(carrier.headers, cookie)
-      }
-      throw error
+      appendCookies(failure.error, cookies)
+      throw failure.error
     }
-    if (cookie !== null && !ctx.headerSent) ctx.append('Set-Cookie', cookie)
+    if (cookies.length > 0 && !ctx.headerSent) ctx.append('Set-Cookie', [...cookies])
   }
 }
+
+const checkInput = (ctx: Context) => ({
+  method: ctx.method,
+  header: (name: string) => ctx.get(name) || undefined,
+  formField: (name: string) => {
+    const body = (ctx.request as { body?: Record<string, unknown> }).body
+    const value = body?.[name]
+    return typeof value === 'string' ? value : undefined
+  },
+})

@@ -15,6 +15,7 @@ import {
 export function buildApp(options: BehaviourAppOptions): Koa {
   const app = new Koa()
   app.silent = true
+  app.proxy = options.trustProxy
   const { realm, permission } = options
   const q = (ctx: Context, name: string) => String(ctx.query[name] ?? '')
   const whoami: Middleware = async (ctx) => {
@@ -95,6 +96,19 @@ export function buildApp(options: BehaviourAppOptions): Koa {
       async (ctx) => {
         ctx.session.set('redirected', 'yes')
         ctx.redirect('/read?key=redirected')
+      },
+    ],
+    'GET /bad-redirect': [
+      async (ctx) => {
+        ctx.session.set('redirected', 'yes')
+        ctx.status = 302
+        ctx.set('Location', '/\u20ac\u0007')
+      },
+    ],
+    'POST /destroy': [
+      async (ctx) => {
+        ctx.session = null
+        ctx.body = { ok: true }
       },
     ],
     'GET /fail': [

@@ -30,6 +30,9 @@ describe('koa types', () => {
       expectTypeOf(await ctx.state.user).toEqualTypeOf<ShopUser | null>()
       expectTypeOf(ctx.login).parameter(0).toEqualTypeOf<ShopUser>()
       expectTypeOf(ctx.realtimeTicket).toEqualTypeOf<string | null>()
+      ctx.session = null
+      // @ts-expect-error only null destroys; a session cannot be assigned
+      ctx.session = {}
     })
   })
 })
