@@ -1,60 +1,34 @@
-import {
-  type AuthUser,
-  answerTicketRequest,
-  type BasicGuardOptions,
-  decideBasicGuard,
-  type ResolvedBasicGuard,
-  realtimeTicketFor,
-  resolveBasicGuard,
-  resolveTicketRoute,
-  type TicketRouteOptions,
-  type TicketStore,
-} from '@sessionbridge/core'
+import type { AuthUser, BasicGuardOptions, TicketRouteOptions, TicketStore } from '@sessionbridge/core'
+import { type ResolvedBasicGuard, resolveBasicGuard, resolveTicketRoute } from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
-import { authOf } from './middleware.ts'
+import { stateOf } from './middleware.ts'
 
-function guardMiddleware(guard: ResolvedBasicGuard): MiddlewareHandler {
-  return async (c, next) => {
-    const auth = authOf(c)
-    const decision = await decideBasicGuard(guard, {
-      session: auth.session,
-      user: auth.user,
-      users: auth.requireUsers(),
-      authorization: c.req.header('authorization'),
-    })
+const guardMiddleware =
+  (guard: ResolvedBasicGuard): MiddlewareHandler =>
+  async (c, next) => {
+    const decision = await stateOf(c).guard(guard, c.req.header('authorization'))
     if (decision.allow) return next()
     return c.text(decision.body, decision.status, decision.headers)
   }
-}
 
-/**
- * Middleware: any logged-in user passes; otherwise `Authorization: Basic` credentials are checked
- * through `users`; otherwise 401 with a `WWW-Authenticate` challenge.
- */
-export function loggedInOrBasicAuth(options: BasicGuardOptions = {}): MiddlewareHandler {
-  return guardMiddleware(resolveBasicGuard(null, options, 'hono'))
-}
+/** Middleware: a logged-in user, or valid Basic credentials; otherwise 401 (see core's README). */
+export const loggedInOrBasicAuth = (options: BasicGuardOptions = {}): MiddlewareHandler =>
+  guardMiddleware(resolveBasicGuard(null, options, 'hono'))
 
 /** Middleware: like `loggedInOrBasicAuth`, and the user must hold `permission`; 403 without it. */
-export function permissionOrBasicAuth(
+export const permissionOrBasicAuth = (
   permission: string,
   options: BasicGuardOptions = {},
-): MiddlewareHandler {
-  return guardMiddleware(resolveBasicGuard(permission, options, 'hono'))
-}
+): MiddlewareHandler => guardMiddleware(resolveBasicGuard(permission, options, 'hono'))
 
-/**
- * Handler for `POST /ticket`: `{"status":"ok","message":"<ticket>"}` for a logged-in user, 401/403
- * JSON otherwise, 503 `{"status":"error",...}` when the store is down.
- */
+/** Handler for `POST /ticket`: the seed's JSON answer (see core's README). */
 export function ticketRoute<User extends AuthUser = AuthUser>(
   store: TicketStore | null,
   options: TicketRouteOptions<User> = {},
-): (c: Context) => Promise<Response> {
+) {
   const route = resolveTicketRoute(store, options, 'hono')
-  return async (c) => {
-    const auth = authOf<User>(c)
-    const answer = await answerTicketRequest(route, auth.user, auth.users)
+  return async (c: Context) => {
+    const answer = await stateOf<User>(c).ticket(route)
     return c.json(answer.body, answer.status)
   }
 }
@@ -66,8 +40,7 @@ export function realtimeTicket<User extends AuthUser = AuthUser>(
 ): MiddlewareHandler {
   const route = resolveTicketRoute(store, options, 'hono')
   return async (c, next) => {
-    const auth = authOf<User>(c)
-    c.set('realtimeTicket', await realtimeTicketFor(route, auth.user, auth.users))
-    await next()
+    c.set('realtimeTicket', await stateOf<User>(c).realtimeTicket(route))
+    return next()
   }
 }

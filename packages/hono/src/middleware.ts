@@ -1,15 +1,11 @@
+import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import {
-  type AuthUser,
-  checkUserSource,
-  createSessionManager,
-  type LazyUser,
-  RequestAuth,
-  type Session,
-  SessionBackendError,
-  type SessionData,
-  type SessionManagerOptions,
-  type UserSource,
-} from '@sessionbridge/core'
+  isSecureRequest,
+  type RequestSession,
+  SessionDriver,
+  type SessionDriverOptions,
+  sessionErrorAnswer,
+} from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 
@@ -25,6 +21,8 @@ export interface SessionVariables<Data extends SessionData = SessionData, User e
   logout: () => void
   /** A fresh realtime ticket, set by `realtimeTicket()`; `null` without user or store. */
   realtimeTicket: string | null
+  /** The per-request state behind the others (guards and the ticket route use it). */
+  sessionState: RequestSession<User, Data>
 }
 
 /** The Hono `Env` of an app using sessions: `new Hono<SessionEnv<MyData, MyUser>>()`. */
@@ -32,22 +30,22 @@ export interface SessionEnv<Data extends SessionData = SessionData, User extends
   Variables: SessionVariables<Data, User>
 }
 
-/** Options of the middleware: the core session options plus where users come from. */
-export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends SessionManagerOptions {
-  /** Where `c.get('user')`, `login()` and the Basic guards find users. @default undefined (no users) */
-  users?: UserSource<User>
+/** Options of the middleware: the core session options plus `users` and `tickets`. */
+export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends SessionDriverOptions<User> {
+  /**
+   * Hono has no proxy setting of its own, so this is it: trust the first `X-Forwarded-Proto` hop to
+   * decide HTTPS (for `cookie.secure: 'auto'`). @default false
+   */
+  trustProxy?: boolean
 }
 
-const states = new WeakMap<object, RequestAuth<AuthUser, SessionData>>()
-
-/** The per-request auth state; throws when the session middleware did not run first. */
-export function authOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
+/** The per-request session state; throws when the session middleware did not run first. */
+export function stateOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
   c: Context,
-): RequestAuth<User, Data> {
-  const auth = states.get(c)
-  if (!auth) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
-  // The middleware stored it with the app's own types; the map cannot remember them.
-  return auth as unknown as RequestAuth<User, Data>
+): RequestSession<User, Data> {
+  const state = c.get('sessionState') as RequestSession<User, Data> | undefined
+  if (!state) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
+  return state
 }
 
 type NodeBindings = { incoming?: { headers?: Record<string, string | string[] | undefined> } }
@@ -56,7 +54,7 @@ type NodeBindings = { incoming?: { headers?: Record<string, string | string[] | 
  * A request header. On `@hono/node-server` the Node request is `c.env.incoming`: reading its parsed
  * headers directly spares building a `Headers` object on every request. Elsewhere: Web APIs.
  */
-function header(c: Context, name: 'cookie' | 'x-forwarded-proto'): string | undefined {
+function header(c: Context, name: string): string | undefined {
   const headers = (c.env as NodeBindings | undefined)?.incoming?.headers
   if (headers && typeof headers === 'object') {
     const value = headers[name]
@@ -65,66 +63,93 @@ function header(c: Context, name: 'cookie' | 'x-forwarded-proto'): string | unde
   return c.req.header(name)
 }
 
-const unavailable = (cause: unknown) => new HTTPException(503, { message: 'Service Unavailable', cause })
+/** Hono's own default error answer (the app built no other): only this one may be replaced. */
+async function isDefaultErrorAnswer(response: Response): Promise<boolean> {
+  if (response.status !== 500 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
+  return (await response.clone().text()) === 'Internal Server Error'
+}
+
+function appendCookies(c: Context, cookies: readonly string[]): void {
+  for (const cookie of cookies) {
+    try {
+      // In place: c.header() would rebuild the response around its body stream, which costs
+      // @hono/node-server its fast path for plain bodies.
+      c.res.headers.append('Set-Cookie', cookie)
+    } catch {
+      c.header('Set-Cookie', cookie, { append: true }) // immutable headers (Response.redirect, fetch)
+    }
+  }
+}
 
 /**
- * The sessionbridge middleware for Hono, on Node and on edge runtimes (Web APIs only). Commits in
- * `finally`; a `SessionBackendError` becomes 503. Misconfiguration throws `SessionConfigError`
- * here, at startup.
+ * The sessionbridge middleware for Hono, on Node and on edge runtimes (Web APIs only). Commits after
+ * the handlers; a session error becomes 503 (or 409) with a generic body through Hono's `onError`.
+ * Misconfiguration throws `SessionConfigError` here, at startup.
  */
 export function sessionMiddleware<Data extends SessionData = SessionData, User extends AuthUser = AuthUser>(
   options: HonoSessionOptions<User>,
 ): MiddlewareHandler<SessionEnv<Data, User>> {
-  const { users, ...sessionOptions } = options ?? ({} as HonoSessionOptions<User>)
-  const manager = createSessionManager<Data>(sessionOptions as SessionManagerOptions, 'hono')
-  const source = checkUserSource(users, 'hono')
+  const { trustProxy = false, ...driverOptions } = options ?? ({} as HonoSessionOptions<User>)
+  const driver = new SessionDriver<User, Data>(driverOptions, { package: 'hono', frameworkProxyTrust: false })
+  const { logger } = driver.manager.options
 
   return async function sessionbridge(c, next) {
-    const cookieHeader = header(c, 'cookie')
-    const transport = {
-      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-      forwardedProto: header(c, 'x-forwarded-proto'),
-    }
-    const session = manager.mayCarrySession(cookieHeader)
-      ? await manager.open({ cookie: cookieHeader, ...transport })
-      : manager.openWithoutCookie(transport)
-    const auth = new RequestAuth<User, Data>(session, source, 'hono')
-    states.set(c, auth as unknown as RequestAuth<AuthUser, SessionData>)
-    c.set('session', session)
-    c.set('user', auth.user)
-    c.set('login', (user: User) => auth.login(user))
-    c.set('logout', () => auth.logout())
+    const secure = isSecureRequest(
+      {
+        protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
+        forwardedProto: header(c, 'x-forwarded-proto'),
+      },
+      trustProxy,
+    )
+    const state = driver.open(header(c, 'cookie'), secure)
+    await state.start()
+    c.set('sessionState', state)
+    c.set('session', state.session)
+    c.set('user', state.user)
+    c.set('login', (user: User) => state.login(user))
+    c.set('logout', () => state.logout())
     c.set('realtimeTicket', null)
+
     let failure: { error: unknown } | null = null
     try {
-      await next()
+      const answer = driver.checks ? await state.check(checkInput(c)) : null
+      if (answer) c.res = new Response(answer.body, { status: answer.status, headers: answer.headers })
+      else await next()
     } catch (error) {
       // Hono hands Error throws to onError itself; only other values (or a rethrowing onError) land here.
       failure = { error }
     }
-    let cookie: string | null = null
+    let cookies: readonly string[] = []
     try {
-      if (!session.untouched) cookie = (await session.commit()).setCookie
+      if (!state.untouched) cookies = await state.finish()
     } catch (error) {
+      logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
+      const answer = sessionErrorAnswer(error)
       // A failure of ours must not replace the handler's own error response.
-      if (!failure && !c.error) throw error instanceof SessionBackendError ? unavailable(error) : error
-      manager.options.logger.warn(
-        `[sessionbridge/hono] commit after a failed request: ${(error as Error).message}`,
-      )
-    }
-    if (failure) throw failure.error
-    // The handler's store failure went to onError, which answers 500 unless told otherwise.
-    if (c.error instanceof SessionBackendError && c.res.status === 500) {
-      c.res = unavailable(c.error).getResponse()
-    }
-    if (cookie !== null) {
-      try {
-        // In place: c.header() would rebuild the response around its body stream, which costs
-        // @hono/node-server its fast path for plain bodies.
-        c.res.headers.append('Set-Cookie', cookie)
-      } catch {
-        c.header('Set-Cookie', cookie, { append: true }) // immutable headers (Response.redirect, fetch)
+      if (!failure && !c.error) {
+        throw answer ? new HTTPException(answer.status, { message: answer.body, cause: error }) : error
       }
     }
+    if (failure) throw failure.error
+    // The handler's session error went to onError; only Hono's default answer is replaced.
+    const answer = sessionErrorAnswer(c.error)
+    if (answer && (await isDefaultErrorAnswer(c.res))) {
+      c.res = new Response(answer.body, {
+        status: answer.status,
+        headers: { 'content-type': 'text/plain; charset=UTF-8' },
+      })
+    }
+    appendCookies(c, cookies)
   }
 }
+
+const checkInput = (c: Context) => ({
+  method: c.req.method,
+  header: (name: string) => header(c, name),
+  formField: async (name: string) => {
+    const type = c.req.header('content-type') ?? ''
+    if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined
+    const value = (await c.req.parseBody())[name]
+    return typeof value === 'string' ? value : undefined
+  },
+})

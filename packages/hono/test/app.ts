@@ -13,7 +13,7 @@ import {
 export function buildApp(options: BehaviourAppOptions): Hono<SessionEnv> {
   const app = new Hono<SessionEnv>()
   const { realm, permission } = options
-  app.use(sessionMiddleware({ ...options.session, users: options.users }))
+  app.use(sessionMiddleware({ ...options.session, users: options.users, trustProxy: options.trustProxy }))
   // Hono's default answer, minus the console noise of the expected failures.
   app.onError((error, c) =>
     'getResponse' in error
@@ -68,6 +68,10 @@ export function buildApp(options: BehaviourAppOptions): Hono<SessionEnv> {
   app.get('/redirect', (c) => {
     c.get('session').set('redirected', 'yes')
     return c.redirect('/read?key=redirected')
+  })
+  app.get('/bad-redirect', (c) => {
+    c.get('session').set('redirected', 'yes')
+    return c.redirect('/\u20ac\u0007')
   })
   app.get('/fail', (c) => {
     c.get('session').set('failed', 'yes')

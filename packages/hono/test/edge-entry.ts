@@ -13,6 +13,7 @@ const app = buildApp({
   tickets: memoryTicketStore(),
   realm: 'edge',
   permission: 'reports.view_report',
+  trustProxy: false,
 })
 
 Object.assign(globalThis, {

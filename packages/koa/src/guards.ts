@@ -23,7 +23,10 @@ export const permissionOrBasicAuth = (permission: string, options: BasicGuardOpt
   guardMiddleware(resolveBasicGuard(permission, options, 'koa'))
 
 /** Handler for `POST /ticket`: the seed's JSON answer (see core's README). Mount it on your route. */
-export function ticketRoute(store: TicketStore | null, options: TicketRouteOptions<KoaSessionUser> = {}): Middleware {
+export function ticketRoute(
+  store: TicketStore | null,
+  options: TicketRouteOptions<KoaSessionUser> = {},
+): Middleware {
   const route = resolveTicketRoute(store, options, 'koa')
   return async (ctx: Context) => {
     const answer = await stateOf(ctx).ticket(route)

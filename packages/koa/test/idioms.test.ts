@@ -1,5 +1,4 @@
-import { memoryBackend, SessionConfigError } from '@sessionbridge/core'
-import { memoryUserSource } from '@sessionbridge/core'
+import { memoryBackend, memoryUserSource, SessionConfigError } from '@sessionbridge/core'
 import { describe, expect, it } from 'vitest'
 import { sessionMiddleware } from '../src/index.ts'
 import { injected } from './app.ts'
@@ -21,7 +20,9 @@ describe('koa idioms', () => {
     const written = await app.fetch(new Request('http://x/write?key=a&value=1', { method: 'POST' }))
     const cookie = cookieOf(written)
     expect(cookie).toMatch(/^sessionid=[a-z0-9]{32}$/)
-    const destroyed = await app.fetch(new Request('http://x/destroy', { method: 'POST', headers: { cookie } }))
+    const destroyed = await app.fetch(
+      new Request('http://x/destroy', { method: 'POST', headers: { cookie } }),
+    )
     expect(destroyed.status).toBe(200)
     expect(destroyed.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0/)
     const read = await app.fetch(new Request('http://x/read?key=a', { headers: { cookie } }))
