@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest'
+import { readCookie, SessionDriver, sessionErrorAnswer } from '../src/adapter.ts'
+import {
+  memoryBackend,
+  memoryTicketStore,
+  memoryUserSource,
+  SessionBackendError,
+  SessionConfigError,
+  SessionConflictError,
+} from '../src/index.ts'
+
+const quiet = { warn() {} }
+const users = () =>
+  memoryUserSource({ users: [{ id: 7, username: 'ann', password: 'pw-ann-0123' }], iterations: 1000 })
+
+describe('readCookie follows Django: the last duplicate wins', () => {
+  it.each([
+    ['sessionid=a; sessionid=b', 'b'],
+    ['sessionid=a;sessionid=b;x=1', 'b'],
+    ['  sessionid = a ; other=2', 'a'],
+    ['sessionid=a; sessionid=', null],
+    ['sessionid="abc"', 'abc'],
+    ['sessionid="a\\142c"', null],
+    ['sessionid=%61bc', '%61bc'],
+    ['xsessionid=a', null],
+    ['sessionid', null],
+  ])('%s', (header, expected) => {
+    expect(readCookie(header, 'sessionid')).toBe(expected)
+  })
+})
+
+describe('sessionErrorAnswer', () => {
+  it('maps backend failures to 503 and conflicts to 409, with generic bodies', () => {
+    const backend = new SessionBackendError('redis', 'load', 'connect ECONNREFUSED 10.0.0.1:6379')
+    expect(sessionErrorAnswer(backend)).toEqual({ status: 503, body: 'Service Unavailable' })
+    expect(sessionErrorAnswer(new Error('wrapped', { cause: backend }))?.status).toBe(503)
+    expect(sessionErrorAnswer(new SessionConflictError('redis', 'count', 5))).toEqual({
+      status: 409,
+      body: 'Conflict',
+    })
+    expect(sessionErrorAnswer(new Error('boom'))).toBeNull()
+    expect(sessionErrorAnswer('text')).toBeNull()
+  })
+})
+
+describe('SessionDriver and RequestSession', () => {
+  it('refuses trustProxy when the framework decides HTTPS', () => {
+    expect(
+      () =>
+        new SessionDriver(
+          { backend: memoryBackend(), trustProxy: true },
+          { package: 'x', frameworkProxyTrust: true },
+        ),
+    ).toThrow(SessionConfigError)
+    expect(
+      () =>
+        new SessionDriver(
+          { backend: memoryBackend(), trustProxy: true },
+          { package: 'x', frameworkProxyTrust: false },
+        ),
+    ).not.toThrow()
+  })
+
+  it('costs nothing for a request that never uses its session', async () => {
+    const driver = new SessionDriver(
+      { backend: memoryBackend() },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    const state = driver.open(undefined, false)
+    expect(state.start()).toBeUndefined()
+    expect(state.untouched).toBe(true)
+    expect(await state.finish()).toEqual([])
+  })
+
+  it('opens an unsigned cookie synchronously and a signed one with a promise', async () => {
+    const backend = memoryBackend()
+    const plain = new SessionDriver({ backend }, { package: 'x', frameworkProxyTrust: true })
+    expect(plain.open(`sessionid=${'a'.repeat(32)}`, false).start()).toBeUndefined()
+    const signed = new SessionDriver(
+      { backend, secrets: ['a-secret-of-sufficient-length'] },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    expect(signed.open(`sessionid=${'a'.repeat(32)}.sig`, false).start()).toBeInstanceOf(Promise)
+  })
+
+  it('logout revokes the tickets of the user, read from the store when the user was not loaded', async () => {
+    const tickets = memoryTicketStore()
+    const backend = memoryBackend()
+    const source = users()
+    const driver = new SessionDriver(
+      { backend, users: source, tickets, logger: quiet },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    const login = driver.open(undefined, true)
+    await login.login((await source.findByLogin('ann'))!)
+    const [cookie] = await login.finish()
+    const ticket = await tickets.issue({ userId: '7', username: 'ann' }, 10_000)
+    const other = await tickets.issue({ userId: '8', username: 'bo' }, 10_000)
+
+    const logout = driver.open(cookie!.split(';')[0], true)
+    await logout.start()
+    logout.logout()
+    const [cleared] = await logout.finish()
+    expect(cleared).toMatch(/^sessionid=; Max-Age=0/)
+    expect(await tickets.consume(ticket)).toBeNull()
+    expect(await tickets.consume(other)).toMatchObject({ userId: '8' })
+  })
+
+  it('a failing ticket store does not fail the logout', async () => {
+    const warnings: string[] = []
+    const tickets = {
+      ...memoryTicketStore(),
+      name: 'down',
+      revokeUser: async () => Promise.reject(new Error('down')),
+    }
+    const source = users()
+    const driver = new SessionDriver(
+      {
+        backend: memoryBackend(),
+        users: source,
+        tickets,
+        logger: { warn: (m: string) => warnings.push(m) },
+      },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    const state = driver.open(undefined, true)
+    await state.login((await source.findByLogin('ann'))!)
+    const [cookie] = await state.finish()
+    const out = driver.open(cookie!.split(';')[0], true)
+    expect((await out.user)?.username).toBe('ann')
+    out.logout()
+    await out.finish()
+    expect(warnings.join()).toMatch(/revoking tickets at logout failed: .*down/)
+  })
+})
