@@ -60,8 +60,9 @@ export async function buildApp(framework: FrameworkName, options: AppOptions): P
 }
 
 async function fastifyApp(options: AppOptions): Promise<AppUnderTest> {
-  const { tickets = null, afterRead: _afterRead, ...sessionOptions } = options
-  const app = Fastify({ logger: false })
+  // HTTPS is Fastify's to decide (its own trustProxy), not a session option.
+  const { tickets = null, afterRead: _afterRead, trustProxy = false, ...sessionOptions } = options
+  const app = Fastify({ logger: false, trustProxy })
   await app.register(sbFastify.sessionPlugin, sessionOptions)
   app.get('/read', async (request) => request.session.all())
   app.post('/write/:key/:value', async (request) => {
@@ -113,9 +114,11 @@ async function fastifyApp(options: AppOptions): Promise<AppUnderTest> {
 }
 
 async function koaApp(options: AppOptions): Promise<AppUnderTest> {
-  const { tickets = null, afterRead: _afterRead, ...sessionOptions } = options
+  // HTTPS is Koa's to decide (app.proxy), not a session option.
+  const { tickets = null, afterRead: _afterRead, trustProxy = false, ...sessionOptions } = options
   const app = new Koa()
   app.silent = true
+  app.proxy = trustProxy
   app.use(sbKoa.sessionMiddleware(sessionOptions))
   const guard = sbKoa.loggedInOrBasicAuth()
   const ticket = sbKoa.ticketRoute(tickets)

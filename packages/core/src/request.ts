@@ -156,7 +156,18 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
 
   /** This request's session (an empty new one when the request carried no usable cookie). */
   get session(): Session<Data> {
-    this.#session ??= this.driver.manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' })
+    if (this.#session === null) {
+      const { manager } = this.driver
+      const cookie = this.#cookieHeader
+      const opened = manager.mayCarrySession(cookie)
+        ? manager.openCookie(cookie, this.#secure)
+        : manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' })
+      if (opened instanceof Promise) {
+        opened.catch(() => {}) // never left unhandled; the adapter's bug is reported below
+        throw new Error(`[sessionbridge/${this.driver.package}] await start() before using a signed session`)
+      }
+      this.#session = opened
+    }
     return this.#session
   }
 
