@@ -5,11 +5,14 @@
 export class ProtocolError extends Error {
   override name: string
   readonly statusCode: number
+  /** A redis-sessions validation failure: 500 in strict mode (as the original), 400 otherwise. */
+  readonly validation: boolean
 
-  constructor(statusCode: number, name: string, message: string) {
+  constructor(statusCode: number, name: string, message: string, validation = false) {
     super(message)
     this.name = name
     this.statusCode = statusCode
+    this.validation = validation
   }
 
   /** The JSON body, in the original's field order. */
@@ -28,8 +31,8 @@ export class RedisUnavailableError extends ProtocolError {
 
 /** redis-sessions' error templates, with the original's wording (typos included). */
 export const missingParameter = (item: string) =>
-  new ProtocolError(500, 'missingParameter', `No ${item} supplied`)
+  new ProtocolError(500, 'missingParameter', `No ${item} supplied`, true)
 export const invalidFormat = (item: string, status = 500) =>
-  new ProtocolError(status, 'invalidFormat', `Invalid ${item} format`)
+  new ProtocolError(status, 'invalidFormat', `Invalid ${item} format`, status === 500)
 export const invalidValue = (message: string, status = 500) =>
-  new ProtocolError(status, 'invalidValue', message)
+  new ProtocolError(status, 'invalidValue', message, status === 500)

@@ -1,13 +1,19 @@
+import { JSON_MEMBERS } from './lua-json.ts'
+
 /**
  * The Lua scripts of the store. Each route's Redis work runs as one script, so it is atomic: the
  * original server used MULTI for most routes and read-then-write for `set`, which lost concurrent
  * writes; here `set` merges inside Redis. Every script takes the namespace (with its `:`) as
  * ARGV[1] and builds the keys of the rest-sessions layout itself (single Redis, like the original).
+ *
+ * Cost per call (INFO commandstats, EVALSHA included): a read or a write is EVALSHA + HMGET + one
+ * HSET; when the last access moves (at most once per 2 s per session, or on a ttl change) three
+ * ZADDs of the index scores follow.
  */
 
 // Shared helpers. A session is valid while `ttl >= now - la`; `no_resave` sessions count their ttl
 // down (redis-sessions' absolute expiry), which the original wrote back on every access.
-const PRELUDE = String.raw`
+const PRELUDE = `
 local function load_session(key, now)
   local s = redis.call('HMGET', key, 'id', 'r', 'w', 'ttl', 'la', 'ip', 'no_resave', 'd')
   if not s[1] then return nil end
@@ -23,23 +29,53 @@ local function load_session(key, now)
   return o
 end
 
+-- Index scores: last access (activity, soapp) and expiry = la + ttl (the wiper). They change only
+-- when la or ttl does, so they are written only then.
 local function touch_indexes(ns, app, token, s, now)
   redis.call('ZADD', ns .. app .. ':_sessions', now, token .. ':' .. s.id)
   redis.call('ZADD', ns .. app .. ':_users', now, s.id)
   redis.call('ZADD', ns .. 'SESSIONS', now + s.ttl, app .. ':' .. token .. ':' .. s.id)
 end
 
--- Sliding expiry: la moves only when idle > 1 (the original's 2-second steps), or at once when the
--- caller sets a new ttl (sessionbridge extension).
-local function slide(key, s, now, newttl)
+-- Writes the fields in one HSET, with the sliding expiry: la moves only when idle > 1 (the
+-- original's 2-second steps), or at once when the caller sets a new ttl (sessionbridge extension).
+local function save_session(ns, app, token, key, s, now, newttl, fields)
+  local moved = s.no_resave
   if newttl ~= '' then
     s.ttl = tonumber(newttl)
     s.idle = 0
-    redis.call('HSET', key, 'ttl', newttl, 'la', now)
+    fields[#fields + 1] = 'ttl'
+    fields[#fields + 1] = newttl
+    fields[#fields + 1] = 'la'
+    fields[#fields + 1] = now
+    moved = true
   else
-    if s.no_resave then redis.call('HSET', key, 'ttl', s.ttl) end
-    if s.idle > 1 then redis.call('HSET', key, 'la', now) end
+    if s.no_resave then
+      fields[#fields + 1] = 'ttl'
+      fields[#fields + 1] = s.ttl
+    end
+    if s.idle > 1 then
+      fields[#fields + 1] = 'la'
+      fields[#fields + 1] = now
+      moved = true
+    end
   end
+  redis.call('HSET', key, unpack(fields))
+  if moved then touch_indexes(ns, app, token, s, now) end
+end
+
+-- Stores d (nil = none) with the write counter; returns nothing.
+local function write_data(ns, app, token, key, s, now, newttl, d)
+  local had = s.d
+  s.w = s.w + 1
+  s.d = d
+  local fields = { 'w', s.w }
+  if d then
+    fields[3] = 'd'
+    fields[4] = d
+  end
+  save_session(ns, app, token, key, s, now, newttl, fields)
+  if had and not d then redis.call('HDEL', key, 'd') end
 end
 
 local function view(s)
@@ -79,125 +115,66 @@ local ns, app, token, now, newttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local key = ns .. app .. ':' .. token
 local s = load_session(key, now)
 if not s then return false end
-slide(key, s, now, newttl)
-touch_indexes(ns, app, token, s, now)
-redis.call('HINCRBY', key, 'r', 1)
+save_session(ns, app, token, key, s, now, newttl, { 'r', s.r + 1 })
+return view(s)
+`
+
+/** ARGV: ns, app, token, now. The session view without any side effect, or nil (strict mode's read before its write). */
+export const PEEK = `${PRELUDE}
+local s = load_session(ARGV[1] .. ARGV[2] .. ':' .. ARGV[3], tonumber(ARGV[4]))
+if not s then return false end
 return view(s)
 `
 
 /**
- * ARGV: ns, app, token, now, newttl, then pairs of (JSON key, JSON value or '' to delete).
- * Merges into the stored `d` without decoding values: the stored JSON text of untouched keys is
- * kept byte for byte (Lua's cjson would round numbers to 14 digits and lose key order). Existing keys
- * keep their place, new keys are appended, like the original's _.extend. A `d` that does not scan
- * as a JSON object is replaced. Returns the view (w after the write) or nil.
+ * ARGV: ns, app, token, now, newttl, then pairs of (JSON key, JSON value or '' to delete). Merges
+ * into the stored `d` (see JSON_MEMBERS); a `d` that does not scan as a JSON object is replaced.
+ * Returns the view (w after the write) or nil.
  */
-export const SET = String.raw`
-local function scan_string(s, i)
-  local j = i + 1
-  while true do
-    local c = string.find(s, '["\\]', j)
-    if not c then return nil end
-    if string.sub(s, c, c) == '"' then return c + 1 end
-    j = c + 2
-  end
-end
-
-local function skip_ws(s, i)
-  local _, e = string.find(s, '^[ \t\r\n]*', i)
-  return e + 1
-end
-
-local function scan_value(s, i)
-  local c = string.sub(s, i, i)
-  if c == '"' then return scan_string(s, i) end
-  if c == '{' or c == '[' then
-    local depth, j = 0, i
-    while true do
-      local p = string.find(s, '[%[%]{}"]', j)
-      if not p then return nil end
-      local ch = string.sub(s, p, p)
-      if ch == '"' then
-        j = scan_string(s, p)
-        if not j then return nil end
-      else
-        if ch == '{' or ch == '[' then depth = depth + 1 else depth = depth - 1 end
-        j = p + 1
-        if depth == 0 then return j end
-      end
-    end
-  end
-  local _, e = string.find(s, '^[%w%.%+%-]+', i)
-  if not e then return nil end
-  return e + 1
-end
-
--- The top-level members of a JSON object as raw text: keys, values, and key -> position.
-local function scan_object(s)
-  local keys, vals, pos = {}, {}, {}
-  local i = skip_ws(s, 1)
-  if string.sub(s, i, i) ~= '{' then return nil end
-  i = skip_ws(s, i + 1)
-  if string.sub(s, i, i) == '}' then return keys, vals, pos end
-  while true do
-    if string.sub(s, i, i) ~= '"' then return nil end
-    local e = scan_string(s, i)
-    if not e then return nil end
-    local k = string.sub(s, i, e - 1)
-    i = skip_ws(s, e)
-    if string.sub(s, i, i) ~= ':' then return nil end
-    i = skip_ws(s, i + 1)
-    local ve = scan_value(s, i)
-    if not ve then return nil end
-    local v = string.sub(s, i, ve - 1)
-    if pos[k] then vals[pos[k]] = v else
-      keys[#keys + 1] = k
-      vals[#vals + 1] = v
-      pos[k] = #keys
-    end
-    i = skip_ws(s, ve)
-    local c = string.sub(s, i, i)
-    if c == '}' then return keys, vals, pos end
-    if c ~= ',' then return nil end
-    i = skip_ws(s, i + 1)
-  end
-end
-${PRELUDE}
+export const SET = `${JSON_MEMBERS}${PRELUDE}
 local ns, app, token, now, newttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local key = ns .. app .. ':' .. token
 local s = load_session(key, now)
 if not s then return false end
-local keys, vals, pos
-if s.d then keys, vals, pos = scan_object(s.d) end
-if not keys then keys, vals, pos = {}, {}, {} end
-for n = 6, #ARGV, 2 do
-  local k, v = ARGV[n], ARGV[n + 1]
-  local p = pos[k]
-  if v == '' then
-    if p then vals[p] = false end
-  elseif p and vals[p] then
-    vals[p] = v
-  else
-    keys[#keys + 1] = k
-    vals[#vals + 1] = v
-    pos[k] = #keys
-  end
-end
-local parts = {}
-for n = 1, #keys do
-  if vals[n] then parts[#parts + 1] = keys[n] .. ':' .. vals[n] end
-end
-slide(key, s, now, newttl)
-touch_indexes(ns, app, token, s, now)
-s.w = redis.call('HINCRBY', key, 'w', 1)
-if #parts > 0 then
-  s.d = '{' .. table.concat(parts, ',') .. '}'
-  redis.call('HSET', key, 'd', s.d)
-else
-  s.d = nil
-  redis.call('HDEL', key, 'd')
-end
+local m = members(s.d)
+for n = 6, #ARGV, 2 do put_member(m, ARGV[n], ARGV[n + 1]) end
+write_data(ns, app, token, key, s, now, newttl, join_members(m))
 return view(s)
+`
+
+/**
+ * ARGV: ns, app, token, now, newttl, d (JSON text, '' = none). Writes `d` whole: strict mode's
+ * second step, after a PEEK and a merge in Node, as the original did. Returns the view or nil.
+ */
+export const SET_WHOLE = `${PRELUDE}
+local ns, app, token, now, newttl, d = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local key = ns .. app .. ':' .. token
+local s = load_session(key, now)
+if not s then return false end
+if d == '' then d = nil end
+write_data(ns, app, token, key, s, now, newttl, d)
+return view(s)
+`
+
+/**
+ * Compare-and-set of one key (sessionbridge extension). ARGV: ns, app, token, now, newttl, JSON key,
+ * '1' if a value is expected ('0': the key must be absent), the expected raw JSON text, the new JSON
+ * value ('' deletes). Returns nil (no session), { 0, current raw text or false } on a mismatch (nothing
+ * written), or { 1, view } once written.
+ */
+export const UPDATE = `${JSON_MEMBERS}${PRELUDE}
+local ns, app, token, now, newttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local k, expected, value = ARGV[6], nil, ARGV[9]
+if ARGV[7] == '1' then expected = ARGV[8] end
+local key = ns .. app .. ':' .. token
+local s = load_session(key, now)
+if not s then return false end
+local m = members(s.d)
+local current = member(m, k)
+if current ~= expected then return { 0, current or false } end
+put_member(m, k, value)
+write_data(ns, app, token, key, s, now, newttl, join_members(m))
+return { 1, view(s) }
 `
 
 /** ARGV: ns, app, token, now. Deletes a live session; expired ones are left to the wiper. */

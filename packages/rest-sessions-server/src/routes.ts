@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { invalidValue } from './errors.ts'
+import { newTtl as readNewTtl, registerExtensions } from './extensions.ts'
 import type { SessionStore } from './store.ts'
 import {
   queryValue,
@@ -17,19 +17,12 @@ type Query = Record<string, unknown>
 type Req = FastifyRequest<{ Params: Params; Querystring: Query }>
 
 /**
- * `newttl` (sessionbridge extension, on get and set): sets the session's ttl and last access at
- * once, so a client can move the expiry exactly. The original ignores the parameter.
+ * The routes of the rest-sessions protocol, in the original's shapes and validation order. In
+ * strict mode `newttl` is ignored and the extension routes do not exist, as on the original.
  */
-function newTtl(query: Query): number | undefined {
-  const raw = queryValue(query.newttl)
-  if (raw === undefined) return undefined
-  const ttl = Number(raw)
-  if (!Number.isSafeInteger(ttl) || ttl < 10) throw invalidValue('newttl must be an integer >= 10', 400)
-  return ttl
-}
-
-/** The routes of the rest-sessions protocol, in the original's shapes and validation order. */
-export function registerRoutes(app: FastifyInstance, store: SessionStore): void {
+export function registerRoutes(app: FastifyInstance, store: SessionStore, strict: boolean): void {
+  const newTtl = (query: Query) => (strict ? undefined : readNewTtl(query))
+  if (!strict) registerExtensions(app, store)
   app.get('/ping', { logLevel: 'silent' }, async (_request, reply) => {
     // The original sent Redis' reply string raw under a JSON content type (not valid JSON).
     const pong = await store.ping()

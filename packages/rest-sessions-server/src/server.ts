@@ -25,6 +25,13 @@ export interface RestSessionsServerOptions {
   redisTimeout?: number
   /** Clock, epoch ms. @default Date.now */
   now?: () => number
+  /**
+   * Strict compatibility: behave as the original 2.0.1 server did, for testing clients against
+   * it: `set` reads, merges in Node and writes back (parallel writers lose keys), `newttl` is
+   * ignored (the ttl is fixed at create), validation errors answer HTTP 500, no extensions are
+   * advertised and their routes answer 404. @default false
+   */
+  strict?: boolean
 }
 
 /** A server made by `createServer`: not listening until `listen()`. */
@@ -54,6 +61,7 @@ export async function createServer(options: RestSessionsServerOptions = {}): Pro
     wipeInterval: options.wipeInterval ?? 600_000,
     redisTimeout: options.redisTimeout ?? 2000,
     now: options.now ?? Date.now,
+    strict: options.strict ?? false,
   })
   if (!/^[^\s:]*$/.test(resolved.namespace)) throw new RangeError('namespace must not contain spaces or ":"')
   if (!Number.isInteger(resolved.bodyLimit) || resolved.bodyLimit < 1)
@@ -87,14 +95,17 @@ export async function createServer(options: RestSessionsServerOptions = {}): Pro
     timeout: resolved.redisTimeout,
     now: resolved.now,
     warn: (message) => fastify.log.warn(message),
+    atomicSet: !resolved.strict,
   })
 
   installParsers(fastify)
   installEtag(fastify)
   fastify.setErrorHandler((error, request, reply) => {
     if (error instanceof ProtocolError) {
-      if (error.statusCode >= 500) request.log.warn(`${error.name}: ${error.message}`)
-      return reply.code(error.statusCode).send(error.toJSON())
+      // The original answered its validation errors with 500; outside strict mode they are 400s.
+      const status = error.validation && !resolved.strict ? 400 : error.statusCode
+      if (status >= 500) request.log.warn(`${error.name}: ${error.message}`)
+      return reply.code(status).send(error.toJSON())
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500
     if (status >= 400 && status < 500) {
@@ -105,7 +116,7 @@ export async function createServer(options: RestSessionsServerOptions = {}): Pro
     request.log.error(error)
     return reply.code(500).send({ name: 'internalError', message: 'internal server error' })
   })
-  registerRoutes(fastify, store)
+  registerRoutes(fastify, store, resolved.strict)
 
   if (ownClient) {
     // Wait briefly for Redis; if it is down, start anyway and answer 503 until it comes back.

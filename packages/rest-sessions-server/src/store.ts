@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto'
 import { ErrorReply } from 'redis'
 import { ProtocolError, RedisUnavailableError } from './errors.ts'
-import { CREATE, GET, KILL, KILL_ALL, KILL_SOID, SET, SOAPP, SOID, WIPE } from './lua.ts'
+import {
+  CREATE,
+  GET,
+  KILL,
+  KILL_ALL,
+  KILL_SOID,
+  PEEK,
+  SET,
+  SET_WHOLE,
+  SOAPP,
+  SOID,
+  UPDATE,
+  WIPE,
+} from './lua.ts'
 import { createToken } from './token.ts'
 import type { FlatValue } from './validate.ts'
 
@@ -32,13 +45,35 @@ export interface SessionStoreOptions {
   now?: () => number
   /** Where a stored `d` that is not JSON is reported. @default console.warn */
   warn?: (message: string) => void
+  /**
+   * `set` merges inside Redis in one step. `false` reproduces the original: read, merge in Node,
+   * write the whole `d` back (two round trips; parallel writers lose keys). @default true
+   */
+  atomicSet?: boolean
 }
 
-/** The store's operations: one Lua script (one round trip) each. */
+/** What a compare-and-set of one key did (`SessionStore.update`). */
+export type UpdateOutcome =
+  | { updated: true; session: SessionView }
+  | { updated: false; current: string | null }
+
+/** The store's operations: one Lua script (one round trip) each, except a non-atomic `set` (two). */
 export interface SessionStore {
   create(app: string, id: string, ip: string, ttl: number, d: Array<[string, FlatValue]>): Promise<string>
   get(app: string, token: string, newTtl?: number): Promise<SessionView | null>
   set(app: string, token: string, d: Array<[string, FlatValue]>, newTtl?: number): Promise<SessionView | null>
+  /**
+   * Sets (or, with `null`, deletes) one key only if its stored JSON text is `expected` (`null`: the
+   * key must be absent). `null` when there is no session.
+   */
+  update(
+    app: string,
+    token: string,
+    key: string,
+    expected: string | null,
+    value: FlatValue,
+    newTtl?: number,
+  ): Promise<UpdateOutcome | null>
   soid(app: string, id: string): Promise<SessionView[]>
   soapp(app: string, dt: number): Promise<SessionView[]>
   activity(app: string, dt: number): Promise<number>
@@ -64,8 +99,9 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
     timeout: options.timeout ?? 2000,
     now: options.now ?? Date.now,
     warn: options.warn ?? ((message: string) => console.warn(message)),
+    atomicSet: options.atomicSet ?? true,
   })
-  const { redis, ns, timeout, now, warn } = resolved
+  const { redis, ns, timeout, now, warn, atomicSet } = resolved
   const seconds = () => String(Math.floor(now() / 1000))
   const shas = new Map<string, string>()
 
@@ -125,6 +161,24 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
   const toViews = (raw: unknown, app: string) =>
     Array.isArray(raw) ? raw.map((one) => toView(one, app)) : []
   const ttlArg = (ttl: number | undefined) => (ttl === undefined ? '' : String(ttl))
+  /** The original's `set`: read, merge in Node (`_.extend`, null deletes), write `d` whole. */
+  const setNonAtomic = async (
+    app: string,
+    token: string,
+    d: Array<[string, FlatValue]>,
+    newTtl: number | undefined,
+  ) => {
+    const before = await script(PEEK, [ns, app, token, seconds()])
+    if (!before) return null
+    const merged: Record<string, unknown> = Object.assign(Object.create(null), toView(before, app).d)
+    for (const [key, value] of d) {
+      if (value === null) delete merged[key]
+      else merged[key] = value
+    }
+    const json = Object.keys(merged).length === 0 ? '' : JSON.stringify(merged)
+    const raw = await script(SET_WHOLE, [ns, app, token, seconds(), ttlArg(newTtl), json])
+    return raw ? toView(raw, app) : null
+  }
 
   return {
     async create(app, id, ip, ttl, d) {
@@ -145,11 +199,28 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
       return raw ? toView(raw, app) : null
     },
     async set(app, token, d, newTtl) {
+      if (!atomicSet) return setNonAtomic(app, token, d, newTtl)
       const pairs: string[] = []
       for (const [key, value] of d)
         pairs.push(JSON.stringify(key), value === null ? '' : JSON.stringify(value))
       const raw = await script(SET, [ns, app, token, seconds(), ttlArg(newTtl), ...pairs])
       return raw ? toView(raw, app) : null
+    },
+    async update(app, token, key, expected, value, newTtl) {
+      const raw = (await script(UPDATE, [
+        ns,
+        app,
+        token,
+        seconds(),
+        ttlArg(newTtl),
+        JSON.stringify(key),
+        expected === null ? '0' : '1',
+        expected ?? '',
+        value === null ? '' : JSON.stringify(value),
+      ])) as [number, unknown] | null
+      if (!raw) return null
+      if (Number(raw[0]) === 1) return { updated: true, session: toView(raw[1], app) }
+      return { updated: false, current: typeof raw[1] === 'string' ? raw[1] : null }
     },
     async soid(app, id) {
       return toViews(await script(SOID, [ns, app, id, seconds()]), app)

@@ -58,7 +58,7 @@ describe.skipIf(!(await serviceAvailable('redis')))('resilience and startup', ()
         expect(answer.json).toMatchObject({ name: 'redisUnavailable' })
       }
       // validation still answers without Redis
-      expect((await call('GET', '/resil/get/bad')).status).toBe(500)
+      expect((await call('GET', '/resil/get/bad')).status).toBe(400)
       await proxy.restore()
       let status = 0
       for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
