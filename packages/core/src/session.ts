@@ -6,6 +6,7 @@ import type { ResolvedSessionOptions } from './options.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
 import {
+  type BackendCapabilities,
   type ChangeSet,
   RESERVED_KEYS,
   type SessionBackend,
@@ -74,6 +75,7 @@ export class Session<Data extends SessionData = SessionData> {
   #degraded = false
   #storedExpiresAt = 0
   #storedVersion: string | undefined
+  #storedMaxAge = 0
   #data: Record<string, unknown> = {}
   #changes = new Map<string, Change>()
   #clearPending = false
@@ -274,6 +276,10 @@ export class Session<Data extends SessionData = SessionData> {
     const { options } = this.#ctx
     const now = options.now()
     const maxAge = this.#maxAgeSeconds()
+    // A store that fixes a record's lifetime at create cannot move it: a new max age, a new record.
+    if (this.#exists && maxAge !== this.#storedMaxAge && (await this.#capabilities()).fixedTtl) {
+      this.#regenerate = true
+    }
     const plan = decideCommit({
       degraded: this.#degraded,
       hadId: this.#hadId,
@@ -320,6 +326,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#exists = record !== null
     this.#storedExpiresAt = record?.expiresAt ?? 0
     this.#storedVersion = record?.version
+    this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
     const data: Record<string, unknown> = record ? { ...record.data } : {}
     if (this.#clearPending) {
       for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
@@ -339,8 +346,20 @@ export class Session<Data extends SessionData = SessionData> {
     return absolute !== null && typeof created === 'number' && (created + absolute) * 1000 <= now
   }
 
+  /** The backend's capabilities once final (a backend may first learn them from its server). */
+  async #capabilities(): Promise<BackendCapabilities> {
+    const { backend, options } = this.#ctx
+    const ready = backend.ready?.bind(backend)
+    if (ready) await boundedCall(backend.name, 'ready', options.timeout, ready)
+    return backend.capabilities
+  }
+
   #maxAgeSeconds(): number {
-    const perSession = this.#data[RESERVED_KEYS.expiry]
+    return this.#maxAgeOf(this.#data)
+  }
+
+  #maxAgeOf(data: SessionData): number {
+    const perSession = data[RESERVED_KEYS.expiry]
     // A stored value is foreign input: beyond a century it would overflow the cookie's dates.
     const valid = typeof perSession === 'number' && Number.isInteger(perSession) && perSession > 0
     return valid && perSession <= MAX_SESSION_AGE ? perSession : this.#ctx.options.maxAge

@@ -63,6 +63,13 @@ export interface BackendCapabilities {
    * in the store, atomically (no lost update under concurrent writers of the same key).
    */
   update: boolean
+  /**
+   * The store slides each record's expiry by a lifetime fixed at create and cannot change it later
+   * (the original rest-sessions server): `touch()` moves the expiry by that lifetime only, and the
+   * lifecycle re-creates the session (new id, data copied, old one destroyed) when its max age
+   * changes, so the cookie never claims longer than the store keeps the record. Absent = false.
+   */
+  fixedTtl?: boolean
 }
 
 /** Options the lifecycle passes to `SessionBackend.update()`. */
@@ -90,7 +97,18 @@ export interface UpdateResult {
 export interface SessionBackend {
   /** Short name used in error messages, e.g. `memory`, `redis`. */
   readonly name: string
+  /**
+   * What the backend can do. A backend that learns it from its server declares only what is
+   * certain until `ready()` has resolved (e.g. `merge: false`), never more.
+   */
   readonly capabilities: BackendCapabilities
+  /**
+   * Resolves once `capabilities` are final (e.g. after asking the server which extensions it
+   * offers); rejects with `SessionBackendError` when the server cannot be asked (retried on the
+   * next call). The lifecycle awaits it before it reads a capability to decide what to do. Absent:
+   * the capabilities are final from the start.
+   */
+  ready?(): Promise<void>
   /** Format of the ids this backend stores; the lifecycle validates cookies against it. */
   readonly idFormat: IdFormat
   /** The record, or `null` when missing, expired or undecodable (log a warning for the last). */

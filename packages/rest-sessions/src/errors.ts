@@ -1,4 +1,4 @@
-import { SessionBackendError, SessionDataError } from '@sessionbridge/core'
+import { SessionBackendError, SessionDataError, SessionError } from '@sessionbridge/core'
 
 /**
  * `create()` was asked to store a session with no user. rest-sessions keeps sessions per user id,
@@ -27,5 +27,23 @@ export class RestSessionsHttpError extends SessionBackendError {
     })
     this.responseStatus = responseStatus
     this.responseBody = responseBody
+  }
+}
+
+/**
+ * The server lacks an extension this call needs: the original rest-sessions server has no atomic
+ * same-key update. Run `@sessionbridge/rest-sessions-server` for it; nothing was written.
+ */
+export class RestSessionsUnsupportedError extends SessionError {
+  override name = 'RestSessionsUnsupportedError'
+  readonly status = 500
+  readonly statusCode = 500
+  /** The extension the server did not advertise, e.g. `update`. */
+  readonly extension: string
+  constructor(extension: string, url: string) {
+    super(
+      `[sessionbridge/rest-sessions] the server at ${url} does not offer "${extension}" (the original rest-sessions server cannot): run @sessionbridge/rest-sessions-server, which advertises it`,
+    )
+    this.extension = extension
   }
 }

@@ -4,7 +4,8 @@ export {
   type RestSessionsBackendOptions,
   restSessionsBackend,
 } from './backend.ts'
-export { RestSessionsAnonymousError, RestSessionsHttpError } from './errors.ts'
+export { EXTENSIONS_PATH, type ServerExtensions } from './discovery.ts'
+export { RestSessionsAnonymousError, RestSessionsHttpError, RestSessionsUnsupportedError } from './errors.ts'
 export {
   type FetchTransportOptions,
   fetchTransport,
