@@ -29,6 +29,11 @@ export interface RestSessionInfo {
 export interface RestSessionsBackend extends SessionBackend {
   /** Asks the server once which extensions it offers; `capabilities` are final afterwards. */
   ready(): Promise<void>
+  /**
+   * Always present: against a server without the `update` extension (the original) it throws
+   * `RestSessionsUnsupportedError` and `capabilities.update` is false.
+   */
+  update: NonNullable<SessionBackend['update']>
   /** The server's extensions once `ready()` has resolved, else `null`. */
   readonly extensions: ServerExtensions | null
   /** Distinct users active within `dt` seconds (`GET /:app/activity`). */

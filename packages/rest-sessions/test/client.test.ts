@@ -65,6 +65,17 @@ describe.skipIf(!(await serviceAvailable('redis')))('rest-sessions backend behav
     expect((await shared.load(id))?.userId).toBe('anonymous')
   })
 
+  it('an anonymous write without anonymousId fails the request with a 500 naming the fix', async () => {
+    const manager = createSessionManager({ backend: restSessionsBackend({ url: ctx.url, app: 'anon' }) })
+    const session = await manager.open({ cookie: null })
+    session.set('cart', [1])
+    const error = await session.commit().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RestSessionsAnonymousError)
+    expect(error).toBeInstanceOf(SessionDataError)
+    expect(error).toMatchObject({ status: 500, statusCode: 500 })
+    expect((error as Error).message).toMatch(/anonymousId/)
+  })
+
   it('exposes activity, the app listing and the user listing', async () => {
     const b = restSessionsBackend({ url: ctx.url, app: 'listing', ip: '10.1.2.3' })
     await b.create('x', { data: { a: 1 }, expiresAt: Date.now() + HOUR, userId: 'user one' })

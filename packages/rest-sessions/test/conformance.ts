@@ -5,23 +5,30 @@ import { restSessionsBackend, type Transport } from '../src/index.ts'
 import { startServer } from './helpers.ts'
 
 /**
- * The core conformance suite against a real server, over one transport. Each transport has its own
- * test file so the two suites (about 30 s each: the protocol's smallest ttl is 10 s) run in parallel.
+ * The core conformance suite against a real server, over one transport: our server, or (strict)
+ * our server in its compatibility mode, which behaves as the original 2.0.1 server. Each pair has
+ * its own test file so the suites (about 30 s each: the protocol's smallest ttl is 10 s) run in
+ * parallel.
  */
-export async function conformanceOver(label: string, transport: () => Transport): Promise<void> {
+export async function conformanceOver(
+  label: string,
+  transport: () => Transport,
+  { strict = false } = {},
+): Promise<void> {
+  const server = strict ? 'the original (strict mode)' : 'our server'
   describe.skipIf(!(await serviceAvailable('redis')))(
-    `rest-sessions backend over the ${label} transport`,
+    `rest-sessions backend over the ${label} transport against ${server}`,
     () => {
       let ctx: Awaited<ReturnType<typeof startServer>>
       beforeAll(async () => {
-        ctx = await startServer()
+        ctx = await startServer({ strict })
       })
       afterAll(async () => {
         await ctx?.stop()
       })
 
       testBackend({
-        name: `rest-sessions (${label})`,
+        name: `rest-sessions (${label}, ${server})`,
         backend: () => restSessionsBackend({ url: ctx.url, app: 'conformance', transport: transport() }),
         teardown: async (backend) => backend.close?.(),
         // The protocol's smallest ttl is 10 s: expiry tests create 2 x 5 s sessions.

@@ -10,6 +10,11 @@ const TOKEN = 'a'.repeat(64)
 const record = { data: { _auth_user_id: 'u1', a: 1 }, expiresAt: Date.now() + 3_600_000, userId: 'u1' }
 
 const mock = setupServer(
+  // Every app here stands for the original, whose answer to the discovery route is its HTML 404.
+  http.get(
+    `${BASE}/.well-known/rest-sessions`,
+    () => new HttpResponse('<pre>Cannot GET</pre>', { status: 404 }),
+  ),
   http.get(
     `${BASE}/broken500/get/:token`,
     () => new HttpResponse('Internal Server Error: boom', { status: 500 }),
@@ -103,6 +108,20 @@ describe('fetch transport against a misbehaving server (msw)', () => {
       responseStatus: 500,
       responseBody: expect.stringContaining('No ip'),
     })
+  })
+
+  it('a server that does not list extensions is the original: nothing extra is sent or declared', async () => {
+    const b = backend('unknown')
+    await b.ready()
+    expect(b.extensions).toEqual({ merge: false, newttl: false, update: false })
+    expect(b.capabilities).toMatchObject({ merge: false, update: false, fixedTtl: true })
+  })
+
+  it('a discovery that fails is a typed error, asked again on the next call', async () => {
+    const down = restSessionsBackend({ url: 'http://127.0.0.1:9', app: 'down', timeout: 300 })
+    await expect(down.ready()).rejects.toBeInstanceOf(SessionBackendError)
+    expect(down.extensions).toBeNull()
+    await expect(down.touch(TOKEN, Date.now() + 1000)).rejects.toBeInstanceOf(SessionBackendError)
   })
 
   it('ids that are not tokens never reach the server', async () => {

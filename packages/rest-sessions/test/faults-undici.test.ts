@@ -7,6 +7,9 @@ import { undiciTransport } from '../src/undici.ts'
 // msw does not intercept undici's Pool: a deliberately broken HTTP server does the same job.
 const TOKEN = 'b'.repeat(64)
 const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+  // The original's answer to the discovery route.
+  '.well-known': (_req, res) =>
+    res.writeHead(404, { 'content-type': 'text/html' }).end('<pre>Cannot GET</pre>'),
   broken500: (_req, res) =>
     res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error: boom'),
   hang: () => undefined,

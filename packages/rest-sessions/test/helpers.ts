@@ -3,8 +3,11 @@ import { createServer, type RestSessionsServer } from '@sessionbridge/rest-sessi
 import { SERVICE_URLS } from '@sessionbridge/test-services'
 import { createClient } from 'redis'
 
-/** A rest-sessions server in this process, on a free port, under a namespace of its own. */
-export async function startServer(): Promise<{
+/**
+ * A rest-sessions server in this process, on a free port, under a namespace of its own. `strict`
+ * makes it behave as the original 2.0.1 server (no extensions, non-atomic set, fixed ttl).
+ */
+export async function startServer({ strict = false } = {}): Promise<{
   server: RestSessionsServer
   url: string
   namespace: string
@@ -18,6 +21,7 @@ export async function startServer(): Promise<{
     namespace,
     logLevel: 'none',
     wipeInterval: 0,
+    strict,
   })
   const url = await server.listen({ port: 0 })
   return {

@@ -1,0 +1,4 @@
+import { fetchTransport } from '../src/index.ts'
+import { conformanceOver } from './conformance.ts'
+
+await conformanceOver('fetch', () => fetchTransport(), { strict: true })

@@ -1,0 +1,126 @@
+import { createSessionManager, SessionConflictError, type SessionRecord } from '@sessionbridge/core'
+import { serviceAvailable } from '@sessionbridge/test-services'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { restSessionsBackend, type Transport } from '../src/index.ts'
+import { fetchTransport } from '../src/transport.ts'
+import { undiciTransport } from '../src/undici.ts'
+import { startServer } from './helpers.ts'
+
+const HOUR = 3_600_000
+const transports: Array<[string, () => Transport]> = [
+  ['fetch', () => fetchTransport()],
+  ['undici', () => undiciTransport({ connections: 16 })],
+]
+const redisUp = await serviceAvailable('redis')
+let users = 0
+const record = (data: Record<string, unknown>): SessionRecord => {
+  const userId = `u${++users}`
+  return { data: { _auth_user_id: userId, ...data }, expiresAt: Date.now() + HOUR, userId }
+}
+const options = (maxAttempts = 100) => ({ expiresAt: Date.now() + HOUR, userId: null, maxAttempts })
+
+/** What our server's extensions give the backend: atomic same-key update, exact ttl. */
+for (const [label, transport] of transports) {
+  describe.skipIf(!redisUp)(`against our server, over ${label}`, () => {
+    let ctx: Awaited<ReturnType<typeof startServer>>
+    const opened: Array<{ close?(): Promise<void> }> = []
+    const backend = (app: string) => {
+      const b = restSessionsBackend({ url: ctx.url, app, transport: transport() })
+      opened.push(b)
+      return b
+    }
+    beforeAll(async () => {
+      ctx = await startServer()
+    })
+    afterAll(async () => {
+      await Promise.all(opened.map((b) => b.close?.()))
+      await ctx?.stop()
+    })
+
+    it('declares merge, update and a movable ttl once it has asked', async () => {
+      const b = backend('declares')
+      await b.ready()
+      expect(b.extensions).toEqual({ merge: true, newttl: true, update: true })
+      expect(b.capabilities).toMatchObject({ merge: true, update: true, fixedTtl: false })
+      const fixed = restSessionsBackend({ url: ctx.url, app: 'declares', ttl: 600 })
+      await fixed.ready()
+      expect(fixed.capabilities.fixedTtl).toBe(true) // a fixed ttl option never sends newttl
+    })
+
+    it('update: 40 parallel increments of one key, each applied once', async () => {
+      const b = backend('counter')
+      const id = (await b.create('x', record({ n: 0 })))!
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () => b.update!(id, 'n', (n) => Number(n ?? 0) + 1, options())),
+      )
+      expect(results.map((r) => r!.value as number).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      )
+      expect((await b.load(id))?.data.n).toBe(40)
+    })
+
+    it('update: objects, absent keys, deletion, and a gone session', async () => {
+      const b = backend('values')
+      const rec = record({ keep: 'x' })
+      const id = (await b.create('x', rec))!
+      const added = await b.update!(id, 'cart', (cart) => [...((cart as number[]) ?? []), 1], options())
+      expect(added).toEqual({ value: [1], data: { ...rec.data, cart: [1] } })
+      expect((await b.update!(id, 'cart', (cart) => [...(cart as number[]), 2], options()))?.value).toEqual([
+        1, 2,
+      ])
+      expect(await b.update!(id, 'cart', () => undefined, options())).toEqual({
+        value: undefined,
+        data: rec.data,
+      })
+      await b.destroy(id)
+      expect(await b.update!(id, 'cart', () => 1, options())).toBeNull()
+      expect(await b.update!('not-a-token', 'cart', () => 1, options())).toBeNull()
+    })
+
+    it('update: runs out of attempts with SessionConflictError, never a silent loss', async () => {
+      // A real competing write lands right before each conditional write (timed by the transport).
+      const inner = transport()
+      let writes = 0
+      const racing: Transport = {
+        name: 'racing',
+        async request(request) {
+          if (request.method === 'POST' && request.url.includes('/update/')) {
+            const url = request.url.replace('/update/', '/set/').split('?')[0]!
+            await inner.request({ ...request, url, body: JSON.stringify({ n: 1000 + ++writes }) })
+          }
+          return inner.request(request)
+        },
+        close: () => inner.close?.() ?? Promise.resolve(),
+      }
+      const b = restSessionsBackend({ url: ctx.url, app: 'conflict', transport: racing })
+      opened.push(b)
+      const id = (await b.create('x', record({ n: 0 })))!
+      let calls = 0
+      const bump = (n: unknown) => {
+        calls++
+        return Number(n) + 1
+      }
+      const error = await b.update!(id, 'n', bump, options(3)).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(SessionConflictError)
+      expect(error).toMatchObject({ key: 'n', attempts: 3, status: 409 })
+      expect(calls).toBe(3)
+      expect((await b.load(id))?.data.n).toBe(1003) // the competing writes only
+    })
+
+    it('setMaxAge keeps the token and moves the server’s ttl (newttl)', async () => {
+      const b = backend('maxage')
+      const manager = createSessionManager({ backend: b, maxAge: 3600 })
+      const login = await manager.open({ cookie: null })
+      login.set('_auth_user_id', 'remember')
+      const first = await login.commit()
+      const session = await manager.open({ cookie: first.setCookie!.split(';')[0]! })
+      session.setMaxAge(86_400)
+      const result = await session.commit()
+      expect(result.reason).toBe('save')
+      expect(session.id).toBe(login.id)
+      expect(result.setCookie).toContain('Max-Age=86400')
+      const stored = (await (await fetch(`${ctx.url}/maxage/get/${login.id}`)).json()) as { ttl: number }
+      expect(stored.ttl).toBe(86_400)
+    })
+  })
+}
