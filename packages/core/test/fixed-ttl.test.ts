@@ -21,13 +21,26 @@ function fixedTtlStore() {
       readies++
       capabilities = { ...inner.capabilities, fixedTtl: true }
     },
-    load: (id) => (calls.push('load'), inner.load(id)),
-    create: (id, record) => (
-      calls.push(`create:${Math.round((record.expiresAt - Date.now()) / 1000)}`), inner.create(id, record)
-    ),
-    save: (id, changes, record) => (calls.push('save'), inner.save(id, changes, record)),
-    touch: (id, expiresAt) => (calls.push('touch'), inner.touch(id, expiresAt)),
-    destroy: (id) => (calls.push('destroy'), inner.destroy(id)),
+    load(id) {
+      calls.push('load')
+      return inner.load(id)
+    },
+    create(id, record) {
+      calls.push(`create:${Math.round((record.expiresAt - Date.now()) / 1000)}`)
+      return inner.create(id, record)
+    },
+    save(id, changes, record) {
+      calls.push('save')
+      return inner.save(id, changes, record)
+    },
+    touch(id, expiresAt) {
+      calls.push('touch')
+      return inner.touch(id, expiresAt)
+    },
+    destroy(id) {
+      calls.push('destroy')
+      return inner.destroy(id)
+    },
   }
   return { backend, calls, readies: () => readies }
 }

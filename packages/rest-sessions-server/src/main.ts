@@ -8,6 +8,8 @@ export interface RestSessionsEnv {
   RS_REDISPORT?: string
   RS_NAMESPACE?: string
   RS_LOGLEVEL?: string
+  /** `1` or `true`: strict compatibility mode (behave as the original 2.0.1 server). */
+  RS_STRICT?: string
   [name: string]: string | undefined
 }
 
@@ -32,6 +34,7 @@ export function optionsFromEnv(env: RestSessionsEnv): {
       redisPort,
       namespace: env.RS_NAMESPACE || 'rs',
       logLevel: env.RS_LOGLEVEL || 'dev',
+      strict: env.RS_STRICT === '1' || env.RS_STRICT?.toLowerCase() === 'true',
     },
   }
 }
@@ -42,7 +45,7 @@ export async function startFromEnv(env: RestSessionsEnv = process.env): Promise<
   const server = await createServer(options)
   const url = await server.listen({ port, host })
   console.log(
-    `rest-sessions-server listening on ${url} (Redis ${options.redisHost}:${options.redisPort}, namespace "${options.namespace}")`,
+    `rest-sessions-server listening on ${url} (Redis ${options.redisHost}:${options.redisPort}, namespace "${options.namespace}"${options.strict ? ', strict compatibility mode' : ''})`,
   )
   const stop = (signal: string) => {
     console.log(`rest-sessions-server: ${signal}, closing`)

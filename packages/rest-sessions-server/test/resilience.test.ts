@@ -89,7 +89,7 @@ describe.skipIf(!(await serviceAvailable('redis')))('resilience and startup', ()
     expect(optionsFromEnv({})).toEqual({
       port: 3000,
       host: '127.0.0.1',
-      server: { redisHost: '127.0.0.1', redisPort: 6379, namespace: 'rs', logLevel: 'dev' },
+      server: { redisHost: '127.0.0.1', redisPort: 6379, namespace: 'rs', logLevel: 'dev', strict: false },
     })
     expect(
       optionsFromEnv({
@@ -99,11 +99,12 @@ describe.skipIf(!(await serviceAvailable('redis')))('resilience and startup', ()
         RS_REDISPORT: '6380',
         RS_NAMESPACE: 'x',
         RS_LOGLEVEL: 'none',
+        RS_STRICT: '1',
       }),
     ).toEqual({
       port: 8080,
       host: '0.0.0.0',
-      server: { redisHost: 'r', redisPort: 6380, namespace: 'x', logLevel: 'none' },
+      server: { redisHost: 'r', redisPort: 6380, namespace: 'x', logLevel: 'none', strict: true },
     })
     expect(() => optionsFromEnv({ RS_PORT: 'abc' })).toThrow(/RS_PORT/)
   })
