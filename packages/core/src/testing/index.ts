@@ -45,6 +45,8 @@ export function testBackend(options: BackendTestOptions): void {
   const withBackend = (fn: (b: SessionBackend) => Promise<void>) => async () => {
     const b = await options.backend()
     try {
+      // Capabilities a backend learns from its server are final once ready() resolves.
+      await b.ready?.()
       await fn(b)
     } finally {
       await options.teardown?.(b)
