@@ -25,7 +25,8 @@ for (const [label, transport] of transports) {
     let ctx: Awaited<ReturnType<typeof startServer>>
     const opened: Array<{ close?(): Promise<void> }> = []
     const backend = (app: string) => {
-      const b = restSessionsBackend({ url: ctx.url, app, transport: transport() })
+      // A generous timeout: n contenders make about n^2/2 conditional writes on a shared, loaded box.
+      const b = restSessionsBackend({ url: ctx.url, app, transport: transport(), timeout: 15_000 })
       opened.push(b)
       return b
     }
@@ -47,16 +48,16 @@ for (const [label, transport] of transports) {
       expect(fixed.capabilities.fixedTtl).toBe(true) // a fixed ttl option never sends newttl
     })
 
-    it('update: 40 parallel increments of one key, each applied once', async () => {
+    it('update: 25 parallel increments of one key, each applied once', async () => {
       const b = backend('counter')
       const id = (await b.create('x', record({ n: 0 })))!
       const results = await Promise.all(
-        Array.from({ length: 40 }, () => b.update!(id, 'n', (n) => Number(n ?? 0) + 1, options())),
+        Array.from({ length: 25 }, () => b.update!(id, 'n', (n) => Number(n ?? 0) + 1, options())),
       )
       expect(results.map((r) => r!.value as number).sort((x, y) => x - y)).toEqual(
-        Array.from({ length: 40 }, (_, i) => i + 1),
+        Array.from({ length: 25 }, (_, i) => i + 1),
       )
-      expect((await b.load(id))?.data.n).toBe(40)
+      expect((await b.load(id))?.data.n).toBe(25)
     })
 
     it('update: objects, absent keys, deletion, and a gone session', async () => {
