@@ -27,7 +27,7 @@ export async function getUser<User extends AuthUser, Data extends SessionData>(
   if (!user?.isActive) return null
   if (users.verifySessionHash || users.sessionHash) {
     const stored = await s.get(AUTH_SESSION_KEYS.hash)
-    let verified = false
+    let verified: boolean | 'fallback' = false
     if (typeof stored === 'string') {
       verified = users.verifySessionHash
         ? await users.verifySessionHash(user, stored)
@@ -36,6 +36,11 @@ export async function getUser<User extends AuthUser, Data extends SessionData>(
     if (!verified) {
       s.destroy()
       return null
+    }
+    if (verified === 'fallback' && users.sessionHash) {
+      // Verified under a rotated-out secret: same login, new id, hash under the current secret.
+      s.regenerate()
+      s.set(AUTH_SESSION_KEYS.hash, await users.sessionHash(user))
     }
   }
   return user

@@ -59,6 +59,21 @@ const MAX_SESSION_AGE = 3_155_760_000
 // Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
 const BOOKKEEPING = new Set<string>([RESERVED_KEYS.expiry, RESERVED_KEYS.created])
 
+// Django 4.1+'s `set_expiry(datetime)` stores `datetime.isoformat()`: an absolute expiry, which no
+// write moves. A naive value (USE_TZ=False) is taken as UTC; anything else is not a date.
+const ISO_EXPIRY = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(\.\d{1,6})?(Z|[+-]\d\d:?\d\d)?$/
+function absoluteExpiry(value: unknown): number | null {
+  const m = typeof value === 'string' ? ISO_EXPIRY.exec(value) : null
+  if (!m) return null
+  const zone = !m[4]
+    ? 'Z'
+    : m[4] === 'Z' || m[4].includes(':')
+      ? m[4]
+      : `${m[4].slice(0, 3)}:${m[4].slice(3)}`
+  const at = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${zone}`)
+  return Number.isNaN(at) ? null : at
+}
+
 /**
  * One request's session. Lazy: no backend call until a value is read (or a write must be merged
  * at commit). Writes are recorded as a change set so merging backends apply only what changed.
@@ -366,7 +381,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   #expiresAt(now: number, maxAge: number): number {
-    const idle = now + maxAge * 1000
+    const idle = absoluteExpiry(this.#data[RESERVED_KEYS.expiry]) ?? now + maxAge * 1000
     const created = this.#data[RESERVED_KEYS.created]
     const absolute = this.#ctx.options.absoluteMaxAge
     if (absolute === null || typeof created !== 'number') return idle

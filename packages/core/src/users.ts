@@ -28,8 +28,12 @@ export interface UserSource<User extends AuthUser = AuthUser> {
    * when it no longer matches, the session is flushed, so a password change logs other sessions out.
    */
   sessionHash?(user: User): Promise<string>
-  /** Whether a stored session hash is still valid (may accept hashes under fallback secrets). */
-  verifySessionHash?(user: User, hash: string): Promise<boolean>
+  /**
+   * Whether a stored session hash is still valid. `'fallback'`: valid only under an older secret;
+   * the session is then re-issued (new id, hash under the current secret), as Django 4.1+ does
+   * with `SECRET_KEY_FALLBACKS`.
+   */
+  verifySessionHash?(user: User, hash: string): Promise<boolean | 'fallback'>
   /** Recorded in the session at login (Django's `_auth_user_backend`). */
   readonly backendPath?: string
   /** Called after a successful login (Django updates `last_login`). */

@@ -2,15 +2,18 @@ import {
   djangoIdFormat,
   isPlainObject,
   missingOption,
+  RESERVED_KEYS,
   type SessionCodec,
   SessionConfigError,
   type SessionData,
   type SessionLogger,
 } from '@sessionbridge/core'
 import { base64DecodeLenient, constantTimeEqual, latin1Decode, saltedHmac, toHex } from './crypto.ts'
+import { parseDjangoExpiry } from './expiry.ts'
 import { pythonJsonLoads } from './python-json.ts'
 import { TimestampSigner } from './signer.ts'
 import { decodePayload, dumps } from './signing.ts'
+import { type DjangoVersion, djangoTraits } from './versions.ts'
 
 const PKG = 'django'
 const SESSIONS_PREFIX = 'django.contrib.sessions.'
@@ -19,7 +22,15 @@ const SESSIONS_PREFIX = 'django.contrib.sessions.'
 export interface DjangoCodecOptions {
   /** Django's `SECRET_KEY`. New session data is signed with it. */
   secretKey: string
-  /** Older secrets whose signatures are still accepted (`SECRET_KEY_FALLBACKS`). @default [] */
+  /**
+   * The Django beside this app: 3.2 still reads SHA-1 signatures and the pre-3.1 format; 4.1+ has
+   * `SECRET_KEY_FALLBACKS` and ISO datetimes in `_session_expiry`. @default '3.2'
+   */
+  djangoVersion?: DjangoVersion
+  /**
+   * Older secrets whose signatures are still accepted (`SECRET_KEY_FALLBACKS`, Django 4.1+; with an
+   * older `djangoVersion` a `SessionConfigError`, since that Django would refuse such data). @default []
+   */
   fallbackKeys?: readonly string[]
   /**
    * The session store's key salt: `'django.contrib.sessions.' + SessionStore.__qualname__`.
@@ -40,6 +51,19 @@ export interface DjangoCodecOptions {
 }
 
 /**
+ * Django before 4.1 cannot read an ISO datetime in `_session_expiry` (its middleware fails on every
+ * request of that session): such an absolute expiry is written as the seconds left, the nearest
+ * form it reads.
+ */
+function withNumericExpiry(data: SessionData, now: number): SessionData {
+  const expiry = data[RESERVED_KEYS.expiry]
+  if (typeof expiry !== 'string') return data
+  const at = parseDjangoExpiry(expiry)
+  const { [RESERVED_KEYS.expiry]: _, ...rest } = data
+  return at === null ? rest : { ...rest, [RESERVED_KEYS.expiry]: Math.max(1, Math.ceil((at - now) / 1000)) }
+}
+
+/**
  * Django's `session_data` encoding (`SessionBase.encode/decode`): `signing.dumps` with the session
  * salt and compression, Python-exact JSON. Reads the pre-3.1 format and SHA-1 signatures as 3.2 does.
  * Anything that does not verify or decode is "no session" plus a warning, never an exception.
@@ -53,6 +77,14 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
   if (!Number.isInteger(maxBytes) || maxBytes <= 0) {
     throw new SessionConfigError(PKG, 'maxBytes', '%s must be a positive whole number')
+  }
+  const traits = djangoTraits(options.djangoVersion)
+  if ((options.fallbackKeys?.length ?? 0) > 0 && !traits.fallbackKeys) {
+    throw new SessionConfigError(
+      PKG,
+      'fallbackKeys',
+      `%s needs Django 4.1+ (SECRET_KEY_FALLBACKS); djangoVersion is "${traits.version}"`,
+    )
   }
   const cacheSize = options.cacheSize ?? 1000
   if (!Number.isInteger(cacheSize) || cacheSize < 0) {
@@ -71,13 +103,17 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
     key: options.secretKey,
     fallbackKeys: options.fallbackKeys ?? [],
     salt,
+    acceptSha1: traits.sha1Forms,
     ...(options.now ? { now: options.now } : {}),
   }
+  const now = options.now ?? Date.now
   const signer = new TimestampSigner(signerOptions)
   // Pre-3.1 data was signed with 'django.contrib.sessions' + class name (no dot), HMAC-SHA1, hex.
-  const legacySalt = salt.startsWith(SESSIONS_PREFIX)
-    ? `django.contrib.sessions${salt.slice(SESSIONS_PREFIX.length)}`
-    : null
+  // Django 4.0 stopped reading it.
+  const legacySalt =
+    traits.sha1Forms && salt.startsWith(SESSIONS_PREFIX)
+      ? `django.contrib.sessions${salt.slice(SESSIONS_PREFIX.length)}`
+      : null
   const warn = (why: string) => logger.warn(`[sessionbridge/${PKG}] Session data corrupted (${why})`)
 
   async function legacyDecode(stored: string): Promise<SessionData | null> {
@@ -105,7 +141,8 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
     name: 'django',
     idFormat: djangoIdFormat,
     encode(data: SessionData): Promise<string> {
-      return dumps(data, { ...signerOptions, compress: true })
+      const written = traits.isoExpiry ? data : withNumericExpiry(data, now())
+      return dumps(written, { ...signerOptions, compress: true })
     },
     async decode(stored: string): Promise<SessionData | null> {
       if (typeof stored !== 'string') return null

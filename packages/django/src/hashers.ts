@@ -1,10 +1,15 @@
 import { randomString, SessionConfigError } from '@sessionbridge/core'
 import { base64Encode, constantTimeEqual, utf8 } from './crypto.ts'
-import { loadVerifier, type OptionalHasher } from './hashers-optional.ts'
+import {
+  DjangoHasherUnavailableError,
+  type OptionalHasher,
+  type PasswordVerifier,
+} from './hashers-optional.ts'
+import { type DjangoVersion, djangoTraits } from './versions.ts'
 
 const PKG = 'django'
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-/** Django 3.2's `PBKDF2PasswordHasher.iterations`. */
+/** Django 3.2's `PBKDF2PasswordHasher.iterations` (the default `djangoVersion`'s). */
 export const DJANGO_PBKDF2_ITERATIONS = 260_000
 /** Django's `UNUSABLE_PASSWORD_PREFIX`. */
 export const UNUSABLE_PASSWORD_PREFIX = '!'
@@ -23,23 +28,37 @@ type Pbkdf2Algorithm = keyof typeof PBKDF2_HASH
 
 /** Options of `passwordHashers`. */
 export interface PasswordHashersOptions {
+  /**
+   * The Django beside this app: its PBKDF2 work factor is the one Node writes, and its default
+   * `PASSWORD_HASHERS` are the ones accepted (scrypt from 4.0). @default '3.2'
+   */
+  djangoVersion?: DjangoVersion
   /** Hasher of new hashes (the first of Django's `PASSWORD_HASHERS`). @default 'pbkdf2_sha256' */
   algorithm?: Pbkdf2Algorithm
-  /** PBKDF2 iterations of new hashes; hashes with another count are upgraded on login. @default 260000 */
+  /**
+   * PBKDF2 iterations of new hashes (a custom hasher's `iterations`). Hashes with fewer are upgraded
+   * on login; hashes with more are never rewritten down. @default djangoVersion's (3.2: 260000,
+   * 4.2: 600000, 5.2: 1000000)
+   */
   iterations?: number
-  /** Algorithms that verify at all (Django's `PASSWORD_HASHERS`). @default all five */
+  /** Algorithms that verify at all (Django's `PASSWORD_HASHERS`). @default djangoVersion's defaults */
   accepted?: readonly PasswordAlgorithm[]
   /**
-   * Verifiers for argon2 / bcrypt_sha256 / scrypt, `(password, encoded) => Promise<boolean>`, used
-   * instead of the optional dependencies (e.g. a WASM build on an edge runtime). @default {}
+   * Verifiers of argon2 / bcrypt_sha256 / scrypt hashes: `argon2Verifier` from
+   * `@sessionbridge/django/argon2`, `bcryptSha256Verifier` from `/bcrypt`, `scryptVerifier` from
+   * `/scrypt`, or your own (e.g. a WASM build on an edge runtime). Checking such a hash without one
+   * throws `DjangoHasherUnavailableError`. @default {}
    */
-  verifiers?: Partial<Record<OptionalHasher, (password: string, encoded: string) => Promise<boolean>>>
+  verifiers?: Partial<Record<OptionalHasher, PasswordVerifier>>
 }
 
 /** What checking a password found. */
 export interface PasswordCheck {
   valid: boolean
-  /** Valid, but Django would re-hash it now (other hasher, other iterations, short salt). */
+  /**
+   * Valid, and weaker than what this instance writes (another hasher, fewer iterations, a short
+   * salt): re-hash it now. A hash with more iterations than configured is never rewritten down.
+   */
   mustUpdate: boolean
   /** Why the check could not even run. Django raises for `malformed`; here it is simply `false`. */
   problem?: 'unusable' | 'unknown-algorithm' | 'malformed'
@@ -49,6 +68,7 @@ export interface PasswordCheck {
 export interface PasswordHashers {
   readonly algorithm: Pbkdf2Algorithm
   readonly iterations: number
+  readonly djangoVersion: DjangoVersion
   /** `make_password(password)`; `null` gives an unusable password (`!` + 40 random characters). */
   make(password: string | null, salt?: string): Promise<string>
   /** `check_password(password, encoded)`, with the same timing hardening. Never throws for bad hashes. */
@@ -89,20 +109,25 @@ const saltTooShort = (salt: string) => salt.length * Math.log2(62) < 128
 
 /** Django's hashers with the given settings. Throws `SessionConfigError` for bad options. */
 export function passwordHashers(options: PasswordHashersOptions = {}): PasswordHashers {
+  const traits = djangoTraits(options.djangoVersion)
   const algorithm = options.algorithm ?? 'pbkdf2_sha256'
   if (!(algorithm in PBKDF2_HASH)) {
     throw new SessionConfigError(PKG, 'algorithm', '%s must be "pbkdf2_sha256" or "pbkdf2_sha1"')
   }
-  const iterations = options.iterations ?? DJANGO_PBKDF2_ITERATIONS
+  const iterations = options.iterations ?? traits.pbkdf2Iterations
   if (!Number.isSafeInteger(iterations) || iterations < 1) {
     throw new SessionConfigError(PKG, 'iterations', '%s must be a positive whole number')
   }
-  const accepted = new Set(options.accepted ?? ALL_ALGORITHMS)
+  const accepted = new Set(options.accepted ?? ALL_ALGORITHMS.filter((a) => a !== 'scrypt' || traits.scrypt))
   for (const a of accepted) {
     if (!ALL_ALGORITHMS.includes(a))
       throw new SessionConfigError(PKG, 'accepted', `%s names an unknown hasher "${a}"`)
   }
   const verifiers = { ...options.verifiers }
+  for (const [name, verifier] of Object.entries(verifiers)) {
+    if (typeof verifier !== 'function')
+      throw new SessionConfigError(PKG, `verifiers.${name}`, '%s must be a function (password, encoded)')
+  }
 
   const make = async (password: string | null, salt = randomString(22, ALNUM)): Promise<string> => {
     if (password === null) return UNUSABLE_PASSWORD_PREFIX + randomString(40, ALNUM)
@@ -129,9 +154,8 @@ export function passwordHashers(options: PasswordHashersOptions = {}): PasswordH
   async function verify(name: PasswordAlgorithm, password: string, encoded: string): Promise<boolean | null> {
     try {
       if (name === 'pbkdf2_sha256' || name === 'pbkdf2_sha1') return await verifyPbkdf2(password, encoded)
-      const custom = verifiers[name]
-      if (custom) return await custom(password, encoded)
-      const verifier = await loadVerifier(name) // throws DjangoHasherUnavailableError when missing
+      const verifier = verifiers[name]
+      if (!verifier) throw new DjangoHasherUnavailableError(name)
       return await verifier(password, encoded)
     } catch (error) {
       if (error instanceof SessionConfigError) throw error
@@ -142,6 +166,7 @@ export function passwordHashers(options: PasswordHashersOptions = {}): PasswordH
   return Object.freeze({
     algorithm,
     iterations,
+    djangoVersion: traits.version,
     make,
     identify,
     dummy,
@@ -161,8 +186,10 @@ export function passwordHashers(options: PasswordHashersOptions = {}): PasswordH
       }
       const hasherChanged = name !== algorithm
       const parts = hasherChanged ? null : decodePbkdf2(encoded)
+      // Never weaker: Django rewrites any other count (`!=`); here only a lower one is upgraded, so a
+      // newer Django's stronger hash is never rewritten down (which would log the user out everywhere).
       const mustUpdate =
-        hasherChanged || (parts !== null && (parts.iterations !== iterations || saltTooShort(parts.salt)))
+        hasherChanged || (parts !== null && (parts.iterations < iterations || saltTooShort(parts.salt)))
       const valid = await verify(name, password, encoded)
       if (valid === null) {
         await dummy()

@@ -1,6 +1,7 @@
 export { base62Decode, base62Encode } from './base62.ts'
 export { type DjangoCodecOptions, djangoCodec } from './codec.ts'
 export { type DjangoHashAlgorithm, saltedHmac } from './crypto.ts'
+export { djangoExpiry, parseDjangoExpiry } from './expiry.ts'
 export {
   DJANGO_PBKDF2_ITERATIONS,
   type PasswordAlgorithm,
@@ -14,6 +15,7 @@ export {
   DjangoHasherUnavailableError,
   OPTIONAL_HASHER_PACKAGES,
   type OptionalHasher,
+  type PasswordVerifier,
 } from './hashers-optional.ts'
 export { pythonFloatRepr, pythonJsonDumps, pythonJsonLoads } from './python-json.ts'
 export { Signer, type SignerOptions, type TimestampCheck, TimestampSigner } from './signer.ts'
@@ -29,3 +31,10 @@ export {
   type DjangoUsersOptions,
   djangoUsers,
 } from './users.ts'
+export {
+  DEFAULT_DJANGO_VERSION,
+  DJANGO_VERSIONS,
+  type DjangoTraits,
+  type DjangoVersion,
+  djangoTraits,
+} from './versions.ts'

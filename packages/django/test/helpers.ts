@@ -8,6 +8,7 @@ import {
   type SessionRecord,
 } from '@sessionbridge/core'
 import { DJANGO_PYTHON } from '@sessionbridge/test-services'
+import type { DjangoInstall } from '@sessionbridge/test-services/django-versions'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { type DjangoSqlClient, fromSqlDate, toSqlDate } from '../src/index.ts'
@@ -23,14 +24,24 @@ export interface DjangoProcess {
 export function startDjango(env: {
   db: string
   secretKey: string
+  /** `DEFAULT_HASHING_ALGORITHM` (3.2 only). */
   hashing?: 'sha1' | 'sha256'
+  /** `SECRET_KEY_FALLBACKS` (4.1+). */
+  fallbackKeys?: readonly string[]
+  /** A first hasher with this PBKDF2 work factor (a project that raised it). */
+  iterations?: number
+  /** Which Django of the matrix; the system's (3.2) by default. */
+  django?: DjangoInstall
 }): DjangoProcess {
-  const child: ChildProcessWithoutNullStreams = spawn(DJANGO_PYTHON, [SCRIPT], {
+  const child: ChildProcessWithoutNullStreams = spawn(env.django?.python ?? DJANGO_PYTHON, [SCRIPT], {
     env: {
       ...process.env,
+      ...env.django?.env,
       SB_DB: env.db,
       SB_SECRET_KEY: env.secretKey,
       SB_HASHING_ALGORITHM: env.hashing ?? 'sha256',
+      SB_SECRET_KEY_FALLBACKS: (env.fallbackKeys ?? []).join(','),
+      SB_PBKDF2_ITERATIONS: env.iterations === undefined ? '' : String(env.iterations),
       PYTHONWARNINGS: 'ignore',
     },
   })

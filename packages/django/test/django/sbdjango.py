@@ -25,11 +25,29 @@ def request_for(key):
 def user_json(u):
     return None if u is None or not u.is_authenticated else {'id': u.pk, 'username': u.username, 'password': u.password}
 
-def scrypt_encode(password, salt, n=2**14, r=8, p=1):  # ScryptPasswordHasher, Django 4.0+
+def scrypt_encode(password, salt, n=2**14, r=8, p=1):  # ScryptPasswordHasher's format, for 3.2
     dk = hashlib.scrypt(password.encode(), salt=salt.encode(), n=n, r=r, p=p, maxmem=0, dklen=64)
     return 'scrypt$%d$%s$%d$%d$%s' % (n, salt, r, p, base64.b64encode(dk).decode('ascii').strip())
 
+def _has_hasher(algorithm):
+    try:
+        get_hasher(algorithm)
+        return True
+    except ValueError:
+        return False
+
+def session_row(key):
+    row = SessionStore().model.objects.filter(session_key=key).first()
+    return row and {'session_data': row.session_data, 'expire_date': row.expire_date.isoformat()}
+
 def run(cmd, a):
+    if cmd == 'version':
+        from django.conf import settings
+        return {'version': django.get_version(), 'iterations': get_hasher().iterations,
+                'hashers': list(settings.PASSWORD_HASHERS),
+                'algorithms': [get_hasher(alg).algorithm for alg in
+                               ('pbkdf2_sha256', 'pbkdf2_sha1', 'argon2', 'bcrypt_sha256', 'scrypt')
+                               if _has_hasher(alg)]}
     if cmd == 'migrate':
         call_command('migrate', verbosity=0, interactive=False)
         return True
@@ -56,7 +74,40 @@ def run(cmd, a):
             return {'error': type(e).__name__, 'warnings': list(warnings)}
     if cmd == 'read_session':
         s = SessionStore(session_key=a['key'])
-        return {'exists': s.exists(a['key']), 'data': s.load()}
+        return {'exists': s.exists(a['key']), 'data': s.load(), 'row': session_row(a['key'])}
+    if cmd == 'set_expiry':
+        # A view calling set_expiry(datetime) or (seconds), then SessionMiddleware saving the session.
+        from datetime import datetime, timezone as tz
+        s = SessionStore(session_key=a.get('key'))
+        if 'at' in a:
+            s.set_expiry(datetime.fromtimestamp(a['at'], tz.utc))
+        else:
+            s.set_expiry(a['seconds'])
+        s.update(a.get('data', {}))
+        try:
+            s.save()
+        except Exception as e:
+            return {'error': '%s: %s' % (type(e).__name__, e)}
+        return {'key': s.session_key, 'data': dict(s.items()), 'row': session_row(s.session_key)}
+    if cmd == 'expiry':
+        # What SessionMiddleware would send for this session: cookie max-age and expiry date.
+        s = SessionStore(session_key=a['key'])
+        if not s.exists(a['key']):
+            return {'exists': False}
+        try:
+            return {'exists': True, 'age': s.get_expiry_age(), 'date': s.get_expiry_date().isoformat(),
+                    'at_browser_close': s.get_expire_at_browser_close()}
+        except Exception as e:
+            return {'exists': True, 'error': type(e).__name__}
+    if cmd == 'request':
+        # One request through AuthenticationMiddleware + SessionMiddleware: get_user, then save if modified.
+        request = request_for(a['key'])
+        user = auth.get_user(request)
+        if request.session.modified and not request.session.is_empty():
+            request.session.save()
+        key = request.session.session_key
+        return {'user': user_json(user), 'key': key, 'old_exists': SessionStore().exists(a['key']),
+                'data': dict(request.session.items()) if key else None}
     if cmd == 'login':
         request = request_for(a.get('session_key'))
         user = auth.authenticate(request, username=a['username'], password=a['password'])
@@ -83,7 +134,7 @@ def run(cmd, a):
         u.save()
         return u.password
     if cmd == 'make_password':
-        if a['hasher'] == 'scrypt':
+        if a['hasher'] == 'scrypt' and not _has_hasher('scrypt'):
             return scrypt_encode(a['password'], a.get('salt') or get_hasher().salt())
         hasher = get_hasher(a['hasher'])
         if 'iterations' in a:
