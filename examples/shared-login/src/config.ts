@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { SessionConfigError } from '@sessionbridge/core'
+import type { DjangoVersion } from '@sessionbridge/django'
 
 /** The session stores the example can run on (`SESSION_BACKEND`). */
 export const BACKENDS = ['sql', 'memcached', 'redis', 'rest-sessions', 'memory'] as const
@@ -8,6 +9,9 @@ export type BackendKind = (typeof BACKENDS)[number]
 /** The apps and the port each listens on by default. */
 export const DEFAULT_PORTS = { fastify: 3001, koa: 3002, hono: 3003, django: 3004 } as const
 export type AppName = keyof typeof DEFAULT_PORTS
+
+/** The Django release lines the example runs with (`DJANGO_VERSION`): Debian's 3.2, and 4.2/5.2 from scripts/django-lts.sh. */
+export const DJANGO_LINES = ['3.2', '4.2', '5.2'] as const satisfies readonly DjangoVersion[]
 
 /** Used when `SECRET_KEY` is unset: fine on a laptop, announced as a warning at start. */
 export const DEV_SECRET_KEY = 'dev-only-insecure-secret-key-change-me'
@@ -28,9 +32,13 @@ export interface ExampleConfig {
   sessionUrl: string | null
   sessionApp: string
   secretKey: string
+  /** `SECRET_KEY_FALLBACKS` (comma-separated; Django 4.1+): older keys that still verify. */
+  secretKeyFallbacks: string[]
   /** `SECRET_KEY` was not set: the dev default is in use. */
   secretKeyIsDefault: boolean
   cookieName: string
+  /** The Django beside the Node apps (`DJANGO_VERSION`): what Node writes follows it. */
+  djangoVersion: (typeof DJANGO_LINES)[number]
   host: string
   /** 0 means "any free port" (tests). */
   ports: Record<AppName, number>
@@ -69,6 +77,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
       '%s is required with SESSION_BACKEND=rest-sessions',
     )
   }
+  const djangoVersion = (env.DJANGO_VERSION || '3.2') as ExampleConfig['djangoVersion']
+  if (!DJANGO_LINES.includes(djangoVersion)) {
+    throw new SessionConfigError(CONFIG_PKG, 'DJANGO_VERSION', `%s must be one of ${DJANGO_LINES.join(', ')}`)
+  }
+  if (env.SECRET_KEY_FALLBACKS && djangoVersion === '3.2') {
+    throw new SessionConfigError(CONFIG_PKG, 'SECRET_KEY_FALLBACKS', '%s needs DJANGO_VERSION 4.2 or 5.2')
+  }
   const cookieName = env.SESSION_COOKIE_NAME || 'sessionid'
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
     throw new SessionConfigError(CONFIG_PKG, 'SESSION_COOKIE_NAME', '%s is not a valid cookie name')
@@ -85,8 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     sessionUrl: env.SESSION_URL || null,
     sessionApp: env.SESSION_APP || 'shared-login',
     secretKey: env.SECRET_KEY || DEV_SECRET_KEY,
+    secretKeyFallbacks: (env.SECRET_KEY_FALLBACKS || '').split(',').filter(Boolean),
     secretKeyIsDefault: !env.SECRET_KEY,
     cookieName,
+    djangoVersion,
     host: '127.0.0.1',
     ports: Object.freeze({
       fastify: port(env, 'FASTIFY_PORT', DEFAULT_PORTS.fastify),

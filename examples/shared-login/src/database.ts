@@ -24,9 +24,11 @@ export interface ExampleDatabase {
   close(): Promise<void>
 }
 
-const hashers = passwordHashers()
-/** Hashes a password as Django's `make_password` does (pbkdf2_sha256, 260000 iterations). */
-export const hashDjangoPassword = (password: string): Promise<string> => hashers.make(password)
+/** Hashes a password as `make_password` of that Django does (pbkdf2_sha256 at its work factor). */
+export const hashDjangoPassword = (
+  password: string,
+  djangoVersion: ExampleConfig['djangoVersion'] = '3.2',
+): Promise<string> => passwordHashers({ djangoVersion }).make(password)
 
 async function hasDjangoTables(client: SqlClient): Promise<boolean> {
   const sql =
@@ -38,12 +40,12 @@ async function hasDjangoTables(client: SqlClient): Promise<boolean> {
   return (await client.query(sql)).rows.length > 0
 }
 
-async function seedDemo(client: SqlClient): Promise<void> {
+async function seedDemo(client: SqlClient, djangoVersion: ExampleConfig['djangoVersion']): Promise<void> {
   await seedUser(client, {
     username: DEMO_USER.username,
     email: DEMO_USER.email,
     firstName: 'Demo',
-    passwordHash: await hashDjangoPassword(DEMO_USER.password),
+    passwordHash: await hashDjangoPassword(DEMO_USER.password, djangoVersion),
   })
 }
 
@@ -72,7 +74,7 @@ export async function openDatabase(config: ExampleConfig): Promise<ExampleDataba
     let origin = 'existing'
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true })
-      if (await djangoInstalled()) {
+      if (await djangoInstalled('sqlite:', undefined, config.djangoVersion)) {
         await manage(config, ['migrate', '--no-input', '-v', '0'])
         await manage(config, ['seed_demo'])
         origin = "created by Django's migrate"
@@ -80,7 +82,7 @@ export async function openDatabase(config: ExampleConfig): Promise<ExampleDataba
         const fresh = openSqlite(file)
         try {
           await createDjangoSchema(fresh.client)
-          await seedDemo(fresh.client)
+          await seedDemo(fresh.client, config.djangoVersion)
         } finally {
           await fresh.close()
         }
@@ -106,7 +108,7 @@ export async function openDatabase(config: ExampleConfig): Promise<ExampleDataba
   try {
     if (!(await hasDjangoTables(client))) {
       await createDjangoSchema(client)
-      await seedDemo(client)
+      await seedDemo(client, config.djangoVersion)
       origin = 'created with Django\u2019s schema by Node'
     }
   } catch (error) {

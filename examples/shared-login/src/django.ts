@@ -11,17 +11,35 @@ export const DJANGO_DIR = fileURLToPath(new URL('../django/', import.meta.url))
 export const PYTHON = process.env.DJANGO_PYTHON ?? '/usr/bin/python3'
 
 /**
- * Whether `PYTHON` can import Django and, for `databaseUrl`, its database driver (psycopg2 for
- * PostgreSQL, MySQLdb for MySQL; SQLite is built in).
+ * Where a Django release line lives: the system's python3-django for 3.2, the folders that
+ * `scripts/django-lts.sh` fills for 4.2 and 5.2 (`$SB_DJANGO_CACHE`), put first on `PYTHONPATH`.
  */
-export async function djangoInstalled(databaseUrl = 'sqlite:', python = PYTHON): Promise<boolean> {
+export function djangoPath(version: ExampleConfig['djangoVersion']): string {
+  if (version === '3.2') return ''
+  const cache = process.env.SB_DJANGO_CACHE || '/var/cache/sessionbridge-django'
+  return `${cache}/${version}/usr/lib/python3/dist-packages`
+}
+
+/**
+ * Whether `PYTHON` can import Django of `version` and, for `databaseUrl`, its database driver
+ * (psycopg2 for PostgreSQL, MySQLdb for MySQL; SQLite is built in).
+ */
+export async function djangoInstalled(
+  databaseUrl = 'sqlite:',
+  python = PYTHON,
+  version: ExampleConfig['djangoVersion'] = '3.2',
+): Promise<boolean> {
   const driver = databaseUrl.startsWith('postgres')
     ? ', psycopg2'
     : databaseUrl.startsWith('mysql')
       ? ', MySQLdb'
       : ''
+  const check = `import django${driver}; assert django.get_version().startswith('${version}.')`
   try {
-    await run(python, ['-c', `import django${driver}`], { timeout: 20_000 })
+    await run(python, ['-c', check], {
+      timeout: 20_000,
+      env: { ...process.env, PYTHONPATH: djangoPath(version) },
+    })
     return true
   } catch {
     return false
@@ -32,6 +50,9 @@ export async function djangoInstalled(databaseUrl = 'sqlite:', python = PYTHON):
 function djangoEnv(config: ExampleConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    PYTHONPATH: djangoPath(config.djangoVersion),
+    DJANGO_VERSION: config.djangoVersion,
+    SECRET_KEY_FALLBACKS: config.secretKeyFallbacks.join(','),
     DATABASE_URL: config.databaseUrl,
     SECRET_KEY: config.secretKey,
     SESSION_COOKIE_NAME: config.cookieName,

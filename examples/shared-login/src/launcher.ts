@@ -59,8 +59,8 @@ export async function startExample(
     if (options.django === false) djangoSkipped = 'not requested'
     else if (!stack.sharedWithDjango)
       djangoSkipped = `Django cannot read ${config.backend} sessions (only sql)`
-    else if (!(await djangoInstalled(config.databaseUrl))) {
-      djangoSkipped = `${PYTHON} cannot import django (or its driver for this database)`
+    else if (!(await djangoInstalled(config.databaseUrl, PYTHON, config.djangoVersion))) {
+      djangoSkipped = `${PYTHON} cannot import Django ${config.djangoVersion} (or its driver for this database)`
     } else {
       django = await startDjango(config, { links: [...apps] })
       apps.push(['Django', django.url])

@@ -55,8 +55,9 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
     for (const closer of closers.reverse()) await closer().catch(() => {})
   }
   try {
-    const users = djangoUsers({ client: database.client, secretKey: config.secretKey })
-    const codec = djangoCodec({ secretKey: config.secretKey })
+    const { secretKey, djangoVersion, secretKeyFallbacks: fallbackKeys } = config
+    const users = djangoUsers({ client: database.client, secretKey, fallbackKeys, djangoVersion })
+    const codec = djangoCodec({ secretKey, fallbackKeys, djangoVersion })
     let backend: SessionBackend
     let tickets: TicketStore
     switch (config.backend) {

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       secretKey: DEV_SECRET_KEY,
       secretKeyIsDefault: true,
       cookieName: 'sessionid',
+      djangoVersion: '3.2',
       ports: { fastify: 3001, koa: 3002, hono: 3003, django: 3004 },
     })
   })
@@ -25,6 +26,8 @@ describe('loadConfig', () => {
       SESSION_COOKIE_NAME: 'sid',
       FASTIFY_PORT: '0',
       DJANGO_PORT: '8000',
+      DJANGO_VERSION: '5.2',
+      SECRET_KEY_FALLBACKS: 'old-1,old-2',
     })
     expect(config).toMatchObject({
       backend: 'memcached',
@@ -32,6 +35,8 @@ describe('loadConfig', () => {
       memcachedServers: ['a:1', 'b:2'],
       secretKeyIsDefault: false,
       cookieName: 'sid',
+      djangoVersion: '5.2',
+      secretKeyFallbacks: ['old-1', 'old-2'],
       ports: { fastify: 0, koa: 3002, django: 8000 },
     })
   })
@@ -43,6 +48,8 @@ describe('loadConfig', () => {
     [{ HONO_PORT: 'abc' }, 'HONO_PORT'],
     [{ SESSION_COOKIE_NAME: 'a b' }, 'SESSION_COOKIE_NAME'],
     [{ SESSION_BACKEND: 'rest-sessions' }, 'SESSION_URL'],
+    [{ DJANGO_VERSION: '4.0' }, 'DJANGO_VERSION'],
+    [{ SECRET_KEY_FALLBACKS: 'old' }, 'SECRET_KEY_FALLBACKS'],
   ])('refuses %o at startup, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(SessionConfigError)
     expect(() => loadConfig(env)).toThrow(`"${variable}"`)

@@ -37,7 +37,7 @@ export async function startTestExample(env: Record<string, string>): Promise<Tes
     example = await startExample(config)
     await seedUser(example.stack.database.client, {
       username: AUDITOR.username,
-      passwordHash: await hashDjangoPassword(AUDITOR.password),
+      passwordHash: await hashDjangoPassword(AUDITOR.password, config.djangoVersion),
       permissions: ['auth.view_user'],
     })
   } catch (error) {

@@ -31,6 +31,7 @@ describe('djangoCodec decode cache', () => {
     })
     const rotating = djangoCodec({
       secretKey: KEY,
+      djangoVersion: '4.2',
       fallbackKeys: ['old-secret-key-0123456789abc'],
       logger: quiet,
     })

@@ -3,6 +3,9 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import django
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +31,17 @@ def _database(url):
 
 
 SECRET_KEY = os.environ.get('SECRET_KEY') or 'dev-only-insecure-secret-key-change-me'
+
+# DJANGO_VERSION: the Django the Node apps were configured for (they write what it writes).
+DJANGO_LINE = '%d.%d' % django.VERSION[:2]
+if os.environ.get('DJANGO_VERSION', DJANGO_LINE) != DJANGO_LINE:
+    raise ImproperlyConfigured('DJANGO_VERSION is %s but this is Django %s' % (os.environ['DJANGO_VERSION'], DJANGO_LINE))
+# SECRET_KEY_FALLBACKS (comma-separated) exists from Django 4.1 on; older ones would silently ignore it.
+_fallbacks = [k for k in os.environ.get('SECRET_KEY_FALLBACKS', '').split(',') if k]
+if _fallbacks and django.VERSION < (4, 1):
+    raise ImproperlyConfigured('SECRET_KEY_FALLBACKS needs Django 4.1+, this is Django %s' % DJANGO_LINE)
+if django.VERSION >= (4, 1):
+    SECRET_KEY_FALLBACKS = _fallbacks
 DEBUG = False
 ALLOWED_HOSTS = ['*']
 INSTALLED_APPS = [

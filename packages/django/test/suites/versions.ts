@@ -20,6 +20,8 @@ import { Database, type DjangoProcess, startDjango } from '../helpers.ts'
 const KEY = 'versions-current-secret-key-0123456789'
 const OLD_KEY = 'versions-rotated-out-secret-key-987654'
 const quiet = { warn: () => {} }
+// A cheap work factor on both sides: these tests are about sessions, not hashing cost.
+const ITERATIONS = 2000
 const cookie = (key: string) => ({ cookie: `sessionid=${key}` })
 const keyOf = (setCookie: string | null) => /sessionid=([a-z0-9]{32})/.exec(setCookie ?? '')?.[1] ?? null
 const maxAgeOf = (setCookie: string | null) => Number(/Max-Age=(\d+)/i.exec(setCookie ?? '')?.[1])
@@ -49,7 +51,12 @@ export function versionsSuite(install: DjangoInstall): void {
     let django: DjangoProcess
     const started: DjangoProcess[] = []
     const start = (options: Omit<Parameters<typeof startDjango>[0], 'db'>) => {
-      const process = startDjango({ db: `sqlite:${join(dir, 'db.sqlite3')}`, django: install, ...options })
+      const process = startDjango({
+        db: `sqlite:${join(dir, 'db.sqlite3')}`,
+        django: install,
+        iterations: ITERATIONS,
+        ...options,
+      })
       started.push(process)
       return process
     }
@@ -157,7 +164,13 @@ export function versionsSuite(install: DjangoInstall): void {
         expect(seen.old_exists).toBe(false)
         expect(seen.data?._auth_user_hash).not.toBe(before.data._auth_user_hash)
         // Node does the same with another session from before the rotation.
-        const users = djangoUsers({ client, secretKey: KEY, fallbackKeys: [OLD_KEY], djangoVersion: version })
+        const users = djangoUsers({
+          client,
+          secretKey: KEY,
+          fallbackKeys: [OLD_KEY],
+          djangoVersion: version,
+          iterations: ITERATIONS,
+        })
         const manager = managerFor({ fallbackKeys: [OLD_KEY] })
         const mine = await old.call<Login>('login', { username: 'alice', password: 'alice-pw' })
         const session = await manager.open(cookie(mine.key))
@@ -192,7 +205,13 @@ export function versionsSuite(install: DjangoInstall): void {
         const before = await old.call<Login>('login', { username: 'alice', password: 'alice-pw' })
         expect(await rotated.call<Seen>('request', { key: before.key })).toMatchObject({ user: null })
         expect(() =>
-          djangoUsers({ client, secretKey: KEY, fallbackKeys: [OLD_KEY], djangoVersion: version }),
+          djangoUsers({
+            client,
+            secretKey: KEY,
+            fallbackKeys: [OLD_KEY],
+            djangoVersion: version,
+            iterations: ITERATIONS,
+          }),
         ).toThrow(/option "fallbackKeys" needs Django 4\.1\+/)
         expect(() =>
           djangoCodec({ secretKey: KEY, fallbackKeys: [OLD_KEY], djangoVersion: version }),
@@ -206,6 +225,7 @@ export function versionsSuite(install: DjangoInstall): void {
         db: `sqlite:${join(dir, 'db.sqlite3')}`,
         secretKey: KEY,
         hashing: 'sha1',
+        iterations: ITERATIONS,
         django: await djangoVersion('3.2'),
       })
       started.push(legacy)
@@ -226,7 +246,7 @@ export function versionsSuite(install: DjangoInstall): void {
       }
       const made = await legacy.call<Login>('login', { username: 'alice', password: 'alice-pw' })
       expect(made.data._auth_user_hash).toMatch(/^[0-9a-f]{40}$/)
-      const users = djangoUsers({ client, secretKey: KEY, djangoVersion: version })
+      const users = djangoUsers({ client, secretKey: KEY, djangoVersion: version, iterations: ITERATIONS })
       const session = await managerFor().open(cookie(made.key))
       const user = await getUser(session, users)
       const seen = await django.call<Seen>('request', { key: made.key })
