@@ -120,7 +120,9 @@ export function hashersSuite(django: DjangoInstall): void {
         const encoded = await make({ password: 'üñí 🔑', hasher: 'scrypt' })
         // The parallelism differs (4.2: 1, 5.2: 5): the verifier reads it from the hash.
         const p = line === '4.2' ? 1 : 5
-        expect(encoded).toMatch(new RegExp(`^scrypt\\$16384\\$[A-Za-z0-9]{22}\\$8\\$${p}\\$[A-Za-z0-9+/]{86}==$`))
+        expect(encoded).toMatch(
+          new RegExp(`^scrypt\\$16384\\$[A-Za-z0-9]{22}\\$8\\$${p}\\$[A-Za-z0-9+/]{86}==$`),
+        )
         expect(await fast.check('üñí 🔑', encoded)).toEqual({ valid: true, mustUpdate: true })
         expect(await fast.check('üñí', encoded)).toEqual({ valid: false, mustUpdate: false })
       })
