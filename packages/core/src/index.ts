@@ -1,3 +1,4 @@
+export type { AdoptedSession, SessionAdopter } from './adoption.ts'
 export { checkUserSource, getUser, LazyUser, login, logout, RequestAuth } from './auth.ts'
 export {
   type BasicCredentials,
