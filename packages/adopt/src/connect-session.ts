@@ -1,5 +1,5 @@
 import { readCookie } from '@sessionbridge/core'
-import { hmacSigners, secretList, unsignCookieSignature } from './signature.ts'
+import { decodeCookieValue, hmacSigners, secretList, unsignCookieSignature } from './signature.ts'
 import {
   type AdoptedSession,
   appData,
@@ -51,7 +51,8 @@ export function connectSessionAdopter(
     name: flavour.name,
     cookieNames: [resolved.cookieName],
     async read(cookieHeader): Promise<AdoptedSession | null> {
-      const raw = readCookie(cookieHeader, resolved.cookieName)
+      // The connect family writes the value URL-encoded (`s%3A...`); the header is read as sent.
+      const raw = decodeCookieValue(readCookie(cookieHeader, resolved.cookieName))
       if (raw === null || !raw.startsWith(flavour.prefix)) return null
       const id = await unsignCookieSignature(raw.slice(flavour.prefix.length), signers)
       if (id === null) return null

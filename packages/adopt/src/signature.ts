@@ -55,3 +55,13 @@ export function secretList(pkg: string, option: string, value: unknown): string[
   }
   return [...list]
 }
+
+/** `decodeURIComponent` that answers `null` for a missing value or malformed escapes instead of throwing. */
+export function decodeCookieValue(raw: string | null): string | null {
+  if (raw === null) return null
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return null
+  }
+}

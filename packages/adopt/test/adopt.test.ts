@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net'
 import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
 import { createMemcachedClient } from '@sessionbridge/memcached'
 import { nodeRedisAdapter } from '@sessionbridge/redis'
 import { pgClient } from '@sessionbridge/sql'
@@ -10,7 +9,7 @@ import connectPgSimple from 'connect-pg-simple'
 import { RedisStore } from 'connect-redis'
 import express from 'express'
 import expressSession from 'express-session'
-import Fastify from 'fastify'
+import Fastify, { type FastifyPluginAsync } from 'fastify'
 import Koa from 'koa'
 import koaSession from 'koa-session'
 import pg from 'pg'
@@ -26,6 +25,19 @@ import {
   type SessionAdopter,
   sqlForeignStore,
 } from '../src/index.ts'
+
+// @fastify/session declares its own `FastifyRequest.session`, which clashes with @sessionbridge/fastify's
+// in this project's program (test/switch.test.ts): load it through a specifier TypeScript does not follow.
+const FASTIFY_SESSION: string = '@fastify/session'
+type FastifySessionPlugin = FastifyPluginAsync<{
+  secret: string
+  store: object
+  saveUninitialized: boolean
+  cookie: object
+}>
+interface SessionRequest {
+  session: { set(key: string, value: unknown): void }
+}
 
 const unique = (label: string) =>
   `sbt_adopt_${label}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
@@ -111,15 +123,17 @@ describe.skipIf(!redisUp)('adopting express-session and @fastify/session session
   it('@fastify/session: data and user carried over', async () => {
     const app = Fastify()
     await app.register(fastifyCookie)
+    const fastifySession = ((await import(FASTIFY_SESSION)) as { default: FastifySessionPlugin }).default
     await app.register(fastifySession, {
       secret: 'a-fastify-session-secret-of-32-chars-or-more',
-      store: new RedisStore({ client, prefix }) as never,
+      store: new RedisStore({ client, prefix }),
       saveUninitialized: false,
       cookie: { secure: false, maxAge: DAY },
     })
     app.post('/login', async (request) => {
-      request.session.set('passport' as never, { user: 'u42' } as never)
-      request.session.set('cart' as never, [1, 2, 3] as never)
+      const { session } = request as unknown as SessionRequest
+      session.set('passport', { user: 'u42' })
+      session.set('cart', [1, 2, 3])
       return { ok: true }
     })
     const answer = await app.inject({ method: 'POST', url: '/login' })

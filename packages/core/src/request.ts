@@ -1,3 +1,4 @@
+import { type SessionAdopter, sessionAdoption } from './adoption.ts'
 import { checkUserSource, LazyUser, login as loginUser, logout as logoutSession } from './auth.ts'
 import { decideBasicGuard, type GuardDecision, type ResolvedBasicGuard } from './basic-auth.ts'
 import { missingOption, SessionConfigError } from './errors.ts'
@@ -24,6 +25,12 @@ export interface SessionDriverOptions<User extends AuthUser = AuthUser> extends 
    * see `TicketStore.revokeUser`). Pass the store your ticket route uses. @default undefined
    */
   tickets?: TicketStore
+  /**
+   * Sessions of the library you are switching from, adopted on each user's first request (see
+   * `@sessionbridge/adopt`): their data and user carried over, the old record deleted, the old
+   * cookies cleared. @default [] (nothing adopted)
+   */
+  adopt?: readonly SessionAdopter[]
 }
 
 /** What a request extension's `check` sees before the route handler runs. */
@@ -88,7 +95,7 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
   readonly checks: boolean
 
   constructor(options: SessionDriverOptions<User>, meta: SessionDriverMeta) {
-    const { users, tickets, ...sessionOptions } = options ?? ({} as SessionDriverOptions<User>)
+    const { users, tickets, adopt, ...sessionOptions } = options ?? ({} as SessionDriverOptions<User>)
     if (meta.frameworkProxyTrust && sessionOptions.trustProxy !== undefined) {
       throw new SessionConfigError(
         meta.package,
@@ -105,7 +112,14 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
       throw new SessionConfigError(meta.package, 'tickets', '%s must be a TicketStore')
     }
     this.tickets = tickets ?? null
-    this.extensions = Object.freeze([...(meta.extensions ?? [])])
+    if (
+      adopt !== undefined &&
+      (!Array.isArray(adopt) || !adopt.every((a) => typeof a?.read === 'function'))
+    ) {
+      throw new SessionConfigError(meta.package, 'adopt', '%s must be a list of session adopters')
+    }
+    const adoption = adopt?.length ? [sessionAdoption(adopt)] : []
+    this.extensions = Object.freeze([...adoption, ...(meta.extensions ?? [])])
     this.checks = this.extensions.some((e) => typeof e.check === 'function')
   }
 
