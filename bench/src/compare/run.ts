@@ -5,7 +5,7 @@
 // commands per request. Run alone: cd bench && npx tsx src/compare/run.ts
 import { type ChildProcess, execFile, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -52,6 +52,10 @@ export interface PointResult {
   roundTrips: number | null
   /** Redis commands per request behind it (sessionbridge on Redis or rest-sessions). */
   redisCommands: number | null
+  /** The server process's CPU time per request (user + system), microseconds: the steadier figure. */
+  cpuUs: number
+  /** Bare framework's CPU per request / this one's, paired like `ratio` (1 = costs what bare costs). */
+  cpuRatio: number
   errors: number
 }
 
@@ -68,6 +72,8 @@ export interface FrameworkResult {
   bareRps: number
   bareP50ms: number
   bareP99ms: number
+  /** The bare framework's server CPU time per request, microseconds (median over its runs). */
+  bareCpuUs: number
   variants: VariantResult[]
 }
 
@@ -114,7 +120,8 @@ async function wrk(
     ...(script ? ['-s', script] : []),
     url,
   ]
-  const { stdout } = await execFileAsync('wrk', args, { timeout: (seconds + 30) * 1000 })
+  const [command, ...rest] = pinned(LOAD_CPU, ['wrk', ...args])
+  const { stdout } = await execFileAsync(command!, rest, { timeout: (seconds + 30) * 1000 })
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
   const requests = /(\d+) requests in/.exec(stdout)
   const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(stdout)
@@ -131,6 +138,31 @@ async function wrk(
     errors: non2xx + socketErrors,
   }
 }
+
+// Server and load generator on separate cores, so neither steals the other's CPU (BENCH_PIN=0: off).
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2
+const SERVER_CPU = '1'
+const LOAD_CPU = '0'
+
+/** `argv` prefixed with `taskset -c <cpu>` when pinning. */
+function pinned(cpu: string, argv: string[]): string[] {
+  return PIN ? ['taskset', '-c', cpu, ...argv] : argv
+}
+
+/** Moves every thread of a started server onto the server core (Node's worker threads included). */
+async function pinServer(pid: number | undefined): Promise<void> {
+  if (!PIN || pid === undefined) return
+  await execFileAsync('taskset', ['-a', '-p', '-c', SERVER_CPU, String(pid)]).catch(() => {})
+}
+
+/** One wrk run and the server's CPU time per request during it. */
+interface Measured {
+  run: WrkRun
+  cpuUs: number
+}
+
+/** Lets in-flight requests finish before the counters are read. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
 
 /** A variant's server process and how to ask it for its counters. */
 interface Started {
@@ -164,15 +196,22 @@ async function startVariant(variant: CompareVariant, env: Record<string, string>
     })
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${errors.trim()}`)))
   })
+  await pinServer(child.pid)
   return { variant, child, base: `http://127.0.0.1:${port}`, script: null }
 }
 
-function callsOf(started: Started): Promise<number> {
+/** A server's counters: backend calls so far and CPU microseconds used so far. */
+interface ServerStats {
+  calls: number
+  cpuMicros: number
+}
+
+function statsOf(started: Started): Promise<ServerStats> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no stats reply')), 5000)
     started.child.once('message', (message: unknown) => {
       clearTimeout(timer)
-      resolve((message as { calls: number }).calls)
+      resolve(message as ServerStats)
     })
     started.child.send('stats')
   })
@@ -288,16 +327,32 @@ async function runFramework(
     }
     // Each variant's block of scenarios is bracketed by bare runs, so every ratio is taken against
     // the bare framework measured within seconds of it (the machine's load drifts).
-    const measureBare = () => wrk(url(bareServer, '/'), null, config.seconds, config.connections)
-    const bareRuns: WrkRun[] = []
-    const samples = new Map<string, { run: WrkRun; bare: number; calls: number | null; redis: number }[]>()
+    const measureBare = async (): Promise<Measured> => {
+      const before = await statsOf(bareServer)
+      const run = await wrk(url(bareServer, '/'), null, config.seconds, config.connections)
+      await settle()
+      return {
+        run,
+        cpuUs: ((await statsOf(bareServer)).cpuMicros - before.cpuMicros) / Math.max(1, run.requests),
+      }
+    }
+    const bareRuns: Measured[] = []
+    type Sample = {
+      run: WrkRun
+      bare: number
+      bareCpuUs: number
+      cpuUs: number
+      calls: number | null
+      redis: number
+    }
+    const samples = new Map<string, Sample[]>()
     let bareBefore = await measureBare()
     bareRuns.push(bareBefore)
     for (let round = 0; round < config.rounds; round++) {
       for (const started of running) {
-        const block: { key: string; run: WrkRun; calls: number; redis: number }[] = []
+        const block: { key: string; run: WrkRun; calls: number; redis: number; cpuUs: number }[] = []
         for (const scenario of SCENARIOS) {
-          const callsBefore = await callsOf(started)
+          const before = await statsOf(started)
           const redisBefore = await redisCommandCount(redis)
           const run = await wrk(
             url(started, scenario.path),
@@ -305,21 +360,33 @@ async function runFramework(
             config.seconds,
             config.connections,
           )
-          await new Promise((resolve) => setTimeout(resolve, 50)) // let in-flight requests finish
-          const calls = (await callsOf(started)) - callsBefore
+          await settle()
+          const after = await statsOf(started)
           const redisCalls = (await redisCommandCount(redis)) - redisBefore
-          block.push({ key: `${started.variant.name}|${scenario.key}`, run, calls, redis: redisCalls })
+          block.push({
+            key: `${started.variant.name}|${scenario.key}`,
+            run,
+            calls: after.calls - before.calls,
+            redis: redisCalls,
+            cpuUs: (after.cpuMicros - before.cpuMicros) / Math.max(1, run.requests),
+          })
         }
         const bareAfter = await measureBare()
         bareRuns.push(bareAfter)
         for (const { key, ...sample } of block) {
           const list = samples.get(key) ?? []
-          list.push({ ...sample, bare: (bareBefore.rps + bareAfter.rps) / 2 })
+          list.push({
+            ...sample,
+            bare: (bareBefore.run.rps + bareAfter.run.rps) / 2,
+            bareCpuUs: (bareBefore.cpuUs + bareAfter.cpuUs) / 2,
+          })
           samples.set(key, list)
         }
         bareBefore = bareAfter
       }
-      log(`${framework}: round ${round + 1}/${config.rounds} done (bare ${Math.round(bareBefore.rps)} req/s)`)
+      log(
+        `${framework}: round ${round + 1}/${config.rounds} done (bare ${Math.round(bareBefore.run.rps)} req/s)`,
+      )
     }
     for (const started of running) {
       const result = results.find((r) => r.name === started.variant.name)!
@@ -342,15 +409,18 @@ async function runFramework(
           p99ms: median(list.map((s) => s.run.p99)),
           roundTrips: variant.cookieStore ? 0 : storeCalls,
           redisCommands: showRedis ? perRequest((s) => s.redis) : null,
+          cpuUs: median(list.map((s) => s.cpuUs)),
+          cpuRatio: median(list.map((s) => s.bareCpuUs / Math.max(0.001, s.cpuUs))),
           errors: list.reduce((sum, s) => sum + s.run.errors, 0),
         }
       }
     }
     return {
       framework,
-      bareRps: median(bareRuns.map((r) => r.rps)),
-      bareP50ms: median(bareRuns.map((r) => r.p50)),
-      bareP99ms: median(bareRuns.map((r) => r.p99)),
+      bareRps: median(bareRuns.map((r) => r.run.rps)),
+      bareP50ms: median(bareRuns.map((r) => r.run.p50)),
+      bareP99ms: median(bareRuns.map((r) => r.run.p99)),
+      bareCpuUs: median(bareRuns.map((r) => r.cpuUs)),
       variants: results.filter((r) => r.name !== 'bare'),
     }
   } finally {

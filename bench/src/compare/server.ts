@@ -1,5 +1,6 @@
 // Child process: starts one (framework, layer) server and prints `READY <port>`. Over IPC it
-// answers `stats` with the backend calls counted so far, and `stop` by closing and exiting.
+// answers `stats` with the backend calls counted so far and the CPU time this process has used
+// (user + system, microseconds), and `stop` by closing and exiting.
 import { startApp } from './apps.ts'
 import type { CallCounter } from './counting.ts'
 import type { Framework, Layer } from './layers.ts'
@@ -13,8 +14,10 @@ const server = await startApp(
 )
 
 process.on('message', async (message: unknown) => {
-  if (message === 'stats') process.send?.({ calls: counter.calls })
-  else if (message === 'stop') {
+  if (message === 'stats') {
+    const cpu = process.cpuUsage()
+    process.send?.({ calls: counter.calls, cpuMicros: cpu.user + cpu.system })
+  } else if (message === 'stop') {
     await server.close()
     process.exit(0)
   }
