@@ -27,7 +27,10 @@ export interface RestSessionInfo {
 
 /** The backend, plus the service's own listings. */
 export interface RestSessionsBackend extends SessionBackend {
-  /** Asks the server once which extensions it offers; `capabilities` are final afterwards. */
+  /**
+   * Asks the server once which extensions it offers; `capabilities` are final afterwards. The
+   * first `load`, `save`, `touch` or `update` asks too.
+   */
   ready(): Promise<void>
   /**
    * Always present: against a server without the `update` extension (the original) it throws
@@ -112,6 +115,9 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
     ready,
     async load(id) {
       if (!valid(id)) return null
+      // The first call of an instance also learns the server's extensions, so the capabilities
+      // are final after any call; a failed ask does not fail the read (it is asked again later).
+      if (discovery.known() === null) await ready().catch(() => undefined)
       const answer = await call('load', 'GET', tokenPath('get', id))
       return answer.found ? codec.decodeSession(answer.json, id) : null
     },

@@ -43,6 +43,10 @@ for (const [label, transport] of transports) {
       await b.ready()
       expect(b.extensions).toEqual({ merge: true, newttl: true, update: true })
       expect(b.capabilities).toMatchObject({ merge: true, update: true, fixedTtl: false })
+      const reader = backend('declares')
+      expect(reader.capabilities.update).toBe(false) // not asked yet: only what holds everywhere
+      expect(await reader.load('Q'.repeat(64))).toBeNull() // the first call asks
+      expect(reader.capabilities).toMatchObject({ merge: true, update: true, fixedTtl: false })
       const fixed = restSessionsBackend({ url: ctx.url, app: 'declares', ttl: 600 })
       await fixed.ready()
       expect(fixed.capabilities.fixedTtl).toBe(true) // a fixed ttl option never sends newttl
