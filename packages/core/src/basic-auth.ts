@@ -1,7 +1,9 @@
 import type { LazyUser } from './auth.ts'
 import { login as loginUser } from './auth.ts'
+import { authenticate } from './authenticate.ts'
 import { SessionConfigError } from './errors.ts'
 import type { Session } from './session.ts'
+import type { LoginThrottle } from './throttle.ts'
 import type { SessionData } from './types.ts'
 import type { AuthUser, UserSource } from './users.ts'
 
@@ -49,12 +51,18 @@ export interface BasicGuardOptions {
   realm?: string
   /** Keep a user who authenticated with Basic credentials logged in (session login). @default false */
   login?: boolean
+  /**
+   * Attempt limits for the credentials (see `loginThrottle`): over a limit the guard answers 429
+   * with `Retry-After` and computes no password hash. @default null (unlimited)
+   */
+  throttle?: LoginThrottle | null
 }
 
 export interface ResolvedBasicGuard {
   /** `null` for "any logged-in user". */
   permission: string | null
   login: boolean
+  throttle: LoginThrottle | null
   /** The ready `WWW-Authenticate` value. */
   challenge: string
 }
@@ -79,6 +87,7 @@ export function resolveBasicGuard(
   return Object.freeze({
     permission,
     login: options.login ?? false,
+    throttle: options.throttle ?? null,
     challenge: `Basic realm="${quoted}", charset="UTF-8"`,
   })
 }
@@ -88,6 +97,7 @@ export type GuardDecision<User extends AuthUser = AuthUser> =
   | { allow: true; user: User }
   | { allow: false; status: 401; headers: { 'WWW-Authenticate': string }; body: string }
   | { allow: false; status: 403; headers: Record<string, never>; body: string }
+  | { allow: false; status: 429; headers: { 'Retry-After': string }; body: string }
 
 /** The request facts a guard needs. */
 export interface GuardRequest<User extends AuthUser, Data extends SessionData> {
@@ -96,6 +106,8 @@ export interface GuardRequest<User extends AuthUser, Data extends SessionData> {
   users: UserSource<User>
   /** The raw `Authorization` header. */
   authorization: string | null | undefined
+  /** The client address, for the throttle's per-address rule. */
+  address?: string | null
 }
 
 const qualifies = async <User extends AuthUser>(users: UserSource<User>, user: User, perm: string | null) =>
@@ -125,11 +137,16 @@ export async function decideBasicGuard<User extends AuthUser, Data extends Sessi
   const forbidden: GuardDecision<User> = { allow: false, status: 403, headers: {}, body: 'Forbidden' }
   if (!credentials) return current ? forbidden : unauthorized
 
-  const found = await users.findByLogin(credentials.username)
-  const candidate = found?.isActive ? found : null
-  // Always hash: an unknown or inactive user costs what a wrong password costs.
-  const valid = await users.verifyPassword(candidate, credentials.password)
-  if (!valid || !candidate) return unauthorized
+  const result = await authenticate(users, credentials, {
+    throttle: guard.throttle,
+    address: request.address,
+  })
+  if (result.status === 'throttled') {
+    const retry = String(result.retryAfterSeconds)
+    return { allow: false, status: 429, headers: { 'Retry-After': retry }, body: 'Too Many Requests' }
+  }
+  if (result.status !== 'ok') return unauthorized
+  const candidate = result.user
   if (!(await qualifies(users, candidate, guard.permission))) return forbidden
   if (guard.login) await loginUser(request.session, candidate, users)
   // The handler sees the authenticated user either way; only `login` makes it outlive the request.

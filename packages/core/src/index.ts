@@ -1,5 +1,7 @@
 export type { AdoptedSession, SessionAdopter } from './adoption.ts'
+export { type MemoryAttemptStoreOptions, memoryAttemptStore } from './attempts-memory.ts'
 export { checkUserSource, getUser, LazyUser, login, logout, RequestAuth } from './auth.ts'
+export { type AuthenticateOptions, type AuthenticateResult, authenticate } from './authenticate.ts'
 export {
   type BasicCredentials,
   type BasicGuardOptions,
@@ -25,6 +27,35 @@ export {
   type SessionCookieOptions,
   writeCookie,
 } from './cookies.ts'
+export {
+  CSRF_SESSION_KEY,
+  type CsrfCookieOptions,
+  type CsrfDecision,
+  type CsrfOptions,
+  type CsrfProtection,
+  type CsrfReason,
+  type CsrfRequest,
+  type CsrfStart,
+  CsrfState,
+  csrfProtection,
+} from './csrf.ts'
+export {
+  type CsrfOriginCheck,
+  type CsrfOriginOptions,
+  type CsrfOriginReason,
+  type CsrfOriginRequest,
+  csrfOriginCheck,
+  isSameDomain,
+} from './csrf-origin.ts'
+export {
+  CSRF_ALLOWED_CHARS,
+  CSRF_SECRET_LENGTH,
+  CSRF_TOKEN_LENGTH,
+  type DjangoCsrfTokenOptions,
+  type DjangoCsrfTokens,
+  djangoCsrfTokens,
+  isCsrfTokenFormat,
+} from './csrf-token.ts'
 export {
   type BackendCallEvent,
   type CallOutcome,
@@ -67,6 +98,16 @@ export {
   type SessionStart,
 } from './session.ts'
 export { createSigner, type Signer, type UnsignResult } from './signing.ts'
+export {
+  type AttemptCount,
+  type AttemptStore,
+  type AttemptSubject,
+  type LoginThrottle,
+  type LoginThrottleOptions,
+  loginThrottle,
+  type ThrottleRule,
+  type ThrottleVerdict,
+} from './throttle.ts'
 export {
   answerTicketRequest,
   type ResolvedTicketRoute,

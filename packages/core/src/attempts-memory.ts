@@ -1,0 +1,50 @@
+import type { AttemptCount, AttemptStore } from './throttle.ts'
+
+/** Options of `memoryAttemptStore`. */
+export interface MemoryAttemptStoreOptions {
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+  /** Counters kept at most; expired ones are swept first, then the oldest go. @default 100000 */
+  maxKeys?: number
+}
+
+/**
+ * Attempt counters in this process: for one-process apps and tests. Several processes need a
+ * shared store (Redis, memcached or SQL), or each one allows the full limit.
+ */
+export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): AttemptStore {
+  const now = options.now ?? Date.now
+  const maxKeys = options.maxKeys ?? 100_000
+  const counters = new Map<string, AttemptCount>()
+
+  const sweep = (at: number) => {
+    for (const [key, entry] of counters) if (entry.resetAt <= at) counters.delete(key)
+    // Still full: drop the oldest insertions (Map keeps insertion order).
+    for (const key of counters.keys()) {
+      if (counters.size < maxKeys) break
+      counters.delete(key)
+    }
+  }
+
+  return {
+    name: 'memory',
+    async hit(key, windowMs) {
+      const at = now()
+      let entry = counters.get(key)
+      if (!entry || entry.resetAt <= at) {
+        if (counters.size >= maxKeys) sweep(at)
+        entry = { count: 0, resetAt: at + windowMs }
+        counters.set(key, entry)
+      }
+      entry.count++
+      return { count: entry.count, resetAt: entry.resetAt }
+    },
+    async undo(key) {
+      const entry = counters.get(key)
+      if (entry && entry.count > 0) entry.count--
+    },
+    async reset(key) {
+      counters.delete(key)
+    },
+  }
+}
