@@ -15,7 +15,7 @@ export interface MemoryAttemptStoreOptions {
 export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): AttemptStore {
   const now = options.now ?? Date.now
   const maxKeys = options.maxKeys ?? 100_000
-  const counters = new Map<string, AttemptCount>()
+  const counters = new Map<string, { count: number; resetAt: number }>()
 
   const sweep = (at: number) => {
     for (const [key, entry] of counters) if (entry.resetAt <= at) counters.delete(key)
@@ -28,7 +28,7 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
 
   return {
     name: 'memory',
-    async hit(key, windowMs) {
+    async hit(key, windowMs): Promise<AttemptCount> {
       const at = now()
       let entry = counters.get(key)
       if (!entry || entry.resetAt <= at) {
@@ -37,7 +37,7 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
         counters.set(key, entry)
       }
       entry.count++
-      return { count: entry.count, resetAt: entry.resetAt }
+      return { count: entry.count, ttlMs: entry.resetAt - at }
     },
     async undo(key) {
       const entry = counters.get(key)

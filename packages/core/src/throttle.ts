@@ -5,8 +5,8 @@ import { base64UrlEncode } from './ids.ts'
 export interface AttemptCount {
   /** Attempts in the current window, this one included. */
   count: number
-  /** When the window ends (epoch ms); the counter starts again after it. */
-  resetAt: number
+  /** Milliseconds until the window ends and the counter starts again (the store's clock). */
+  ttlMs: number
 }
 
 /**
@@ -65,7 +65,7 @@ export interface LoginThrottle {
    * Counts an attempt before any user lookup or password hash, so a refused attempt costs no hash
    * and an unknown username is counted like a known one. Store failures throw (a 503).
    */
-  attempt(subject: AttemptSubject, now?: number): Promise<ThrottleVerdict>
+  attempt(subject: AttemptSubject): Promise<ThrottleVerdict>
 }
 
 const encoder = new TextEncoder()
@@ -97,8 +97,7 @@ function resolveRule(
   return { limit: resolved.limit, windowMs: resolved.windowMs }
 }
 
-const retryAfter = (count: { resetAt: number }, now: number) =>
-  Math.max(1, Math.ceil((count.resetAt - now) / 1000))
+const retryAfter = (count: AttemptCount) => Math.max(1, Math.ceil(count.ttlMs / 1000))
 
 /**
  * Limits password attempts per username and per client address. An attempt is counted before it
@@ -131,7 +130,7 @@ export function loginThrottle(options: LoginThrottleOptions, pkg = 'core'): Logi
 
   return Object.freeze({
     store,
-    async attempt(subject: AttemptSubject, now = Date.now()): Promise<ThrottleVerdict> {
+    async attempt(subject: AttemptSubject): Promise<ThrottleVerdict> {
       const name =
         typeof subject.username === 'string' ? subject.username.normalize('NFKC').toLowerCase() : ''
       const userKey = perUsername ? await keyOf('u', name) : null
@@ -140,13 +139,11 @@ export function loginThrottle(options: LoginThrottleOptions, pkg = 'core'): Logi
       // The username first: a flood against one user must not use up its address's budget.
       if (userKey && perUsername) {
         const count = await store.hit(userKey, perUsername.windowMs)
-        if (count.count > perUsername.limit)
-          return { allowed: false, retryAfterSeconds: retryAfter(count, now) }
+        if (count.count > perUsername.limit) return { allowed: false, retryAfterSeconds: retryAfter(count) }
       }
       if (addressKey && perAddress) {
         const count = await store.hit(addressKey, perAddress.windowMs)
-        if (count.count > perAddress.limit)
-          return { allowed: false, retryAfterSeconds: retryAfter(count, now) }
+        if (count.count > perAddress.limit) return { allowed: false, retryAfterSeconds: retryAfter(count) }
       }
       return {
         allowed: true,
