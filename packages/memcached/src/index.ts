@@ -6,6 +6,11 @@ export type {
   SetOptions,
   StoreResult,
 } from './adapter.ts'
+export {
+  type MemcachedAttemptStore,
+  type MemcachedAttemptStoreOptions,
+  memcachedAttemptStore,
+} from './attempts.ts'
 export { type MemcachedBackend, type MemcachedBackendOptions, memcachedBackend } from './backend.ts'
 export {
   createMemcachedClient,

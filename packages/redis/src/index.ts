@@ -1,3 +1,4 @@
+export { type RedisAttemptStoreOptions, redisAttemptStore } from './attempts.ts'
 export { type RedisBackendOptions, redisBackend } from './backend.ts'
 export {
   type IoredisClientLike,

@@ -8,6 +8,13 @@ export { type PgPoolClientLike, type PgPoolLike, type PgQueryable, pgClient } fr
 export { type PgliteLike, type PgliteQueryable, pgliteClient } from './adapters/pglite.ts'
 export { type PostgresJsLike, type PostgresJsQueryable, postgresJsClient } from './adapters/postgres-js.ts'
 export { type SqliteDatabaseLike, type SqliteStatementLike, sqliteClient } from './adapters/sqlite.ts'
+export {
+  attemptTableDdl,
+  DEFAULT_ATTEMPT_TABLE,
+  type SqlAttemptStore,
+  type SqlAttemptStoreOptions,
+  sqlAttemptStore,
+} from './attempts.ts'
 export { applyChanges, type SqlBackend, type SqlBackendOptions, sqlBackend } from './backend.ts'
 export type { SqlClient, SqlDialect, SqlResult } from './client.ts'
 export { toDollarPlaceholders } from './placeholders.ts'

@@ -281,3 +281,4 @@ export function testBackend(options: BackendTestOptions): void {
     )
   })
 }
+export { type AttemptStoreTestOptions, testAttemptStore } from './attempts.ts'

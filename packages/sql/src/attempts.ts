@@ -1,0 +1,152 @@
+import {
+  type AttemptCount,
+  type AttemptStore,
+  missingOption,
+  SessionBackendError,
+  SessionConfigError,
+} from '@sessionbridge/core'
+import type { SqlClient, SqlDialect } from './client.ts'
+import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
+
+/** Default attempt table. */
+export const DEFAULT_ATTEMPT_TABLE = 'sessionbridge_attempt'
+
+/** Options of `sqlAttemptStore`. */
+export interface SqlAttemptStoreOptions {
+  /** The database, through an adapter (`pgClient`, `mysqlClient`, `sqliteClient`, ...). */
+  client: SqlClient
+  /** Table name. @default 'sessionbridge_attempt' */
+  table?: string
+  /** Ended windows deleted (one bounded statement) every this many `hit()` calls. @default 100 */
+  sweepEvery?: number
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+}
+
+/** An `AttemptStore` in SQL, with its table's migration. */
+export interface SqlAttemptStore extends AttemptStore {
+  /** Creates the attempt table if it does not exist. */
+  migrate(): Promise<void>
+  /** Deletes counters whose window has ended; returns how many. */
+  clearExpired(): Promise<number>
+}
+
+/** The attempt table: the throttle's key (no user input verbatim), the count and the window end (ms). */
+export function attemptTableDdl(dialect: SqlDialect, table: string = DEFAULT_ATTEMPT_TABLE): string[] {
+  const t = quoteTable(dialect, table)
+  const ix = quoteName(dialect, `${baseName(table)}_reset_at`)
+  if (dialect === 'mysql') {
+    return [
+      `CREATE TABLE IF NOT EXISTS ${t} (attempt_key varchar(100) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, attempts integer NOT NULL, reset_at bigint NOT NULL, KEY ${ix} (reset_at)) ENGINE=InnoDB`,
+    ]
+  }
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (attempt_key varchar(100) NOT NULL PRIMARY KEY, attempts integer NOT NULL, reset_at bigint NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (reset_at)`,
+  ]
+}
+
+/** One statement per dialect that counts a hit and starts a new window when the old one ended. */
+function hitStatements(dialect: SqlDialect, t: string) {
+  const insert = `INSERT INTO ${t} (attempt_key, attempts, reset_at) VALUES (?, 1, ?)`
+  if (dialect === 'mysql') {
+    // MySQL assigns left to right: `attempts` still sees the old `reset_at`, as does `reset_at`.
+    return {
+      upsert: `${insert} ON DUPLICATE KEY UPDATE attempts = IF(reset_at <= ?, 1, attempts + 1), reset_at = IF(reset_at <= ?, ?, reset_at)`,
+      read: `SELECT attempts, reset_at FROM ${t} WHERE attempt_key = ?`,
+    }
+  }
+  const q = dialect === 'postgres' ? 'a.' : ''
+  const into = dialect === 'postgres' ? `${insert.replace(` ${t} `, ` ${t} AS a `)}` : insert
+  return {
+    upsert: `${into} ON CONFLICT (attempt_key) DO UPDATE SET attempts = CASE WHEN ${q}reset_at <= ? THEN 1 ELSE ${q}attempts + 1 END, reset_at = CASE WHEN ${q}reset_at <= ? THEN ? ELSE ${q}reset_at END RETURNING attempts, reset_at`,
+    read: null,
+  }
+}
+
+/**
+ * Login attempt counters in SQL: one row per counter, counted by one upsert (PostgreSQL, SQLite)
+ * or an upsert and a read in one transaction (MySQL/MariaDB), so concurrent attempts are each
+ * counted once. Rows of ended windows are swept now and then.
+ */
+export function sqlAttemptStore(options: SqlAttemptStoreOptions): SqlAttemptStore {
+  if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
+  const { client } = options
+  const dialect = checkDialect(client.dialect)
+  const tableName = options.table ?? DEFAULT_ATTEMPT_TABLE
+  const table = quoteTable(dialect, tableName)
+  const sweepEvery = options.sweepEvery ?? 100
+  if (!Number.isInteger(sweepEvery) || sweepEvery < 1) {
+    throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
+  }
+  const now = options.now ?? Date.now
+  const { upsert, read } = hitStatements(dialect, table)
+  const sweep =
+    dialect === 'mysql'
+      ? `DELETE FROM ${table} WHERE reset_at <= ? LIMIT 1000`
+      : `DELETE FROM ${table} WHERE attempt_key IN (SELECT attempt_key FROM ${table} WHERE reset_at <= ? LIMIT 1000)`
+  let hits = 0
+
+  const io = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof SessionBackendError) throw error
+      const message = error instanceof Error ? error.message : String(error)
+      throw new SessionBackendError(PKG, op, message, { cause: error })
+    }
+  }
+  const checkKey = (key: string) => {
+    if (typeof key !== 'string' || key.length === 0 || key.length > 100)
+      throw new RangeError('attempt keys are 1 to 100 characters')
+    return key
+  }
+  const clearExpired = () =>
+    io('attempts.clearExpired', async () => {
+      let total = 0
+      for (;;) {
+        const { rowCount } = await client.query(sweep, [now()])
+        total += rowCount
+        if (rowCount < 1000) return total
+      }
+    })
+
+  return {
+    name: PKG,
+    migrate: () =>
+      io('attempts.migrate', async () => {
+        for (const statement of attemptTableDdl(dialect, tableName)) await client.query(statement)
+      }),
+    clearExpired,
+    hit: (key, windowMs) =>
+      io('attempts.hit', async (): Promise<AttemptCount> => {
+        const at = now()
+        const end = Math.ceil(at + windowMs)
+        if (++hits % sweepEvery === 0) await client.query(sweep, [at])
+        const params = [checkKey(key), end, at, at, end]
+        type Row = { attempts: unknown; reset_at: unknown }
+        const rows = read
+          ? await client.transaction(async (tx) => {
+              await tx.query(upsert, params)
+              return (await tx.query<Row>(read, [key])).rows
+            })
+          : (await client.query<Row>(upsert, params)).rows
+        const count = Number(rows[0]?.attempts)
+        const resetAt = Number(rows[0]?.reset_at)
+        if (!Number.isSafeInteger(count) || !Number.isFinite(resetAt))
+          throw new Error('the upsert returned no counter')
+        return { count, ttlMs: Math.max(0, resetAt - at) }
+      }),
+    undo: (key) =>
+      io('attempts.undo', async () => {
+        await client.query(
+          `UPDATE ${table} SET attempts = attempts - 1 WHERE attempt_key = ? AND attempts > 0 AND reset_at > ?`,
+          [checkKey(key), now()],
+        )
+      }),
+    reset: (key) =>
+      io('attempts.reset', async () => {
+        await client.query(`DELETE FROM ${table} WHERE attempt_key = ?`, [checkKey(key)])
+      }),
+  }
+}
