@@ -52,8 +52,12 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     'django.contrib.sessions.middleware.SessionMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
     'django.contrib.auth.middleware.AuthenticationMiddleware',
 ]
+# Django's defaults (cookie `csrftoken`, header X-CSRFToken, field csrfmiddlewaretoken): the Node
+# apps use the same, so one token serves all four apps.
+CSRF_FAILURE_VIEW = 'sharedlogin.views.csrf_failure'
 ROOT_URLCONF = 'sharedlogin.urls'
 WSGI_APPLICATION = 'sharedlogin.wsgi.application'
 DATABASES = {'default': _database(os.environ.get('DATABASE_URL') or 'sqlite:' + str(BASE_DIR.parent / 'shared-login.sqlite3'))}

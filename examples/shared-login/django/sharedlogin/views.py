@@ -1,14 +1,19 @@
 """The shared-login HTTP contract, served by Django: /whoami, /login, /logout, /counter and a page.
 
-CSRF middleware is off on purpose, as in the Node apps: the session cookie is SameSite=Lax, so a
-cross-site POST carries no session. A real deployment adds CSRF protection in every app.
+Django's CsrfViewMiddleware is on: every POST needs the `csrftoken` cookie's token in X-CSRFToken
+or the csrfmiddlewaretoken field; /whoami and the page set the cookie (ensure_csrf_cookie). Logins
+are counted in the attempt table the Node apps use (throttle.py): over a limit, 429 + Retry-After.
 """
 import json
 import os
 
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.utils.html import escape
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from .throttle import Attempt
 
 COUNT_KEY = 'count'
 
@@ -40,6 +45,12 @@ def _safe_next(value):
     return None
 
 
+def csrf_failure(request, reason=''):
+    """The contract's 403: JSON with Django's reason, like the Node apps' refusal."""
+    return JsonResponse({'error': 'CSRF verification failed', 'reason': reason}, status=403)
+
+
+@ensure_csrf_cookie
 def whoami(request):
     return JsonResponse(_who(request))
 
@@ -49,7 +60,14 @@ def login_view(request):
         return HttpResponseNotAllowed(['POST'])
     fields = _fields(request)
     nxt = _safe_next(fields['next'])
+    attempt = Attempt(fields['username'], request.META.get('REMOTE_ADDR'))
+    if attempt.retry_after is not None:
+        response = JsonResponse({'error': 'too many login attempts'}, status=429)
+        response['Retry-After'] = str(attempt.retry_after)
+        return response
     user = authenticate(request, username=fields['username'], password=fields['password'])
+    if user is not None:
+        attempt.succeeded()
     if user is None:
         if nxt:
             return HttpResponseRedirect(nxt + ('&' if '?' in nxt else '?') + 'error=1')
@@ -86,8 +104,10 @@ def _links():
         return []
 
 
+@ensure_csrf_cookie
 def page(request):
     who = _who(request)
+    token = '<input type="hidden" name="csrfmiddlewaretoken" value="%s">' % escape(get_token(request))
     count = request.session.get(COUNT_KEY, 0)
     links = ''.join(
         '<li><a href="%s">%s</a></li>' % (escape(url), escape(name)) for name, url in _links()
@@ -96,16 +116,16 @@ def page(request):
     if who['authenticated']:
         account = (
             '<p class="user">Logged in as <strong id="username">%s</strong> (id %s)</p>'
-            '<form method="post" action="/logout"><input type="hidden" name="next" value="/">'
-            '<button type="submit">Log out</button></form>' % (escape(who['username']), escape(who['id']))
+            '<form method="post" action="/logout"><input type="hidden" name="next" value="/">%s'
+            '<button type="submit">Log out</button></form>' % (escape(who['username']), escape(who['id']), token)
         )
     else:
         account = (
             '<p class="user">Not logged in.</p>%s'
-            '<form method="post" action="/login" class="login"><input type="hidden" name="next" value="/">'
+            '<form method="post" action="/login" class="login"><input type="hidden" name="next" value="/">%s'
             '<label>Username <input name="username" autocomplete="username"></label>'
             '<label>Password <input name="password" type="password" autocomplete="current-password"></label>'
-            '<button type="submit">Log in</button></form>' % error
+            '<button type="submit">Log in</button></form>' % (error, token)
         )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Django · sessionbridge shared login</title>'
@@ -113,8 +133,8 @@ def page(request):
         'h1{color:#0c4b33}h1 small{font-size:.5em;color:#666;font-weight:normal}'
         'label{display:block;margin:.3rem 0}.error{color:#b00}</style></head><body>'
         '<h1><span id="app">Django</span> <small>sessions in django_session, read by Django itself</small></h1>%s'
-        '<form method="post" action="/counter"><input type="hidden" name="next" value="/">'
+        '<form method="post" action="/counter"><input type="hidden" name="next" value="/">%s'
         '<p>Counter: <strong id="count">%d</strong> <button type="submit">+1</button></p></form>'
         '<nav><p>The same session in the other apps:</p><ul>%s</ul></nav></body></html>'
-    ) % (account, count if isinstance(count, int) else 0, links)
+    ) % (account, token, count if isinstance(count, int) else 0, links)
     return HttpResponse(html)
