@@ -241,7 +241,10 @@ export class CsrfState {
   /** Django's `get_token`: a fresh masked token for a form or a header; makes the cookie be sent. */
   async token(): Promise<string> {
     let secret = await this.#current()
-    if (secret === null) secret = this.#secret = this.#shared.tokens.newSecret()
+    if (secret === null) {
+      secret = this.#secret = this.#shared.tokens.newSecret()
+      this.#store(secret)
+    }
     this.#needsUpdate = true
     return this.#shared.tokens.mask(secret)
   }
@@ -251,6 +254,12 @@ export class CsrfState {
     this.#secret = this.#shared.tokens.newSecret()
     this.#badCookie = false
     this.#needsUpdate = true
+    this.#store(this.#secret)
+  }
+
+  /** With `useSessions` a new secret goes into the session at once, so it commits with the session. */
+  #store(secret: string): void {
+    if (this.#shared.useSessions) this.#session?.set(CSRF_SESSION_KEY, this.#shared.tokens.cookieValue(secret))
   }
 
   /** At login: rotate, as Django's `login()` does. */
@@ -303,24 +312,14 @@ export class CsrfState {
   }
 
   /**
-   * Django's `process_response`: the `Set-Cookie` value to send, or `null`. With `useSessions` the
-   * token goes into the session instead (call this before the session commits).
+   * Django's `process_response`: the `Set-Cookie` value to send, or `null`. With `useSessions` there
+   * is never a cookie: the session already holds the token.
    */
-  async commit(secure: boolean, now = Date.now()): Promise<string | null> {
-    if (!this.#needsUpdate) return null
+  commit(secure: boolean, now = Date.now()): string | null {
+    if (!this.#needsUpdate || this.#shared.useSessions) return null
     this.#needsUpdate = false
     const secret = this.#secret ?? this.#shared.tokens.newSecret()
     const value = this.#shared.tokens.cookieValue(secret)
-    if (this.#shared.useSessions) {
-      const session = this.#session
-      if (session && (await this.#storedSecret(session)) !== secret) session.set(CSRF_SESSION_KEY, value)
-      return null
-    }
     return writeCookie(this.#shared.cookie, value, this.#shared.cookie.maxAge, secure, now)
-  }
-
-  async #storedSecret(session: Session<SessionData>): Promise<string | null> {
-    const stored = await session.get(CSRF_SESSION_KEY)
-    return typeof stored === 'string' ? this.#shared.tokens.secretOf(stored) : null
   }
 }
