@@ -1,4 +1,4 @@
-import type { AuthUser, Session, SessionData, UserSource } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, Session, SessionData, UserSource } from '@sessionbridge/core'
 import { renderPage } from './page.ts'
 
 /** Largest request body the contract reads (a login form is far smaller). */
@@ -13,6 +13,10 @@ export interface ContractContext {
   user(): Promise<AuthUser | null>
   login(user: AuthUser): Promise<void>
   logout(): void | Promise<void>
+  /** The framework's throttled credentials check (client address included). */
+  authenticate(username: string, password: string): Promise<AuthenticateResult<AuthUser>>
+  /** A CSRF token for a form; makes the `csrftoken` cookie be sent (Django's `get_token`). */
+  csrfToken(): Promise<string>
 }
 
 /** A framework-free answer: each app copies it onto its own response. */
@@ -23,11 +27,13 @@ export interface ContractReply {
   body?: string
   /** For 303 redirects. */
   location?: string
+  /** Other headers (`retry-after`). */
+  headers?: Record<string, string>
 }
 
 /** Options of `createContract`. */
 export interface ContractOptions {
-  /** Where users are found and passwords checked. */
+  /** The users (passwords are checked through `ContractContext.authenticate`). */
   users: UserSource
   /** This app's name, shown on its page. */
   app: string
@@ -80,13 +86,14 @@ const publicUser = (user: AuthUser) => ({ id: String(user.id), username: user.us
 
 /** The example's HTTP contract, written once; `fastify.ts`, `koa.ts` and `hono.ts` only bind it. */
 export function createContract(options: ContractOptions) {
-  const { users } = options
   return {
     /** `GET /`: the page. */
     async page(ctx: ContractContext, query: URLSearchParams): Promise<ContractReply> {
       const user = await ctx.user()
       const count = await ctx.session.get(COUNT_KEY)
+      const csrfToken = await ctx.csrfToken()
       const html = renderPage({
+        csrfToken,
         app: options.app,
         backend: options.backend,
         user: user ? publicUser(user) : null,
@@ -97,15 +104,18 @@ export function createContract(options: ContractOptions) {
       return { status: 200, type: 'text/html; charset=utf-8', body: html }
     },
 
-    /** `POST /login`: 200 `{ id, username }` with the session cookie, 401 `{ error }`. */
+    /** `POST /login`: 200 `{ id, username }` with the session cookie, 401 `{ error }`, 429 when throttled. */
     async login(ctx: ContractContext, fields: Fields | null): Promise<ContractReply> {
       if (!fields) return json(400, { error: 'send username and password as JSON or a form' })
       const next = safeNext(fields.next)
-      const found = fields.username ? await users.findByLogin(fields.username) : null
-      const candidate = found?.isActive ? found : null
-      // Always hash, so an unknown user costs what a wrong password costs.
-      const valid = await users.verifyPassword(candidate, fields.password)
-      if (!valid || !candidate) {
+      // Throttle first (no hash over the limit), then one hash whether the user exists or not.
+      const result = await ctx.authenticate(fields.username, fields.password)
+      if (result.status === 'throttled') {
+        const retryAfter = String(result.retryAfterSeconds)
+        return { ...json(429, { error: 'too many login attempts' }), headers: { 'retry-after': retryAfter } }
+      }
+      const candidate = result.status === 'ok' ? result.user : null
+      if (!candidate) {
         return next
           ? redirect(`${next}${next.includes('?') ? '&' : '?'}error=1`)
           : json(401, { error: 'invalid username or password' })
@@ -121,8 +131,9 @@ export function createContract(options: ContractOptions) {
       return next ? redirect(next) : { status: 204 }
     },
 
-    /** `GET /whoami`. */
+    /** `GET /whoami`; sets the `csrftoken` cookie when absent (Django's `ensure_csrf_cookie`). */
     async whoami(ctx: ContractContext): Promise<ContractReply> {
+      await ctx.csrfToken()
       const user = await ctx.user()
       return json(
         200,

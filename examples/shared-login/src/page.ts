@@ -15,6 +15,8 @@ export interface PageView {
   links: ReadonlyArray<readonly [string, string]>
   /** The last login attempt failed. */
   loginFailed: boolean
+  /** The CSRF token every form posts as `csrfmiddlewaretoken`. */
+  csrfToken: string
 }
 
 const STYLE =
@@ -27,11 +29,12 @@ const STYLE =
  * to the other apps. Forms carry `next=/` so the contract routes answer the browser with a redirect.
  */
 export function renderPage(view: PageView): string {
+  const token = `<input type="hidden" name="csrfmiddlewaretoken" value="${escapeHtml(view.csrfToken)}">`
   const account = view.user
     ? `<p class="user">Logged in as <strong id="username">${escapeHtml(view.user.username)}</strong> (id ${escapeHtml(view.user.id)})</p>
-<form method="post" action="/logout"><input type="hidden" name="next" value="/"><button type="submit">Log out</button></form>`
+<form method="post" action="/logout"><input type="hidden" name="next" value="/">${token}<button type="submit">Log out</button></form>`
     : `<p class="user">Not logged in.</p>${view.loginFailed ? '<p class="error">Wrong username or password.</p>' : ''}
-<form method="post" action="/login" class="login"><input type="hidden" name="next" value="/">
+<form method="post" action="/login" class="login"><input type="hidden" name="next" value="/">${token}
 <label>Username <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit">Log in</button></form>`
@@ -43,7 +46,7 @@ export function renderPage(view: PageView): string {
 <style>${STYLE}</style></head><body>
 <h1><span id="app">${escapeHtml(view.app)}</span> <small>sessions in ${escapeHtml(view.backend)}</small></h1>
 ${account}
-<form method="post" action="/counter"><input type="hidden" name="next" value="/">
+<form method="post" action="/counter"><input type="hidden" name="next" value="/">${token}
 <p>Counter: <strong id="count">${escapeHtml(view.count)}</strong> <button type="submit">+1</button></p></form>
 <p><a href="/feed">Feed</a> (login or Basic auth) · <a href="/admin-feed">Admin feed</a> (needs auth.view_user)</p>
 <nav><p>The same session in the other apps:</p><ul>${links.join('')}</ul></nav>

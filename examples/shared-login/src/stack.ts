@@ -1,4 +1,8 @@
 import {
+  type AttemptStore,
+  type LoginThrottle,
+  loginThrottle,
+  memoryAttemptStore,
   memoryBackend,
   memoryTicketStore,
   type SessionBackend,
@@ -6,10 +10,15 @@ import {
   type UserSource,
 } from '@sessionbridge/core'
 import { djangoCodec, djangoUsers } from '@sessionbridge/django'
-import { createMemcachedClient, memcachedBackend, memcachedTicketStore } from '@sessionbridge/memcached'
-import { nodeRedisAdapter, redisBackend, redisTicketStore } from '@sessionbridge/redis'
+import {
+  createMemcachedClient,
+  memcachedAttemptStore,
+  memcachedBackend,
+  memcachedTicketStore,
+} from '@sessionbridge/memcached'
+import { nodeRedisAdapter, redisAttemptStore, redisBackend, redisTicketStore } from '@sessionbridge/redis'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
-import { sqlBackend, sqlTicketStore } from '@sessionbridge/sql'
+import { sqlAttemptStore, sqlBackend, sqlTicketStore } from '@sessionbridge/sql'
 import { createClient } from 'redis'
 import type { ExampleConfig } from './config.ts'
 import { type ExampleDatabase, openDatabase } from './database.ts'
@@ -19,6 +28,8 @@ export interface ExampleStack {
   backend: SessionBackend
   users: UserSource
   tickets: TicketStore
+  /** Login attempt limits, kept in the same kind of store as the sessions (core's defaults). */
+  throttle: LoginThrottle
   database: ExampleDatabase
   /** Printed at start and shown on the pages, e.g. `sql (sqlite:/path)`. */
   label: string
@@ -44,6 +55,12 @@ function describe(config: ExampleConfig): string {
   }
 }
 
+/** 12 hex characters naming the user database, without its credentials. */
+async function userSpace(databaseUrl: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(databaseUrl))
+  return [...new Uint8Array(digest).subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 /**
  * Opens the database (users always come from Django's `auth_user`) and the session backend chosen
  * by `SESSION_BACKEND`. Everything opened here is closed by `close()`.
@@ -60,6 +77,10 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
     const codec = djangoCodec({ secretKey, fallbackKeys, djangoVersion })
     let backend: SessionBackend
     let tickets: TicketStore
+    let attempts: AttemptStore
+    // One counter space per user table (the users the counters are about): a fresh test database
+    // gets fresh counters on the shared Redis and memcached.
+    const space = await userSpace(config.databaseUrl)
     switch (config.backend) {
       case 'sql':
         backend = sqlBackend({ client: database.client, layout: 'django', codec })
@@ -67,6 +88,10 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
           const store = sqlTicketStore({ client: database.client })
           await store.migrate()
           tickets = store
+          // Django's login view counts in the same table (django/sharedlogin/throttle.py).
+          const counters = sqlAttemptStore({ client: database.client })
+          await counters.migrate()
+          attempts = counters
         }
         break
       case 'redis': {
@@ -76,6 +101,10 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
         closers.push(() => client.close())
         backend = redisBackend({ client: nodeRedisAdapter(client), prefix: 'shared-login:sess:' })
         tickets = redisTicketStore({ client: nodeRedisAdapter(client), prefix: 'shared-login:ticket:' })
+        attempts = redisAttemptStore({
+          client: nodeRedisAdapter(client),
+          prefix: `shared-login:attempts:${space}:`,
+        })
         break
       }
       case 'memcached': {
@@ -83,11 +112,13 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
         closers.push(() => client.close())
         backend = memcachedBackend({ client, prefix: 'shared-login:sess:' })
         tickets = memcachedTicketStore({ client, prefix: 'shared-login:ticket:' })
+        attempts = memcachedAttemptStore({ client, prefix: `shared-login:att:${space}:` })
         break
       }
       case 'memory':
         backend = memoryBackend()
         tickets = memoryTicketStore()
+        attempts = memoryAttemptStore()
         break
       case 'rest-sessions':
         // The service holds sessions only; tickets stay in this process, which runs all three apps.
@@ -97,12 +128,14 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
           anonymousId: 'anonymous',
         })
         tickets = memoryTicketStore()
+        attempts = memoryAttemptStore()
         break
     }
     return {
       backend,
       users,
       tickets,
+      throttle: loginThrottle({ store: attempts }),
       database,
       label: describe(config),
       sharedWithDjango: config.backend === 'sql',

@@ -8,6 +8,12 @@ import { AUDITOR, startTestExample, type TestExample } from './harness.ts'
 
 const DEMO = { username: 'demo', password: 'demo-password' }
 
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now()
+  const value = await fn()
+  return { value, ms: Math.round(performance.now() - start) }
+}
+
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 
@@ -133,7 +139,7 @@ export function sharedLoginSuite(
           form: { username: 'x'.repeat(40_000) },
         })
         expect([400, 413], `${name} oversized form`).toContain(huge.status)
-        expect(client.cookies.size, name).toBe(0)
+        expect(client.cookies.has(ex.config.cookieName), name).toBe(false)
       }
     })
 
@@ -206,9 +212,104 @@ export function sharedLoginSuite(
       }
     })
 
+    it('refuses a cross-site form login with 403 on every app, and sets no session', async () => {
+      for (const [name, url] of ex.apps) {
+        const crossSite = {
+          origin: 'http://evil.example',
+          'sec-fetch-site': 'cross-site',
+        }
+        // The attacker's page cannot read the victim's csrftoken, so it posts none (or a guess).
+        for (const cookies of [false, true]) {
+          const victim = new Client()
+          if (cookies) await victim.whoami(url)
+          const reply = await victim.request(`${url}/login`, {
+            method: 'POST',
+            headers: crossSite,
+            form: { ...DEMO, next: '/', csrfmiddlewaretoken: 'A'.repeat(64) },
+            csrf: false,
+          })
+          expect(reply.status, `${name} (csrftoken cookie: ${cookies})`).toBe(403)
+          expect(((await reply.json()) as { error: string }).error, name).toBe('CSRF verification failed')
+          expect(victim.cookies.has(ex.config.cookieName), name).toBe(false)
+        }
+      }
+    })
+
+    it('a POST with the session cookie but no token is 403, with the token 200, on every app', async () => {
+      const client = new Client()
+      await client.login(ex.apps[0]![1], DEMO.username, DEMO.password)
+      for (const [name, url] of ex.apps) {
+        const bare = await client.request(`${url}/counter`, { method: 'POST', csrf: false })
+        expect(bare.status, `${name} without a token`).toBe(403)
+        const forged = await client.request(`${url}/counter`, {
+          method: 'POST',
+          csrf: false,
+          headers: { 'x-csrftoken': `${client.cookies.get('csrftoken')!.slice(0, -1)}0` },
+        })
+        expect(forged.status, `${name} with a tampered token`).toBe(403)
+        expect((await client.request(`${url}/counter`, { method: 'POST' })).status, name).toBe(200)
+        // The form field works as well as the header.
+        const token = client.cookies.get('csrftoken')!
+        const form = await client.request(`${url}/counter`, {
+          method: 'POST',
+          csrf: false,
+          form: { csrfmiddlewaretoken: token },
+        })
+        expect(form.status, `${name} with the form field`).toBe(200)
+      }
+      for (const [name, url] of ex.nodeApps) {
+        for (const path of ['/ticket', '/logout']) {
+          const reply = await client.request(`${url}${path}`, { method: 'POST', csrf: false })
+          expect(reply.status, `${name} ${path} without a token`).toBe(403)
+        }
+      }
+      expect((await client.whoami(ex.apps[0]![1])).body.username).toBe('demo')
+    })
+
+    it('100 wrong passwords for one user end in 429 while another user logs in normally', async () => {
+      const { client: sql } = ex.stack.database
+      for (const [name, url] of ex.apps) {
+        const victim = `victim-${name.toLowerCase()}`
+        await seedUser(sql, { username: victim, passwordHash: await hashDjangoPassword('right-password') })
+        const baseline = await timed(() => new Client().login(url, AUDITOR.username, AUDITOR.password))
+        expect(baseline.value.status, `${name} baseline`).toBe(200)
+        const statuses: number[] = []
+        let retryAfter: string | null = null
+        let during: Awaited<ReturnType<typeof timed>> | null = null
+        for (let batch = 0; batch < 10; batch++) {
+          const replies = Promise.all(
+            Array.from({ length: 10 }, async (_, i) => {
+              const client = new Client()
+              const reply = await client.request(`${url}/login`, {
+                method: 'POST',
+                json: { username: victim, password: `guess-${batch}-${i}` },
+              })
+              if (reply.status === 429) retryAfter = reply.headers.get('retry-after')
+              return reply.status
+            }),
+          )
+          // Another user's login in the same second as the guesses.
+          if (batch === 1)
+            during = await timed(() => new Client().login(url, AUDITOR.username, AUDITOR.password))
+          statuses.push(...(await replies))
+        }
+        const counts = Object.fromEntries([401, 429].map((s) => [s, statuses.filter((x) => x === s).length]))
+        expect(counts[401]! + counts[429]!, `${name} only 401 and 429`).toBe(100)
+        expect(counts[401], `${name} at most 10 hashed guesses`).toBeLessThanOrEqual(10)
+        expect(statuses.at(-1), name).toBe(429)
+        expect(Number(retryAfter), `${name} Retry-After`).toBeGreaterThan(0)
+        expect(during!.value.status, `${name} the other user`).toBe(200)
+        // Loose: the other login must not queue behind 100 hashes (measured times are in the log).
+        expect(during!.ms, `${name} the other user's login time`).toBeLessThan(baseline.ms * 20 + 5000)
+        console.info(`[throttle] ${name}: baseline ${baseline.ms} ms, during the flood ${during!.ms} ms`)
+        // Even the right password waits for the window now.
+        expect((await new Client().login(url, victim, 'right-password')).status, name).toBe(429)
+      }
+    })
+
     it('issues realtime tickets to logged-in users only, each usable once', async () => {
       for (const [name, url] of ex.nodeApps) {
-        expect((await fetch(`${url}/ticket`, { method: 'POST' })).status, name).toBe(401)
+        expect((await new Client().request(`${url}/ticket`, { method: 'POST' })).status, name).toBe(401)
         const client = new Client()
         await client.login(url, DEMO.username, DEMO.password)
         const reply = await client.json<{ status: string; message: string }>(`${url}/ticket`, {
