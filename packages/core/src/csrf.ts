@@ -259,7 +259,8 @@ export class CsrfState {
 
   /** With `useSessions` a new secret goes into the session at once, so it commits with the session. */
   #store(secret: string): void {
-    if (this.#shared.useSessions) this.#session?.set(CSRF_SESSION_KEY, this.#shared.tokens.cookieValue(secret))
+    if (this.#shared.useSessions)
+      this.#session?.set(CSRF_SESSION_KEY, this.#shared.tokens.cookieValue(secret))
   }
 
   /** At login: rotate, as Django's `login()` does. */

@@ -39,6 +39,7 @@ export {
   CsrfState,
   csrfProtection,
 } from './csrf.ts'
+export { type CsrfExtension, type CsrfExtensionOptions, csrfExtension } from './csrf-extension.ts'
 export {
   type CsrfOriginCheck,
   type CsrfOriginOptions,

@@ -1,10 +1,13 @@
 import { type SessionAdopter, sessionAdoption } from './adoption.ts'
 import { checkUserSource, LazyUser, login as loginUser, logout as logoutSession } from './auth.ts'
+import { type AuthenticateResult, authenticate } from './authenticate.ts'
 import { decideBasicGuard, type GuardDecision, type ResolvedBasicGuard } from './basic-auth.ts'
+import { type CsrfExtension, type CsrfExtensionOptions, csrfExtension } from './csrf-extension.ts'
 import { missingOption, SessionConfigError } from './errors.ts'
 import { createSessionManager, type SessionManager } from './manager.ts'
 import type { SessionManagerOptions } from './options.ts'
 import type { Session } from './session.ts'
+import type { LoginThrottle } from './throttle.ts'
 import {
   answerTicketRequest,
   type ResolvedTicketRoute,
@@ -31,11 +34,24 @@ export interface SessionDriverOptions<User extends AuthUser = AuthUser> extends 
    * cookies cleared. @default [] (nothing adopted)
    */
   adopt?: readonly SessionAdopter[]
+  /**
+   * Django-compatible CSRF protection (see core's README, "Security"): unsafe methods need the
+   * `csrftoken` cookie's token in `X-CSRFToken` or the `csrfmiddlewaretoken` field; the token
+   * rotates at login and logout. `false` or absent: no check. @default undefined (off)
+   */
+  csrf?: CsrfExtensionOptions | false
+  /**
+   * Login attempt limits (`loginThrottle(...)`) for `authenticate()` and the Basic guards: over a
+   * limit, 429 with `Retry-After` and no password hash. @default undefined (unlimited)
+   */
+  throttle?: LoginThrottle
 }
 
 /** What a request extension's `check` sees before the route handler runs. */
 export interface RequestCheckInput {
   method: string
+  /** The request path, without the query. */
+  path?: string
   /** A request header, lower-case name. */
   header(name: string): string | undefined
   /** A field of a parsed form body, when the framework has one. */
@@ -93,9 +109,13 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
   readonly extensions: readonly RequestExtension[]
   /** Some extension checks requests before their handler. */
   readonly checks: boolean
+  /** The CSRF extension, when the `csrf` option is on. */
+  readonly csrf: CsrfExtension | null
+  readonly throttle: LoginThrottle | null
 
   constructor(options: SessionDriverOptions<User>, meta: SessionDriverMeta) {
-    const { users, tickets, adopt, ...sessionOptions } = options ?? ({} as SessionDriverOptions<User>)
+    const { users, tickets, adopt, csrf, throttle, ...sessionOptions } =
+      options ?? ({} as SessionDriverOptions<User>)
     if (meta.frameworkProxyTrust && sessionOptions.trustProxy !== undefined) {
       throw new SessionConfigError(
         meta.package,
@@ -119,7 +139,23 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
       throw new SessionConfigError(meta.package, 'adopt', '%s must be a list of session adopters')
     }
     const adoption = adopt?.length ? [sessionAdoption(adopt)] : []
-    this.extensions = Object.freeze([...adoption, ...(meta.extensions ?? [])])
+    if (csrf !== undefined && csrf !== false && (csrf === null || typeof csrf !== 'object')) {
+      throw new SessionConfigError(meta.package, 'csrf', '%s must be an options object or false')
+    }
+    this.csrf = csrf ? csrfExtension(csrf, meta.package) : null
+    if (throttle != null && typeof throttle.attempt !== 'function') {
+      throw new SessionConfigError(
+        meta.package,
+        'throttle',
+        '%s must be a LoginThrottle (loginThrottle(...))',
+      )
+    }
+    this.throttle = throttle ?? null
+    this.extensions = Object.freeze([
+      ...adoption,
+      ...(meta.extensions ?? []),
+      ...(this.csrf ? [this.csrf] : []),
+    ])
     this.checks = this.extensions.some((e) => typeof e.check === 'function')
   }
 
@@ -166,6 +202,11 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
     return opened.then((session) => {
       this.#session ??= session
     })
+  }
+
+  /** The request came over HTTPS (as the adapter decided). */
+  get secure(): boolean {
+    return this.#secure
   }
 
   /** This request's session (an empty new one when the request carried no usable cookie). */
@@ -226,14 +267,40 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
     return null
   }
 
-  /** A Basic guard's decision for this request. */
-  guard(guard: ResolvedBasicGuard, authorization: string | null | undefined): Promise<GuardDecision<User>> {
-    return decideBasicGuard(guard, {
+  /** A Basic guard's decision for this request; `address` feeds the throttle's per-address rule. */
+  guard(
+    guard: ResolvedBasicGuard,
+    authorization: string | null | undefined,
+    address?: string | null,
+  ): Promise<GuardDecision<User>> {
+    const throttled =
+      guard.throttle || !this.driver.throttle ? guard : { ...guard, throttle: this.driver.throttle }
+    return decideBasicGuard(throttled, {
       session: this.session,
       user: this.user,
       users: this.requireUsers(),
       authorization,
+      address,
     })
+  }
+
+  /**
+   * Checks a username (or email) and password through the throttle and the user source, Django's
+   * `authenticate`: `ok` with the user, `invalid`, or `throttled` (answer 429 with `Retry-After`).
+   * Does not log in: call `login(user)` on `ok`.
+   */
+  authenticate(
+    credentials: { username: string; password: string },
+    address?: string | null,
+  ): Promise<AuthenticateResult<User>> {
+    return authenticate(this.requireUsers(), credentials, { throttle: this.driver.throttle, address })
+  }
+
+  /** Django's `get_token` for this request (the `csrf` option must be on); the cookie is (re)sent. */
+  csrfToken(cookieHeader: string | null | undefined): Promise<string> {
+    const csrf = this.driver.csrf
+    if (!csrf) throw missingOption(this.driver.package, 'csrf')
+    return csrf.token(this as unknown as RequestSession, cookieHeader)
   }
 
   /** The ticket route's answer for this request's user. */

@@ -9,7 +9,7 @@ export type SessionHook = (request: FastifyRequest, reply: FastifyReply) => Prom
 const guardHook =
   (guard: ResolvedBasicGuard): SessionHook =>
   async (request, reply) => {
-    const decision = await stateOf(request).guard(guard, request.headers.authorization)
+    const decision = await stateOf(request).guard(guard, request.headers.authorization, request.ip)
     if (decision.allow) return undefined
     return reply
       .code(decision.status)

@@ -1,4 +1,4 @@
-import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import {
   type RequestSession,
   SessionDriver,
@@ -38,11 +38,22 @@ declare module 'fastify' {
     login(user: FastifySessionUser): Promise<void>
     /** Logs out: the session is deleted and its cookie cleared. */
     logout(): void
+    /**
+     * Checks credentials through the `throttle` and `users` (Django's `authenticate`; the client
+     * address is `request.ip`): `ok` with the user, `invalid`, or `throttled` (answer 429).
+     */
+    authenticate(username: string, password: string): Promise<AuthenticateResult<FastifySessionUser>>
+    /** A CSRF token for a form or a header; sends the `csrftoken` cookie (needs the `csrf` option). */
+    csrfToken(): Promise<string>
     /** A fresh realtime ticket, set by the `realtimeTicket()` hook; `null` without user or store. */
     realtimeTicket: string | null
     [kState]: State | null
     [kDriver]: SessionDriver<FastifySessionUser, FastifySessionData> | null
     [kFailure]: Error | null
+  }
+  interface FastifyContextConfig {
+    /** `false` exempts the route from the CSRF check (Basic- or bearer-authenticated APIs). */
+    csrf?: boolean
   }
 }
 
@@ -83,6 +94,20 @@ async function finishReply(request: FastifyRequest, reply: FastifyReply, payload
   return withoutDetails(request, reply, payload)
 }
 
+const FORM = /^application\/x-www-form-urlencoded\b/i
+
+/** A form field from the parsed body, or from a raw urlencoded body kept as a string. */
+function formField(request: FastifyRequest, name: string): string | undefined {
+  const body = request.body
+  if (typeof body === 'string') {
+    return FORM.test(request.headers['content-type'] ?? '')
+      ? (new URLSearchParams(body).get(name) ?? undefined)
+      : undefined
+  }
+  const value = (body as Record<string, unknown> | null | undefined)?.[name]
+  return typeof value === 'string' ? value : undefined
+}
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
   const driver = new SessionDriver<FastifySessionUser, FastifySessionData>(
     options as SessionDriverOptions<FastifySessionUser>,
@@ -110,6 +135,15 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.decorateRequest('logout', function (this: FastifyRequest) {
     stateOf(this).logout()
   })
+  fastify.decorateRequest(
+    'authenticate',
+    function (this: FastifyRequest, username: string, password: string) {
+      return stateOf(this).authenticate({ username, password }, this.ip)
+    },
+  )
+  fastify.decorateRequest('csrfToken', function (this: FastifyRequest) {
+    return stateOf(this).csrfToken(this.headers.cookie)
+  })
   fastify.decorateRequest('realtimeTicket', null)
 
   // No promise and no object for a request without a session cookie; a promise only to verify a signature.
@@ -125,16 +159,15 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
 
   if (driver.checks) {
     fastify.addHook('preHandler', async (request, reply) => {
+      if (request.routeOptions.config?.csrf === false) return
       const answer = await stateOf(request).check({
         method: request.method,
+        path: request.url.split('?', 1)[0],
         header: (name) => {
           const value = request.headers[name]
           return Array.isArray(value) ? value[0] : value
         },
-        formField: (name) => {
-          const value = (request.body as Record<string, unknown> | null | undefined)?.[name]
-          return typeof value === 'string' ? value : undefined
-        },
+        formField: (name) => formField(request, name),
       })
       if (answer)
         return reply

@@ -6,7 +6,7 @@ import { stateOf } from './middleware.ts'
 const guardMiddleware =
   (guard: ResolvedBasicGuard): MiddlewareHandler =>
   async (c, next) => {
-    const decision = await stateOf(c).guard(guard, c.req.header('authorization'))
+    const decision = await stateOf(c).guard(guard, c.req.header('authorization'), c.get('clientAddress')?.(c))
     if (decision.allow) return next()
     return c.text(decision.body, decision.status, decision.headers)
   }

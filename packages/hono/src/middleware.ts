@@ -1,4 +1,5 @@
-import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
 import {
   isSecureRequest,
   type RequestSession,
@@ -19,10 +20,19 @@ export interface SessionVariables<Data extends SessionData = SessionData, User e
   login: (user: User) => Promise<void>
   /** Logs out: the session is deleted and its cookie cleared. */
   logout: () => void
+  /**
+   * Checks credentials through the `throttle` and `users` (Django's `authenticate`; the client
+   * address from `clientAddress`): `ok` with the user, `invalid`, or `throttled` (answer 429).
+   */
+  authenticate: (username: string, password: string) => Promise<AuthenticateResult<User>>
+  /** A CSRF token for a form or a header; sends the `csrftoken` cookie (needs the `csrf` option). */
+  csrfToken: () => Promise<string>
   /** A fresh realtime ticket, set by `realtimeTicket()`; `null` without user or store. */
   realtimeTicket: string | null
   /** The per-request state behind the others (guards and the ticket route use it). */
   sessionState: RequestSession<User, Data>
+  /** The configured client-address reader (the guards use it). */
+  clientAddress: (c: Context) => string | null | undefined
 }
 
 /** The Hono `Env` of an app using sessions: `new Hono<SessionEnv<MyData, MyUser>>()`. */
@@ -37,6 +47,11 @@ export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends Se
    * decide HTTPS (for `cookie.secure: 'auto'`). @default false
    */
   trustProxy?: boolean
+  /**
+   * The client address for the throttle's per-address rule (and the Basic guards). Behind a proxy,
+   * read the header your proxy sets. @default the socket's address on `@hono/node-server`, else none
+   */
+  clientAddress?: (c: Context) => string | null | undefined
 }
 
 /** The per-request session state; throws when the session middleware did not run first. */
@@ -48,7 +63,14 @@ export function stateOf<User extends AuthUser = AuthUser, Data extends SessionDa
   return state
 }
 
-type NodeBindings = { incoming?: { headers?: Record<string, string | string[] | undefined> } }
+type NodeBindings = {
+  incoming?: { headers?: Record<string, string | string[] | undefined>; socket?: { remoteAddress?: string } }
+}
+
+/** `@hono/node-server`'s socket address; other runtimes have none without help. */
+export function socketAddress(c: Context): string | null {
+  return (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress ?? null
+}
 
 /**
  * A request header. On `@hono/node-server` the Node request is `c.env.incoming`: reading its parsed
@@ -89,7 +111,14 @@ function appendCookies(c: Context, cookies: readonly string[]): void {
 export function sessionMiddleware<Data extends SessionData = SessionData, User extends AuthUser = AuthUser>(
   options: HonoSessionOptions<User>,
 ): MiddlewareHandler<SessionEnv<Data, User>> {
-  const { trustProxy = false, ...driverOptions } = options ?? ({} as HonoSessionOptions<User>)
+  const {
+    trustProxy = false,
+    clientAddress = socketAddress,
+    ...driverOptions
+  } = options ?? ({} as HonoSessionOptions<User>)
+  if (typeof clientAddress !== 'function') {
+    throw new SessionConfigError('hono', 'clientAddress', '%s must be a function (c) => string | null')
+  }
   const driver = new SessionDriver<User, Data>(driverOptions, { package: 'hono', frameworkProxyTrust: false })
   const { logger } = driver.manager.options
 
@@ -108,6 +137,11 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     c.set('user', state.user)
     c.set('login', (user: User) => state.login(user))
     c.set('logout', () => state.logout())
+    c.set('authenticate', (username: string, password: string) =>
+      state.authenticate({ username, password }, clientAddress(c)),
+    )
+    c.set('csrfToken', () => state.csrfToken(header(c, 'cookie')))
+    c.set('clientAddress', clientAddress)
     c.set('realtimeTicket', null)
 
     let failure: { error: unknown } | null = null
@@ -145,6 +179,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
 
 const checkInput = (c: Context) => ({
   method: c.req.method,
+  path: c.req.path,
   header: (name: string) => header(c, name),
   formField: async (name: string) => {
     const type = c.req.header('content-type') ?? ''

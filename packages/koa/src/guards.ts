@@ -6,7 +6,7 @@ import { type KoaSessionUser, stateOf } from './middleware.ts'
 const guardMiddleware =
   (guard: ResolvedBasicGuard): Middleware =>
   async (ctx: Context, next: Next) => {
-    const decision = await stateOf(ctx).guard(guard, ctx.get('authorization'))
+    const decision = await stateOf(ctx).guard(guard, ctx.get('authorization'), ctx.ip)
     if (decision.allow) return next()
     ctx.status = decision.status
     ctx.set(decision.headers)

@@ -1,4 +1,4 @@
-import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import { type RequestSession, SessionDriver, type SessionDriverOptions } from '@sessionbridge/core/adapter'
 import type { Context, Middleware, Next } from 'koa'
 
@@ -30,6 +30,13 @@ declare module 'koa' {
     login(user: KoaSessionUser): Promise<void>
     /** Logs out: the session is deleted and its cookie cleared. */
     logout(): void
+    /**
+     * Checks credentials through the `throttle` and `users` (Django's `authenticate`; the client
+     * address is `ctx.ip`): `ok` with the user, `invalid`, or `throttled` (answer 429).
+     */
+    authenticate(username: string, password: string): Promise<AuthenticateResult<KoaSessionUser>>
+    /** A CSRF token for a form or a header; sends the `csrftoken` cookie (needs the `csrf` option). */
+    csrfToken(): Promise<string>
     /** A fresh realtime ticket, set by `realtimeTicket()`; `null` without user or store. */
     realtimeTicket: string | null
   }
@@ -86,6 +93,18 @@ const contextAccessors: PropertyDescriptorMap = {
     configurable: true,
     value(this: Context) {
       stateOf(this).logout()
+    },
+  },
+  authenticate: {
+    configurable: true,
+    value(this: Context, username: string, password: string) {
+      return stateOf(this).authenticate({ username, password }, this.ip)
+    },
+  },
+  csrfToken: {
+    configurable: true,
+    value(this: Context) {
+      return stateOf(this).csrfToken(this.headers.cookie)
     },
   },
   [kContext]: { value: true },
@@ -158,12 +177,22 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
   }
 }
 
+const FORM = /^application\/x-www-form-urlencoded\b/i
+
+// The form field comes from a body parser that ran before this middleware (`ctx.request.body`, an
+// object, or a raw urlencoded string); without one, clients send the token header.
 const checkInput = (ctx: Context) => ({
   method: ctx.method,
+  path: ctx.path,
   header: (name: string) => ctx.get(name) || undefined,
   formField: (name: string) => {
-    const body = (ctx.request as { body?: Record<string, unknown> }).body
-    const value = body?.[name]
+    const body = (ctx.request as { body?: unknown }).body
+    if (typeof body === 'string') {
+      return FORM.test(ctx.get('content-type'))
+        ? (new URLSearchParams(body).get(name) ?? undefined)
+        : undefined
+    }
+    const value = (body as Record<string, unknown> | null | undefined)?.[name]
     return typeof value === 'string' ? value : undefined
   },
 })
