@@ -282,3 +282,8 @@ export function testBackend(options: BackendTestOptions): void {
   })
 }
 export { type AttemptStoreTestOptions, testAttemptStore } from './attempts.ts'
+export {
+  type FrameworkSecurityOptions,
+  type SecurityAppOptions,
+  testFrameworkSecurity,
+} from './security-http.ts'
