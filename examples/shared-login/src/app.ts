@@ -32,5 +32,6 @@ export function replyHeaders(reply: ContractReply): Record<string, string> {
   const headers: Record<string, string> = {}
   if (reply.type) headers['content-type'] = reply.type
   if (reply.location) headers.location = reply.location
+  if (reply.headers) Object.assign(headers, reply.headers)
   return headers
 }

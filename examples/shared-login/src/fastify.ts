@@ -16,6 +16,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { EXAMPLE_CSRF } from './security.ts'
 
 const context = (request: FastifyRequest): ContractContext => ({
   // The session's data type may be narrowed by augmentation elsewhere; the contract reads plain keys.
@@ -24,12 +25,15 @@ const context = (request: FastifyRequest): ContractContext => ({
   // The user type may be narrowed by augmentation elsewhere; our users are the stack's own.
   login: (user) => request.login(user as Parameters<FastifyRequest['login']>[0]),
   logout: () => request.logout(),
+  authenticate: (username, password) => request.authenticate(username, password),
+  csrfToken: () => request.csrfToken(),
 })
 
 const send = (reply: FastifyReply, answer: ContractReply) => {
   reply.code(answer.status)
   if (answer.type) reply.type(answer.type)
   if (answer.location) reply.header('location', answer.location)
+  if (answer.headers) reply.headers(answer.headers)
   return reply.send(answer.body ?? '')
 }
 
@@ -54,6 +58,8 @@ export function createFastifyApp(options: ExampleAppOptions): ExampleApp {
     backend: stack.backend,
     users: stack.users as FastifySessionOptions['users'],
     cookie: { name: options.cookieName },
+    csrf: EXAMPLE_CSRF,
+    throttle: stack.throttle,
   })
   const fields = (request: FastifyRequest) =>
     parseFields(request.headers['content-type'], typeof request.body === 'string' ? request.body : '')

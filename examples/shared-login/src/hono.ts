@@ -19,6 +19,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { EXAMPLE_CSRF } from './security.ts'
 
 type Env = SessionEnv
 type C = Context<Env>
@@ -28,6 +29,8 @@ const context = (c: C): ContractContext => ({
   user: () => c.get('user').get(),
   login: (user) => c.get('login')(user),
   logout: () => c.get('logout')(),
+  authenticate: (username, password) => c.get('authenticate')(username, password),
+  csrfToken: () => c.get('csrfToken')(),
 })
 
 const send = (c: C, answer: ContractReply) =>
@@ -51,14 +54,22 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
   })
 
   const app = new Hono<Env>()
+  // Limit bodies before the session middleware, whose CSRF check may read a form field.
+  app.use((c, next) => (c.req.method === 'POST' ? limit(c, next) : next()))
   app.use(
-    sessionMiddleware({ backend: stack.backend, users: stack.users, cookie: { name: options.cookieName } }),
+    sessionMiddleware({
+      backend: stack.backend,
+      users: stack.users,
+      cookie: { name: options.cookieName },
+      csrf: EXAMPLE_CSRF,
+      throttle: stack.throttle,
+    }),
   )
   app.get('/', async (c) => send(c, await contract.page(context(c), new URL(c.req.url).searchParams)))
-  app.post('/login', limit, async (c) => send(c, await contract.login(context(c), await fields(c))))
-  app.post('/logout', limit, async (c) => send(c, await contract.logout(context(c), await fields(c))))
+  app.post('/login', async (c) => send(c, await contract.login(context(c), await fields(c))))
+  app.post('/logout', async (c) => send(c, await contract.logout(context(c), await fields(c))))
   app.get('/whoami', async (c) => send(c, await contract.whoami(context(c))))
-  app.post('/counter', limit, async (c) => send(c, await contract.counter(context(c), await fields(c))))
+  app.post('/counter', async (c) => send(c, await contract.counter(context(c), await fields(c))))
   app.post('/ticket', ticketRoute(stack.tickets))
   app.get('/feed', loggedInOrBasicAuth({ realm: REALM }), async (c) =>
     send(c, contract.feed(await c.get('user').get())),

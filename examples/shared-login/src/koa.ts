@@ -17,17 +17,27 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { EXAMPLE_CSRF } from './security.ts'
 
-/** The request body as text, or `null` when it exceeds `limit` bytes. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) return null
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+/**
+ * The request body as text, or `null` when it exceeds `limit` bytes. The rest of an oversized body
+ * is drained, not destroyed: the socket must stay to answer (and Koa reads it for `ctx.protocol`).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) return void chunks.push(chunk)
+      req.off('data', onData)
+      req.resume()
+      resolve(null)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.once('error', reject)
+  })
 }
 
 const context = (ctx: Context): ContractContext => ({
@@ -36,11 +46,14 @@ const context = (ctx: Context): ContractContext => ({
   // The user type may be narrowed by augmentation elsewhere; our users are the stack's own.
   login: (user) => ctx.login(user as Parameters<Context['login']>[0]),
   logout: () => ctx.logout(),
+  authenticate: (username, password) => ctx.authenticate(username, password),
+  csrfToken: () => ctx.csrfToken(),
 })
 
 const send = (ctx: Context, answer: ContractReply) => {
   ctx.status = answer.status
   if (answer.location) ctx.set('location', answer.location)
+  if (answer.headers) ctx.set(answer.headers)
   if (answer.body !== undefined) {
     ctx.body = answer.body
     if (answer.type) ctx.type = answer.type
@@ -56,9 +69,10 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
     backend: stack.label,
     links: options.links ?? (() => []),
   })
+  // The body is read before the session middleware (below), so its CSRF check sees form fields.
   const fields = async (ctx: Context) => {
-    const text = await readBody(ctx.req, MAX_BODY_BYTES)
-    return text === null ? null : parseFields(ctx.get('content-type'), text)
+    const text = (ctx.request as { body?: unknown }).body
+    return typeof text === 'string' ? parseFields(ctx.get('content-type'), text) : null
   }
   const routes: Record<string, Middleware[]> = {
     'GET /': [
@@ -80,11 +94,19 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
   }
 
   const app = new Koa()
+  app.use(async (ctx, next) => {
+    // `null` for an oversized body: the contract answers 400.
+    if (ctx.method === 'POST')
+      (ctx.request as { body?: unknown }).body = await readBody(ctx.req, MAX_BODY_BYTES)
+    await next()
+  })
   app.use(
     sessionMiddleware({
       backend: stack.backend,
       users: stack.users as KoaSessionOptions['users'],
       cookie: { name: options.cookieName },
+      csrf: EXAMPLE_CSRF,
+      throttle: stack.throttle,
     }),
   )
   app.use(async (ctx, next) => {

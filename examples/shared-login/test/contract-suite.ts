@@ -275,7 +275,7 @@ export function sharedLoginSuite(
         expect(baseline.value.status, `${name} baseline`).toBe(200)
         const statuses: number[] = []
         let retryAfter: string | null = null
-        let during: Awaited<ReturnType<typeof timed>> | null = null
+        let during: { value: { status: number }; ms: number } | null = null
         for (let batch = 0; batch < 10; batch++) {
           const replies = Promise.all(
             Array.from({ length: 10 }, async (_, i) => {
