@@ -264,6 +264,16 @@ export function sharedLoginSuite(
         }
       }
       expect((await client.whoami(ex.apps[0]![1])).body.username).toBe('demo')
+      // The token the last app minted at its login (Django's, when it runs) passes every other app.
+      const last = ex.apps.at(-1)!
+      const other = new Client()
+      expect((await other.login(last[1], DEMO.username, DEMO.password)).status).toBe(200)
+      const minted = other.cookies.get('csrftoken')!
+      for (const [name, url] of ex.apps) {
+        const reply = await other.request(`${url}/counter`, { method: 'POST' })
+        expect(reply.status, `${name} with the token ${last[0]} minted`).toBe(200)
+      }
+      expect(other.cookies.get('csrftoken')).toBe(minted)
     })
 
     it('100 wrong passwords for one user end in 429 while another user logs in normally', async () => {
