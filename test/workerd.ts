@@ -1,7 +1,7 @@
 // Workers in workerd (Cloudflare's runtime, through miniflare 4) for the edge suites: a Worker
 // module bundled the way a user's build bundles it, then served by a real workerd process.
 import { build } from 'esbuild'
-import { Miniflare, type MiniflareOptions } from 'miniflare'
+import { Miniflare, type MiniflareOptions, type SharedOptions, type WorkerOptions } from 'miniflare'
 
 export { Miniflare }
 
@@ -54,7 +54,7 @@ export async function bundleWorker(entry: string, options: BundleWorkerOptions =
 /** Starts workerd on `script` (an ES module) with the suites' defaults; `dispose()` stops it. */
 export async function startWorker(
   script: string,
-  options: Omit<MiniflareOptions, 'script' | 'modules' | 'scriptPath'> = {},
+  options: SharedOptions & Omit<WorkerOptions, 'script' | 'modules' | 'scriptPath' | 'modulesRoot'> = {},
 ): Promise<Miniflare> {
   const mf = new Miniflare({
     compatibilityDate: COMPATIBILITY_DATE,

@@ -1,4 +1,10 @@
-export { type D1ClientOptions, type D1DatabaseLike, type D1PreparedStatementLike, type D1ResultLike, d1Client } from './adapters/d1.ts'
+export {
+  type D1ClientOptions,
+  type D1DatabaseLike,
+  type D1PreparedStatementLike,
+  type D1ResultLike,
+  d1Client,
+} from './adapters/d1.ts'
 export {
   type MysqlPoolConnectionLike,
   type MysqlPoolLike,

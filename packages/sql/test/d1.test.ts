@@ -22,8 +22,18 @@ describe('Cloudflare D1 (miniflare)', () => {
 
   it('merges writers racing from separate isolates: a changed read reruns the transaction', async () => {
     // Two clients stand for two isolates: their transactions do not wait for each other.
-    const a = sqlBackend({ client: d1Client(db), layout: 'django', table: 'sbt_d1_django', codec: base64JsonCodec })
-    const b = sqlBackend({ client: d1Client(db), layout: 'django', table: 'sbt_d1_django', codec: base64JsonCodec })
+    const a = sqlBackend({
+      client: d1Client(db),
+      layout: 'django',
+      table: 'sbt_d1_django',
+      codec: base64JsonCodec,
+    })
+    const b = sqlBackend({
+      client: d1Client(db),
+      layout: 'django',
+      table: 'sbt_d1_django',
+      codec: base64JsonCodec,
+    })
     const id = (await a.create(a.idFormat.generate(), record({})))!
     const writes = Array.from({ length: 12 }, (_, i) =>
       (i % 2 ? a : b).save(id, { set: { [`k${i}`]: i }, deleted: [] }, record({ [`k${i}`]: i })),

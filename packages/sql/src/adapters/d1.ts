@@ -160,7 +160,11 @@ const pause = (attempt: number) =>
  */
 export function d1Client(db: D1DatabaseLike, options: D1ClientOptions = {}): SqlClient {
   if (!db || typeof db.prepare !== 'function' || typeof db.batch !== 'function') {
-    throw new SessionConfigError('sql', 'db', '%s of d1Client must be a D1 database binding (prepare and batch)')
+    throw new SessionConfigError(
+      'sql',
+      'db',
+      '%s of d1Client must be a D1 database binding (prepare and batch)',
+    )
   }
   const maxAttempts = options.maxAttempts ?? 10
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
