@@ -4,7 +4,7 @@
 import { AUTH_SESSION_KEYS } from '@sessionbridge/core'
 import { type SessionEnv, sessionMiddleware } from '@sessionbridge/hono'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
-import { Hono, type MiddlewareHandler } from 'hono'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 
 /** The Worker's bindings (wrangler `vars`, or miniflare `bindings`). */
 export interface EdgeBindings {
@@ -28,8 +28,8 @@ const fromForm = (c: { req: { header(name: string): string | undefined } }) =>
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 
 // Bindings arrive with the first request; the middleware (and its backend) is built once per isolate.
-let sessions: MiddlewareHandler<Env> | null = null
-const sessionsFor = (env: EdgeBindings): MiddlewareHandler<Env> =>
+let sessions: MiddlewareHandler<SessionEnv> | null = null
+const sessionsFor = (env: EdgeBindings): MiddlewareHandler<SessionEnv> =>
   (sessions ??= sessionMiddleware({
     backend: restSessionsBackend({
       url: env.SESSION_URL,
@@ -37,7 +37,7 @@ const sessionsFor = (env: EdgeBindings): MiddlewareHandler<Env> =>
       anonymousId: 'anonymous',
     }),
     cookie: { name: env.SESSION_COOKIE_NAME || 'sessionid' },
-  }) as MiddlewareHandler<Env>)
+  }))
 
 /** The login this session carries: the user id the Node apps (or Django) stored at login. */
 async function loginOf(c: { get(key: 'session'): SessionEnv['Variables']['session'] }) {
@@ -46,7 +46,8 @@ async function loginOf(c: { get(key: 'session'): SessionEnv['Variables']['sessio
 }
 
 export const app = new Hono<Env>()
-app.use((c, next) => sessionsFor(c.env)(c, next))
+// The session middleware needs no bindings of its own: same context, narrower type.
+app.use((c, next) => sessionsFor(c.env)(c as unknown as Context<SessionEnv>, next))
 app.onError((error, c) =>
   'getResponse' in error
     ? (error as { getResponse(): Response }).getResponse()
