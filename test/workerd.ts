@@ -1,6 +1,6 @@
 // Workers in workerd (Cloudflare's runtime, through miniflare 4) for the edge suites: a Worker
 // module bundled the way a user's build bundles it, then served by a real workerd process.
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 import { Miniflare, type MiniflareOptions, type SharedOptions, type WorkerOptions } from 'miniflare'
 
 export { Miniflare }
@@ -19,7 +19,11 @@ export interface WorkerBundle {
 
 /** Options of `bundleWorker`. */
 export interface BundleWorkerOptions {
-  /** Bare imports left out of the bundle (they must never be reached at run time). @default [] */
+  /**
+   * Bare imports left out of the bundle, as esbuild's `external` would (`*` is a wildcard). Each
+   * becomes a module that throws when imported, because workerd (like the Workers upload) takes no
+   * unresolved imports: code that only imports them on demand still runs. @default []
+   */
   external?: string[]
   /** Minify, as a production build would. @default false */
   minify?: boolean
@@ -40,7 +44,7 @@ export async function bundleWorker(entry: string, options: BundleWorkerOptions =
     conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
     target: 'es2022',
     minify: options.minify ?? false,
-    external: options.external ?? [],
+    plugins: options.external?.length ? [leftOut(options.external)] : [],
     logLevel: 'silent',
   })
   const code = result.outputFiles[0]!.text
@@ -49,6 +53,22 @@ export async function bundleWorker(entry: string, options: BundleWorkerOptions =
     new Blob([code]).stream().pipeThrough(new CompressionStream('gzip')),
   ).arrayBuffer()
   return { code, bytes, gzipBytes: gzipped.byteLength }
+}
+
+/** The esbuild plugin behind `external`. */
+function leftOut(patterns: string[]): Plugin {
+  const pattern = (p: string) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
+  const filter = new RegExp(`^(?:${patterns.map(pattern).join('|')})$`)
+  return {
+    name: 'left-out',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'left-out' }))
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in this Worker bundle`)})`,
+        loader: 'js',
+      }))
+    },
+  }
 }
 
 /** Starts workerd on `script` (an ES module) with the suites' defaults; `dispose()` stops it. */
