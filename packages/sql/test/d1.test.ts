@@ -1,18 +1,23 @@
-import { type Miniflare, startWorker } from '@sessionbridge/test-services/workerd'
+import {
+  bridgedD1,
+  D1_BRIDGE_WORKER,
+  type Miniflare,
+  startWorker,
+} from '@sessionbridge/test-services/workerd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type D1DatabaseLike, d1Client, type SqlClient, sqlBackend } from '../src/index.ts'
 import { base64JsonCodec, record, sqlSuite } from './suite.ts'
 
-// Cloudflare D1 as miniflare serves it: workerd's local D1 (SQLite in a Durable Object), driven from
-// the test through miniflare's D1 binding proxy, each statement a real D1 call.
-const WORKER = 'export default { fetch: () => new Response(null, { status: 404 }) }'
+// Cloudflare D1 as miniflare serves it: workerd's local D1 (SQLite in a Durable Object). Each
+// statement is a real D1 call made inside workerd on the Worker's binding; the test's calls reach
+// that Worker batched per tick (miniflare's own binding proxy costs one round trip per call).
 let mf: Miniflare
 let db: D1DatabaseLike
 let client: SqlClient
 
 beforeAll(async () => {
-  mf = await startWorker(WORKER, { d1Databases: ['DB'] })
-  db = (await mf.getD1Database('DB')) as unknown as D1DatabaseLike
+  mf = await startWorker(D1_BRIDGE_WORKER, { d1Databases: ['DB'] })
+  db = bridgedD1(mf)
   client = d1Client(db)
 })
 afterAll(() => mf?.dispose())
