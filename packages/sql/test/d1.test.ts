@@ -66,6 +66,25 @@ describe('Cloudflare D1 (miniflare)', () => {
     expect(rows[0]!.n).toBe(200) // neither stale write landed
   })
 
+  it('reruns a transaction that swallowed its conflict instead of trusting its result', async () => {
+    await client.query('DELETE FROM sbt_d1_counter')
+    await client.query('INSERT INTO sbt_d1_counter VALUES (0)')
+    let runs = 0
+    const result = await d1Client(db).transaction(async (t) => {
+      runs++
+      const { rows } = await t.query<{ n: number }>('SELECT n FROM sbt_d1_counter')
+      if (runs === 1) await client.query('UPDATE sbt_d1_counter SET n = 10')
+      try {
+        await t.query('UPDATE sbt_d1_counter SET n = ?', [rows[0]!.n + 1])
+        return `wrote ${rows[0]!.n + 1}`
+      } catch {
+        return 'swallowed'
+      }
+    })
+    expect({ runs, result }).toEqual({ runs: 2, result: 'wrote 11' })
+    expect((await client.query<{ n: number }>('SELECT n FROM sbt_d1_counter')).rows[0]!.n).toBe(11)
+  })
+
   it('refuses a second write in one transaction (D1 has no interactive transactions)', async () => {
     await expect(
       client.transaction(async (t) => {
