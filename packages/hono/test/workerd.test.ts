@@ -34,6 +34,7 @@ describe('hono inside workerd', () => {
       session: { backend: memoryBackend(), secrets: ['edge-secret-0123456789abcdef'] },
       users: memoryUserSource({ users: [] }),
       tickets: memoryTicketStore(),
+      trustProxy: false,
       realm: 'edge',
       permission: BEHAVIOUR_PERMISSION,
     })

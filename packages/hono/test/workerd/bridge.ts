@@ -11,7 +11,11 @@ import {
   djangoIdFormat,
   type IdFormat,
   type SessionBackend,
+  SessionBackendError,
+  SessionConflictError,
+  SessionDataError,
   type SessionManagerOptions,
+  SessionTimeoutError,
   type TicketStore,
   type UserSource,
 } from '@sessionbridge/core'
@@ -28,13 +32,39 @@ export interface BridgeCall {
   args: unknown[]
 }
 
+/** A thrown error as it crosses: its class name, message and own fields. */
+export interface BridgeError {
+  name: string
+  message: string
+  fields: Record<string, unknown>
+}
+
 /** What Node answers a call with. */
-export type BridgeAnswer = { ok: true; value: unknown } | { ok: false; message: string }
+export type BridgeAnswer = { ok: true; value: unknown } | { ok: false; error: BridgeError }
+
+/** The thrown error again, of the class the lifecycle branches on (409, 503, data errors). */
+function revive({ name, message, fields }: BridgeError): Error {
+  const text = (key: string) => String(fields[key] ?? '')
+  switch (name) {
+    case 'SessionConflictError':
+      return new SessionConflictError(text('backend'), text('key'), Number(fields.attempts))
+    case 'SessionTimeoutError':
+      return new SessionTimeoutError(text('backend'), text('operation'), Number(fields.timeoutMs))
+    case 'SessionBackendError':
+      return new SessionBackendError(text('backend'), text('operation'), message)
+    case 'SessionDataError':
+      return new SessionDataError('bridge', message)
+    default:
+      return new Error(message)
+  }
+}
 
 /** An app's settings, as Node sends them: everything the Worker cannot call back for. */
 export interface BridgeConfig {
-  /** Session options minus the backend and the clock (JSON only). */
+  /** Session options minus the backend, the clock and the ticket store (JSON only). */
   session: Omit<SessionManagerOptions, 'backend' | 'now'>
+  /** The session options name the ticket store (logout revokes its tickets). */
+  sessionTickets: boolean
   backend: {
     name: string
     capabilities: BackendCapabilities
@@ -42,7 +72,9 @@ export interface BridgeConfig {
     methods: string[]
   }
   users: { methods: string[]; backendPath?: string }
-  tickets: boolean
+  /** The ticket store's methods, `null` for no store. */
+  tickets: string[] | null
+  trustProxy: boolean
   realm: string
   permission: string
 }
@@ -68,7 +100,7 @@ export function caller(node: ServiceBinding, app: string) {
     const body: BridgeCall = { app, target, method, args }
     const response = await node.fetch('http://node/call', { method: 'POST', body: JSON.stringify(body) })
     const answer = (await response.json()) as BridgeAnswer
-    if (!answer.ok) throw new Error(answer.message)
+    if (!answer.ok) throw revive(answer.error)
     return answer.value
   }
 }
@@ -90,12 +122,13 @@ export function bridgedOptions(config: BridgeConfig, call: Call, now: () => numb
     ...(config.users.backendPath === undefined ? {} : { backendPath: config.users.backendPath }),
   } as unknown as UserSource<AuthUser> as MemoryUserSource
   const tickets = config.tickets
-    ? ({ name: 'bridged', ...proxy('tickets', ['issue', 'consume']) } as unknown as TicketStore)
+    ? ({ name: 'bridged', ...proxy('tickets', config.tickets) } as unknown as TicketStore)
     : null
   return {
-    session: { ...config.session, backend, now },
+    session: { ...config.session, backend, now, ...(config.sessionTickets && tickets ? { tickets } : {}) },
     users,
     tickets,
+    trustProxy: config.trustProxy,
     realm: config.realm,
     permission: config.permission,
   }

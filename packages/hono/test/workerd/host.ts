@@ -33,6 +33,8 @@ const USER_METHODS = [
   'onLogin',
 ]
 
+const TICKET_METHODS = ['issue', 'consume', 'revokeUser']
+
 type Methods = Record<string, (...args: unknown[]) => Promise<unknown>>
 
 /** The registry of live test apps, and the service binding function that serves them. */
@@ -54,7 +56,12 @@ export class BridgeHost {
     try {
       answer = { ok: true, value: this.#out(await this.#call(call)) }
     } catch (error) {
-      answer = { ok: false, message: error instanceof Error ? error.message : String(error) }
+      const {
+        name = 'Error',
+        message = String(error),
+        ...fields
+      } = error instanceof Error ? { ...error, name: error.constructor.name, message: error.message } : {}
+      answer = { ok: false, error: { name, message, fields: JSON.parse(JSON.stringify(fields)) } }
     }
     return Response.json(answer)
   }
@@ -83,9 +90,15 @@ export class BridgeHost {
   }
 
   #config(options: BehaviourAppOptions): BridgeConfig {
-    const { backend, now: _now, ...session } = options.session
+    const { backend, now: _now, tickets: sessionTickets, ...session } = options.session
+    if (sessionTickets && sessionTickets !== options.tickets) {
+      throw new Error('the bridge knows one ticket store: session.tickets must be options.tickets')
+    }
     for (const [key, value] of Object.entries(session)) {
-      if (typeof value === 'function') throw new Error(`session option ${key} cannot cross the bridge`)
+      const callable = (v: unknown) => typeof v === 'function'
+      if (callable(value) || (value && typeof value === 'object' && Object.values(value).some(callable))) {
+        throw new Error(`session option ${key} holds functions: it cannot cross the bridge`)
+      }
     }
     if (backend.capabilities.update) throw new Error('update() takes a function: it cannot cross the bridge')
     const idFormat =
@@ -95,6 +108,7 @@ export class BridgeHost {
       names.filter((n) => typeof (object as Methods)[n] === 'function')
     return {
       session,
+      sessionTickets: sessionTickets !== undefined,
       backend: {
         name: backend.name,
         capabilities: backend.capabilities,
@@ -105,7 +119,8 @@ export class BridgeHost {
         methods: present(options.users, USER_METHODS),
         ...(options.users.backendPath === undefined ? {} : { backendPath: options.users.backendPath }),
       },
-      tickets: options.tickets !== null,
+      tickets: options.tickets ? present(options.tickets, TICKET_METHODS) : null,
+      trustProxy: options.trustProxy,
       realm: options.realm,
       permission: options.permission,
     }
