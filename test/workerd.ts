@@ -87,8 +87,8 @@ export async function startWorker(
 }
 
 /**
- * A Worker that runs D1 calls sent by `bridgedD1`: every call of one flush runs concurrently on
- * `env.DB`, inside workerd, as separate D1 calls (a `batch` stays one atomic batch).
+ * A Worker that runs D1 calls sent by `bridgedD1` over a WebSocket: each call runs on `env.DB`
+ * inside workerd as it arrives, concurrently with the others (a `batch` stays one atomic batch).
  */
 export const D1_BRIDGE_WORKER = `
 const statement = (db, s) => db.prepare(s.sql).bind(...s.params)
@@ -97,13 +97,18 @@ const runOne = (db, op) =>
   : op.kind === 'raw' ? statement(db, op).raw({ columnNames: true })
   : statement(db, op).all()
 export default {
-  async fetch(request, env) {
-    const ops = await request.json()
-    const answers = await Promise.all(ops.map((op) => runOne(env.DB, op).then(
-      (value) => ({ ok: true, value }),
-      (error) => ({ ok: false, message: String(error && error.message || error) }),
-    )))
-    return Response.json(answers)
+  fetch(request, env) {
+    if (request.headers.get('upgrade') !== 'websocket') return new Response('websocket only', { status: 426 })
+    const [client, server] = Object.values(new WebSocketPair())
+    server.accept()
+    server.addEventListener('message', (event) => {
+      const { id, op } = JSON.parse(event.data)
+      runOne(env.DB, op).then(
+        (value) => server.send(JSON.stringify({ id, ok: true, value })),
+        (error) => server.send(JSON.stringify({ id, ok: false, message: String((error && error.message) || error) })),
+      )
+    })
+    return new Response(null, { status: 101, webSocket: client })
   },
 }`
 
@@ -121,35 +126,38 @@ export interface BridgedD1Statement {
 }
 
 /**
- * D1 driven from Node through `D1_BRIDGE_WORKER`: the calls made in one tick travel in one request
- * (25 at most per request) and run inside workerd, so a test's hundreds of concurrent statements
- * cost a few round trips, not one each as through miniflare's binding proxy.
+ * D1 driven from Node through `D1_BRIDGE_WORKER`: every call travels over one WebSocket and runs
+ * inside workerd on the Worker's binding (miniflare's own binding proxy costs an HTTP round trip
+ * per call, too slow for the suites' hundreds of statements on a loaded machine).
  */
-export function bridgedD1(mf: Miniflare) {
-  const pending: Array<{ op: D1Op; resolve(value: unknown): void; reject(error: Error): void }> = []
-  const flush = async () => {
-    // Small requests, so the first answers come back while later ones still run.
-    const sent = pending.splice(0, 25)
-    if (pending.length > 0) setImmediate(flush)
-    try {
-      const response = await mf.dispatchFetch('http://d1.bridge/', {
-        method: 'POST',
-        body: JSON.stringify(sent.map((p) => p.op)),
-      })
-      const answers = (await response.json()) as Array<{ ok: boolean; value?: unknown; message?: string }>
-      sent.forEach((p, i) => {
-        const answer = answers[i]!
-        if (answer.ok) p.resolve(answer.value)
-        else p.reject(new Error(answer.message))
-      })
-    } catch (error) {
-      for (const p of sent) p.reject(error as Error)
+export async function bridgedD1(mf: Miniflare) {
+  const response = await mf.dispatchFetch('http://d1.bridge/', { headers: { upgrade: 'websocket' } })
+  const socket = response.webSocket
+  if (!socket) throw new Error(`the D1 bridge did not upgrade: ${response.status}`)
+  socket.accept()
+  const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
+  let next = 0
+  socket.addEventListener('message', (event) => {
+    const answer = JSON.parse(String(event.data)) as {
+      id: number
+      ok: boolean
+      value?: unknown
+      message?: string
     }
-  }
+    const call = waiting.get(answer.id)
+    waiting.delete(answer.id)
+    if (answer.ok) call?.resolve(answer.value)
+    else call?.reject(new Error(answer.message))
+  })
+  socket.addEventListener('close', () => {
+    for (const call of waiting.values()) call.reject(new Error('the D1 bridge closed'))
+    waiting.clear()
+  })
   const send = <T>(op: D1Op) =>
     new Promise<T>((resolve, reject) => {
-      if (pending.length === 0) setImmediate(flush)
-      pending.push({ op, resolve: resolve as (value: unknown) => void, reject })
+      const id = ++next
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      socket.send(JSON.stringify({ id, op }))
     })
   const statement = (sql: string, params: unknown[]): BridgedD1Statement => ({
     sql,
@@ -165,5 +173,6 @@ export function bridgedD1(mf: Miniflare) {
         kind: 'batch',
         statements: statements.map((s) => ({ sql: s.sql, params: s.params })),
       }),
+    close: () => socket.close(),
   }
 }

@@ -10,14 +10,14 @@ import { base64JsonCodec, record, sqlSuite } from './suite.ts'
 
 // Cloudflare D1 as miniflare serves it: workerd's local D1 (SQLite in a Durable Object). Each
 // statement is a real D1 call made inside workerd on the Worker's binding; the test's calls reach
-// that Worker batched per tick (miniflare's own binding proxy costs one round trip per call).
+// that Worker over a WebSocket (see bridgedD1).
 let mf: Miniflare
 let db: D1DatabaseLike
 let client: SqlClient
 
 beforeAll(async () => {
   mf = await startWorker(D1_BRIDGE_WORKER, { d1Databases: ['DB'] })
-  db = bridgedD1(mf)
+  db = await bridgedD1(mf)
   client = d1Client(db)
 })
 afterAll(() => mf?.dispose())
