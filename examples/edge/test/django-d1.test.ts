@@ -14,9 +14,6 @@ import { copySqliteToD1 } from './d1-copy.ts'
 
 const KEY = 'edge-django-secret-key-0123456789abcdefghijklmnop'
 const ALICE = { username: 'alice', password: 'älice pw ✓' }
-// @sessionbridge/django's optional native hashers load on demand only; until they move to subpath
-// exports (issue 18, item 3) a bundler must be told to leave them out.
-const OPTIONAL_HASHERS = ['@node-rs/argon2', '@node-rs/bcrypt', '@noble/hashes/*']
 
 describe.skipIf(!(await serviceAvailable('django')))(
   'Django sessions at the edge: Hono in workerd on D1',
@@ -33,7 +30,8 @@ describe.skipIf(!(await serviceAvailable('django')))(
       await django.call('migrate')
       aliceId = String((await django.call<{ id: number }>('create_user', ALICE)).id)
       const entry = fileURLToPath(new URL('./django-d1-worker.ts', import.meta.url))
-      const bundle = await bundleWorker(entry, { external: OPTIONAL_HASHERS })
+      // No externals: @sessionbridge/django's main entry imports no optional hasher (they are subpaths).
+      const bundle = await bundleWorker(entry)
       mf = await startWorker(bundle.code, { d1Databases: ['DB'], bindings: { SECRET_KEY: KEY } })
       db = (await mf.getD1Database('DB')) as unknown as D1DatabaseLike
       await copySqliteToD1(file, db)
