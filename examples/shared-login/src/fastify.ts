@@ -16,7 +16,6 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
-import { EXAMPLE_CSRF } from './security.ts'
 
 const context = (request: FastifyRequest): ContractContext => ({
   // The session's data type may be narrowed by augmentation elsewhere; the contract reads plain keys.
@@ -58,7 +57,7 @@ export function createFastifyApp(options: ExampleAppOptions): ExampleApp {
     backend: stack.backend,
     users: stack.users as FastifySessionOptions['users'],
     cookie: { name: options.cookieName },
-    csrf: EXAMPLE_CSRF,
+    csrf: stack.csrf,
     throttle: stack.throttle,
   })
   const fields = (request: FastifyRequest) =>

@@ -19,7 +19,6 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
-import { EXAMPLE_CSRF } from './security.ts'
 
 type Env = SessionEnv
 type C = Context<Env>
@@ -61,7 +60,7 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
       backend: stack.backend,
       users: stack.users,
       cookie: { name: options.cookieName },
-      csrf: EXAMPLE_CSRF,
+      csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

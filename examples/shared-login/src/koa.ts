@@ -17,7 +17,6 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
-import { EXAMPLE_CSRF } from './security.ts'
 
 /**
  * The request body as text, or `null` when it exceeds `limit` bytes. The rest of an oversized body
@@ -105,7 +104,7 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
       backend: stack.backend,
       users: stack.users as KoaSessionOptions['users'],
       cookie: { name: options.cookieName },
-      csrf: EXAMPLE_CSRF,
+      csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

@@ -1,8 +1,12 @@
 import type { CsrfExtensionOptions } from '@sessionbridge/core'
+import type { ExampleConfig } from './config.ts'
 
 /**
  * The CSRF options every Node app of the example uses: Django's defaults (cookie `csrftoken`,
  * header `X-CSRFToken`, field `csrfmiddlewaretoken`) and the token format of the Django beside them
- * (3.2 writes a masked cookie; every version accepts both forms), so one token serves all four apps.
+ * (`DJANGO_VERSION`: 3.2 writes a masked cookie, 4.2/5.2 the bare secret; every version accepts
+ * both), so one token serves all four apps.
  */
-export const EXAMPLE_CSRF: CsrfExtensionOptions = Object.freeze({ djangoVersion: '3.2' })
+export function exampleCsrf(config: Pick<ExampleConfig, 'djangoVersion'>): CsrfExtensionOptions {
+  return Object.freeze({ djangoVersion: config.djangoVersion })
+}

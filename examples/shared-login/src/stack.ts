@@ -1,5 +1,6 @@
 import {
   type AttemptStore,
+  type CsrfExtensionOptions,
   type LoginThrottle,
   loginThrottle,
   memoryAttemptStore,
@@ -22,6 +23,7 @@ import { sqlAttemptStore, sqlBackend, sqlTicketStore } from '@sessionbridge/sql'
 import { createClient } from 'redis'
 import type { ExampleConfig } from './config.ts'
 import { type ExampleDatabase, openDatabase } from './database.ts'
+import { exampleCsrf } from './security.ts'
 
 /** Everything the apps share: one session store, one user table, one ticket store. */
 export interface ExampleStack {
@@ -30,6 +32,8 @@ export interface ExampleStack {
   tickets: TicketStore
   /** Login attempt limits, kept in the same kind of store as the sessions (core's defaults). */
   throttle: LoginThrottle
+  /** The CSRF options of the Node apps (the token format of the Django beside them). */
+  csrf: CsrfExtensionOptions
   database: ExampleDatabase
   /** Printed at start and shown on the pages, e.g. `sql (sqlite:/path)`. */
   label: string
@@ -136,6 +140,7 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
       users,
       tickets,
       throttle: loginThrottle({ store: attempts }),
+      csrf: exampleCsrf(config),
       database,
       label: describe(config),
       sharedWithDjango: config.backend === 'sql',

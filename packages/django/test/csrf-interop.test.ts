@@ -1,8 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type CsrfProtection, type CsrfRequest, csrfProtection } from '@sessionbridge/core'
-import { DJANGO_PYTHON, IN_CI, serviceAvailable } from '@sessionbridge/test-services'
+import { djangoVersions } from '@sessionbridge/test-services/django-versions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // CSRF tokens crossing between core's csrfProtection and a real Django CsrfViewMiddleware
@@ -11,18 +10,9 @@ const SCRIPT = fileURLToPath(new URL('./django/csrf_peer.py', import.meta.url))
 const TRUSTED = ['https://*.example.org']
 const HOST = 'app.example'
 
-/** Django 3.2 is the system's; 4.2 is unpacked per issue 21's recipe (SB_DJANGO_42_PATH). */
-const DJANGO_42 =
-  process.env.SB_DJANGO_42_PATH ?? '/var/cache/sessionbridge-django/csrf-4.2/usr/lib/python3/dist-packages'
-const versions: { version: string; pythonPath: string | null; available: boolean }[] = [
-  { version: '3.2', pythonPath: null, available: await serviceAvailable('django') },
-  { version: '4.2', pythonPath: DJANGO_42, available: existsSync(`${DJANGO_42}/django/__init__.py`) },
-]
-if (!versions[1]!.available) {
-  const message = `[csrf-interop] Django 4.2 not found at ${DJANGO_42} (see issue 21 for the recipe)`
-  if (IN_CI) throw new Error(message)
-  console.warn(`\n*** SKIPPING Django 4.2 CSRF interop: ${message} ***\n`)
-}
+// The version matrix (3.2 system, 4.2 and 5.2 from scripts/django-lts.sh): a loud skip locally
+// when a version is missing, a failure in CI.
+const versions = await djangoVersions()
 
 interface PeerRequest {
   method?: string
@@ -42,11 +32,11 @@ interface PeerReply {
   cookies: Record<string, string>
 }
 
-function startPeer(pythonPath: string | null) {
-  const child: ChildProcessWithoutNullStreams = spawn(DJANGO_PYTHON, [SCRIPT], {
+function startPeer(python: string, versionEnv: Readonly<Record<string, string>>) {
+  const child: ChildProcessWithoutNullStreams = spawn(python, [SCRIPT], {
     env: {
       ...process.env,
-      ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
+      ...versionEnv,
       SB_CSRF_TRUSTED: JSON.stringify(TRUSTED),
       PYTHONWARNINGS: 'ignore',
     },
@@ -124,14 +114,14 @@ async function coreMint(csrf: CsrfProtection, cookieValue?: string) {
 const flip = (token: string, at: number) =>
   token.slice(0, at) + (token[at] === 'a' ? 'b' : 'a') + token.slice(at + 1)
 
-for (const { version, pythonPath, available } of versions) {
+for (const { line: version, python, env, available } of versions) {
   describe.skipIf(!available)(`CSRF tokens cross between core and Django ${version}`, () => {
     let peer: ReturnType<typeof startPeer>
     const csrf = csrfProtection({ djangoVersion: version, trustedOrigins: TRUSTED })
     const origin = `http://${HOST}`
 
     beforeAll(async () => {
-      peer = startPeer(pythonPath)
+      peer = startPeer(python, env)
       const reported = await peer.call<{ version: string }>('version')
       expect(reported.version.startsWith(`${version}.`)).toBe(true)
     })
