@@ -7,6 +7,16 @@ export function isPlainObject(value: unknown): value is SessionData {
   return proto === Object.prototype || proto === null
 }
 
+/**
+ * A null-prototype copy of `source`'s own keys: session data never lives in an object with a
+ * prototype, so a key named `__proto__` is plain data and nothing is ever inherited.
+ */
+export function plainData(source?: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null)
+  if (source) for (const key of Object.keys(source)) out[key] = source[key]
+  return out
+}
+
 /** Session data as JSON text. The default codec. */
 export const jsonCodec: SessionCodec = Object.freeze({
   name: 'json',

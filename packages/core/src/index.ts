@@ -13,7 +13,7 @@ export {
   type ResolvedBasicGuard,
   resolveBasicGuard,
 } from './basic-auth.ts'
-export { isPlainObject, jsonCodec } from './codec-json.ts'
+export { isPlainObject, jsonCodec, plainData } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 export { timingSafeEqual } from './compare.ts'
 export {

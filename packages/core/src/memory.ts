@@ -1,4 +1,4 @@
-import { isPlainObject } from './codec-json.ts'
+import { isPlainObject, plainData } from './codec-json.ts'
 import { defaultIdFormat } from './ids.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
 
@@ -87,7 +87,8 @@ export function memoryBackend(
         console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
         return null
       }
-      return { data, expiresAt: entry.expiresAt, userId: entry.userId }
+      // JSON.parse keeps a `__proto__` key as an own property; the copy keeps it data for good.
+      return { data: plainData(data), expiresAt: entry.expiresAt, userId: entry.userId }
     },
     async create(proposedId, record) {
       if (live(proposedId)) return null
@@ -103,9 +104,10 @@ export function memoryBackend(
       } catch {
         stored = null
       }
-      const data = isPlainObject(stored) ? stored : {}
+      // Null prototype: assigning a key named `__proto__` stores it instead of replacing the prototype.
+      const data = plainData(isPlainObject(stored) ? stored : undefined)
       for (const key of changes.deleted) delete data[key]
-      Object.assign(data, changes.set)
+      for (const key of Object.keys(changes.set)) data[key] = changes.set[key]
       put(id, { json: JSON.stringify(data), expiresAt: record.expiresAt, userId: record.userId })
       return true
     },

@@ -1,3 +1,4 @@
+import { plainData } from './codec-json.ts'
 import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
@@ -91,7 +92,7 @@ export class Session<Data extends SessionData = SessionData> {
   #storedExpiresAt = 0
   #storedVersion: string | undefined
   #storedMaxAge = 0
-  #data: Record<string, unknown> = {}
+  #data: Record<string, unknown> = plainData()
   #changes = new Map<string, Change>()
   #clearPending = false
   #watched = new Map<string, string>()
@@ -167,10 +168,10 @@ export class Session<Data extends SessionData = SessionData> {
     return Object.hasOwn(this.#data, key)
   }
 
-  /** A shallow copy of all data, reserved keys included. */
+  /** A shallow, null-prototype copy of all data, reserved keys included. */
   async all(): Promise<Partial<Data>> {
     await this.load()
-    return { ...this.#data } as Partial<Data>
+    return plainData(this.#data) as Partial<Data>
   }
 
   set<K extends keyof Data & string>(key: K, value: Data[K]): void {
@@ -196,7 +197,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#assertOpen()
     if (this.#loaded) {
       for (const key of Object.keys(this.#data)) this.#changes.set(key, DELETED)
-      this.#data = {}
+      this.#data = plainData()
     } else {
       this.#changes.clear()
       this.#clearPending = true
@@ -216,7 +217,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#destroyed = true
     this.#loaded = true
     this.#exists = false
-    this.#data = {}
+    this.#data = plainData()
     this.#changes.clear()
     this.#watched.clear()
     this.#clearPending = false
@@ -342,7 +343,8 @@ export class Session<Data extends SessionData = SessionData> {
     this.#storedExpiresAt = record?.expiresAt ?? 0
     this.#storedVersion = record?.version
     this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
-    const data: Record<string, unknown> = record ? { ...record.data } : {}
+    // Own keys only, into a null-prototype object, whatever object the backend handed back.
+    const data = plainData(record ? record.data : undefined)
     if (this.#clearPending) {
       for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
       this.#clearPending = false
@@ -430,7 +432,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#id = await this.#createRecord(this.#record(now, maxAge), call)
     }
     if (plan.save && oldId !== null) {
-      const changes: ChangeSet = { set: {}, deleted: [] }
+      const changes: ChangeSet = { set: plainData(), deleted: [] }
       for (const [key, change] of this.#changes) {
         if (change === DELETED) changes.deleted.push(key)
         else changes.set[key] = change.value

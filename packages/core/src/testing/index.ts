@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, type TestContext } from 'vitest'
 import { SessionBackendError } from '../errors.ts'
+import { createSessionManager } from '../manager.ts'
 import type { SessionBackend, SessionRecord } from '../types.ts'
 
 /** Options of `testBackend`. */
@@ -18,14 +19,46 @@ export interface BackendTestOptions {
   largeValueBytes?: number
   /** Parallel writers in the concurrency test. @default 25 */
   concurrentWriters?: number
-  /** The store enforces expiry itself, lazily (e.g. only via clearExpired). @default true */
-  expiresOnRead?: boolean
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why this test does not apply (a capability the backend does not declare). See `notApplicable`. */
+    notApplicable?: string
+  }
+}
+
+/**
+ * Skips the running test because it does not apply to what is under test (a capability it does
+ * not declare, a harness hook it does not offer). The reason is recorded in the test's `meta`, so
+ * CI (`.ci/run`) can tell a not-applicable skip, which it allows, from any other skip (a missing
+ * service), which fails the run.
+ */
+export function notApplicable(ctx: TestContext, reason: string): never {
+  ctx.task.meta.notApplicable = reason
+  ctx.skip(reason)
+  throw new Error('unreachable: ctx.skip() throws')
 }
 
 const HOUR = 3_600_000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 let userCounter = 0
 const freshUser = () => `user-${Date.now().toString(36)}-${++userCounter}`
+
+/** `{ __proto__: value }` as an own, plain key (an object literal would set the prototype instead). */
+function withProtoKey(value: unknown): Record<string, unknown> {
+  return JSON.parse(`{"__proto__":${JSON.stringify(value)}}`) as Record<string, unknown>
+}
+
+/** The loaded data holds `__proto__` as plain data: nothing inherited from it, the value intact. */
+function expectPlainProtoKey(data: Record<string, unknown> | undefined, value: unknown, what: string): void {
+  expect(data, what).toBeDefined()
+  expect(data!.isAdmin, `${what}: a stored "__proto__" key became the prototype`).toBeUndefined()
+  const proto = Object.getPrototypeOf(data)
+  expect(proto === null || proto === Object.prototype, `${what}: data has a foreign prototype`).toBe(true)
+  expect(Object.hasOwn(data!, '__proto__'), `${what}: the "__proto__" key was dropped`).toBe(true)
+  expect(Object.getOwnPropertyDescriptor(data!, '__proto__')?.value, what).toEqual(value)
+}
 
 function record(data: Record<string, unknown>, ttlMs = HOUR, userId: string | null = null): SessionRecord {
   const uid = userId ?? freshUser()
@@ -42,16 +75,18 @@ export function testBackend(options: BackendTestOptions): void {
   const large = options.largeValueBytes ?? 200_000
   const writers = options.concurrentWriters ?? 25
 
-  const withBackend = (fn: (b: SessionBackend) => Promise<void>) => async () => {
-    const b = await options.backend()
-    try {
-      // Capabilities a backend learns from its server are final once ready() resolves.
-      await b.ready?.()
-      await fn(b)
-    } finally {
-      await options.teardown?.(b)
+  // A test that does not apply to this backend calls `notApplicable()`: it reports *skipped*, never a pass.
+  const withBackend =
+    (fn: (b: SessionBackend, ctx: TestContext) => Promise<void>) => async (ctx: TestContext) => {
+      const b = await options.backend()
+      try {
+        // Capabilities a backend learns from its server are final once ready() resolves.
+        await b.ready?.()
+        await fn(b, ctx)
+      } finally {
+        await options.teardown?.(b)
+      }
     }
-  }
   const create = async (b: SessionBackend, rec: SessionRecord): Promise<string> => {
     const id = await b.create(b.idFormat.generate(), rec)
     expect(id, 'create() returned no id for a fresh random id').toBeTypeOf('string')
@@ -231,9 +266,47 @@ export function testBackend(options: BackendTestOptions): void {
     )
 
     it(
-      'treats malformed stored data as no session or a typed error, never a crash',
+      'keeps a key named "__proto__" as plain data, never as the prototype (load and merge)',
       withBackend(async (b) => {
-        if (!options.corrupt) return
+        const rec = record({ a: 1 })
+        const id = await create(b, { ...rec, data: { ...rec.data, ...withProtoKey({ isAdmin: true }) } })
+        expectPlainProtoKey((await b.load(id))?.data, { isAdmin: true }, 'after create')
+        // A merge into a record that has no such key yet (an existing own key would hide the bug).
+        const plain = await create(b, rec)
+        const set = withProtoKey({ isAdmin: 'again' })
+        const data = { ...rec.data, ...set }
+        expect(await b.save(plain, { set, deleted: [] }, { ...rec, data })).toBe(true)
+        expectPlainProtoKey((await b.load(plain))?.data, { isAdmin: 'again' }, 'after save')
+      }),
+    )
+
+    it(
+      'through a Session: set("__proto__", { isAdmin: true }) never makes get("isAdmin") true',
+      withBackend(async (b) => {
+        const manager = createSessionManager({ backend: b, timeout: 10_000 })
+        const first = await manager.open({ cookie: null })
+        first.set('_auth_user_id', freshUser())
+        first.set('__proto__', { isAdmin: true })
+        expect(await first.get('isAdmin'), 'in the same request').toBeUndefined()
+        expect(await first.get('__proto__')).toEqual({ isAdmin: true })
+        expect((await first.all()).isAdmin).toBeUndefined()
+        const { setCookie } = await first.commit()
+        const cookie = setCookie?.split(';')[0] ?? null
+        expect(cookie, 'the new session got a cookie').not.toBeNull()
+        const second = await manager.open({ cookie })
+        expect(await second.get('isAdmin'), 'in the next request').toBeUndefined()
+        expect(await second.get('__proto__'), '"__proto__" round-trips as a plain key').toEqual({
+          isAdmin: true,
+        })
+        await second.commit()
+        if (second.id) await b.destroy(second.id)
+      }),
+    )
+
+    it(
+      'treats malformed stored data as no session or a typed error, never a crash',
+      withBackend(async (b, ctx) => {
+        if (!options.corrupt) notApplicable(ctx, 'the harness offers no corrupt() for this backend')
         const id = await create(b, record({ a: 1 }))
         await options.corrupt(b, id)
         let result: unknown
@@ -249,8 +322,10 @@ export function testBackend(options: BackendTestOptions): void {
 
     it(
       'destroys and lists the sessions of one user (when declared)',
-      withBackend(async (b) => {
-        if (!b.capabilities.destroyUser && !b.capabilities.listUser) return
+      withBackend(async (b, ctx) => {
+        if (!b.capabilities.destroyUser && !b.capabilities.listUser) {
+          notApplicable(ctx, 'declares neither destroyUser nor listUser')
+        }
         const user = freshUser()
         const other = freshUser()
         const a = await create(b, record({ n: 1 }, HOUR, user))
@@ -269,8 +344,8 @@ export function testBackend(options: BackendTestOptions): void {
 
     it(
       'clears expired records and keeps live ones (when declared)',
-      withBackend(async (b) => {
-        if (!b.capabilities.clearExpired) return
+      withBackend(async (b, ctx) => {
+        if (!b.capabilities.clearExpired) notApplicable(ctx, 'does not declare clearExpired')
         const gone = await create(b, record({ a: 1 }, resolution))
         const live = await create(b, record({ a: 2 }, HOUR))
         await sleep(resolution * 2 + 200)
