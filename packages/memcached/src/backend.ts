@@ -4,6 +4,7 @@ import {
   defaultIdFormat,
   type IdFormat,
   jsonCodec,
+  plainData,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -186,7 +187,8 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
           const stored = decodeStoredSession(item.value)
           const current = stored ? await codec.decode(stored.payload) : null
           // Undecodable stored data: the request's own full view is the best there is.
-          const data: SessionData = current ? { ...current } : { ...record.data }
+          // Null prototype: a key named `__proto__` is merged as data.
+          const data: SessionData = plainData(current ?? record.data)
           for (const k of changes.deleted) delete data[k]
           Object.assign(data, changes.set)
           const userId = userChanged || !stored ? record.userId : stored.userId

@@ -4,6 +4,7 @@ import {
   type IdFormat,
   isPlainObject,
   jsonCodec,
+  plainData,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -116,7 +117,7 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
 
   const decodeHash = async (id: string, flat: unknown): Promise<SessionRecord | null> => {
     if (!Array.isArray(flat) || flat.length === 0) return null
-    const data: SessionData = {}
+    const data: SessionData = plainData() // a field named `__proto__` stays data
     let expiresAt = Number.NaN
     let userId: string | null = null
     let hasUser = false

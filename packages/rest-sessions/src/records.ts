@@ -1,4 +1,4 @@
-import { isPlainObject, type SessionRecord } from '@sessionbridge/core'
+import { isPlainObject, plainData, type SessionRecord } from '@sessionbridge/core'
 import { PKG, type ResolvedOptions } from './options.ts'
 import { decodeValue, encodeValue } from './values.ts'
 
@@ -21,7 +21,7 @@ export function recordCodec({ encodeValues, logger, now }: ResolvedOptions): Rec
     },
     decodeSession(json, id) {
       if (typeof json.id !== 'string') return null // `{}`: unknown, expired or killed
-      const data: Record<string, unknown> = {}
+      const data: Record<string, unknown> = plainData() // a key named `__proto__` stays data
       const d = isPlainObject(json.d) ? json.d : {}
       try {
         for (const [key, value] of Object.entries(d)) data[key] = decodeValue(value)
