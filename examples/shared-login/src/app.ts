@@ -1,3 +1,4 @@
+import type { SessionManagerOptions } from '@sessionbridge/core'
 import type { ContractReply } from './contract.ts'
 import type { ExampleStack } from './stack.ts'
 
@@ -34,4 +35,18 @@ export function replyHeaders(reply: ContractReply): Record<string, string> {
   if (reply.location) headers.location = reply.location
   if (reply.headers) Object.assign(headers, reply.headers)
   return headers
+}
+
+/**
+ * The session options every app passes to its framework package (add `users`): the shared
+ * backend, the cookie, `TRUST_PROXY` and the stack's timeout.
+ */
+export function sessionOptions(options: ExampleAppOptions) {
+  const { stack } = options
+  return {
+    backend: stack.backend,
+    cookie: { name: options.cookieName, secure: stack.cookieSecure ? true : ('auto' as const) },
+    trustProxy: stack.trustProxy,
+    timeout: stack.sessionTimeout,
+  } satisfies SessionManagerOptions
 }

@@ -39,6 +39,12 @@ export interface ExampleConfig {
   cookieName: string
   /** The Django beside the Node apps (`DJANGO_VERSION`): what Node writes follows it. */
   djangoVersion: (typeof DJANGO_LINES)[number]
+  /** `SESSION_COOKIE_SECURE`: always mark the cookie `Secure` (else: when the request is HTTPS). */
+  cookieSecure: boolean
+  /** `TRUST_PROXY`: believe `X-Forwarded-Proto` (set it only behind a proxy that overwrites it). */
+  trustProxy: boolean
+  /** `ALLOWED_HOSTS`: the `Host` values Django answers (comma-separated, Django's syntax). */
+  allowedHosts: string[]
   host: string
   /** 0 means "any free port" (tests). */
   ports: Record<AppName, number>
@@ -55,6 +61,17 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   }
   return value
 }
+
+/** Django's truthy spellings, and the empty/unset default. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase()
+  if (['', '0', 'false', 'no', 'off'].includes(raw)) return false
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  throw new SessionConfigError(CONFIG_PKG, name, '%s must be true or false (1/0, yes/no, on/off)')
+}
+
+/** The hosts the example serves by default: loopback only, as it binds to 127.0.0.1. */
+export const DEFAULT_ALLOWED_HOSTS = ['127.0.0.1', 'localhost', '[::1]'] as const
 
 /** Reads the environment (`SESSION_BACKEND`, `DATABASE_URL`, ...). Throws `SessionConfigError` naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
@@ -104,6 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     secretKeyIsDefault: !env.SECRET_KEY,
     cookieName,
     djangoVersion,
+    cookieSecure: flag(env, 'SESSION_COOKIE_SECURE'),
+    trustProxy: flag(env, 'TRUST_PROXY'),
+    allowedHosts: env.ALLOWED_HOSTS
+      ? env.ALLOWED_HOSTS.split(',')
+          .map((h) => h.trim())
+          .filter(Boolean)
+      : [...DEFAULT_ALLOWED_HOSTS],
     host: '127.0.0.1',
     ports: Object.freeze({
       fastify: port(env, 'FASTIFY_PORT', DEFAULT_PORTS.fastify),

@@ -1,4 +1,5 @@
 import type { AuthenticateResult, AuthUser, Session, SessionData, UserSource } from '@sessionbridge/core'
+import { safeNext, withQueryFlag } from './next.ts'
 import { renderPage } from './page.ts'
 
 /** Largest request body the contract reads (a login form is far smaller). */
@@ -77,11 +78,6 @@ export function parseFields(contentType: string | undefined, text: string): Fiel
   return { username: field('username'), password: field('password'), next: field('next') }
 }
 
-/** Only a local path: never an open redirect. */
-function safeNext(next: string): string | null {
-  return /^\/(?![/\\])[^\\\s]*$/.test(next) ? next : null
-}
-
 const publicUser = (user: AuthUser) => ({ id: String(user.id), username: user.username })
 
 /** The example's HTTP contract, written once; `fastify.ts`, `koa.ts` and `hono.ts` only bind it. */
@@ -117,7 +113,7 @@ export function createContract(options: ContractOptions) {
       const candidate = result.status === 'ok' ? result.user : null
       if (!candidate) {
         return next
-          ? redirect(`${next}${next.includes('?') ? '&' : '?'}error=1`)
+          ? redirect(withQueryFlag(next, 'error'))
           : json(401, { error: 'invalid username or password' })
       }
       await ctx.login(candidate)

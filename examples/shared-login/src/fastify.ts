@@ -6,7 +6,7 @@ import {
   ticketRoute,
 } from '@sessionbridge/fastify'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
-import { type ExampleApp, type ExampleAppOptions, urlOf } from './app.ts'
+import { type ExampleApp, type ExampleAppOptions, sessionOptions, urlOf } from './app.ts'
 import {
   ADMIN_PERMISSION,
   type ContractContext,
@@ -16,6 +16,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { SECURITY_HEADERS } from './security.ts'
 
 const context = (request: FastifyRequest): ContractContext => ({
   // The session's data type may be narrowed by augmentation elsewhere; the contract reads plain keys.
@@ -53,10 +54,12 @@ export function createFastifyApp(options: ExampleAppOptions): ExampleApp {
     { parseAs: 'string' },
     (_req, body, done) => done(null, body),
   )
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS)
+  })
   app.register(sessionPlugin, {
-    backend: stack.backend,
+    ...sessionOptions(options),
     users: stack.users as FastifySessionOptions['users'],
-    cookie: { name: options.cookieName },
     csrf: stack.csrf,
     throttle: stack.throttle,
   })

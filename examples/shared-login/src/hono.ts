@@ -9,7 +9,7 @@ import {
 } from '@sessionbridge/hono'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { type ExampleApp, type ExampleAppOptions, replyHeaders, urlOf } from './app.ts'
+import { type ExampleApp, type ExampleAppOptions, replyHeaders, sessionOptions, urlOf } from './app.ts'
 import {
   ADMIN_PERMISSION,
   type ContractContext,
@@ -19,6 +19,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { SECURITY_HEADERS } from './security.ts'
 
 type Env = SessionEnv
 type C = Context<Env>
@@ -53,14 +54,17 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
   })
 
   const app = new Hono<Env>()
+  app.use(async (c, next) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value)
+    await next()
+  })
   // Limit bodies before the session middleware, whose CSRF check may read a form field.
   app.use((c, next) => (c.req.method === 'POST' ? limit(c, next) : next()))
   app.use(
     sessionMiddleware({
-      backend: stack.backend,
+      ...sessionOptions(options),
       users: stack.users,
-      cookie: { name: options.cookieName },
-      csrf: stack.csrf,
+        csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

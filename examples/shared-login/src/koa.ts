@@ -7,7 +7,7 @@ import {
   ticketRoute,
 } from '@sessionbridge/koa'
 import Koa, { type Context, type Middleware } from 'koa'
-import { type ExampleApp, type ExampleAppOptions, urlOf } from './app.ts'
+import { type ExampleApp, type ExampleAppOptions, sessionOptions, urlOf } from './app.ts'
 import {
   ADMIN_PERMISSION,
   type ContractContext,
@@ -17,6 +17,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
+import { SECURITY_HEADERS } from './security.ts'
 
 /**
  * The request body as text, or `null` when it exceeds `limit` bytes. The rest of an oversized body
@@ -93,6 +94,10 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
   }
 
   const app = new Koa()
+  app.use((ctx, next) => {
+    ctx.set(SECURITY_HEADERS)
+    return next()
+  })
   app.use(async (ctx, next) => {
     // `null` for an oversized body: the contract answers 400.
     if (ctx.method === 'POST')
@@ -101,10 +106,9 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
   })
   app.use(
     sessionMiddleware({
-      backend: stack.backend,
+      ...sessionOptions(options),
       users: stack.users as KoaSessionOptions['users'],
-      cookie: { name: options.cookieName },
-      csrf: stack.csrf,
+        csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

@@ -23,7 +23,8 @@ export interface StartExampleOptions {
   django?: boolean
 }
 
-const FACTORIES: ReadonlyArray<readonly [AppName, (options: ExampleAppOptions) => ExampleApp]> = [
+/** Every Node app of the example, in start order; the fuzz suite drives each one. Add an app here. */
+export const NODE_APPS: ReadonlyArray<readonly [AppName, (options: ExampleAppOptions) => ExampleApp]> = [
   ['fastify', createFastifyApp],
   ['koa', createKoaApp],
   ['hono', createHonoApp],
@@ -44,7 +45,7 @@ export async function startExample(
     await stack.close()
   }
   try {
-    for (const [key, factory] of FACTORIES) {
+    for (const [key, factory] of NODE_APPS) {
       const app = factory({
         stack,
         cookieName: config.cookieName,

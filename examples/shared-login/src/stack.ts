@@ -20,7 +20,7 @@ import {
 import { nodeRedisAdapter, redisAttemptStore, redisBackend, redisTicketStore } from '@sessionbridge/redis'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
 import { sqlAttemptStore, sqlBackend, sqlTicketStore } from '@sessionbridge/sql'
-import { createClient } from 'redis'
+import { createClient, type RedisClientOptions } from 'redis'
 import type { ExampleConfig } from './config.ts'
 import { type ExampleDatabase, openDatabase } from './database.ts'
 import { exampleCsrf } from './security.ts'
@@ -39,7 +39,36 @@ export interface ExampleStack {
   label: string
   /** Django can read these sessions (Django's own table through the SQL backend). */
   sharedWithDjango: boolean
+  /** Milliseconds one session backend call may take before the request gets a 503. */
+  sessionTimeout: number
+  /** `SESSION_COOKIE_SECURE` and `TRUST_PROXY`, for the apps' session options. */
+  cookieSecure: boolean
+  trustProxy: boolean
   close(): Promise<void>
+}
+
+/**
+ * A network cache answers in about a millisecond: past one second it is down, and the request is
+ * better off with a 503 at once than waiting for the 5 s default. SQL keeps the default (a
+ * database under load, a lock held by Django).
+ */
+export const CACHE_SESSION_TIMEOUT_MS = 1000
+const DEFAULT_SESSION_TIMEOUT_MS = 5000
+
+/**
+ * The node-redis client as `@sessionbridge/redis` recommends: no offline queue (a command during an
+ * outage fails at once instead of waiting, and is never replayed after the restart) and a bounded
+ * connect; reconnects back off up to 1 s, so service resumes about a second after Redis returns.
+ */
+export function exampleRedisOptions(url: string): RedisClientOptions {
+  return {
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: CACHE_SESSION_TIMEOUT_MS,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+    },
+  }
 }
 
 /** Where the sessions live, without credentials. */
@@ -99,7 +128,8 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
         }
         break
       case 'redis': {
-        const client = createClient({ url: config.redisUrl })
+        const client = createClient(exampleRedisOptions(config.redisUrl))
+        // Reconnects by itself; failed commands surface as SessionBackendError (503).
         client.on('error', () => {})
         await client.connect()
         closers.push(() => client.close())
@@ -144,6 +174,11 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
       database,
       label: describe(config),
       sharedWithDjango: config.backend === 'sql',
+      sessionTimeout: ['redis', 'memcached', 'rest-sessions'].includes(config.backend)
+        ? CACHE_SESSION_TIMEOUT_MS
+        : DEFAULT_SESSION_TIMEOUT_MS,
+      cookieSecure: config.cookieSecure,
+      trustProxy: config.trustProxy,
       close,
     }
   } catch (error) {

@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       secretKeyIsDefault: true,
       cookieName: 'sessionid',
       djangoVersion: '3.2',
+      cookieSecure: false,
+      trustProxy: false,
+      allowedHosts: ['127.0.0.1', 'localhost', '[::1]'],
       ports: { fastify: 3001, koa: 3002, hono: 3003, django: 3004 },
     })
   })
@@ -28,6 +31,9 @@ describe('loadConfig', () => {
       DJANGO_PORT: '8000',
       DJANGO_VERSION: '5.2',
       SECRET_KEY_FALLBACKS: 'old-1,old-2',
+      SESSION_COOKIE_SECURE: 'true',
+      TRUST_PROXY: '1',
+      ALLOWED_HOSTS: 'example.com, .example.org',
     })
     expect(config).toMatchObject({
       backend: 'memcached',
@@ -37,6 +43,9 @@ describe('loadConfig', () => {
       cookieName: 'sid',
       djangoVersion: '5.2',
       secretKeyFallbacks: ['old-1', 'old-2'],
+      cookieSecure: true,
+      trustProxy: true,
+      allowedHosts: ['example.com', '.example.org'],
       ports: { fastify: 0, koa: 3002, django: 8000 },
     })
   })
@@ -50,6 +59,8 @@ describe('loadConfig', () => {
     [{ SESSION_BACKEND: 'rest-sessions' }, 'SESSION_URL'],
     [{ DJANGO_VERSION: '4.0' }, 'DJANGO_VERSION'],
     [{ SECRET_KEY_FALLBACKS: 'old' }, 'SECRET_KEY_FALLBACKS'],
+    [{ SESSION_COOKIE_SECURE: 'maybe' }, 'SESSION_COOKIE_SECURE'],
+    [{ TRUST_PROXY: '2' }, 'TRUST_PROXY'],
   ])('refuses %o at startup, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(SessionConfigError)
     expect(() => loadConfig(env)).toThrow(`"${variable}"`)

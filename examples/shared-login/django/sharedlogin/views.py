@@ -10,7 +10,9 @@ import os
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
+from django.utils.encoding import iri_to_uri
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .throttle import Attempt
@@ -26,23 +28,42 @@ def _who(request):
 
 
 def _fields(request):
-    """username/password/next from a JSON body or a form; a malformed body gives empty fields."""
+    """username/password/next from a JSON body or a form; None for a malformed body (as the Node apps)."""
     if request.content_type == 'application/json':
         try:
             body = json.loads(request.body or b'{}')
-        except ValueError:
-            body = {}
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+            return None
         if not isinstance(body, dict):
-            body = {}
+            return None
         return {k: body.get(k) if isinstance(body.get(k), str) else '' for k in ('username', 'password', 'next')}
     return {k: request.POST.get(k, '') for k in ('username', 'password', 'next')}
 
 
-def _safe_next(value):
-    """Only a local path: never an open redirect."""
-    if value and value.startswith('/') and not value.startswith('//') and '\\' not in value:
-        return value
-    return None
+def _next_of(request):
+    fields = _fields(request)
+    return _safe_next(request, fields['next']) if fields else None
+
+
+MAX_NEXT_LENGTH = 2048
+
+
+def _safe_next(request, value):
+    """A same-site relative path, percent-encoded for the Location header, or None (src/next.ts)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_NEXT_LENGTH:
+        return None
+    if not value.startswith('/') or value.startswith('//') or '\\' in value:
+        return None
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        return None
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+        return None
+    return iri_to_uri(value)
+
+
+def _with_error_flag(nxt):
+    path, hash_, fragment = nxt.partition('#')
+    return path + ('&' if '?' in path else '?') + 'error=1' + hash_ + fragment
 
 
 def csrf_failure(request, reason=''):
@@ -59,7 +80,9 @@ def login_view(request):
     if request.method != 'POST':
         return HttpResponseNotAllowed(['POST'])
     fields = _fields(request)
-    nxt = _safe_next(fields['next'])
+    if fields is None:
+        return JsonResponse({'error': 'send username and password as JSON or a form'}, status=400)
+    nxt = _safe_next(request, fields['next'])
     attempt = Attempt(fields['username'], request.META.get('REMOTE_ADDR'))
     if attempt.retry_after is not None:
         response = JsonResponse({'error': 'too many login attempts'}, status=429)
@@ -70,7 +93,7 @@ def login_view(request):
         attempt.succeeded()
     if user is None:
         if nxt:
-            return HttpResponseRedirect(nxt + ('&' if '?' in nxt else '?') + 'error=1')
+            return HttpResponseRedirect(_with_error_flag(nxt))
         return JsonResponse({'error': 'invalid username or password'}, status=401)
     login(request, user)
     if nxt:
@@ -81,7 +104,7 @@ def login_view(request):
 def logout_view(request):
     if request.method != 'POST':
         return HttpResponseNotAllowed(['POST'])
-    nxt = _safe_next(_fields(request)['next'])
+    nxt = _next_of(request)
     logout(request)
     return HttpResponseRedirect(nxt) if nxt else HttpResponse(status=204)
 
@@ -91,7 +114,7 @@ def counter(request):
         return HttpResponseNotAllowed(['POST'])
     count = request.session.get(COUNT_KEY, 0)
     request.session[COUNT_KEY] = (count if isinstance(count, int) else 0) + 1
-    nxt = _safe_next(_fields(request)['next'])
+    nxt = _next_of(request)
     return HttpResponseRedirect(nxt) if nxt else JsonResponse({'count': request.session[COUNT_KEY]})
 
 
