@@ -21,8 +21,8 @@ export function djangoPath(version: ExampleConfig['djangoVersion']): string {
 }
 
 /**
- * Whether `PYTHON` can import Django of `version` and, for `databaseUrl`, its database driver
- * (psycopg2 for PostgreSQL, MySQLdb for MySQL; SQLite is built in).
+ * Whether `PYTHON` can import Django of `version`, gunicorn (which serves it) and, for
+ * `databaseUrl`, its database driver (psycopg2 for PostgreSQL, MySQLdb for MySQL; SQLite is built in).
  */
 export async function djangoInstalled(
   databaseUrl = 'sqlite:',
@@ -34,7 +34,7 @@ export async function djangoInstalled(
     : databaseUrl.startsWith('mysql')
       ? ', MySQLdb'
       : ''
-  const check = `import django${driver}; assert django.get_version().startswith('${version}.')`
+  const check = `import django, gunicorn${driver}; assert django.get_version().startswith('${version}.')`
   try {
     await run(python, ['-c', check], {
       timeout: 20_000,
@@ -96,7 +96,15 @@ export interface StartDjangoOptions {
   startTimeout?: number
 }
 
-/** Starts `django/serve.py` (the stdlib WSGI server) on `config.ports.django` and waits until it listens. */
+/** Every Django server this process started and has not seen exit: killed when the process exits. */
+const children = new Set<ChildProcess>()
+process.once('exit', () => {
+  // The last chance, synchronous: whatever ended this process (an uncaught error included), the
+  // servers it started go with it. (A SIGKILL skips this; serve.py then notices by itself.)
+  for (const child of children) child.kill('SIGTERM')
+})
+
+/** Starts `django/serve.py` (gunicorn) on `config.ports.django` and waits until it listens. */
 export function startDjango(config: ExampleConfig, options: StartDjangoOptions = {}): Promise<DjangoServer> {
   const child = spawn(PYTHON, ['serve.py'], {
     cwd: DJANGO_DIR,
@@ -104,8 +112,11 @@ export function startDjango(config: ExampleConfig, options: StartDjangoOptions =
       DJANGO_PORT: String(config.ports.django),
       SHARED_LOGIN_LINKS: JSON.stringify(options.links ?? []),
     }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open as a lifeline: serve.py stops when it reaches EOF (this process is gone).
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000)

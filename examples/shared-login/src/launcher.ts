@@ -61,7 +61,7 @@ export async function startExample(
     else if (!stack.sharedWithDjango)
       djangoSkipped = `Django cannot read ${config.backend} sessions (only sql)`
     else if (!(await djangoInstalled(config.databaseUrl, PYTHON, config.djangoVersion))) {
-      djangoSkipped = `${PYTHON} cannot import Django ${config.djangoVersion} (or its driver for this database)`
+      djangoSkipped = `${PYTHON} cannot import Django ${config.djangoVersion}, gunicorn (Debian: gunicorn) or the driver for this database`
     } else {
       django = await startDjango(config, { links: [...apps] })
       apps.push(['Django', django.url])

@@ -22,20 +22,30 @@ async function main(): Promise<void> {
   console.log(`Log in on any of them as ${DEMO_USER.username} / ${DEMO_USER.password}, then open the others.`)
 
   let stopping = false
-  const shutdown = (signal: string) => {
+  /** Stops every app and Django, then exits; a stop that hangs is cut short after 10 s. */
+  const shutdown = (why: string, code: number) => {
     if (stopping) return
     stopping = true
-    console.log(`\n${signal}: shutting down`)
+    console.log(`\n${why}: shutting down`)
+    setTimeout(() => process.exit(code || 1), 10_000).unref()
     example.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (error: unknown) => {
         console.error(error)
         process.exit(1)
       },
     )
   }
-  process.once('SIGINT', () => shutdown('SIGINT'))
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(signal, () => shutdown(signal, 0))
+  // An error nothing caught: the apps may be in any state, so stop everything rather than limp on.
+  // (Children go even if this never finishes: see the exit hook in django.ts.)
+  const crash = (kind: string) => (error: unknown) => {
+    console.error(`${kind}:`, error)
+    shutdown(kind, 1)
+  }
+  process.on('uncaughtException', crash('uncaught exception'))
+  process.on('unhandledRejection', crash('unhandled rejection'))
 }
 
 main().catch((error: unknown) => {

@@ -30,6 +30,16 @@ def _database(url):
     }
 
 
+def _flag(name):
+    """The Node side's reading of a boolean variable (src/config.ts)."""
+    raw = (os.environ.get(name) or '').strip().lower()
+    if raw in ('', '0', 'false', 'no', 'off'):
+        return False
+    if raw in ('1', 'true', 'yes', 'on'):
+        return True
+    raise ValueError('%s must be true or false (1/0, yes/no, on/off)' % name)
+
+
 SECRET_KEY = os.environ.get('SECRET_KEY') or 'dev-only-insecure-secret-key-change-me'
 
 # DJANGO_VERSION: the Django the Node apps were configured for (they write what it writes).
@@ -43,7 +53,20 @@ if _fallbacks and django.VERSION < (4, 1):
 if django.VERSION >= (4, 1):
     SECRET_KEY_FALLBACKS = _fallbacks
 DEBUG = False
-ALLOWED_HOSTS = ['*']
+ALLOWED_HOSTS = [h.strip() for h in (os.environ.get('ALLOWED_HOSTS') or '127.0.0.1,localhost,[::1]').split(',') if h.strip()]
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and overwrites what clients send).
+if _flag('TRUST_PROXY'):
+    SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+SESSION_COOKIE_SECURE = _flag('SESSION_COOKIE_SECURE')
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# SecurityMiddleware: X-Content-Type-Options: nosniff and Referrer-Policy: same-origin (its
+# defaults, spelled out); XFrameOptionsMiddleware: X-Frame-Options: DENY. The Node apps send the
+# same three headers (src/security.ts).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = 'same-origin'
+X_FRAME_OPTIONS = 'DENY'
+# The Node apps read at most 16 kB of body; Django refuses more with a 400 (RequestDataTooBig).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 INSTALLED_APPS = [
     'django.contrib.auth',
     'django.contrib.contenttypes',
@@ -51,9 +74,11 @@ INSTALLED_APPS = [
     'sharedlogin',
 ]
 MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
     'django.contrib.sessions.middleware.SessionMiddleware',
     'django.middleware.csrf.CsrfViewMiddleware',
     'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
 ]
 # Django's defaults (cookie `csrftoken`, header X-CSRFToken, field csrfmiddlewaretoken): the Node
 # apps use the same, so one token serves all four apps.
