@@ -18,6 +18,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from .throttle import Attempt
 
 COUNT_KEY = 'count'
+MAX_NEXT_LENGTH = 2048
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    """303, as the Node apps answer a form POST (HttpResponseRedirect is a 302)."""
+    status_code = 303
 
 
 def _who(request):
@@ -43,9 +49,6 @@ def _fields(request):
 def _next_of(request):
     fields = _fields(request)
     return _safe_next(request, fields['next']) if fields else None
-
-
-MAX_NEXT_LENGTH = 2048
 
 
 def _safe_next(request, value):
@@ -93,11 +96,11 @@ def login_view(request):
         attempt.succeeded()
     if user is None:
         if nxt:
-            return HttpResponseRedirect(_with_error_flag(nxt))
+            return HttpResponseSeeOther(_with_error_flag(nxt))
         return JsonResponse({'error': 'invalid username or password'}, status=401)
     login(request, user)
     if nxt:
-        return HttpResponseRedirect(nxt)
+        return HttpResponseSeeOther(nxt)
     return JsonResponse({'id': str(user.pk), 'username': user.get_username()})
 
 
@@ -106,7 +109,7 @@ def logout_view(request):
         return HttpResponseNotAllowed(['POST'])
     nxt = _next_of(request)
     logout(request)
-    return HttpResponseRedirect(nxt) if nxt else HttpResponse(status=204)
+    return HttpResponseSeeOther(nxt) if nxt else HttpResponse(status=204)
 
 
 def counter(request):
@@ -115,7 +118,7 @@ def counter(request):
     count = request.session.get(COUNT_KEY, 0)
     request.session[COUNT_KEY] = (count if isinstance(count, int) else 0) + 1
     nxt = _next_of(request)
-    return HttpResponseRedirect(nxt) if nxt else JsonResponse({'count': request.session[COUNT_KEY]})
+    return HttpResponseSeeOther(nxt) if nxt else JsonResponse({'count': request.session[COUNT_KEY]})
 
 
 def _links():
