@@ -69,3 +69,16 @@ export async function serviceAvailable(name: ServiceName): Promise<boolean> {
 function firstServer(list: string): string {
   return list.split(',')[0]!.trim()
 }
+
+/**
+ * A name no other run uses at the same time: `<prefix>_<pid>_<random>` (lower case, digits and
+ * `_`, so it is a valid database, table or key prefix everywhere). Suites share the servers with
+ * other runs on the same machine: every database, table and key prefix they create gets one, and
+ * is dropped at the end.
+ */
+export function uniqueName(prefix: string): string {
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(36).padStart(2, '0'))
+    .join('')
+    .slice(0, 6)
+  return `${prefix}_${process.pid}_${random}`
+}

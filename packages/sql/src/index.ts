@@ -14,7 +14,12 @@ export {
 export { type PgPoolClientLike, type PgPoolLike, type PgQueryable, pgClient } from './adapters/pg.ts'
 export { type PgliteLike, type PgliteQueryable, pgliteClient } from './adapters/pglite.ts'
 export { type PostgresJsLike, type PostgresJsQueryable, postgresJsClient } from './adapters/postgres-js.ts'
-export { type SqliteDatabaseLike, type SqliteStatementLike, sqliteClient } from './adapters/sqlite.ts'
+export {
+  type SqliteClientOptions,
+  type SqliteDatabaseLike,
+  type SqliteStatementLike,
+  sqliteClient,
+} from './adapters/sqlite.ts'
 export {
   attemptTableDdl,
   DEFAULT_ATTEMPT_TABLE,

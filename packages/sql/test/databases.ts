@@ -1,9 +1,9 @@
-import { SERVICE_URLS } from '@sessionbridge/test-services'
+import { SERVICE_URLS, uniqueName } from '@sessionbridge/test-services'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 
-/** This package's own database on each server: nobody else uses `sb_sql`. */
-export const DATABASE = 'sb_sql'
+/** This run's own database on each server (`sb_sql_<pid>_<random>`), dropped by the suites' afterAll. */
+export const DATABASE = uniqueName('sb_sql')
 
 /** The service URL pointed at `database` instead of the default one. */
 export function urlFor(service: 'postgres' | 'mariadb', database = DATABASE): string {
@@ -12,7 +12,7 @@ export function urlFor(service: 'postgres' | 'mariadb', database = DATABASE): st
   return url.toString()
 }
 
-/** Creates `sb_sql` on PostgreSQL if missing (connecting to the default database to do so). */
+/** Creates `DATABASE` on PostgreSQL if missing (connecting to the default database to do so). */
 export async function ensurePostgresDatabase(): Promise<void> {
   const admin = new pg.Client({ connectionString: SERVICE_URLS.postgres })
   await admin.connect()
@@ -28,11 +28,32 @@ export async function ensurePostgresDatabase(): Promise<void> {
   }
 }
 
-/** Creates `sb_sql` on MariaDB if missing. */
+/** Creates `DATABASE` on MariaDB if missing. */
 export async function ensureMariadbDatabase(): Promise<void> {
   const admin = await mysql.createConnection(SERVICE_URLS.mariadb)
   try {
     await admin.query(`CREATE DATABASE IF NOT EXISTS ${DATABASE} CHARACTER SET utf8mb4`)
+  } finally {
+    await admin.end()
+  }
+}
+
+/** Drops `DATABASE` on PostgreSQL (closing what still uses it). */
+export async function dropPostgresDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: SERVICE_URLS.postgres })
+  await admin.connect()
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`)
+  } finally {
+    await admin.end()
+  }
+}
+
+/** Drops `DATABASE` on MariaDB. */
+export async function dropMariadbDatabase(): Promise<void> {
+  const admin = await mysql.createConnection(SERVICE_URLS.mariadb)
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`)
   } finally {
     await admin.end()
   }

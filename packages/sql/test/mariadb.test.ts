@@ -3,7 +3,7 @@ import { serviceAvailable } from '@sessionbridge/test-services'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mysqlClient, type SqlClient, sqlBackend } from '../src/index.ts'
-import { ensureMariadbDatabase, urlFor } from './databases.ts'
+import { dropMariadbDatabase, ensureMariadbDatabase, urlFor } from './databases.ts'
 import { base64JsonCodec, record, sqlSuite } from './suite.ts'
 
 const up = await serviceAvailable('mariadb')
@@ -19,6 +19,7 @@ describe.skipIf(!up)('MariaDB 10.11 (mysql2)', () => {
   })
   afterAll(async () => {
     await pool?.end()
+    await dropMariadbDatabase()
   })
 
   sqlSuite({ name: 'MariaDB (mysql2)', prefix: 'maria', client: () => client })

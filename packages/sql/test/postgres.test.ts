@@ -1,12 +1,14 @@
-import { serviceAvailable } from '@sessionbridge/test-services'
+import { serviceAvailable, uniqueName } from '@sessionbridge/test-services'
 import pg from 'pg'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgClient, postgresJsClient, type SqlClient, type SqlLayout, sqlBackend } from '../src/index.ts'
-import { ensurePostgresDatabase, urlFor } from './databases.ts'
+import { dropPostgresDatabase, ensurePostgresDatabase, urlFor } from './databases.ts'
 import { base64JsonCodec, expectBackendError, record, sleep, sqlSuite } from './suite.ts'
 
 const up = await serviceAvailable('postgres')
+// Other runs on this machine kill connections by application_name too: ours is unique to this run.
+const APP_NAME = uniqueName('sbt_sql_pg')
 
 describe.skipIf(!up)('PostgreSQL 15', () => {
   let pool: pg.Pool
@@ -17,12 +19,12 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
 
   beforeAll(async () => {
     await ensurePostgresDatabase()
-    pool = new pg.Pool({ connectionString: urlFor('postgres'), max: 10, application_name: 'sbt-sql-pg' })
+    pool = new pg.Pool({ connectionString: urlFor('postgres'), max: 10, application_name: APP_NAME })
     pool.on('error', (error) => poolErrors.push(error)) // idle connections killed by the fault tests
     sql = postgres(urlFor('postgres'), {
       max: 10,
       onnotice: () => {},
-      connection: { application_name: 'sbt-sql-pgjs' },
+      connection: { application_name: `${APP_NAME}_js` },
     })
     poolClient = pgClient(pool)
     jsClient = postgresJsClient(sql)
@@ -30,6 +32,7 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
   afterAll(async () => {
     await pool?.end()
     await sql?.end()
+    await dropPostgresDatabase()
   })
 
   describe('via pg (node-postgres)', () => {
@@ -70,8 +73,8 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
             // pg_stat_activity is snapshotted once per transaction: ask afresh each time.
             await blocker.query('SELECT pg_stat_clear_snapshot()')
             const { rows } = await blocker.query<{ pid: number }>(
-              `SELECT pid FROM pg_stat_activity WHERE application_name = 'sbt-sql-pg' AND wait_event_type = 'Lock' AND query LIKE $1`,
-              [`%sbt_pg_${layout}%`],
+              `SELECT pid FROM pg_stat_activity WHERE application_name = $2 AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+              [`%sbt_pg_${layout}%`, APP_NAME],
             )
             pid = rows[0]?.pid
             if (pid === undefined) await sleep(10)
@@ -97,7 +100,8 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
       await admin.connect()
       try {
         const { rows } = await admin.query(
-          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'sbt-sql-pg'`,
+          'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1',
+          [APP_NAME],
         )
         expect(rows.length).toBeGreaterThan(0)
       } finally {

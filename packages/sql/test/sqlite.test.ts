@@ -52,3 +52,87 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     expect(order).toEqual(['tx start', 'tx end', 'outside'])
   })
 })
+
+describe('SQLite lock waits (issue 14.9)', () => {
+  /** Largest gap between 5 ms ticks while `during` runs: how long the event loop was held. */
+  async function longestStall<T>(
+    during: () => Promise<T>,
+  ): Promise<{ result: PromiseSettledResult<T>; stall: number }> {
+    let last = performance.now()
+    let stall = 0
+    const timer = setInterval(() => {
+      const now = performance.now()
+      stall = Math.max(stall, now - last)
+      last = now
+    }, 5)
+    const [result] = await Promise.allSettled([during()])
+    clearInterval(timer)
+    // A synchronous wait ends before any tick fires: count the time since the last tick too.
+    return { result, stall: Math.max(stall, performance.now() - last) }
+  }
+
+  const file = () => join(dir, `lock-${process.pid}-${Math.random().toString(36).slice(2)}.db`)
+  function pair(path: string, lockWaitMs: number) {
+    const holder = new Database(path)
+    holder.pragma('journal_mode = WAL')
+    holder.exec('CREATE TABLE IF NOT EXISTS t (n INTEGER)')
+    const waiter = new Database(path)
+    waiter.pragma('busy_timeout = 5000') // what the example used to set: the adapter overrides it
+    return { holder, waiter, client: sqliteClient(waiter, { lockWaitMs }) }
+  }
+
+  it('waits for another connection’s write lock without blocking the event loop, then succeeds', async () => {
+    const { holder, waiter, client: lockClient } = pair(file(), 5000)
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      setTimeout(() => holder.exec('COMMIT'), 600)
+      const started = performance.now()
+      const { result, stall } = await longestStall(() => lockClient.query('INSERT INTO t (n) VALUES (1)'))
+      const waited = performance.now() - started
+      expect(result.status, String((result as PromiseRejectedResult).reason)).toBe('fulfilled')
+      expect(waited).toBeGreaterThanOrEqual(550) // it did wait for the lock ...
+      expect(stall).toBeLessThan(300) // ... on timers: the loop kept turning (loose: a shared machine)
+      expect((holder.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c).toBe(1)
+    } finally {
+      holder.close()
+      waiter.close()
+    }
+  })
+
+  it('a transaction waits the same way for BEGIN IMMEDIATE', async () => {
+    const { holder, waiter, client: lockClient } = pair(file(), 5000)
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      setTimeout(() => holder.exec('COMMIT'), 400)
+      const { result, stall } = await longestStall(() =>
+        lockClient.transaction((t) => t.query('INSERT INTO t (n) VALUES (2)')),
+      )
+      expect(result.status).toBe('fulfilled')
+      expect(stall).toBeLessThan(300)
+    } finally {
+      holder.close()
+      waiter.close()
+    }
+  })
+
+  it('gives up with SQLITE_BUSY after lockWaitMs, still without blocking', async () => {
+    const { holder, waiter, client: lockClient } = pair(file(), 400)
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      const started = performance.now()
+      const { result, stall } = await longestStall(() => lockClient.query('INSERT INTO t (n) VALUES (3)'))
+      expect(result.status).toBe('rejected')
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_BUSY' })
+      expect(performance.now() - started).toBeGreaterThanOrEqual(380)
+      expect(stall).toBeLessThan(300)
+      holder.exec('ROLLBACK')
+    } finally {
+      holder.close()
+      waiter.close()
+    }
+  })
+
+  it('refuses a lockWaitMs that is not a whole number', () => {
+    expect(() => sqliteClient(new Database(':memory:'), { lockWaitMs: -1 })).toThrow(/lockWaitMs/)
+  })
+})

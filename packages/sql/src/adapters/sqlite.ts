@@ -1,3 +1,4 @@
+import { SessionConfigError } from '@sessionbridge/core'
 import type { SqlClient, SqlResult } from '../client.ts'
 
 /** A prepared better-sqlite3 statement. */
@@ -13,13 +14,42 @@ export interface SqliteDatabaseLike {
   prepare(source: string): SqliteStatementLike
 }
 
+/** Options of `sqliteClient`. */
+export interface SqliteClientOptions {
+  /**
+   * Milliseconds a statement keeps retrying while another connection (Django, another process)
+   * holds the lock, before it fails with SQLite's `SQLITE_BUSY`. The wait is asynchronous: the
+   * adapter sets the connection's `busy_timeout` to 0 and retries on timers, so the event loop
+   * never stalls on a lock. @default 5000
+   */
+  lockWaitMs?: number
+}
+
+// First retry after 2 ms, doubling up to this: a lock held for a few ms costs a few ms.
+const MAX_RETRY_DELAY_MS = 50
+
+const isBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 /**
  * An `SqlClient` over better-sqlite3. Statements run synchronously and are cached prepared;
  * `transaction` is `BEGIN IMMEDIATE` ... `COMMIT` (the write lock is taken up front, so
  * read-modify-write is atomic across processes too), and everything else sharing this client waits
- * until it ends: one transaction at a time, never interleaved.
+ * until it ends: one transaction at a time, never interleaved. A lock held elsewhere is waited for
+ * asynchronously, up to `lockWaitMs`.
  */
-export function sqliteClient(db: SqliteDatabaseLike): SqlClient {
+export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOptions = {}): SqlClient {
+  const lockWaitMs = options.lockWaitMs ?? 5000
+  if (!Number.isInteger(lockWaitMs) || lockWaitMs < 0) {
+    throw new SessionConfigError('sql', 'lockWaitMs', '%s must be a whole number of milliseconds >= 0')
+  }
+  // better-sqlite3 would otherwise sleep inside the call, holding the event loop (busy_timeout).
+  const pragma = db.prepare('PRAGMA busy_timeout = 0')
+  if (pragma.reader) pragma.all()
+  else pragma.run()
   const statements = new Map<string, SqliteStatementLike>()
   const prepared = (sql: string): SqliteStatementLike => {
     let stmt = statements.get(sql)
@@ -41,17 +71,31 @@ export function sqliteClient(db: SqliteDatabaseLike): SqlClient {
     return { rows: [], rowCount: stmt.run(...values).changes }
   }
 
+  /** `run`, retried on timers while another connection holds the lock, up to `lockWaitMs`. */
+  const runWaiting = async <Row>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> => {
+    const deadline = Date.now() + lockWaitMs
+    for (let delay = 2; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
+      try {
+        return run<Row>(sql, params)
+      } catch (error) {
+        const left = deadline - Date.now()
+        if (!isBusy(error) || left <= 0) throw error
+        await sleep(Math.min(delay, left))
+      }
+    }
+  }
+
   let gate: Promise<void> | null = null
   const tx: SqlClient = {
     dialect: 'sqlite',
-    query: async (sql, params) => run(sql, params),
+    query: (sql, params) => runWaiting(sql, params),
     transaction: (fn) => fn(tx),
   }
   return {
     dialect: 'sqlite',
     async query(sql, params) {
       while (gate) await gate
-      return run(sql, params)
+      return runWaiting(sql, params)
     },
     async transaction(fn) {
       while (gate) await gate
@@ -60,10 +104,10 @@ export function sqliteClient(db: SqliteDatabaseLike): SqlClient {
         open = resolve
       })
       try {
-        run('BEGIN IMMEDIATE')
+        await runWaiting('BEGIN IMMEDIATE')
         try {
           const result = await fn(tx)
-          run('COMMIT')
+          await runWaiting('COMMIT')
           return result
         } catch (error) {
           try {
