@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: 'reliability',
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     typecheck: {
       enabled: true,
       include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'],

@@ -40,20 +40,19 @@ interface Target {
 
 const withDb = (url: string, db: string) => Object.assign(new URL(url), { pathname: `/${db}` }).toString()
 
-// Own database, as the tests: sb_sql on both servers.
+// A database of this run's own on both servers (other runs share them), dropped at the end.
+const DB = `sb_bench_sql_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
 const admin = new pg.Client({ connectionString: PG_URL })
 await admin.connect()
-if (!(await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'sb_sql'`)).rowCount) {
-  await admin.query('CREATE DATABASE sb_sql')
-}
+await admin.query(`CREATE DATABASE ${DB}`)
 await admin.end()
 const mysqlAdmin = await mysql.createConnection(MARIADB_URL)
-await mysqlAdmin.query('CREATE DATABASE IF NOT EXISTS sb_sql CHARACTER SET utf8mb4')
+await mysqlAdmin.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4`)
 await mysqlAdmin.end()
 
-const pgPool = new pg.Pool({ connectionString: withDb(PG_URL, 'sb_sql'), max: 10 })
-const cpsPool = new pg.Pool({ connectionString: withDb(PG_URL, 'sb_sql'), max: 10 })
-const mariaPool = mysql.createPool({ uri: withDb(MARIADB_URL, 'sb_sql'), connectionLimit: 10 })
+const pgPool = new pg.Pool({ connectionString: withDb(PG_URL, DB), max: 10 })
+const cpsPool = new pg.Pool({ connectionString: withDb(PG_URL, DB), max: 10 })
+const mariaPool = mysql.createPool({ uri: withDb(MARIADB_URL, DB), connectionLimit: 10 })
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-sql-'))
 const sqlite = new Database(join(dir, 'bench.db'))
 sqlite.pragma('journal_mode = WAL')
@@ -197,5 +196,14 @@ for (const target of targets) {
 await pgPool.end()
 await cpsPool.end()
 await mariaPool.end()
+{
+  const dropPg = new pg.Client({ connectionString: PG_URL })
+  await dropPg.connect()
+  await dropPg.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
+  await dropPg.end()
+  const dropMaria = await mysql.createConnection(MARIADB_URL)
+  await dropMaria.query(`DROP DATABASE IF EXISTS ${DB}`)
+  await dropMaria.end()
+}
 sqlite.close()
 rmSync(dir, { recursive: true, force: true })

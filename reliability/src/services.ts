@@ -1,10 +1,13 @@
 import { randomString } from '@sessionbridge/core'
-import { SERVICE_URLS } from '@sessionbridge/test-services'
+import { SERVICE_URLS, uniqueName } from '@sessionbridge/test-services'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 
-/** Our own database on the shared PostgreSQL and MariaDB servers. */
-export const REL_DATABASE = 'sb_rel'
+/**
+ * This run's own database on the shared PostgreSQL and MariaDB servers: named once per run by
+ * `test/global-setup.ts` (which drops it at the end), or per process when run outside vitest.
+ */
+export const REL_DATABASE = process.env.SB_REL_DATABASE ?? uniqueName('sb_rel')
 
 /** A key prefix of our own on the shared Redis/memcached: `sbt:rel:<random>:`. */
 export const relPrefix = (what = ''): string =>
@@ -17,7 +20,7 @@ export const relTable = (what: string): string =>
 /** `host:port` of a service URL. */
 export const hostOf = (url: string): string => new URL(url).host
 
-/** Creates `sb_rel` on PostgreSQL if it is missing (tolerates a concurrent creator). */
+/** Creates `REL_DATABASE` on PostgreSQL if it is missing (tolerates a concurrent creator). */
 export async function ensurePgDatabase(): Promise<void> {
   const client = new pg.Client({ connectionString: SERVICE_URLS.postgres })
   await client.connect()
@@ -30,7 +33,7 @@ export async function ensurePgDatabase(): Promise<void> {
 }
 
 /**
- * A pg pool on `sb_rel` through `address` (`host:port`), with the error handler pg asks for;
+ * A pg pool on `REL_DATABASE` through `address` (`host:port`), with the error handler pg asks for;
  * `queryTimeout` is pg's own client-side `query_timeout`, ms.
  */
 export function pgPool(address = hostOf(SERVICE_URLS.postgres), max = 10, queryTimeout?: number): pg.Pool {
@@ -47,7 +50,7 @@ export function pgPool(address = hostOf(SERVICE_URLS.postgres), max = 10, queryT
   return pool
 }
 
-/** Creates `sb_rel` on MariaDB if it is missing. */
+/** Creates `REL_DATABASE` on MariaDB if it is missing. */
 export async function ensureMariaDatabase(): Promise<void> {
   const connection = await mysql.createConnection(SERVICE_URLS.mariadb)
   try {
@@ -57,7 +60,7 @@ export async function ensureMariaDatabase(): Promise<void> {
   }
 }
 
-/** A mysql2 pool on `sb_rel` through `address` (`host:port`). */
+/** A mysql2 pool on `REL_DATABASE` through `address` (`host:port`). */
 export function mariaPool(address = hostOf(SERVICE_URLS.mariadb), connectionLimit = 10): mysql.Pool {
   const url = new URL(SERVICE_URLS.mariadb)
   url.host = address

@@ -1,5 +1,6 @@
 // The services a comparison run needs: a private Redis (so `INFO commandstats` counts only this
-// benchmark's commands while other suites use the shared one), the database `sb_bench`, the
+// benchmark's commands while other suites use the shared one), a database of the run's own
+// (`sb_bench_<pid>_<random>`, dropped by `stop()`), the
 // shared memcached, and a rest-sessions server in its own process on the private Redis.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -77,12 +78,15 @@ export async function startServices(): Promise<BenchServices> {
 
   const adminUrl = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   const pgUrl = new URL(adminUrl)
-  pgUrl.pathname = '/sb_bench'
+  // Other runs share the server: a name of our own, so nobody drops or fills our tables.
+  const database = `sb_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+  pgUrl.pathname = `/${database}`
+  let created = false
   try {
     const admin = new pg.Client({ connectionString: adminUrl })
     await admin.connect()
-    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'sb_bench'")
-    if (found.rowCount === 0) await admin.query('CREATE DATABASE sb_bench')
+    await admin.query(`CREATE DATABASE ${database}`)
+    created = true
     await admin.end()
   } catch (error) {
     missing.set('postgres', `PostgreSQL unavailable (${(error as Error).message})`)
@@ -140,6 +144,11 @@ export async function startServices(): Promise<BenchServices> {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+      }
+      if (created) {
+        const admin = new pg.Client({ connectionString: adminUrl })
+        await admin.connect()
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => admin.end())
       }
     },
   }

@@ -18,7 +18,8 @@ export type StoreName = (typeof STORE_NAMES)[number]
 export const benchEnv = {
   redisUrl: () => process.env.SB_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   memcached: () => process.env.SB_BENCH_MEMCACHED ?? '127.0.0.1:11211',
-  postgresUrl: () => process.env.SB_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sb_bench',
+  /** Set by the orchestrator (`services.ts`: a database of the run's own). */
+  postgresUrl: () => process.env.SB_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   restSessionsUrl: () => process.env.SB_BENCH_RS_URL ?? 'http://127.0.0.1:3000',
 }
 

@@ -1,4 +1,4 @@
-import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
+import { SERVICE_URLS, serviceAvailable, uniqueName } from '@sessionbridge/test-services'
 import pg from 'pg'
 import { afterAll, describe } from 'vitest'
 import { djangoInstalled } from '../src/django.ts'
@@ -18,16 +18,17 @@ async function admin(...statements: string[]): Promise<void> {
   }
 }
 
-/** Our own database, created afresh: the example creates Django's schema in it. */
+/** This run's own database: the example creates Django's schema in it. */
+const DATABASE = uniqueName('sb_example')
 async function freshDatabase(): Promise<string> {
-  await admin('DROP DATABASE IF EXISTS sb_example WITH (FORCE)', 'CREATE DATABASE sb_example')
+  await admin(`CREATE DATABASE ${DATABASE}`)
   const url = new URL(SERVICE_URLS.postgres)
-  url.pathname = '/sb_example'
+  url.pathname = `/${DATABASE}`
   return url.toString()
 }
 
 describe.skipIf(!postgresHere)('PostgreSQL', () => {
-  afterAll(() => admin('DROP DATABASE IF EXISTS sb_example WITH (FORCE)'))
+  afterAll(() => admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`))
   sharedLoginSuite(
     'sql on PostgreSQL',
     async () => ({ SESSION_BACKEND: 'sql', DATABASE_URL: await freshDatabase() }),
