@@ -28,6 +28,8 @@ export interface ExampleConfig {
   embeddedDatabase: boolean
   memcachedServers: string[]
   redisUrl: string
+  /** `KEY_PREFIX`: the start of every Redis and memcached key the example writes. */
+  keyPrefix: string
   /** rest-sessions service URL and application name. */
   sessionUrl: string | null
   sessionApp: string
@@ -60,6 +62,18 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
     throw new SessionConfigError(CONFIG_PKG, name, '%s must be a port number (0-65535)')
   }
   return value
+}
+
+function keyPrefix(env: NodeJS.ProcessEnv): string {
+  const prefix = env.KEY_PREFIX || 'shared-login:'
+  if (!/^[\x21-\x7e]{1,100}$/.test(prefix)) {
+    throw new SessionConfigError(
+      CONFIG_PKG,
+      'KEY_PREFIX',
+      '%s must be 1-100 printable characters without spaces',
+    )
+  }
+  return prefix
 }
 
 /** Django's truthy spellings, and the empty/unset default. */
@@ -114,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
       .map((s) => s.trim())
       .filter(Boolean),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    keyPrefix: keyPrefix(env),
     sessionUrl: env.SESSION_URL || null,
     sessionApp: env.SESSION_APP || 'shared-login',
     secretKey: env.SECRET_KEY || DEV_SECRET_KEY,

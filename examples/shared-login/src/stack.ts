@@ -133,20 +133,20 @@ export async function openStack(config: ExampleConfig): Promise<ExampleStack> {
         client.on('error', () => {})
         await client.connect()
         closers.push(() => client.close())
-        backend = redisBackend({ client: nodeRedisAdapter(client), prefix: 'shared-login:sess:' })
-        tickets = redisTicketStore({ client: nodeRedisAdapter(client), prefix: 'shared-login:ticket:' })
+        backend = redisBackend({ client: nodeRedisAdapter(client), prefix: `${config.keyPrefix}sess:` })
+        tickets = redisTicketStore({ client: nodeRedisAdapter(client), prefix: `${config.keyPrefix}ticket:` })
         attempts = redisAttemptStore({
           client: nodeRedisAdapter(client),
-          prefix: `shared-login:attempts:${space}:`,
+          prefix: `${config.keyPrefix}attempts:${space}:`,
         })
         break
       }
       case 'memcached': {
         const client = createMemcachedClient({ servers: config.memcachedServers })
         closers.push(() => client.close())
-        backend = memcachedBackend({ client, prefix: 'shared-login:sess:' })
-        tickets = memcachedTicketStore({ client, prefix: 'shared-login:ticket:' })
-        attempts = memcachedAttemptStore({ client, prefix: `shared-login:att:${space}:` })
+        backend = memcachedBackend({ client, prefix: `${config.keyPrefix}sess:` })
+        tickets = memcachedTicketStore({ client, prefix: `${config.keyPrefix}ticket:` })
+        attempts = memcachedAttemptStore({ client, prefix: `${config.keyPrefix}att:${space}:` })
         break
       }
       case 'memory':

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { uniqueName } from '@sessionbridge/test-services'
 import { type ExampleConfig, loadConfig } from '../src/config.ts'
 import { hashDjangoPassword } from '../src/database.ts'
 import { type RunningExample, startExample } from '../src/launcher.ts'
@@ -30,6 +31,8 @@ export async function startTestExample(env: Record<string, string>): Promise<Tes
     KOA_PORT: '0',
     HONO_PORT: '0',
     DJANGO_PORT: '0',
+    // Redis and memcached are shared with other runs: keys of this run's own.
+    KEY_PREFIX: `${uniqueName('sbt_example')}:`,
     ...env,
   })
   let example: RunningExample
