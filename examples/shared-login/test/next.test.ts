@@ -71,7 +71,7 @@ describe('safeNext', () => {
           expect(headerSafe(withQueryFlag(next, 'error'))).toBe(true)
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: 2000 },
     )
   })
 
