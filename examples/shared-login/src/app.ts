@@ -39,14 +39,15 @@ export function replyHeaders(reply: ContractReply): Record<string, string> {
 
 /**
  * The session options every app passes to its framework package (add `users`): the shared
- * backend, the cookie, `TRUST_PROXY` and the stack's timeout.
+ * backend, the cookie and the stack's timeout. `TRUST_PROXY` (`stack.trustProxy`) goes to each
+ * framework's own proxy setting instead (Fastify's `trustProxy`, Koa's `app.proxy`, the Hono
+ * package's `trustProxy`): one rule, the framework's, decides whether a request came over HTTPS.
  */
 export function sessionOptions(options: ExampleAppOptions) {
   const { stack } = options
   return {
     backend: stack.backend,
     cookie: { name: options.cookieName, secure: stack.cookieSecure ? true : ('auto' as const) },
-    trustProxy: stack.trustProxy,
     timeout: stack.sessionTimeout,
   } satisfies SessionManagerOptions
 }

@@ -46,7 +46,7 @@ export function createFastifyApp(options: ExampleAppOptions): ExampleApp {
     backend: stack.label,
     links: options.links ?? (() => []),
   })
-  const app = Fastify({ bodyLimit: MAX_BODY_BYTES })
+  const app = Fastify({ bodyLimit: MAX_BODY_BYTES, trustProxy: stack.trustProxy })
   // The contract parses bodies itself (JSON or form), the same way in every framework.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser(

@@ -63,6 +63,7 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
   app.use(
     sessionMiddleware({
       ...sessionOptions(options),
+      trustProxy: stack.trustProxy,
       users: stack.users,
         csrf: stack.csrf,
       throttle: stack.throttle,

@@ -94,6 +94,7 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
   }
 
   const app = new Koa()
+  app.proxy = stack.trustProxy
   app.use((ctx, next) => {
     ctx.set(SECURITY_HEADERS)
     return next()
