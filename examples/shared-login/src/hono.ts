@@ -57,6 +57,10 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
   app.use(async (c, next) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value)
     await next()
+    // Responses a middleware built itself (a CSRF 403) did not see c.header(): set them there too.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value)
+    }
   })
   // Limit bodies before the session middleware, whose CSRF check may read a form field.
   app.use((c, next) => (c.req.method === 'POST' ? limit(c, next) : next()))

@@ -28,6 +28,8 @@ export interface FuzzRequest {
   body: string | null
   /** Every backend call fails during this request (the answer may then be 503, never a leak). */
   backendDown: boolean
+  /** Send the app's valid CSRF token (cookie and `X-CSRFToken`), so unsafe requests get past it. */
+  withCsrf: boolean
 }
 
 /** What Node's HTTP client can put in a header: tab, printable ASCII, obs-text; no edge whitespace. */
@@ -211,4 +213,5 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
     { weight: 1, arbitrary: bigBody },
   ),
   backendDown: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
+  withCsrf: fc.integer({ min: 0, max: 9 }).map((n) => n < 8),
 })

@@ -1,4 +1,6 @@
 import {
+  loginThrottle,
+  memoryAttemptStore,
   memoryBackend,
   memoryTicketStore,
   memoryUserSource,
@@ -66,6 +68,13 @@ export async function openFuzzStack(): Promise<FuzzStack> {
     backend: faultyBackend(memoryBackend({ maxEntries: 50_000 }), state),
     users,
     tickets: memoryTicketStore(),
+    // The real throttle, with limits the fuzz's thousands of wrong passwords never reach: the
+    // setup logins of the "logged-in" cases must keep working.
+    throttle: loginThrottle({
+      store: memoryAttemptStore(),
+      perUsername: { limit: 1_000_000, windowMs: 60_000 },
+      perAddress: { limit: 1_000_000, windowMs: 60_000 },
+    }),
     database: { client: sqliteClient(db), origin: 'fuzz', close: async () => void db.close() },
     label: 'memory (fuzz)',
     sharedWithDjango: false,

@@ -95,8 +95,16 @@ const send = (
   body: string | null,
 ) => sendOnce(base, method, target, headers, body, false)
 
+/** A valid CSRF token of the app (Django's `csrftoken` cookie), from a first GET. */
+async function csrfToken(base: URL): Promise<string> {
+  const reply = await send(base, 'GET', '/whoami', {}, null)
+  const cookie = [reply.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('csrftoken='))
+  expect(cookie, 'the app sets a csrftoken cookie').toBeDefined()
+  return cookie!.split(';')[0]!.slice('csrftoken='.length)
+}
+
 /** The `sessionid` cookie of a real login, or a well-formed id nobody holds. */
-async function sessionCookie(base: URL, kind: CookieKind): Promise<string | null> {
+async function sessionCookie(base: URL, kind: CookieKind, csrf: string): Promise<string | null> {
   if (kind === 'none') return null
   if (kind === 'garbage') return 'sessionid=0123456789abcdefghijklmnopqrstuv'
   const user = FUZZ_USERS[kind]
@@ -104,7 +112,7 @@ async function sessionCookie(base: URL, kind: CookieKind): Promise<string | null
     base,
     'POST',
     '/login',
-    { 'content-type': 'application/json' },
+    { 'content-type': 'application/json', cookie: `csrftoken=${csrf}`, 'x-csrftoken': csrf },
     JSON.stringify({ username: user.username, password: user.password }),
   )
   expect(reply.status, `setup login as ${kind}`).toBe(200)
@@ -158,6 +166,7 @@ describe.each(NODE_APPS.map(([name, factory]) => ({ name, factory })))('fuzz: $n
   let stack: FuzzStack
   let app: ExampleApp
   let base: URL
+  let csrf: string
 
   beforeAll(async () => {
     // The apps log each injected backend failure, as they should; 2,000 stack traces are noise here.
@@ -171,6 +180,7 @@ describe.each(NODE_APPS.map(([name, factory]) => ({ name, factory })))('fuzz: $n
     stack = await openFuzzStack()
     app = factory({ stack, cookieName: 'sessionid', links: () => [['Other', 'http://127.0.0.1:1']] })
     base = new URL(await app.listen(0))
+    csrf = await csrfToken(base)
   })
   afterAll(async () => {
     await app?.close()
@@ -184,9 +194,12 @@ describe.each(NODE_APPS.map(([name, factory]) => ({ name, factory })))('fuzz: $n
     await fc.assert(
       fc.asyncProperty(fuzzRequest, async (req) => {
         crashes.length = 0
-        const session = await sessionCookie(base, req.session)
+        const session = await sessionCookie(base, req.session, csrf)
         const headers = { ...req.headers }
-        if (session) headers.cookie = headers.cookie ? `${headers.cookie}; ${session}` : session
+        // Most cases carry a valid CSRF token, so unsafe requests reach the routes behind the check.
+        const cookies = [headers.cookie, session, req.withCsrf ? `csrftoken=${csrf}` : null].filter(Boolean)
+        if (cookies.length > 0) headers.cookie = cookies.join('; ')
+        if (req.withCsrf) headers['x-csrftoken'] = csrf
         stack.failing = req.backendDown
         let reply: Reply
         try {
