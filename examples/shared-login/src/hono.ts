@@ -69,7 +69,7 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
       ...sessionOptions(options),
       trustProxy: stack.trustProxy,
       users: stack.users,
-        csrf: stack.csrf,
+      csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

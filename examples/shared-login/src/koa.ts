@@ -109,7 +109,7 @@ export function createKoaApp(options: ExampleAppOptions): ExampleApp {
     sessionMiddleware({
       ...sessionOptions(options),
       users: stack.users as KoaSessionOptions['users'],
-        csrf: stack.csrf,
+      csrf: stack.csrf,
       throttle: stack.throttle,
     }),
   )

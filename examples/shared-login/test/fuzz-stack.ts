@@ -9,6 +9,7 @@ import {
 } from '@sessionbridge/core'
 import { sqliteClient } from '@sessionbridge/sql'
 import Database from 'better-sqlite3'
+import { exampleCsrf } from '../src/security.ts'
 import type { ExampleStack } from '../src/stack.ts'
 
 /** Text of every injected backend failure: a response body containing it leaks backend details. */
@@ -75,6 +76,7 @@ export async function openFuzzStack(): Promise<FuzzStack> {
       perUsername: { limit: 1_000_000, windowMs: 60_000 },
       perAddress: { limit: 1_000_000, windowMs: 60_000 },
     }),
+    csrf: exampleCsrf({ djangoVersion: '3.2' }),
     database: { client: sqliteClient(db), origin: 'fuzz', close: async () => void db.close() },
     label: 'memory (fuzz)',
     sharedWithDjango: false,
