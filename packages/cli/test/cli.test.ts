@@ -268,13 +268,15 @@ describe('sessionbridge CLI errors', () => {
 
   it('the bin runs as a process and sets its exit code', () => {
     const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url))
-    const result = spawnSync(process.execPath, ['--import', 'tsx', bin, '--help'], {
+    // The workspace's own condition: sibling packages from their sources (CONTRIBUTING.md).
+    const node = ['--conditions=@sessionbridge/source', '--import', 'tsx']
+    const result = spawnSync(process.execPath, [...node, bin, '--help'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
     })
     expect(result.status).toBe(0)
     expect(result.stdout).toMatch(/revoke/)
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', bin, 'stats'], {
+    const bad = spawnSync(process.execPath, [...node, bin, 'stats'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
     })
