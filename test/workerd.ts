@@ -41,7 +41,8 @@ export async function bundleWorker(entry: string, options: BundleWorkerOptions =
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+    // @sessionbridge/source: sibling packages from their sources, as everywhere in the workspace.
+    conditions: ['@sessionbridge/source', 'workerd', 'worker', 'browser', 'import', 'default'],
     target: 'es2022',
     minify: options.minify ?? false,
     plugins: options.external?.length ? [leftOut(options.external)] : [],
