@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import fastifyCookie from '@fastify/cookie'
 import { serve } from '@hono/node-server'
-import type { Session } from '@sessionbridge/core'
+import type { Session, SessionManagerOptions } from '@sessionbridge/core'
 import { sessionPlugin } from '@sessionbridge/fastify'
 import { sessionMiddleware as honoSessions } from '@sessionbridge/hono'
 import { sessionMiddleware as koaSessions } from '@sessionbridge/koa'
@@ -221,6 +221,18 @@ async function startHono(
   })
 }
 
+/**
+ * `@sessionbridge/express` types `req.session` globally, as `@types/express-session` (the peer in the
+ * same program) does differently: a non-literal specifier keeps its types out of this program.
+ */
+async function expressSessions() {
+  const specifier: string = '@sessionbridge/express'
+  const loaded = (await import(specifier)) as {
+    sessionMiddleware(options: SessionManagerOptions): express.RequestHandler
+  }
+  return loaded.sessionMiddleware
+}
+
 async function startExpress(
   layer: Layer,
   counter: CallCounter,
@@ -244,7 +256,16 @@ async function startExpress(
         sessionOf(req).count = count
       },
     }
-  } else if (layer.kind === 'sessionbridge') throw new Error('sessionbridge has no Express adapter')
+  } else if (layer.kind === 'sessionbridge') {
+    const store = await openStore(layer.store, counter)
+    cleanups.push(store.close)
+    app.use((await expressSessions())({ backend: store.backend, secrets: [SECRET] }))
+    const sessionOf = (req: unknown) => (req as { session: Session }).session
+    handlers = {
+      read: async (req) => asCount(await sessionOf(req).get('count')),
+      write: (req, count) => sessionOf(req).set('count', count),
+    }
+  }
   const h = handlers
   app.get('/', (_req, res) => void res.send('ok'))
   app.get('/seed', (req, res) => {

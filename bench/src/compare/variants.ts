@@ -56,6 +56,7 @@ export const VARIANTS: CompareVariant[] = [
   v('hono', 'hono-sessions (MemoryStore)', { kind: 'peer', store: 'memory' }),
   v('hono', 'hono-sessions (Redis store)', { kind: 'peer', store: 'redis' }),
   v('express', 'bare', { kind: 'bare' }),
+  ...ours('express'),
   v('express', 'express-session (MemoryStore)', { kind: 'peer', store: 'memory' }),
   v('express', 'express-session (connect-redis)', { kind: 'peer', store: 'redis' }),
 ]
