@@ -30,6 +30,8 @@ const ISSUE_ATTEMPTS = 3
 /**
  * One-time tickets in Redis. `issue` is `SET <key> <payload> NX PX <ttl>`; `consume` is `GETDEL`,
  * atomic on the server, so of any number of concurrent consumers exactly one gets the payload.
+ * Each user's tickets are also indexed (`<prefix>user:<id>`, a set) so `revokeUser` (logout) can
+ * delete them.
  * Needs Redis 6.2 or later (GETDEL).
  */
 export function redisTicketStore(options: RedisTicketStoreOptions): TicketStore {
@@ -39,6 +41,8 @@ export function redisTicketStore(options: RedisTicketStoreOptions): TicketStore 
   if (typeof prefix !== 'string') throw new SessionConfigError(PKG, 'prefix', '%s must be a string')
   const resolved = Object.freeze({ prefix, logger: options.logger ?? console })
   const keyOf = (ticket: string) => `${resolved.prefix}${ticket}`
+  // The user's tickets, so logout can revoke them (the index lives as long as the newest ticket).
+  const userKeyOf = (userId: string) => `${resolved.prefix}user:${userId}`
 
   const io = async (operation: string, key: string, args: string[]): Promise<unknown> => {
     try {
@@ -66,7 +70,12 @@ export function redisTicketStore(options: RedisTicketStoreOptions): TicketStore 
         const ticket = randomToken(TICKET_BYTES)
         const key = keyOf(ticket)
         const reply = await io('issue', key, ['SET', key, text, 'NX', 'PX', String(ttlMs)])
-        if (reply === 'OK') return ticket
+        if (reply === 'OK') {
+          const userKey = userKeyOf(payload.userId)
+          await io('issue', userKey, ['SADD', userKey, ticket])
+          await io('issue', userKey, ['PEXPIRE', userKey, String(ttlMs)])
+          return ticket
+        }
       }
       throw new SessionBackendError(PKG, 'issue', `no free ticket after ${ISSUE_ATTEMPTS} attempts`)
     },
@@ -92,6 +101,17 @@ export function redisTicketStore(options: RedisTicketStoreOptions): TicketStore 
         return null
       }
       return payload as TicketPayload
+    },
+
+    async revokeUser(userId: string) {
+      const userKey = userKeyOf(String(userId))
+      const tickets = await io('revokeUser', userKey, ['SMEMBERS', userKey])
+      for (const ticket of Array.isArray(tickets) ? tickets : []) {
+        if (typeof ticket === 'string' && TICKET_PATTERN.test(ticket)) {
+          await io('revokeUser', keyOf(ticket), ['DEL', keyOf(ticket)])
+        }
+      }
+      await io('revokeUser', userKey, ['DEL', userKey])
     },
   }
 }

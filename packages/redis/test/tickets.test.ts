@@ -43,6 +43,16 @@ for (const adapter of ADAPTERS) {
       expect(Number(await commands.send(`${prefix}${ticket}`, ['EXISTS', `${prefix}${ticket}`]))).toBe(0)
     })
 
+    it("revokeUser deletes the user's unconsumed tickets and no one else's", async () => {
+      const mine = [await store.issue(alice, 10_000), await store.issue(alice, 10_000)]
+      const other = await store.issue({ userId: '43', username: 'bob' }, 10_000)
+      await store.revokeUser!('42')
+      for (const ticket of mine) expect(await verifyTicket(store, ticket)).toBeNull()
+      expect(await verifyTicket(store, other)).toMatchObject({ username: 'bob' })
+      const index = `${prefix}user:42`
+      expect(Number(await commands.send(index, ['EXISTS', index]))).toBe(0)
+    })
+
     it('never issues the same ticket twice', async () => {
       const tickets = await Promise.all(Array.from({ length: 500 }, () => store.issue(alice, 5000)))
       expect(new Set(tickets).size).toBe(500)
