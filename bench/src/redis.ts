@@ -3,7 +3,7 @@
 // flight) and 64 at a time. Backend and raw runs alternate in short rounds and the median round
 // counts, so a machine whose load drifts skews both sides alike. Run: cd bench && npx tsx src/redis.ts
 // Uses its own key prefix on the Redis at REDIS_URL (default 127.0.0.1:6379) and deletes its keys.
-import { randomString } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { ioredisAdapter, nodeRedisAdapter, type RedisCommands, redisBackend } from '@sessionbridge/redis'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'

@@ -1,10 +1,5 @@
-import {
-  memoryBackend,
-  memoryTicketStore,
-  randomString,
-  type SessionBackend,
-  type TicketStore,
-} from '@sessionbridge/core'
+import { memoryBackend, memoryTicketStore, type SessionBackend, type TicketStore } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { memcachedBackend, memcachedTicketStore } from '@sessionbridge/memcached'
 import { nodeRedisAdapter, redisBackend, redisTicketStore } from '@sessionbridge/redis'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'

@@ -1,4 +1,4 @@
-import { randomString } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { SERVICE_URLS, uniqueName } from '@sessionbridge/test-services'
 import mysql from 'mysql2/promise'
 import pg from 'pg'

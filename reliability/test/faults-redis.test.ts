@@ -1,4 +1,4 @@
-import { randomString } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'
 import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
 import { createClient } from 'redis'

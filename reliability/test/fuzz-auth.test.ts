@@ -1,13 +1,11 @@
 import {
   createSessionManager,
-  decideBasicGuard,
   LazyUser,
   memoryBackend,
   memoryTicketStore,
-  parseBasicAuth,
-  resolveBasicGuard,
   verifyTicket,
 } from '@sessionbridge/core'
+import { decideBasicGuard, parseBasicAuth, resolveBasicGuard } from '@sessionbridge/core/adapter'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { byteString, FUZZ_TIMEOUT, fuzzParams, headerish } from '../src/fuzz.ts'

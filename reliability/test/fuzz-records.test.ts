@@ -1,10 +1,5 @@
-import {
-  createSessionManager,
-  isPlainObject,
-  type MemoryEntry,
-  memoryBackend,
-  type SessionData,
-} from '@sessionbridge/core'
+import { createSessionManager, memoryBackend, type SessionData } from '@sessionbridge/core'
+import { isPlainObject, type MemoryEntry } from '@sessionbridge/core/adapter'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { byteString, FUZZ_TIMEOUT, fuzzParams } from '../src/fuzz.ts'

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { alnum64IdFormat, isPlainObject, SessionBackendError, SessionError } from '@sessionbridge/core'
+import { alnum64IdFormat, SessionBackendError, SessionError } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'

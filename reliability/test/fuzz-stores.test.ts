@@ -1,10 +1,5 @@
-import {
-  createSessionManager,
-  isPlainObject,
-  jsonCodec,
-  randomString,
-  type SessionCodec,
-} from '@sessionbridge/core'
+import { createSessionManager, jsonCodec, type SessionCodec } from '@sessionbridge/core'
+import { isPlainObject, randomString } from '@sessionbridge/core/adapter'
 import { djangoCodec, TimestampSigner } from '@sessionbridge/django'
 import { memcachedBackend } from '@sessionbridge/memcached'
 import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'

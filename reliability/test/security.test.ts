@@ -1,15 +1,17 @@
 import {
-  base64UrlDecode,
   createSessionManager,
-  decideBasicGuard,
   defaultIdFormat,
   LazyUser,
   memoryBackend,
   memoryTicketStore,
-  RequestAuth,
-  resolveBasicGuard,
   verifyTicket,
 } from '@sessionbridge/core'
+import {
+  base64UrlDecode,
+  decideBasicGuard,
+  RequestAuth,
+  resolveBasicGuard,
+} from '@sessionbridge/core/adapter'
 import { createToken } from '@sessionbridge/rest-sessions-server'
 import { describe, expect, it } from 'vitest'
 import { chiSquare, median, onesFraction } from '../src/stats.ts'

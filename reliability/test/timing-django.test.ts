@@ -1,10 +1,5 @@
-import {
-  createSessionManager,
-  decideBasicGuard,
-  LazyUser,
-  memoryBackend,
-  resolveBasicGuard,
-} from '@sessionbridge/core'
+import { createSessionManager, LazyUser, memoryBackend } from '@sessionbridge/core'
+import { decideBasicGuard, resolveBasicGuard } from '@sessionbridge/core/adapter'
 import { djangoUsers } from '@sessionbridge/django'
 import { pgClient } from '@sessionbridge/sql'
 import { serviceAvailable } from '@sessionbridge/test-services'

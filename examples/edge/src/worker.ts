@@ -1,7 +1,7 @@
 // The edge app: a Cloudflare Worker (Hono) that shares the login of examples/shared-login through
 // the rest-sessions service. It reads the same session cookie, loads the same session over `fetch`,
 // and its logout deletes the session in the service, so every other app sees it gone.
-import { AUTH_SESSION_KEYS } from '@sessionbridge/core'
+import { AUTH_SESSION_KEYS } from '@sessionbridge/core/adapter'
 import { type SessionEnv, sessionMiddleware } from '@sessionbridge/hono'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'

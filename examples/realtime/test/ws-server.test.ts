@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { memoryTicketStore, randomToken, SessionConfigError, type TicketStore } from '@sessionbridge/core'
+import { memoryTicketStore, SessionConfigError, type TicketStore } from '@sessionbridge/core'
+import { randomToken } from '@sessionbridge/core/adapter'
 import { nodeRedisAdapter, redisTicketStore } from '@sessionbridge/redis'
 import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
 import { createClient, type RedisClientType } from 'redis'

@@ -1,4 +1,4 @@
-import { readCookie } from '@sessionbridge/core'
+import { readCookie } from '@sessionbridge/core/adapter'
 import { hmacSigners, keygripVerify, secretList } from './signature.ts'
 import {
   type AdoptedSession,

@@ -1,4 +1,5 @@
-import { SessionConfigError, timingSafeEqual } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
+import { timingSafeEqual } from '@sessionbridge/core/adapter'
 
 const encoder = new TextEncoder()
 

@@ -13,6 +13,7 @@ export {
 } from './basic-auth.ts'
 export { isPlainObject } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
+export { timingSafeEqual } from './compare.ts'
 export {
   isSecureRequest,
   MAX_COOKIE_HEADER_LENGTH,
@@ -25,13 +26,14 @@ export {
 } from './cookies.ts'
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
 export { missingOption } from './errors.ts'
-export { base64UrlDecode, base64UrlEncode, randomString } from './ids.ts'
+export { base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
 export {
   createSessionManager,
   type SessionManager,
   type SessionManagerMeta,
   type SessionRequest,
 } from './manager.ts'
+export type { MemoryEntry } from './memory.ts'
 export { type ResolvedSessionOptions, resolveSessionOptions } from './options.ts'
 export {
   type ExtensionAnswer,
@@ -52,5 +54,17 @@ export {
   type TicketAnswer,
 } from './ticket-route.ts'
 export { boundedCall } from './timeout.ts'
-export { BASIC_CAPABILITIES, type ChangeSet, type UpdateOptions, type UpdateResult } from './types.ts'
+export {
+  BASIC_CAPABILITIES,
+  type BackendCapabilities,
+  type ChangeSet,
+  type IdFormat,
+  RESERVED_KEYS,
+  type SessionBackend,
+  type SessionCodec,
+  type SessionData,
+  type SessionRecord,
+  type UpdateOptions,
+  type UpdateResult,
+} from './types.ts'
 export { AUTH_SESSION_KEYS, DEFAULT_AUTH_BACKEND } from './users.ts'

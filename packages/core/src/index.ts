@@ -1,32 +1,11 @@
+// For applications. Framework and backend authors: `@sessionbridge/core/adapter`.
 export type { AdoptedSession, SessionAdopter } from './adoption.ts'
 export { type MemoryAttemptStoreOptions, memoryAttemptStore } from './attempts-memory.ts'
-export { checkUserSource, getUser, LazyUser, login, logout, RequestAuth } from './auth.ts'
+export { getUser, LazyUser, login, logout } from './auth.ts'
 export { type AuthenticateOptions, type AuthenticateResult, authenticate } from './authenticate.ts'
-export {
-  type BasicCredentials,
-  type BasicGuardOptions,
-  decideBasicGuard,
-  type GuardDecision,
-  type GuardRequest,
-  MAX_BASIC_HEADER_LENGTH,
-  parseBasicAuth,
-  type ResolvedBasicGuard,
-  resolveBasicGuard,
-} from './basic-auth.ts'
-export { isPlainObject, jsonCodec, plainData } from './codec-json.ts'
-export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
-export { timingSafeEqual } from './compare.ts'
-export {
-  isSecureRequest,
-  MAX_COOKIE_HEADER_LENGTH,
-  MAX_COOKIE_VALUE_LENGTH,
-  type RequestTransport,
-  type ResolvedCookieOptions,
-  readCookie,
-  resolveCookieOptions,
-  type SessionCookieOptions,
-  writeCookie,
-} from './cookies.ts'
+export type { BasicGuardOptions } from './basic-auth.ts'
+export { jsonCodec, plainData } from './codec-json.ts'
+export type { SessionCookieOptions } from './cookies.ts'
 export {
   CSRF_SESSION_KEY,
   type CsrfCookieOptions,
@@ -64,7 +43,6 @@ export {
   DIAGNOSTICS_CHANNELS,
 } from './diagnostics.ts'
 export {
-  missingOption,
   SessionBackendError,
   SessionConfigError,
   SessionConflictError,
@@ -76,29 +54,13 @@ export {
   type AlphabetIdFormatOptions,
   alnum64IdFormat,
   alphabetIdFormat,
-  base64UrlDecode,
-  base64UrlEncode,
   defaultIdFormat,
   djangoIdFormat,
-  randomString,
-  randomToken,
 } from './ids.ts'
 export { createSessionManager, type SessionManager, type SessionRequest } from './manager.ts'
-export { type MemoryBackendOptions, type MemoryEntry, memoryBackend } from './memory.ts'
-export {
-  type ResolvedSessionOptions,
-  resolveSessionOptions,
-  type SessionLogger,
-  type SessionManagerOptions,
-} from './options.ts'
-export {
-  type CommitResult,
-  Session,
-  type SessionContext,
-  type SessionManagerStats,
-  type SessionStart,
-} from './session.ts'
-export { createSigner, type Signer, type UnsignResult } from './signing.ts'
+export { type MemoryBackendOptions, memoryBackend } from './memory.ts'
+export type { SessionLogger, SessionManagerOptions } from './options.ts'
+export { type CommitResult, Session, type SessionManagerStats } from './session.ts'
 export {
   type AttemptCount,
   type AttemptStore,
@@ -109,32 +71,18 @@ export {
   type ThrottleRule,
   type ThrottleVerdict,
 } from './throttle.ts'
-export {
-  answerTicketRequest,
-  type ResolvedTicketRoute,
-  realtimeTicketFor,
-  resolveTicketRoute,
-  type TicketAnswer,
-  type TicketResponseBody,
-  type TicketRouteOptions,
-} from './ticket-route.ts'
+export type { TicketResponseBody, TicketRouteOptions } from './ticket-route.ts'
 export { DEFAULT_TICKET_TTL_MS, type TicketPayload, type TicketStore } from './tickets.ts'
 export { type MemoryTicketStoreOptions, memoryTicketStore } from './tickets-memory.ts'
-export { boundedCall } from './timeout.ts'
-export {
-  BASIC_CAPABILITIES,
-  type BackendCapabilities,
-  type ChangeSet,
-  type IdFormat,
-  RESERVED_KEYS,
-  type SessionBackend,
-  type SessionCodec,
-  type SessionData,
-  type SessionRecord,
-  type UpdateOptions,
-  type UpdateResult,
+export type {
+  BackendCapabilities,
+  IdFormat,
+  SessionBackend,
+  SessionCodec,
+  SessionData,
+  SessionRecord,
 } from './types.ts'
-export { AUTH_SESSION_KEYS, type AuthUser, DEFAULT_AUTH_BACKEND, type UserSource } from './users.ts'
+export type { AuthUser, UserSource } from './users.ts'
 export {
   type MemoryUser,
   type MemoryUserSeed,

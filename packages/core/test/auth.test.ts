@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest'
 import {
   AUTH_SESSION_KEYS,
   answerTicketRequest,
-  createSessionManager,
   DEFAULT_AUTH_BACKEND,
   decideBasicGuard,
+  RequestAuth,
+  resolveBasicGuard,
+  resolveTicketRoute,
+} from '../src/adapter.ts'
+import {
+  createSessionManager,
   getUser,
   memoryBackend,
   memoryTicketStore,
   memoryUserSource,
-  RequestAuth,
-  resolveBasicGuard,
-  resolveTicketRoute,
   type SessionBackend,
   SessionConfigError,
 } from '../src/index.ts'

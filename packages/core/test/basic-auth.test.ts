@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseBasicAuth, resolveBasicGuard, SessionConfigError } from '../src/index.ts'
+import { parseBasicAuth, resolveBasicGuard } from '../src/adapter.ts'
+import { SessionConfigError } from '../src/index.ts'
 import { basicHeader } from '../src/testing/http.ts'
 
 describe('parseBasicAuth', () => {

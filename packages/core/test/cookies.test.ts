@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createSessionManager, isSecureRequest, memoryBackend, type SessionBackend } from '../src/index.ts'
+import { isSecureRequest } from '../src/adapter.ts'
+import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
 
 function spyBackend() {
   const seen: string[] = []

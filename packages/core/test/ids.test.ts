@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  alnum64IdFormat,
-  alphabetIdFormat,
-  base64UrlDecode,
-  base64UrlEncode,
-  djangoIdFormat,
-  randomToken,
-} from '../src/index.ts'
+import { base64UrlDecode, base64UrlEncode, randomToken } from '../src/adapter.ts'
+import { alnum64IdFormat, alphabetIdFormat, djangoIdFormat } from '../src/index.ts'
 
 describe('ids', () => {
   it('Django format: 32 x [a-z0-9], unique, validated', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createSessionManager, createSigner, memoryBackend, timingSafeEqual } from '../src/index.ts'
+import { createSigner, timingSafeEqual } from '../src/adapter.ts'
+import { createSessionManager, memoryBackend } from '../src/index.ts'
 
 const OLD = 'old-secret-0123456789abcdef'
 const NEW = 'new-secret-0123456789abcdef'

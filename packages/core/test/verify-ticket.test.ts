@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { randomToken } from '../src/adapter.ts'
 import {
   memoryTicketStore,
-  randomToken,
   SessionBackendError,
   SessionTimeoutError,
   type TicketPayload,

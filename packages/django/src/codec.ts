@@ -1,13 +1,11 @@
 import {
   djangoIdFormat,
-  isPlainObject,
-  missingOption,
-  RESERVED_KEYS,
   type SessionCodec,
   SessionConfigError,
   type SessionData,
   type SessionLogger,
 } from '@sessionbridge/core'
+import { isPlainObject, missingOption, RESERVED_KEYS } from '@sessionbridge/core/adapter'
 import { base64DecodeLenient, constantTimeEqual, latin1Decode, saltedHmac, toHex } from './crypto.ts'
 import { parseDjangoExpiry } from './expiry.ts'
 import { pythonJsonLoads } from './python-json.ts'

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from '@sessionbridge/core'
+import { timingSafeEqual } from '@sessionbridge/core/adapter'
 
 /** The hash functions Django signs with: `sha256` (3.1+) and the legacy `sha1` that 3.2 still reads. */
 export type DjangoHashAlgorithm = 'sha256' | 'sha1'

@@ -1,4 +1,5 @@
-import { randomString, SessionConfigError } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { base64Encode, constantTimeEqual, utf8 } from './crypto.ts'
 import {
   DjangoHasherUnavailableError,

@@ -1,4 +1,5 @@
-import { base64UrlEncode, SessionConfigError } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
+import { base64UrlEncode } from '@sessionbridge/core/adapter'
 import { base62Decode, base62Encode } from './base62.ts'
 import { constantTimeEqual, type DjangoHashAlgorithm, saltedHmac } from './crypto.ts'
 

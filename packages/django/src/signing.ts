@@ -1,4 +1,4 @@
-import { base64UrlEncode } from '@sessionbridge/core'
+import { base64UrlEncode } from '@sessionbridge/core/adapter'
 import { base64DecodeLenient, latin1Decode, latin1Encode } from './crypto.ts'
 import { pythonJsonDumps, pythonJsonLoads } from './python-json.ts'
 import { type SignerOptions, TimestampSigner } from './signer.ts'

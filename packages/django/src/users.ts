@@ -1,10 +1,5 @@
-import {
-  type AuthUser,
-  DEFAULT_AUTH_BACKEND,
-  missingOption,
-  SessionConfigError,
-  type UserSource,
-} from '@sessionbridge/core'
+import { type AuthUser, SessionConfigError, type UserSource } from '@sessionbridge/core'
+import { DEFAULT_AUTH_BACKEND, missingOption } from '@sessionbridge/core/adapter'
 import { type PasswordHashers, type PasswordHashersOptions, passwordHashers } from './hashers.ts'
 import type { DjangoSqlClient } from './sql.ts'
 import { userPermissions } from './users-permissions.ts'

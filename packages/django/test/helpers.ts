@@ -1,12 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import {
-  BASIC_CAPABILITIES,
   djangoIdFormat,
   type SessionBackend,
   type SessionCodec,
   type SessionRecord,
 } from '@sessionbridge/core'
+import { BASIC_CAPABILITIES } from '@sessionbridge/core/adapter'
 import { DJANGO_PYTHON } from '@sessionbridge/test-services'
 import type { DjangoInstall } from '@sessionbridge/test-services/django-versions'
 import Database from 'better-sqlite3'

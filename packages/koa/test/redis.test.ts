@@ -1,6 +1,6 @@
 // The shared HTTP behaviour suite on a real store: Koa over Redis (node-redis), keys under a
 // prefix of this run, removed afterwards.
-import { randomString } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { testFrameworkBehaviour } from '@sessionbridge/core/testing/http'
 import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'
 import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'

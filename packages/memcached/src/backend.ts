@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer'
 import {
-  type ChangeSet,
   defaultIdFormat,
   type IdFormat,
   jsonCodec,
@@ -13,6 +12,7 @@ import {
   SessionDataError,
   type SessionRecord,
 } from '@sessionbridge/core'
+import type { ChangeSet } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor, isValidKey } from './keys.ts'

@@ -1,10 +1,10 @@
 import {
-  randomToken,
   SessionBackendError,
   SessionConfigError,
   type TicketPayload,
   type TicketStore,
 } from '@sessionbridge/core'
+import { randomToken } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor } from './keys.ts'

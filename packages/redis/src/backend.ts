@@ -1,8 +1,6 @@
 import {
-  type ChangeSet,
   defaultIdFormat,
   type IdFormat,
-  isPlainObject,
   jsonCodec,
   plainData,
   type SessionBackend,
@@ -13,6 +11,7 @@ import {
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
+import { type ChangeSet, isPlainObject } from '@sessionbridge/core/adapter'
 import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
 import {
   CREATE,

@@ -1,6 +1,4 @@
 import {
-  isPlainObject,
-  randomToken,
   SessionBackendError,
   SessionConfigError,
   SessionDataError,
@@ -8,6 +6,7 @@ import {
   type TicketPayload,
   type TicketStore,
 } from '@sessionbridge/core'
+import { isPlainObject, randomToken } from '@sessionbridge/core/adapter'
 import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
 
 /** Options of `redisTicketStore`. */

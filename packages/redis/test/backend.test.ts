@@ -1,7 +1,6 @@
 import {
   alnum64IdFormat,
   createSessionManager,
-  isPlainObject,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -9,6 +8,7 @@ import {
   type SessionRecord,
   SessionTimeoutError,
 } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { testBackend } from '@sessionbridge/core/testing'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'

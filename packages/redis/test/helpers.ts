@@ -1,5 +1,5 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
-import { randomString } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import { SERVICE_URLS } from '@sessionbridge/test-services'
 import { Redis } from 'ioredis'
 import { createClient, type RedisClientType } from 'redis'

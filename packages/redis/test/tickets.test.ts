@@ -1,12 +1,12 @@
 import {
   DEFAULT_TICKET_TTL_MS,
-  randomToken,
   SessionBackendError,
   SessionConfigError,
   SessionDataError,
   type TicketStore,
   verifyTicket,
 } from '@sessionbridge/core'
+import { randomToken } from '@sessionbridge/core/adapter'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RedisCommands, redisTicketStore } from '../src/index.ts'

@@ -1,10 +1,10 @@
 import {
   alnum64IdFormat,
   type BackendCapabilities,
-  type ChangeSet,
   type SessionBackend,
   SessionBackendError,
 } from '@sessionbridge/core'
+import type { ChangeSet } from '@sessionbridge/core/adapter'
 import { extensionDiscovery, type ServerExtensions } from './discovery.ts'
 import { RestSessionsAnonymousError, RestSessionsUnsupportedError } from './errors.ts'
 import { createCall, excerpt } from './http.ts'

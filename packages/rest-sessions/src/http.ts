@@ -1,4 +1,5 @@
-import { isPlainObject, SessionBackendError, SessionTimeoutError } from '@sessionbridge/core'
+import { SessionBackendError, SessionTimeoutError } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { RestSessionsHttpError } from './errors.ts'
 import { PKG, type ResolvedOptions } from './options.ts'
 

@@ -1,4 +1,5 @@
-import { isPlainObject, plainData, type SessionRecord } from '@sessionbridge/core'
+import { plainData, type SessionRecord } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { PKG, type ResolvedOptions } from './options.ts'
 import { decodeValue, encodeValue } from './values.ts'
 

@@ -1,10 +1,5 @@
-import {
-  isPlainObject,
-  SessionBackendError,
-  SessionConflictError,
-  type UpdateOptions,
-  type UpdateResult,
-} from '@sessionbridge/core'
+import { SessionBackendError, SessionConflictError } from '@sessionbridge/core'
+import { isPlainObject, type UpdateOptions, type UpdateResult } from '@sessionbridge/core/adapter'
 import type { Call } from './http.ts'
 import { PKG } from './options.ts'
 import type { RecordCodec } from './records.ts'

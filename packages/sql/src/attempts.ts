@@ -1,10 +1,5 @@
-import {
-  type AttemptCount,
-  type AttemptStore,
-  missingOption,
-  SessionBackendError,
-  SessionConfigError,
-} from '@sessionbridge/core'
+import { type AttemptCount, type AttemptStore, SessionBackendError, SessionConfigError } from '@sessionbridge/core'
+import { missingOption } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
 

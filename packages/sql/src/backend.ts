@@ -1,10 +1,7 @@
 import {
-  type ChangeSet,
   defaultIdFormat,
   djangoIdFormat,
   type IdFormat,
-  isPlainObject,
-  missingOption,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -14,6 +11,7 @@ import {
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
+import { type ChangeSet, isPlainObject, missingOption } from '@sessionbridge/core/adapter'
 import type { SqlClient } from './client.ts'
 import { checkDialect, dataLimitOf, isDuplicateKey, PKG, parseDateTime, quoteTable } from './dialect.ts'
 import { DEFAULT_TABLES, type SqlLayout } from './schema.ts'

@@ -1,12 +1,10 @@
 import {
-  isPlainObject,
-  missingOption,
-  randomToken,
   SessionBackendError,
   SessionConfigError,
   type TicketPayload,
   type TicketStore,
 } from '@sessionbridge/core'
+import { isPlainObject, missingOption, randomToken } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
 

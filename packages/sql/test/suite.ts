@@ -1,7 +1,6 @@
 import {
   createSessionManager,
   djangoIdFormat,
-  isPlainObject,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -10,6 +9,7 @@ import {
   SessionDataError,
   type SessionRecord,
 } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { testBackend } from '@sessionbridge/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
