@@ -1,13 +1,12 @@
 // Forms newer Django versions write, which core honours for every store (the Django package checks
 // them against the real Django 4.2 and 5.2).
 import { describe, expect, it } from 'vitest'
+import { AUTH_SESSION_KEYS, RESERVED_KEYS } from '../src/adapter.ts'
 import {
-  AUTH_SESSION_KEYS,
   createSessionManager,
   getUser,
   memoryBackend,
   memoryUserSource,
-  RESERVED_KEYS,
   type UserSource,
 } from '../src/index.ts'
 
