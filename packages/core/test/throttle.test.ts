@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest'
+import { decideBasicGuard, resolveBasicGuard } from '../src/adapter.ts'
 import {
   type AttemptStore,
   authenticate,
   createSessionManager,
-  decideBasicGuard,
   LazyUser,
   loginThrottle,
   memoryAttemptStore,
   memoryBackend,
   memoryUserSource,
-  resolveBasicGuard,
   SessionConfigError,
 } from '../src/index.ts'
 import { basicHeader } from '../src/testing/http.ts'

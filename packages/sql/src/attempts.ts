@@ -1,4 +1,9 @@
-import { type AttemptCount, type AttemptStore, SessionBackendError, SessionConfigError } from '@sessionbridge/core'
+import {
+  type AttemptCount,
+  type AttemptStore,
+  SessionBackendError,
+  SessionConfigError,
+} from '@sessionbridge/core'
 import { missingOption } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
