@@ -139,11 +139,19 @@ export function createContract(options: ContractOptions) {
       )
     },
 
-    /** `POST /counter`: one more in the session. */
+    /** `POST /counter`: one more in the session, with `session.update()` where the store allows. */
     async counter(ctx: ContractContext, fields: Fields | null): Promise<ContractReply> {
-      const current = await ctx.session.get(COUNT_KEY)
-      const count = (typeof current === 'number' && Number.isSafeInteger(current) ? current : 0) + 1
-      ctx.session.set(COUNT_KEY, count)
+      const increment = (current: unknown) =>
+        (typeof current === 'number' && Number.isSafeInteger(current) ? current : 0) + 1
+      // Atomic against the store (no lost increment under parallel requests) wherever the backend
+      // can; rest-sessions on the original server cannot, and keeps the plain read-then-write.
+      let count: number
+      await ctx.session.load() // capabilities are final once the store has answered
+      if (ctx.session.canUpdate) count = (await ctx.session.update(COUNT_KEY, increment)) as number
+      else {
+        count = increment(await ctx.session.get(COUNT_KEY))
+        ctx.session.set(COUNT_KEY, count)
+      }
       const next = fields ? safeNext(fields.next) : null
       return next ? redirect(next) : json(200, { count })
     },

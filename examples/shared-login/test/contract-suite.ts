@@ -124,6 +124,50 @@ export function sharedLoginSuite(
       expect((await client.whoami(ex.apps[1]![1])).body.username).toBe('demo')
     })
 
+    it('200 parallel POST /counter on one session return 1..200, each once, and the next returns 201', async (ctx) => {
+      if (!ex.stack.backend.capabilities.update)
+        return ctx.skip(`${ex.stack.backend.name} declares no update`)
+      const client = new Client()
+      await client.login(ex.nodeApps[0]![1], DEMO.username, DEMO.password)
+      const parallel = 200
+      const replies = await Promise.all(
+        Array.from({ length: parallel }, (_, i) =>
+          client.json<{ count: number }>(`${ex.nodeApps[i % ex.nodeApps.length]![1]}/counter`, {
+            method: 'POST',
+          }),
+        ),
+      )
+      expect(replies.filter((r) => r.status !== 200)).toEqual([])
+      const counts = replies.map((r) => r.body.count).sort((a, b) => a - b)
+      expect(counts).toEqual(Array.from({ length: parallel }, (_, i) => i + 1))
+      const next = await client.json<{ count: number }>(`${ex.nodeApps[1]![1]}/counter`, { method: 'POST' })
+      expect(next).toEqual({ status: 200, body: { count: parallel + 1 } })
+      expect((await client.whoami(ex.nodeApps[2]![1])).body.username).toBe('demo')
+    })
+
+    it.skipIf(!expectDjango)(
+      'Django in the same race: its whole-record save loses increments (documented)',
+      async () => {
+        const django = ex.apps.find(([name]) => name === 'Django')![1]
+        const client = new Client()
+        await client.login(django, DEMO.username, DEMO.password)
+        const parallel = 50
+        const replies = await Promise.all(
+          Array.from({ length: parallel }, () =>
+            client.json<{ count: number }>(`${django}/counter`, { method: 'POST' }),
+          ),
+        )
+        expect(replies.every((r) => r.status === 200)).toBe(true)
+        const after = await client.json<{ count: number }>(`${django}/counter`, { method: 'POST' })
+        const lost = parallel + 1 - after.body.count
+        console.log(
+          `Django /counter: ${parallel} parallel posts, ${lost} increments lost (whole-record save)`,
+        )
+        expect(after.body.count).toBeGreaterThanOrEqual(1)
+        expect(after.body.count).toBeLessThanOrEqual(parallel + 1)
+      },
+    )
+
     it('answers bad credentials and bad bodies with 401 and 400, never 500', async () => {
       for (const [name, url] of ex.nodeApps) {
         const client = new Client()

@@ -46,6 +46,7 @@ export {
 } from './request.ts'
 export type { CommitResult, SessionContext, SessionStart } from './session.ts'
 export { createSigner, type Signer, type UnsignResult } from './signing.ts'
+export { parseSqlDateTime, type SqlDateTimeDialect, toDjangoSqlDateTime } from './sql-datetime.ts'
 export {
   answerTicketRequest,
   type ResolvedTicketRoute,

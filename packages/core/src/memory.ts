@@ -9,6 +9,10 @@ export interface MemoryEntry {
   userId: string | null
 }
 
+/** Sets an own property, so a key named `__proto__` stays data. */
+const setOwn = (data: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+
 /** Options of `memoryBackend`. */
 export interface MemoryBackendOptions {
   /** Most sessions kept; the least recently used is evicted beyond it. @default 10_000 */
@@ -52,6 +56,19 @@ export function memoryBackend(
       while (store.size > maxEntries) store.delete(store.keys().next().value!)
     }
   }
+  /** The stored data, or `null` when it does not decode (then nothing may overwrite it but create/destroy). */
+  const dataOf = (entry: MemoryEntry): Record<string, unknown> | null => {
+    let data: unknown
+    try {
+      data = JSON.parse(entry.json)
+    } catch {
+      data = null
+    }
+    // JSON.parse keeps a `__proto__` key as an own property; the copy keeps it data for good.
+    if (isPlainObject(data)) return plainData(data)
+    console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
+    return null
+  }
   const entryOf = (record: SessionRecord): MemoryEntry => ({
     json: JSON.stringify(record.data),
     expiresAt: record.expiresAt,
@@ -68,7 +85,7 @@ export function memoryBackend(
       destroyUser: true,
       listUser: true,
       clearExpired: true,
-      update: false,
+      update: true,
     },
     get size() {
       return store.size
@@ -77,18 +94,9 @@ export function memoryBackend(
       const entry = live(id)
       if (!entry) return null
       put(id, entry)
-      let data: unknown
-      try {
-        data = JSON.parse(entry.json)
-      } catch {
-        data = null
-      }
-      if (!isPlainObject(data)) {
-        console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
-        return null
-      }
-      // JSON.parse keeps a `__proto__` key as an own property; the copy keeps it data for good.
-      return { data: plainData(data), expiresAt: entry.expiresAt, userId: entry.userId }
+      const data = dataOf(entry)
+      if (!data) return null
+      return { data, expiresAt: entry.expiresAt, userId: entry.userId }
     },
     async create(proposedId, record) {
       if (live(proposedId)) return null
@@ -97,19 +105,25 @@ export function memoryBackend(
     },
     async save(id: string, changes: ChangeSet, record: SessionRecord) {
       const entry = live(id)
-      if (!entry) return false
-      let stored: unknown
-      try {
-        stored = JSON.parse(entry.json)
-      } catch {
-        stored = null
-      }
-      // Null prototype: assigning a key named `__proto__` stores it instead of replacing the prototype.
-      const data = plainData(isPlainObject(stored) ? stored : undefined)
+      const data = entry ? dataOf(entry) : null
+      if (!data) return false
       for (const key of changes.deleted) delete data[key]
-      for (const key of Object.keys(changes.set)) data[key] = changes.set[key]
+      for (const [key, value] of Object.entries(changes.set)) setOwn(data, key, value)
       put(id, { json: JSON.stringify(data), expiresAt: record.expiresAt, userId: record.userId })
       return true
+    },
+    // Synchronous from read to write: nothing can interleave, so one attempt always suffices.
+    async update(id, key, fn, { expiresAt }) {
+      const entry = live(id)
+      const data = entry ? dataOf(entry) : null
+      if (!entry || !data) return null
+      const next = fn(Object.hasOwn(data, key) ? data[key] : undefined)
+      if (next === undefined) delete data[key]
+      else setOwn(data, key, next)
+      const json = JSON.stringify(data)
+      put(id, { json, expiresAt, userId: entry.userId }) // the stored user stays: only `key` changes
+      const stored = JSON.parse(json) as Record<string, unknown>
+      return { value: Object.hasOwn(stored, key) ? stored[key] : undefined, data: stored }
     },
     async touch(id, expiresAt) {
       const entry = live(id)

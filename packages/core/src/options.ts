@@ -40,6 +40,11 @@ export interface SessionManagerOptions {
   userIdKey?: string
   /** Fresh ids to try when `create` reports a collision. @default 5 */
   createAttempts?: number
+  /**
+   * Reads and re-applications one `session.update()` may make when other writers keep changing
+   * the same key, before it throws `SessionConflictError` (409). @default 10
+   */
+  updateAttempts?: number
   /** Warnings. @default console */
   logger?: SessionLogger
   /** Clock, epoch ms. @default Date.now */
@@ -57,6 +62,7 @@ export interface ResolvedSessionOptions {
   onBackendError: 'fail' | 'continue'
   userIdKey: string
   createAttempts: number
+  updateAttempts: number
   logger: SessionLogger
   now: () => number
 }
@@ -104,6 +110,7 @@ export function resolveSessionOptions(options: SessionManagerOptions, pkg = 'cor
     onBackendError,
     userIdKey: options.userIdKey ?? '_auth_user_id',
     createAttempts: positiveInt(pkg, 'createAttempts', options.createAttempts ?? 5),
+    updateAttempts: positiveInt(pkg, 'updateAttempts', options.updateAttempts ?? 10),
     logger: options.logger ?? console,
     now: options.now ?? Date.now,
   })

@@ -13,7 +13,9 @@ import {
   type SessionBackend,
   type SessionData,
   type SessionRecord,
+  type UpdateResult,
 } from './types.ts'
+import { isStoreFailure, UpdateQueue } from './update-queue.ts'
 
 /** What committing a session did. */
 export interface CommitResult {
@@ -40,6 +42,20 @@ export interface SessionManagerStats {
    * `onBackendError: 'continue'` (also published as `dropped: true` on `sessionbridge:commit`).
    */
   droppedWrites: number
+}
+
+/**
+ * One queue per store object: every manager (app) of this process that shares a backend shares
+ * its queue, so their updates of one key never race each other through the store.
+ */
+const updateQueues = new WeakMap<SessionBackend, UpdateQueue>()
+const queueFor = (backend: SessionBackend): UpdateQueue => {
+  let queue = updateQueues.get(backend)
+  if (!queue) {
+    queue = new UpdateQueue(backend)
+    updateQueues.set(backend, queue)
+  }
+  return queue
 }
 
 /** The request facts a session starts from. */
@@ -96,6 +112,11 @@ export class Session<Data extends SessionData = SessionData> {
   #changes = new Map<string, Change>()
   #clearPending = false
   #watched = new Map<string, string>()
+  /** The loaded record's data as the backend returned it, and JSON of objects handed out before any change. */
+  #loadedData: SessionData | null = null
+  #readSnapshots = new Map<string, string>()
+  /** Keys changed before the data was loaded: blind writes, derived from no read. */
+  #blind = new Set<string>()
   #destroyed = false
   #regenerate = false
   #forceTouch = false
@@ -137,6 +158,14 @@ export class Session<Data extends SessionData = SessionData> {
       !this.#staleSignature
     )
   }
+  /**
+   * The backend declares `capabilities.update`, so `update()` is atomic against the store. Final
+   * once the session has loaded (a backend may learn its capabilities from its server).
+   */
+  get canUpdate(): boolean {
+    const { backend } = this.#ctx
+    return backend.capabilities.update && typeof backend.update === 'function'
+  }
   /** The backend was unavailable and the policy is `continue`: empty, read-only, never saved. */
   get degraded(): boolean {
     return this.#degraded
@@ -158,7 +187,9 @@ export class Session<Data extends SessionData = SessionData> {
     const value = this.#data[key]
     if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
-      this.#watched.set(key, JSON.stringify(value))
+      const json = JSON.stringify(value)
+      this.#watched.set(key, json)
+      if (!this.#readSnapshots.has(key)) this.#readSnapshots.set(key, json)
     }
     return value as Data[K] | undefined
   }
@@ -171,6 +202,15 @@ export class Session<Data extends SessionData = SessionData> {
   /** A shallow, null-prototype copy of all data, reserved keys included. */
   async all(): Promise<Partial<Data>> {
     await this.load()
+    for (const [key, value] of Object.entries(this.#data)) {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        !this.#changes.has(key) &&
+        !this.#readSnapshots.has(key)
+      )
+        this.#readSnapshots.set(key, JSON.stringify(value))
+    }
     return plainData(this.#data) as Partial<Data>
   }
 
@@ -183,6 +223,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes.set(key, { value })
     this.#watched.delete(key)
     if (this.#loaded) this.#data[key] = value
+    else this.#blind.add(key)
   }
 
   delete(key: keyof Data & string): void {
@@ -190,6 +231,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes.set(key, DELETED)
     this.#watched.delete(key)
     if (this.#loaded) delete this.#data[key]
+    else this.#blind.add(key)
   }
 
   /** Removes every key. An emptied session is deleted at commit and its cookie cleared. */
@@ -221,6 +263,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes.clear()
     this.#watched.clear()
     this.#clearPending = false
+    this.#loadedData = null
   }
 
   /** Per-session max age in seconds (`0`: until the browser closes; `null`: the default). */
@@ -252,6 +295,97 @@ export class Session<Data extends SessionData = SessionData> {
     const value = this.#data[full] as T
     this.delete(full)
     return value
+  }
+
+  /**
+   * Read-modify-write of one key, atomic against the store: `fn` gets the value stored now
+   * (`undefined` when absent) and returns the new one (`undefined` deletes the key). Runs at once,
+   * not at commit, through `backend.update()` (the backend must declare `capabilities.update`),
+   * and returns the value stored. When other writers keep changing the key, `fn` runs again on
+   * the fresh value, at most `updateAttempts` times, then `SessionConflictError` (409) is thrown and
+   * nothing is written. `fn` must be pure: it may run several times.
+   *
+   * For a session with no stored record yet (no cookie, expired, destroyed or regenerated in this
+   * request, or gone meanwhile), `fn` runs here on the request's own value and the result is saved
+   * with the new record at commit: nobody else can know that record's id, so nothing can race it.
+   * A pending `set`/`delete` of the same key in this request is superseded by the update.
+   */
+  async update<K extends keyof Data & string>(
+    key: K,
+    fn: (current: Data[K] | undefined) => Data[K] | undefined,
+  ): Promise<Data[K] | undefined> {
+    this.#assertOpen()
+    const { backend } = this.#ctx
+    await this.load()
+    if (this.#degraded) {
+      throw new SessionBackendError(
+        backend.name,
+        'update',
+        'the store was unavailable when the session loaded',
+      )
+    }
+    if (!(await this.#capabilities()).update || typeof backend.update !== 'function') {
+      throw new SessionError(
+        `[sessionbridge/core] the ${backend.name} backend does not declare capabilities.update: session.update() needs an atomic store`,
+      )
+    }
+    if (!this.#exists || this.#destroyed || this.#regenerate) return this.#updateLocally(key, fn)
+    const result = await this.#updateInStore(key, fn as (current: unknown) => unknown)
+    if (result === null) {
+      // The record went away meanwhile (a logout elsewhere): carry on as a new session.
+      this.#exists = false
+      this.#data = {}
+      for (const [k, change] of this.#changes) if (change !== DELETED) this.#data[k] = change.value
+      return this.#updateLocally(key, fn)
+    }
+    this.#adoptStored(key, result)
+    return result.value as Data[K] | undefined
+  }
+
+  #updateLocally<K extends keyof Data & string>(
+    key: K,
+    fn: (current: Data[K] | undefined) => Data[K] | undefined,
+  ): Data[K] | undefined {
+    const current = Object.hasOwn(this.#data, key) ? (this.#data[key] as Data[K]) : undefined
+    const next = fn(current === undefined ? undefined : structuredClone(current))
+    this.set(key, next as Data[K])
+    return next
+  }
+
+  async #updateInStore(key: string, fn: (current: unknown) => unknown): Promise<UpdateResult | null> {
+    const { backend, options } = this.#ctx
+    const now = options.now()
+    const { expiresAt, userId } = this.#record(now, this.#maxAgeSeconds())
+    try {
+      const result = await queueFor(backend).update(
+        this.#id!,
+        key,
+        fn,
+        { expiresAt, userId, maxAttempts: options.updateAttempts },
+        options.timeout,
+      )
+      if (result !== null) this.#storedExpiresAt = expiresAt
+      return result
+    } catch (error) {
+      // The app's own exception from `fn` reaches the app as itself (the queue hands it back
+      // unwrapped); anything untyped from the store is an I/O failure.
+      if (error instanceof SessionError || !isStoreFailure(error)) throw error
+      const message = error instanceof Error ? error.message : String(error)
+      throw new SessionBackendError(backend.name, 'update', message, { cause: error })
+    }
+  }
+
+  /** Takes the store's data after an update; this request's other pending changes still apply. */
+  #adoptStored(key: string, result: UpdateResult): void {
+    this.#collectInPlaceChanges()
+    this.#changes.delete(key)
+    const data: Record<string, unknown> = { ...result.data }
+    for (const [k, change] of this.#changes) {
+      if (change === DELETED) delete data[k]
+      else data[k] = change.value
+    }
+    this.#data = data
+    this.#storedVersion = undefined // the record changed: an old version would only fail a CAS
   }
 
   /**
@@ -287,6 +421,7 @@ export class Session<Data extends SessionData = SessionData> {
   async #commit(): Promise<CommitResult> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
+    const read = this.#readBasis()
     this.#collectInPlaceChanges()
 
     const { options } = this.#ctx
@@ -317,7 +452,7 @@ export class Session<Data extends SessionData = SessionData> {
         `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved (${dropped} dropped since start)`,
       )
     }
-    const lost = await this.#execute(plan, now, maxAge)
+    const lost = await this.#execute(plan, now, maxAge, read)
     return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
   }
 
@@ -343,6 +478,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#storedExpiresAt = record?.expiresAt ?? 0
     this.#storedVersion = record?.version
     this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
+    this.#loadedData = record?.data ?? null
     // Own keys only, into a null-prototype object, whatever object the backend handed back.
     const data = plainData(record ? record.data : undefined)
     if (this.#clearPending) {
@@ -420,7 +556,26 @@ export class Session<Data extends SessionData = SessionData> {
     }
   }
 
-  async #execute(plan: CommitPlan, now: number, maxAge: number): Promise<boolean> {
+  /** What this request read of each key it changed (see `ChangeSet.read`). */
+  #readBasis(): Record<string, string | null> | undefined {
+    const loaded = this.#loadedData
+    if (loaded === null) return undefined
+    const read: Record<string, string | null> = {}
+    const keys = new Set([...this.#changes.keys(), ...this.#watched.keys()])
+    for (const key of keys) {
+      if (this.#blind.has(key)) continue
+      const snapshot = this.#readSnapshots.get(key) ?? this.#watched.get(key)
+      read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
+    }
+    return read
+  }
+
+  async #execute(
+    plan: CommitPlan,
+    now: number,
+    maxAge: number,
+    read?: Record<string, string | null>,
+  ): Promise<boolean> {
     const { backend, options } = this.#ctx
     const call = <T>(op: string, fn: () => Promise<T>) => boundedCall(backend.name, op, options.timeout, fn)
     const oldId = this.#id
@@ -436,6 +591,11 @@ export class Session<Data extends SessionData = SessionData> {
       for (const [key, change] of this.#changes) {
         if (change === DELETED) changes.deleted.push(key)
         else changes.set[key] = change.value
+      }
+      if (read) {
+        changes.read = {}
+        for (const key of [...changes.deleted, ...Object.keys(changes.set)])
+          if (Object.hasOwn(read, key)) changes.read[key] = read[key]!
       }
       const record = this.#record(now, maxAge, this.#storedVersion)
       lost = !(await call('save', () => backend.save(oldId, changes, record)))

@@ -24,6 +24,13 @@ export interface SessionRecord<Data extends SessionData = SessionData> {
 export interface ChangeSet {
   set: Record<string, unknown>
   deleted: string[]
+  /**
+   * For each changed key the request had loaded before changing it, the value it loaded as JSON
+   * text (`null`: absent). A backend that detects a concurrent write (memcached's CAS) uses it to
+   * never replace a newer stored value with one derived from an older read. Absent when the
+   * request did not load the record.
+   */
+  read?: Record<string, string | null>
 }
 
 /** Generates and recognises session ids. Validation runs before any backend call. */
@@ -93,6 +100,11 @@ export interface UpdateResult {
 /**
  * The contract every session store implements. Only I/O failure throws (`SessionBackendError`,
  * with `cause`); "not found", "expired" and "undecodable" are answers (`null`, `false`).
+ *
+ * Undecodable records (one rule for every backend, checked by `testBackend`): `load` answers
+ * `null` and logs a warning; `save` and `update` treat the record as gone (`false` / `null`) and
+ * never overwrite it, since another stack or a rotated key may still read it; `create` does not
+ * take its id; `destroy` removes it; `touch` may move its expiry (it never changes data).
  */
 export interface SessionBackend {
   /** Short name used in error messages, e.g. `memory`, `redis`. */

@@ -1,3 +1,5 @@
+import { parseSqlDateTime, toDjangoSqlDateTime } from '@sessionbridge/core/adapter'
+
 /**
  * The SQL client `djangoUsers` talks to: the same shape as `SqlClient` of `@sessionbridge/sql`
  * (whose `sqliteClient`, `pgClient` and `mysqlClient` fit as they are), declared here so this
@@ -24,24 +26,15 @@ export function quoteIdent(dialect: DjangoSqlClient['dialect'], name: string): s
 /** Table and column names: letters, digits, `_`, optionally `schema.table`. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/
 
-/** A date as the dialect's Django backend stores it (USE_TZ=True: UTC). */
+/** A date as the dialect's Django backend stores it (USE_TZ=True: UTC); core's one date module. */
 export function toSqlDate(dialect: DjangoSqlClient['dialect'], date: Date): string {
-  if (dialect === 'postgres') return date.toISOString()
-  // SQLite and MySQL: naive UTC text, as `str(datetime)`: fraction only when non-zero.
-  const iso = date.toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const ms = date.getUTCMilliseconds()
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms === 0 ? '' : `.${String(ms * 1000).padStart(6, '0')}`}`
+  return toDjangoSqlDateTime(dialect, date.getTime())
 }
 
-/** A stored date back: a driver's `Date`, or Django's naive UTC text. `null` when unreadable. */
+/** A stored date back: a driver's `Date`, or Django's text (naive = UTC). `null` when unreadable. */
 export function fromSqlDate(value: unknown): Date | null {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value
-  if (typeof value !== 'string') return null
-  const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(\.\d{1,6})?(Z|[+-]\d\d:?\d\d)?$/.exec(value.trim())
-  if (!m) return null
-  const fraction = m[3] ? m[3].slice(0, 4).padEnd(4, '0') : ''
-  const date = new Date(`${m[1]}T${m[2]}${fraction}${m[4] ?? 'Z'}`)
-  return Number.isNaN(date.getTime()) ? null : date
+  const ms = parseSqlDateTime(value)
+  return Number.isNaN(ms) ? null : new Date(ms)
 }
 
 /** A stored boolean: `true`/`false` (PostgreSQL), `1`/`0` (SQLite, MySQL). */

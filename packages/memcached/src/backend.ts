@@ -8,11 +8,13 @@ import {
   SessionBackendError,
   type SessionCodec,
   SessionConfigError,
+  SessionConflictError,
   type SessionData,
   SessionDataError,
+  SessionError,
   type SessionRecord,
 } from '@sessionbridge/core'
-import type { ChangeSet } from '@sessionbridge/core/adapter'
+import type { ChangeSet, UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor, isValidKey } from './keys.ts'
@@ -55,6 +57,28 @@ export interface MemcachedBackend extends SessionBackend {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
+ * The stored data with a change set applied, except where the stored value is newer than the one
+ * the request read (`changes.read`): a key changed by another writer since this request loaded
+ * it keeps the stored value, so a retried save never puts back an older value. Keys the request
+ * wrote blind (without loading) are applied as they are.
+ */
+export function mergeNewer(stored: SessionData, changes: ChangeSet): SessionData {
+  const data: SessionData = plainData(stored) // a key named `__proto__` stays data
+  const newer = (key: string) => {
+    const read = changes.read
+    if (!read || !Object.hasOwn(read, key)) return false
+    const now = Object.hasOwn(stored, key) ? JSON.stringify(stored[key]) : null
+    return now !== read[key]
+  }
+  for (const key of changes.deleted) if (!newer(key)) delete data[key]
+  for (const [key, value] of Object.entries(changes.set)) {
+    if (newer(key)) continue
+    Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return data
+}
+
+/**
  * Sessions in memcached. Create is add-only (a taken id answers `null`, the lifecycle retries);
  * save merges the change set under a CAS loop, so concurrent writers of different keys all
  * survive; save and touch never recreate a missing record. Keep sessions in a memcached cluster
@@ -95,7 +119,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     try {
       return await fn()
     } catch (error) {
-      if (error instanceof SessionBackendError || error instanceof SessionDataError) throw error
+      if (error instanceof SessionError) throw error // typed already: backend, data, conflict
       const message = error instanceof Error ? error.message : String(error)
       throw new SessionBackendError(PKG, operation, message, { cause: error })
     }
@@ -111,11 +135,13 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     }
     return value
   }
+  const warnUndecodable = () =>
+    logger.warn(`[sessionbridge/${PKG}] session data does not decode; treating it as no session`)
   const decode = async (value: string): Promise<{ userId: string | null; data: SessionData } | null> => {
     const stored = decodeStoredSession(value)
     const data = stored ? await codec.decode(stored.payload) : null
     if (!stored || !data) {
-      logger.warn(`[sessionbridge/${PKG}] session data does not decode; treating it as no session`)
+      warnUndecodable()
       return null
     }
     return { userId: stored.userId, data }
@@ -132,6 +158,43 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     return { data: decoded.data, expiresAt, userId: decoded.userId, version: item.cas }
   }
 
+  /**
+   * `update()`: a CAS loop on the whole item. Read (`mg` with CAS), run `fn`, write only if the
+   * CAS still matches; else read again after a short random pause. Never writes a value computed
+   * from a stale read. Round trips: 2 per attempt.
+   */
+  const casUpdate = async (
+    id: string,
+    key: string,
+    fn: (current: unknown) => unknown,
+    options: UpdateOptions,
+  ): Promise<UpdateResult | null> => {
+    const itemKey = keyOf(id)
+    if (!itemKey) return null
+    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+      const item = await client.get(itemKey)
+      if (!item) return null
+      const decoded = await decode(item.value)
+      if (!decoded) return null
+      const value = fn(Object.hasOwn(decoded.data, key) ? decoded.data[key] : undefined)
+      const changes: ChangeSet =
+        value === undefined ? { set: {}, deleted: [key] } : { set: { [key]: value }, deleted: [] }
+      const data = mergeNewer(decoded.data, changes)
+      const encoded = await encode(decoded.userId, data)
+      const result = await client.set(itemKey, encoded, {
+        exptime: exptimeFor(options.expiresAt, now()),
+        cas: item.cas,
+      })
+      if (result === 'stored') {
+        const after = (await codec.decode(decodeStoredSession(encoded)!.payload))!
+        return { value: Object.hasOwn(after, key) ? after[key] : undefined, data: after }
+      }
+      if (result === 'not_found' || result === 'not_stored') return null
+      if (attempt < options.maxAttempts) await sleep(Math.random() * Math.min(2 ** attempt, 25))
+    }
+    throw new SessionConflictError(PKG, key, options.maxAttempts)
+  }
+
   return {
     name: PKG,
     idFormat,
@@ -143,7 +206,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       destroyUser: false,
       listUser: false,
       clearExpired: false,
-      update: false,
+      update: true,
     },
     load(id) {
       return guarded('load', () => read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000))
@@ -186,12 +249,12 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
           if (!item) return false
           const stored = decodeStoredSession(item.value)
           const current = stored ? await codec.decode(stored.payload) : null
-          // Undecodable stored data: the request's own full view is the best there is.
-          // Null prototype: a key named `__proto__` is merged as data.
-          const data: SessionData = plainData(current ?? record.data)
-          for (const k of changes.deleted) delete data[k]
-          Object.assign(data, changes.set)
-          const userId = userChanged || !stored ? record.userId : stored.userId
+          if (!stored || !current) {
+            warnUndecodable()
+            return false // never overwrite what we cannot read
+          }
+          const data = mergeNewer(current, changes)
+          const userId = userChanged ? record.userId : stored.userId
           const value = await encode(userId, data)
           const exptime = exptimeFor(record.expiresAt, now())
           const result = await client.set(key, value, { exptime, cas: item.cas })
@@ -200,7 +263,27 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
           // `exists`: another writer got in between; read again after a short random pause.
           await sleep(Math.random() * Math.min(2 ** attempt, 25))
         }
-        throw new SessionBackendError(PKG, 'save', `still conflicting after ${casAttempts} CAS attempts`)
+        // Not an outage: other writers kept winning. 409, so the client knows nothing was saved.
+        throw new SessionConflictError(
+          PKG,
+          Object.keys(changes.set).concat(changes.deleted).join(','),
+          casAttempts,
+        )
+      })
+    },
+    update(id, key, fn, updateOptions) {
+      // The app's own exception from `fn` reaches the caller as itself, not as an I/O failure.
+      let thrown: { error: unknown } | null = null
+      const guardedFn = (current: unknown) => {
+        try {
+          return fn(current)
+        } catch (error) {
+          thrown = { error }
+          throw error
+        }
+      }
+      return guarded('update', () => casUpdate(id, key, guardedFn, updateOptions)).catch((error: unknown) => {
+        throw thrown ? (thrown as { error: unknown }).error : error
       })
     },
     touch(id, expiresAt) {

@@ -31,9 +31,17 @@ export interface MemcachedClientOptions {
   failureThreshold?: number
   /** Milliseconds before a dead server is tried again; doubles per failed retry. @default 1000 */
   retryDelay?: number
-  /** Ceiling of the retry delay, ms. @default 30_000 */
+  /**
+   * Ceiling of the retry delay, ms. One probe a second costs nothing, and a server that returns is
+   * used again within about this long (a 30 s ceiling kept apps failing long after an outage).
+   * @default 1000
+   */
   maxRetryDelay?: number
-  /** Send the keys of a dead server to the next server on the ring (else fail fast). @default true */
+  /**
+   * Send the keys of a dead server to the next server on the ring. Off by default: when the server
+   * returns still holding its old items, a session changed or logged out on the stand-in would come
+   * back as it was. Turn on only for caches that may lose or revert data. @default false
+   */
   failover?: boolean
   /**
    * Largest value written, bytes: the server's item size (`-I`, 1 MiB by default) less room for
@@ -95,10 +103,10 @@ export function createMemcachedClient(options: MemcachedClientOptions): Memcache
     timeout: positive('timeout', options.timeout ?? 1000),
     failureThreshold: positive('failureThreshold', options.failureThreshold ?? 2),
     retryDelay: positive('retryDelay', options.retryDelay ?? 1000),
-    maxRetryDelay: positive('maxRetryDelay', options.maxRetryDelay ?? 30_000),
+    maxRetryDelay: positive('maxRetryDelay', options.maxRetryDelay ?? 1000),
     now: options.now ?? Date.now,
   }
-  const failover = options.failover ?? true
+  const failover = options.failover ?? false
   const maxValueBytes = positive('maxValueBytes', options.maxValueBytes ?? 1024 * 1024 - 512)
   const nodes = options.servers.map((server) => {
     const { host, port, weight } = parseServer(server)

@@ -2,6 +2,7 @@ import {
   createSessionManager,
   djangoIdFormat,
   SessionBackendError,
+  SessionConflictError,
   SessionDataError,
 } from '@sessionbridge/core'
 import { testBackend } from '@sessionbridge/core/testing'
@@ -111,7 +112,7 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     expect((await backend.load(id))?.userId).toBeNull()
   })
 
-  it('gives up a save after casAttempts conflicts with a SessionBackendError', async () => {
+  it('gives up a save after casAttempts conflicts with a SessionConflictError (409), writing nothing', async () => {
     const id = (await backend.create(djangoIdFormat.generate(), record()))!
     const key = prefix + id
     // A client whose reads always return a stale CAS token: every write conflicts.
@@ -128,8 +129,9 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     }
     const conflicted = memcachedBackend({ client: stale, prefix, casAttempts: 3 })
     const error = await conflicted.save(id, { set: { x: 1 }, deleted: [] }, record()).catch((e) => e)
-    expect(error).toBeInstanceOf(SessionBackendError)
-    expect(String(error.message)).toMatch(/3 CAS attempts/)
+    expect(error).toBeInstanceOf(SessionConflictError)
+    expect(error.status).toBe(409)
+    expect(String(error.message)).toMatch(/after 3 attempts/)
     expect((await client.get(key))?.value).not.toContain('"x"')
   })
 

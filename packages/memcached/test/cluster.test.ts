@@ -75,7 +75,7 @@ describe.skipIf(!up)('a server stopped mid-run', () => {
     retryDelay: 200,
     maxRetryDelay: 400,
   }
-  const client = createMemcachedClient(settings)
+  const client = createMemcachedClient({ ...settings, failover: true })
   const strict = createMemcachedClient({ ...settings, failover: false })
   const backend = memcachedBackend({ client, prefix, logger: quiet })
   const strictBackend = memcachedBackend({ client: strict, prefix, logger: quiet })

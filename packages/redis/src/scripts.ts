@@ -25,9 +25,7 @@ export function luaScript(source: string): LuaScript {
   }
 }
 
-// Session hash layout: data fields are `d:<key>`, bookkeeping fields are `m:exp` (expiry, epoch ms),
-// `m:uid` (`+<user id>` or `-` for an anonymous session) and `m:idx` (the score this session is known
-// to have in its user's index, at least). The `d:`/`m:` prefixes keep data and bookkeeping apart.
+// Session hash layout: see hash.ts.
 
 /** KEYS[1] session; ARGV: expiresAt, uid marker, index score or '', then field/value pairs. 1 = created, 0 = id taken. */
 export const CREATE = luaScript(`
@@ -39,16 +37,34 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 `)
 
+// Lua that answers `false` (the session counts as gone) when a data field does not decode as a
+// one-key JSON object: save and update never overwrite a record load() calls undecodable. Only for
+// the default JSON codec (ARGV flag '1'); Lua cannot run another codec.
+const DECODABLE = `
+local function decodable(key)
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'd:' then
+      local v = all[i + 1]
+      local ok, t = pcall(cjson.decode, v)
+      if not ok or type(t) ~= 'table' or string.sub(v, 1, 1) ~= '{' then return false end
+    end
+  end
+  return true
+end
+`
+
 /**
- * KEYS[1] session; ARGV: expiresAt, uid marker, number of set pairs, the pairs, then fields to
- * delete. Nil when the session is gone (never resurrected), else { previous uid marker, index
- * score or '' }. A change of user forgets the index score.
+ * KEYS[1] session; ARGV: expiresAt, uid marker, check-JSON flag ('1'/'0'), number of set pairs,
+ * the pairs, then fields to delete. Nil when the session is gone (never resurrected) or does not
+ * decode, else { previous uid marker, index score or '' }. A change of user forgets the index score.
  */
-export const SAVE = luaScript(`
+export const SAVE = luaScript(`${DECODABLE}
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+if ARGV[3] == '1' and not decodable(KEYS[1]) then return false end
 local previous = redis.call('HGET', KEYS[1], 'm:uid') or '-'
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
@@ -60,6 +76,29 @@ if previous ~= ARGV[2] then redis.call('HDEL', KEYS[1], 'm:idx') end
 redis.call('HSET', KEYS[1], 'm:exp', ARGV[1], 'm:uid', ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return { previous, redis.call('HGET', KEYS[1], 'm:idx') or '' }
+`)
+
+/**
+ * KEYS[1] session; ARGV: data field, expected stored value, new value (ARGV 2 and 3: '' = absent,
+ * else the value prefixed with '='), expiresAt, check-JSON flag. The compare-and-set of one field behind
+ * `update()`: writes only when the field still holds what the caller read. Nil when the session is
+ * gone; else { 1 = written or 0 = changed meanwhile, the whole hash after (HGETALL) }.
+ */
+export const UPDATE = luaScript(`${DECODABLE}
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+if ARGV[5] == '1' and not decodable(KEYS[1]) then return false end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local expected = ARGV[2]
+local matches = (expected == '' and not current) or (current and expected == '=' .. current)
+if not matches then return { 0, redis.call('HGETALL', KEYS[1]) } end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2))
+end
+redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+return { 1, redis.call('HGETALL', KEYS[1]) }
 `)
 
 /** KEYS[1] session; ARGV: expiresAt. Nil when the session is gone, else { uid marker, index score or '' }. */

@@ -1,4 +1,5 @@
 import { SessionConfigError } from '@sessionbridge/core'
+import { toDjangoSqlDateTime } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 
 export const PKG = 'sql'
@@ -45,63 +46,21 @@ export function checkDialect(dialect: unknown, option = 'client'): SqlDialect {
   return dialect
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-
-/** `YYYY-MM-DD HH:MM:SS` plus `.ffffff` in UTC; Django's SQLite form drops a zero fraction. */
-export function utcDateTime(ms: number, dropZeroFraction: boolean): string {
-  const d = new Date(ms)
-  const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
-  const millis = d.getUTCMilliseconds()
-  return dropZeroFraction && millis === 0 ? base : `${base}.${pad(millis, 3)}000`
-}
-
-const DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/
-
-/** Epoch ms of a stored datetime: a `Date`, a number, or text (naive text is UTC). `NaN` if unreadable. */
-export function parseDateTime(value: unknown): number {
-  if (value instanceof Date) return value.getTime()
-  if (typeof value === 'number') return value
-  if (typeof value !== 'string') return Number.NaN
-  const m = DATETIME.exec(value.trim())
-  if (!m) return Number.NaN
-  const [, y, mo, d, h, mi, s, frac = '', zone] = m
-  let ms = Date.UTC(
-    Number(y),
-    Number(mo) - 1,
-    Number(d),
-    Number(h),
-    Number(mi),
-    Number(s),
-    Number(frac.padEnd(3, '0').slice(0, 3)),
-  )
-  if (zone && zone !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1
-    const digits = zone.slice(1).replace(':', '')
-    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0)) * 60_000
-  }
-  return ms
-}
-
 /**
- * How the Django layout writes and reads `expire_date` on each database: PostgreSQL
- * `timestamptz` (an ISO instant), MySQL `datetime(6)` (naive UTC), SQLite TEXT in Django's
- * `str(datetime)` form with a space, naive UTC, which SQLite compares as text.
+ * How the Django layout writes and reads `expire_date` on each database: core's one Django
+ * date module (`toDjangoSqlDateTime`, `parseSqlDateTime`) plus the select expression that yields
+ * text `parseSqlDateTime` reads whatever the driver's date settings (mysql2 would build a local
+ * `Date` from a naive DATETIME).
  */
 export interface DjangoTime {
   toDb(ms: number): string
-  /** The select expression that yields something `parseDateTime` reads, whatever the driver's date settings. */
   column: string
 }
 
 export function djangoTime(dialect: SqlDialect): DjangoTime {
-  switch (dialect) {
-    case 'postgres':
-      return { toDb: (ms) => new Date(ms).toISOString(), column: 'expire_date' }
-    case 'mysql':
-      return { toDb: (ms) => utcDateTime(ms, false), column: 'CAST(expire_date AS CHAR)' }
-    case 'sqlite':
-      return { toDb: (ms) => utcDateTime(ms, true), column: 'expire_date' }
+  return {
+    toDb: (ms) => toDjangoSqlDateTime(dialect, ms),
+    column: dialect === 'mysql' ? 'CAST(expire_date AS CHAR)' : 'expire_date',
   }
 }
 

@@ -9,9 +9,9 @@ export interface SessionStatements {
   insert: string
   /** PostgreSQL native layout only: the change set applied in one statement (jsonb `-` and `||`). */
   patch: string | null
-  /** The locked read of read-merge-write (`FOR UPDATE` where the database has it). */
+  /** The locked read of read-merge-write and of update (`FOR UPDATE` where the database has it). */
   lockedRead: string
-  /** The write of read-merge-write. */
+  /** The write of read-merge-write and of update. */
   write: string
   touch: string
   destroy: string
@@ -22,58 +22,135 @@ export interface SessionStatements {
   time: (ms: number) => number | string
 }
 
+/** What differs between the three databases, in one small controller each. */
+interface DialectSql {
+  /** The n-th (1-based) bound parameter in this database's own syntax: no rewriting later. */
+  param(n: number): string
+  /** A bound parameter that holds JSON text, for a native `data` column. */
+  json(param: string): string
+  /** The native `data` column as text in a select. */
+  dataText: string
+  /** Suffix of the locked read. */
+  forUpdate: string
+  /** Suffix of an insert that must not replace an existing row. */
+  ifAbsent(key: string): string
+  /** A delete of at most `batch` rows matching `where`. */
+  limitedDelete(table: string, key: string, where: string, batch: number): string
+}
+
+const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
+  postgres: {
+    param: (n) => `$${n}`,
+    // `::text::jsonb`: the parameter is text, so no driver serializes it as JSON a second time.
+    json: (param) => `${param}::text::jsonb`,
+    dataText: 'data::text',
+    forUpdate: ' FOR UPDATE',
+    ifAbsent: (key) => ` ON CONFLICT (${key}) DO NOTHING`,
+    limitedDelete: (table, key, where, batch) =>
+      `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
+  },
+  mysql: {
+    param: () => '?',
+    json: (param) => param,
+    dataText: 'data',
+    forUpdate: ' FOR UPDATE',
+    ifAbsent: () => '', // INSERT IGNORE would hide other errors: the duplicate-key error is caught instead
+    limitedDelete: (table, _key, where, batch) => `DELETE FROM ${table} WHERE ${where} LIMIT ${batch}`,
+  },
+  sqlite: {
+    param: () => '?',
+    json: (param) => param,
+    dataText: 'data',
+    forUpdate: '', // BEGIN IMMEDIATE already holds the write lock
+    ifAbsent: (key) => ` ON CONFLICT (${key}) DO NOTHING`,
+    limitedDelete: (table, key, where, batch) =>
+      `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
+  },
+}
+
 /**
- * Builds the statements. `table` is already validated and quoted; `batchSize` is a validated
- * whole number (LIMIT takes it literally because MySQL's prepared LIMIT is unreliable); every
- * other value is a `?` bound at run time.
+ * A statement with its parameters numbered as they appear: `sql\`... ${p} ...\`` where each `p`
+ * is the next parameter of the dialect (`$1`, `$2`, ... on PostgreSQL, `?` elsewhere).
+ */
+const builder =
+  (dialect: DialectSql) =>
+  (build: (p: () => string) => string): string => {
+    let n = 0
+    return build(() => dialect.param(++n))
+  }
+
+/**
+ * Builds the statements in the database's own placeholder syntax. `table` is already validated
+ * and quoted; `batchSize` is a validated whole number (LIMIT takes it literally because MySQL's
+ * prepared LIMIT is unreliable); every other value is bound at run time.
  */
 export function sessionStatements(
-  dialect: SqlDialect,
+  dialectName: SqlDialect,
   layout: SqlLayout,
   table: string,
   batchSize: number,
 ): SessionStatements {
-  const pg = dialect === 'postgres'
-  const mysql = dialect === 'mysql'
-  const forUpdate = dialect === 'sqlite' ? '' : ' FOR UPDATE' // SQLite: BEGIN IMMEDIATE already holds the write lock
-  const limitedDelete = (key: string, where: string) =>
-    mysql
-      ? `DELETE FROM ${table} WHERE ${where} LIMIT ${batchSize}`
-      : `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batchSize})`
-  const ifAbsent = (key: string) => (mysql ? '' : ` ON CONFLICT (${key}) DO NOTHING`)
-
+  const d = DIALECTS[dialectName]
+  const s = builder(d)
   if (layout === 'native') {
-    // `?::text::jsonb`: the parameter is text, so no driver serializes it as JSON a second time.
-    const json = pg ? '?::text::jsonb' : '?'
     return {
-      load: `SELECT ${pg ? 'data::text' : 'data'} AS data, expires_at, user_id FROM ${table} WHERE id = ? AND expires_at > ?`,
-      insert: `INSERT INTO ${table} (id, data, expires_at, user_id) VALUES (?, ${json}, ?, ?)${ifAbsent('id')}`,
-      patch: pg
-        ? `UPDATE ${table} SET data = (data - ARRAY(SELECT jsonb_array_elements_text(?::text::jsonb))) || ?::text::jsonb, expires_at = ?, user_id = ?, version = version + 1 WHERE id = ? AND expires_at > ? AND jsonb_typeof(data) = 'object'`
-        : null,
-      lockedRead: `SELECT data FROM ${table} WHERE id = ? AND expires_at > ?${forUpdate}`,
-      write: `UPDATE ${table} SET data = ${json}, expires_at = ?, user_id = ?, version = version + 1 WHERE id = ?`,
-      touch: `UPDATE ${table} SET expires_at = ? WHERE id = ? AND expires_at > ?`,
-      destroy: `DELETE FROM ${table} WHERE id = ?`,
-      destroyUser: `DELETE FROM ${table} WHERE user_id = ?`,
-      listUser: `SELECT id FROM ${table} WHERE user_id = ? AND expires_at > ?`,
-      clearBatch: limitedDelete('id', 'expires_at <= ?'),
+      load: s(
+        (p) =>
+          `SELECT ${d.dataText} AS data, expires_at, user_id FROM ${table} WHERE id = ${p()} AND expires_at > ${p()}`,
+      ),
+      insert: s(
+        (p) =>
+          `INSERT INTO ${table} (id, data, expires_at, user_id) VALUES (${p()}, ${d.json(p())}, ${p()}, ${p()})${d.ifAbsent('id')}`,
+      ),
+      patch:
+        dialectName === 'postgres'
+          ? s(
+              (p) =>
+                `UPDATE ${table} SET data = (data - ARRAY(SELECT jsonb_array_elements_text(${d.json(p())}))) || ${d.json(p())}, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND jsonb_typeof(data) = 'object'`,
+            )
+          : null,
+      lockedRead: s(
+        (p) =>
+          `SELECT ${d.dataText} AS data, user_id FROM ${table} WHERE id = ${p()} AND expires_at > ${p()}${d.forUpdate}`,
+      ),
+      write: s(
+        (p) =>
+          `UPDATE ${table} SET data = ${d.json(p())}, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()}`,
+      ),
+      touch: s((p) => `UPDATE ${table} SET expires_at = ${p()} WHERE id = ${p()} AND expires_at > ${p()}`),
+      destroy: s((p) => `DELETE FROM ${table} WHERE id = ${p()}`),
+      destroyUser: s((p) => `DELETE FROM ${table} WHERE user_id = ${p()}`),
+      listUser: s((p) => `SELECT id FROM ${table} WHERE user_id = ${p()} AND expires_at > ${p()}`),
+      clearBatch: s((p) => d.limitedDelete(table, 'id', `expires_at <= ${p()}`, batchSize)),
       time: (ms) => ms,
     }
   }
-  const time = djangoTime(dialect)
+  const time = djangoTime(dialectName)
   return {
-    load: `SELECT session_data, ${time.column} AS expire_date FROM ${table} WHERE session_key = ? AND expire_date > ?`,
-    insert: `INSERT INTO ${table} (session_key, session_data, expire_date) VALUES (?, ?, ?)${ifAbsent('session_key')}`,
+    load: s(
+      (p) =>
+        `SELECT session_data, ${time.column} AS expire_date FROM ${table} WHERE session_key = ${p()} AND expire_date > ${p()}`,
+    ),
+    insert: s(
+      (p) =>
+        `INSERT INTO ${table} (session_key, session_data, expire_date) VALUES (${p()}, ${p()}, ${p()})${d.ifAbsent('session_key')}`,
+    ),
     patch: null,
-    lockedRead: `SELECT session_data FROM ${table} WHERE session_key = ? AND expire_date > ?${forUpdate}`,
-    write: `UPDATE ${table} SET session_data = ?, expire_date = ? WHERE session_key = ?`,
-    touch: `UPDATE ${table} SET expire_date = ? WHERE session_key = ? AND expire_date > ?`,
-    destroy: `DELETE FROM ${table} WHERE session_key = ?`,
+    lockedRead: s(
+      (p) =>
+        `SELECT session_data FROM ${table} WHERE session_key = ${p()} AND expire_date > ${p()}${d.forUpdate}`,
+    ),
+    write: s(
+      (p) => `UPDATE ${table} SET session_data = ${p()}, expire_date = ${p()} WHERE session_key = ${p()}`,
+    ),
+    touch: s(
+      (p) => `UPDATE ${table} SET expire_date = ${p()} WHERE session_key = ${p()} AND expire_date > ${p()}`,
+    ),
+    destroy: s((p) => `DELETE FROM ${table} WHERE session_key = ${p()}`),
     destroyUser: null,
     listUser: null,
     // Django's clearsessions deletes `expire_date < now`.
-    clearBatch: limitedDelete('session_key', 'expire_date < ?'),
+    clearBatch: s((p) => d.limitedDelete(table, 'session_key', `expire_date < ${p()}`, batchSize)),
     time: time.toDb,
   }
 }

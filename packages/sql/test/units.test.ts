@@ -1,6 +1,6 @@
 import { jsonCodec, SessionConfigError } from '@sessionbridge/core'
 import { describe, expect, it } from 'vitest'
-import { parseDateTime, utcDateTime } from '../src/dialect.ts'
+import { djangoTime } from '../src/dialect.ts'
 import {
   applyChanges,
   migrate,
@@ -34,17 +34,12 @@ describe('? to $n rewriting', () => {
 })
 
 describe('datetimes', () => {
-  it("writes Django's space-separated naive UTC form and reads every form back", () => {
-    const at = Date.UTC(2026, 0, 2, 3, 4, 5, 60)
-    expect(utcDateTime(at, true)).toBe('2026-01-02 03:04:05.060000')
-    expect(utcDateTime(Date.UTC(2026, 0, 2, 3, 4, 5), true)).toBe('2026-01-02 03:04:05')
-    expect(utcDateTime(Date.UTC(2026, 0, 2, 3, 4, 5), false)).toBe('2026-01-02 03:04:05.000000')
-    expect(parseDateTime('2026-01-02 03:04:05.060000')).toBe(at)
-    expect(parseDateTime('2026-01-02T05:04:05.06+02:00')).toBe(at)
-    expect(parseDateTime('2026-01-02 03:04:05.06+00')).toBe(at)
-    expect(parseDateTime(new Date(at))).toBe(at)
-    expect(parseDateTime('yesterday')).toBeNaN()
-    expect(parseDateTime(null)).toBeNaN()
+  it("writes Django's forms through core's one date module, reading MySQL's as text", () => {
+    const whole = Date.UTC(2026, 0, 2, 3, 4, 5)
+    expect(djangoTime('mysql').toDb(whole)).toBe('2026-01-02 03:04:05') // as Django: no zero fraction
+    expect(djangoTime('sqlite').toDb(whole + 60)).toBe('2026-01-02 03:04:05.060000')
+    expect(djangoTime('postgres').toDb(whole)).toBe('2026-01-02T03:04:05.000Z')
+    expect(djangoTime('mysql').column).toBe('CAST(expire_date AS CHAR)')
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, type TestContext } from 'vitest'
-import { SessionBackendError } from '../errors.ts'
+import { SessionBackendError, SessionConflictError, SessionError } from '../errors.ts'
 import { createSessionManager } from '../manager.ts'
 import type { SessionBackend, SessionRecord } from '../types.ts'
 
@@ -87,6 +87,8 @@ export function testBackend(options: BackendTestOptions): void {
         await options.teardown?.(b)
       }
     }
+  // The update and undecodable-rule tests below take the test context too.
+  const withContext = withBackend
   const create = async (b: SessionBackend, rec: SessionRecord): Promise<string> => {
     const id = await b.create(b.idFormat.generate(), rec)
     expect(id, 'create() returned no id for a fresh random id').toBeTypeOf('string')
@@ -106,12 +108,14 @@ export function testBackend(options: BackendTestOptions): void {
           'destroyUser',
           'listUser',
           'clearExpired',
+          'update',
         ] as const) {
           expect(typeof b.capabilities[key], `capabilities.${key}`).toBe('boolean')
         }
         if (b.capabilities.destroyUser) expect(typeof b.destroyUser).toBe('function')
         if (b.capabilities.listUser) expect(typeof b.listUser).toBe('function')
         if (b.capabilities.clearExpired) expect(typeof b.clearExpired).toBe('function')
+        if (b.capabilities.update) expect(typeof b.update).toBe('function')
         const ids = new Set(Array.from({ length: 200 }, () => b.idFormat.generate()))
         expect(ids.size).toBe(200)
         expect(b.idFormat.validate('x')).toBe(false)
@@ -317,6 +321,114 @@ export function testBackend(options: BackendTestOptions): void {
           return
         }
         expect(result).toBeNull()
+      }),
+    )
+
+    it(
+      'never overwrites a record it cannot decode: save and update answer "gone" and write nothing',
+      withContext(async (b, ctx) => {
+        if (!options.corrupt) return ctx.skip('no corrupt() given')
+        const rec = record({ a: 1 })
+        const id = await create(b, rec)
+        await options.corrupt(b, id)
+        const data = { ...rec.data, a: 2 }
+        expect(await b.save(id, { set: { a: 2 }, deleted: [] }, { ...rec, data })).toBe(false)
+        if (b.capabilities.update) {
+          const fn = () => 3
+          expect(await b.update!(id, 'a', fn, { ...rec, maxAttempts: 3 })).toBeNull()
+        }
+        expect(await b.load(id), 'the undecodable record was replaced').toBeNull()
+        if (!b.capabilities.issuesIds) expect(await b.create(id, rec), 'create over it').toBeNull()
+      }),
+    )
+
+    it(
+      'update: parallel read-modify-writes of one key lose nothing (when declared)',
+      withContext(async (b, ctx) => {
+        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        const rec = record({ other: 'kept' })
+        const id = await create(b, rec)
+        const increment = (n: unknown) => (typeof n === 'number' ? n : 0) + 1
+        // A lock-free store fails an attempt only when another writer succeeded: N attempts suffice.
+        const results = await Promise.all(
+          Array.from({ length: writers }, () =>
+            b.update!(id, 'count', increment, { ...rec, maxAttempts: writers }),
+          ),
+        )
+        const values = results.map((r) => r?.value).sort((x, y) => Number(x) - Number(y))
+        expect(values).toEqual(Array.from({ length: writers }, (_, i) => i + 1))
+        const loaded = await b.load(id)
+        expect(loaded?.data.count).toBe(writers)
+        expect(loaded?.data.other).toBe('kept')
+        expect(loaded?.userId).toBe(rec.userId)
+      }),
+    )
+
+    it(
+      'update: out of attempts is a SessionConflictError, never a silent loss (when declared)',
+      withContext(async (b, ctx) => {
+        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        const rec = record({})
+        const id = await create(b, rec)
+        const increment = (n: unknown) => (typeof n === 'number' ? n : 0) + 1
+        const settled = await Promise.allSettled(
+          Array.from({ length: writers }, () =>
+            b.update!(id, 'count', increment, { ...rec, maxAttempts: 1 }),
+          ),
+        )
+        const won = settled.filter((s) => s.status === 'fulfilled')
+        for (const s of settled) {
+          if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(SessionConflictError)
+        }
+        const values = won
+          .map((s) => (s.value as { value: unknown }).value)
+          .sort((x, y) => Number(x) - Number(y))
+        expect(values).toEqual(Array.from({ length: won.length }, (_, i) => i + 1))
+        expect((await b.load(id))?.data.count).toBe(won.length)
+      }),
+    )
+
+    it(
+      'update: sets, deletes, keeps other keys, returns the stored data; null for a missing record (when declared)',
+      withContext(async (b, ctx) => {
+        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        const rec = record({ keep: { deep: [1] }, gone: 1 })
+        const id = await create(b, rec)
+        const set = await b.update!(id, 'cart', (c) => [...((c as number[]) ?? []), 7], {
+          ...rec,
+          maxAttempts: 3,
+        })
+        expect(set?.value).toEqual([7])
+        expect(set?.data).toEqual({ ...rec.data, cart: [7] })
+        const removed = await b.update!(id, 'gone', () => undefined, { ...rec, maxAttempts: 3 })
+        expect(removed?.value).toBeUndefined()
+        expect(Object.hasOwn(removed!.data, 'gone')).toBe(false)
+        const loaded = await b.load(id)
+        expect(loaded?.data).toEqual({ _auth_user_id: rec.userId, keep: { deep: [1] }, cart: [7] })
+        let calls = 0
+        const counting = () => ++calls
+        expect(await b.update!(b.idFormat.generate(), 'x', counting, { ...rec, maxAttempts: 3 })).toBeNull()
+        await b.destroy(id)
+        expect(await b.update!(id, 'x', counting, { ...rec, maxAttempts: 3 })).toBeNull()
+        expect(await b.load(id), 'update resurrected a destroyed record').toBeNull()
+      }),
+    )
+
+    it(
+      'a backend without capabilities.update is never asked to update',
+      withContext(async (b, ctx) => {
+        if (b.capabilities.update) return ctx.skip('capabilities.update is true')
+        const rec = record({ count: 1 })
+        const id = await create(b, rec)
+        let asked = 0
+        const spied: SessionBackend = Object.create(b, {
+          update: { value: async () => ++asked && null },
+        })
+        const manager = createSessionManager({ backend: spied })
+        const session = await manager.open({ cookie: `sessionid=${id}`, protocol: 'https' })
+        await expect(session.update('count', (n) => (n as number) + 1)).rejects.toBeInstanceOf(SessionError)
+        expect(asked).toBe(0)
+        expect((await b.load(id))?.data.count).toBe(1)
       }),
     )
 

@@ -1,0 +1,270 @@
+// The increment race (issue 16): INCREMENTS increments of one key of ONE session from WORKERS
+// concurrent requests spread over APPS session managers (as APPS app processes would be), per
+// backend, three ways: sessionbridge `session.update()`, sessionbridge plain get + set, and the
+// peers' way (express-session's store API: get the whole record, change it, set it whole; on
+// connect-redis where Redis is up). Reports lost updates, requests answered 409, increments/s and
+// store round trips per increment. Run: cd bench && npx tsx src/same-key.ts   (prints markdown)
+// Uses unique key prefixes / tables and removes them.
+import {
+  createSessionManager,
+  memoryBackend,
+  randomString,
+  type SessionBackend,
+  SessionConflictError,
+} from '@sessionbridge/core'
+import {
+  createMemcachedClient,
+  type MemcachedClientAdapter,
+  memcachedBackend,
+} from '@sessionbridge/memcached'
+import { nodeRedisAdapter, type RedisCommands, redisBackend } from '@sessionbridge/redis'
+import { migrate, mysqlClient, pgClient, type SqlClient, sqlBackend, sqliteClient } from '@sessionbridge/sql'
+import Database from 'better-sqlite3'
+import { RedisStore } from 'connect-redis'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { createClient } from 'redis'
+
+const INCREMENTS = Number(process.env.SAME_KEY_INCREMENTS ?? 2000)
+const WORKERS = Number(process.env.SAME_KEY_WORKERS ?? 32)
+// Each simulated app has its own backend object, as separate processes would: their updates of one
+// key meet only in the store (within one process, one backend object queues them).
+const APPS = 4
+const tag = `sbb_${randomString(8, 'abcdefghijklmnopqrstuvwxyz')}`
+const HOUR = 3_600_000
+
+interface Counted {
+  /** A new backend object over the same store and client: one per simulated app process. */
+  backend: () => SessionBackend
+  calls: () => number
+  close(): Promise<void>
+}
+
+const countRedis = (commands: RedisCommands, counter: { n: number }): RedisCommands => ({
+  send: (key, args) => {
+    counter.n++
+    return commands.send(key, args)
+  },
+})
+const countSql = (client: SqlClient, counter: { n: number }): SqlClient => {
+  const wrap = (c: SqlClient): SqlClient => ({
+    dialect: c.dialect,
+    query: (sql, params) => {
+      counter.n++
+      return c.query(sql, params)
+    },
+    transaction: (fn) => {
+      counter.n += 2 // BEGIN and COMMIT
+      return c.transaction((tx) => fn(wrap(tx)))
+    },
+  })
+  return wrap(client)
+}
+const countMemcached = (client: MemcachedClientAdapter, counter: { n: number }): MemcachedClientAdapter => ({
+  get: (k, o) => {
+    counter.n++
+    return client.get(k, o)
+  },
+  set: (k, v, o) => {
+    counter.n++
+    return client.set(k, v, o)
+  },
+  delete: (k, o) => {
+    counter.n++
+    return client.delete(k, o)
+  },
+  touch: (k, e) => {
+    counter.n++
+    return client.touch(k, e)
+  },
+})
+
+async function backends(): Promise<Array<[string, () => Promise<Counted | null>]>> {
+  const list: Array<[string, () => Promise<Counted | null>]> = []
+  list.push([
+    'memory',
+    async () => {
+      const storage = new Map()
+      return { backend: () => memoryBackend({ storage }), calls: () => 0, close: async () => {} }
+    },
+  ])
+  list.push([
+    'Redis',
+    async () => {
+      const client = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+      client.on('error', () => {})
+      await client.connect()
+      const counter = { n: 0 }
+      const commands = countRedis(nodeRedisAdapter(client), counter)
+      const backend = () => redisBackend({ client: commands, prefix: `${tag}:` })
+      return { backend, calls: () => counter.n, close: async () => void client.destroy() }
+    },
+  ])
+  list.push([
+    'memcached',
+    async () => {
+      const client = createMemcachedClient({ servers: [process.env.SB_BENCH_MEMCACHED ?? '127.0.0.1:11211'] })
+      const counter = { n: 0 }
+      const counting = countMemcached(client, counter)
+      const backend = () => memcachedBackend({ client: counting, prefix: `${tag}:` })
+      return { backend, calls: () => counter.n, close: () => client.close() }
+    },
+  ])
+  const sql = (name: string, open: () => Promise<{ client: SqlClient; end(): Promise<void> }>) =>
+    list.push([
+      name,
+      async () => {
+        const { client, end } = await open()
+        await migrate(client, { layout: 'native', table: tag })
+        const counter = { n: 0 }
+        const counting = countSql(client, counter)
+        const backend = () => sqlBackend({ client: counting, layout: 'native', table: tag })
+        return {
+          backend,
+          calls: () => counter.n,
+          close: async () => {
+            await client.query(`DROP TABLE ${tag}`)
+            await end()
+          },
+        }
+      },
+    ])
+  sql('PostgreSQL', async () => {
+    const pool = new pg.Pool({
+      connectionString: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      max: 10,
+    })
+    pool.on('error', () => {})
+    return { client: pgClient(pool), end: () => pool.end() }
+  })
+  sql('MariaDB', async () => {
+    const pool = mysql.createPool({
+      uri: process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/mysql',
+      connectionLimit: 10,
+    })
+    return { client: mysqlClient(pool), end: () => pool.end() }
+  })
+  sql('SQLite', async () => {
+    const db = new Database(':memory:')
+    return {
+      client: sqliteClient(db),
+      end: async () => {
+        db.close()
+      },
+    }
+  })
+  return list
+}
+
+type Mode = 'update' | 'get+set'
+
+/** WORKERS concurrent requests until INCREMENTS were made; each opens the session by cookie. */
+async function race(counted: Counted, mode: Mode) {
+  const managers = Array.from({ length: APPS }, () =>
+    createSessionManager<{ count: number }>({ backend: counted.backend() }),
+  )
+  const first = await managers[0]!.open({ protocol: 'https' })
+  first.set('count', 0)
+  const cookie = (await first.commit()).setCookie!.split(';')[0]!
+  const before = counted.calls()
+  let started = 0
+  let conflicts = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: WORKERS }, async (_, w) => {
+      while (started < INCREMENTS) {
+        started++
+        const session = await managers[w % APPS]!.open({ cookie, protocol: 'https' })
+        try {
+          if (mode === 'update') await session.update('count', (n) => (n ?? 0) + 1)
+          else session.set('count', ((await session.get('count')) ?? 0) + 1)
+          await session.commit()
+        } catch (error) {
+          if (!(error instanceof SessionConflictError)) throw error
+          conflicts++ // answered 409: the client knows, nothing was lost silently
+        }
+      }
+    }),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const check = await managers[0]!.open({ cookie, protocol: 'https' })
+  const stored = (await check.get('count')) ?? 0
+  const succeeded = INCREMENTS - conflicts
+  return {
+    lost: succeeded - stored,
+    conflicts,
+    perSecond: Math.round(INCREMENTS / seconds),
+    roundTrips: (counted.calls() - before) / INCREMENTS,
+  }
+}
+
+/** express-session's way on connect-redis: get the record, count++, set it whole. */
+async function peerConnectRedis() {
+  const client = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+  client.on('error', () => {})
+  await client.connect()
+  const store = new RedisStore({ client, prefix: `${tag}:peer:` })
+  const get = (sid: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) =>
+      store.get(sid, (e, s) => (e ? reject(e) : resolve((s ?? {}) as Record<string, unknown>))),
+    )
+  const set = (sid: string, s: Record<string, unknown>) =>
+    new Promise<void>((resolve, reject) => store.set(sid, s as never, (e) => (e ? reject(e) : resolve())))
+  const sid = randomString(32, 'abcdefghijklmnopqrstuvwxyz0123456789')
+  await set(sid, { cookie: { originalMaxAge: HOUR }, count: 0 })
+  let started = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: WORKERS }, async () => {
+      while (started < INCREMENTS) {
+        started++
+        const s = await get(sid)
+        s.count = (s.count as number) + 1
+        await set(sid, s)
+      }
+    }),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const stored = (await get(sid)).count as number
+  await new Promise((resolve) => store.destroy(sid, resolve))
+  client.destroy()
+  return {
+    lost: INCREMENTS - stored,
+    conflicts: 0,
+    perSecond: Math.round(INCREMENTS / seconds),
+    roundTrips: 2,
+  }
+}
+
+const rows: string[] = [
+  `Increment race: ${INCREMENTS} increments of one key of one session, ${WORKERS} concurrent requests over ${APPS} session managers (as ${APPS} app processes).`,
+  '',
+  '| store | way | lost updates | answered 409 | increments/s | store round trips per increment |',
+  '| --- | --- | ---: | ---: | ---: | ---: |',
+]
+for (const [name, open] of await backends()) {
+  for (const mode of ['update', 'get+set'] as const) {
+    let counted: Counted | null = null
+    try {
+      counted = await open()
+      if (!counted) continue
+      const r = await race(counted, mode)
+      const way = mode === 'update' ? 'sessionbridge `session.update()`' : 'sessionbridge get + set'
+      const trips = name === 'memory' ? '0' : r.roundTrips.toFixed(2)
+      rows.push(`| ${name} | ${way} | ${r.lost} | ${r.conflicts} | ${r.perSecond} | ${trips} |`)
+    } catch (error) {
+      rows.push(`| ${name} | ${mode} | not measured: ${(error as Error).message.split('\n')[0]} | | | |`)
+    } finally {
+      await counted?.close().catch(() => {})
+    }
+  }
+}
+try {
+  const r = await peerConnectRedis()
+  rows.push(
+    `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | 2.00 |`,
+  )
+} catch (error) {
+  rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | |`)
+}
+console.log(rows.join('\n'))

@@ -1,0 +1,134 @@
+import { SessionTimeoutError } from './errors.ts'
+import type { SessionBackend, UpdateOptions, UpdateResult } from './types.ts'
+
+/** Errors thrown by the backend call (as opposed to an app function's own): marked on the way out. */
+const storeFailures = new WeakSet<object>()
+/** Whether `error` came from the store, not from an app's update function. */
+export const isStoreFailure = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && storeFailures.has(error)
+
+interface Entry {
+  fn: (current: unknown) => unknown
+  options: UpdateOptions
+  resolve: (result: UpdateResult | null) => void
+  reject: (error: unknown) => void
+  timer: ReturnType<typeof setTimeout>
+  settled: boolean
+}
+
+/** Most updates combined into one backend call. */
+const MAX_BATCH = 256
+
+/**
+ * The `session.update()` calls of one process for one backend object. Updates of the same session
+ * key never race each other through the store: while one backend call runs, later ones wait, and
+ * all that waited go to the store together as one call whose function applies each in arrival
+ * order (each caller gets the value its own function produced). So N parallel requests of one
+ * process cost about two backend calls, not N, and never a conflict among themselves; conflicts
+ * with other processes are the store's to settle (CAS, conditional script, row lock). Each caller
+ * waits at most `timeoutMs` in all (`SessionTimeoutError`); its function then never runs, or its
+ * result is dropped.
+ */
+export class UpdateQueue {
+  readonly #backend: SessionBackend
+  #pending = new Map<string, Entry[]>()
+  #running = new Set<string>()
+
+  constructor(backend: SessionBackend) {
+    this.#backend = backend
+  }
+
+  /** Slots with queued or running updates (for tests and diagnostics). */
+  get size(): number {
+    return new Set([...this.#pending.keys(), ...this.#running]).size
+  }
+
+  update(
+    id: string,
+    key: string,
+    fn: (current: unknown) => unknown,
+    options: UpdateOptions,
+    timeoutMs: number,
+  ): Promise<UpdateResult | null> {
+    const slot = `${id}\u0000${key}`
+    return new Promise((resolve, reject) => {
+      const entry: Entry = {
+        fn,
+        options,
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => {
+          entry.settled = true
+          reject(new SessionTimeoutError(this.#backend.name, 'update', timeoutMs))
+        }, timeoutMs),
+      }
+      const queue = this.#pending.get(slot)
+      if (queue) queue.push(entry)
+      else this.#pending.set(slot, [entry])
+      if (!this.#running.has(slot)) void this.#drain(slot, id, key)
+    })
+  }
+
+  async #drain(slot: string, id: string, key: string): Promise<void> {
+    this.#running.add(slot)
+    try {
+      for (;;) {
+        const waiting = (this.#pending.get(slot) ?? []).filter((e) => !e.settled)
+        if (waiting.length === 0) break
+        const batch = waiting.slice(0, MAX_BATCH)
+        this.#pending.set(slot, waiting.slice(MAX_BATCH))
+        await this.#run(id, key, batch)
+      }
+    } finally {
+      this.#pending.delete(slot)
+      this.#running.delete(slot)
+    }
+  }
+
+  /** One backend call for the whole batch; each entry settles with its own value or error. */
+  async #run(id: string, key: string, batch: Entry[]): Promise<void> {
+    const outcomes: Array<{ value: unknown } | { error: unknown }> = []
+    const combined = (current: unknown) => {
+      outcomes.length = 0
+      let value = current
+      for (const entry of batch) {
+        try {
+          // Each function gets its own copy: one may not change what the next one sees.
+          value = entry.fn(value === undefined ? undefined : structuredClone(value))
+          outcomes.push({ value })
+        } catch (error) {
+          outcomes.push({ error }) // this caller's own failure; the others still apply
+        }
+      }
+      return value
+    }
+    const last = batch[batch.length - 1]!.options
+    const options: UpdateOptions = {
+      ...last,
+      expiresAt: Math.max(...batch.map((e) => e.options.expiresAt)),
+    }
+    let result: UpdateResult | null
+    try {
+      result = await this.#backend.update!(id, key, combined, options)
+    } catch (error) {
+      const failure = typeof error === 'object' && error !== null ? error : new Error(String(error))
+      storeFailures.add(failure)
+      for (const entry of batch) settle(entry, () => entry.reject(failure))
+      return
+    }
+    for (const [i, entry] of batch.entries()) {
+      const outcome = outcomes[i]
+      if (result === null || outcome === undefined) settle(entry, () => entry.resolve(null))
+      else if ('error' in outcome) settle(entry, () => entry.reject(outcome.error))
+      else settle(entry, () => entry.resolve({ value: outcome.value, data: result.data }))
+    }
+  }
+}
+
+function settle(entry: Entry, fn: () => void): void {
+  clearTimeout(entry.timer)
+  if (entry.settled) return
+  entry.settled = true
+  fn()
+}

@@ -1,0 +1,45 @@
+import { SessionBackendError, type SessionCodec, type SessionLogger } from '@sessionbridge/core'
+import { errorMessage, type RedisCommands } from './commands.ts'
+import type { LuaScript } from './scripts.ts'
+
+export const PKG = 'redis'
+
+/** What every part of the Redis backend shares, resolved once from the options. */
+export interface RedisContext {
+  readonly commands: RedisCommands
+  readonly prefix: string
+  readonly codec: SessionCodec
+  readonly userIndex: boolean
+  readonly logger: SessionLogger
+  readonly now: () => number
+  sessionKey(id: string): string
+  indexKey(userId: string): string
+  /** Runs one call; any failure becomes a `SessionBackendError` naming the operation. */
+  io<T>(operation: string, call: () => Promise<T>): Promise<T>
+  script(operation: string, lua: LuaScript, key: string, args: readonly string[]): Promise<unknown>
+  send(operation: string, key: string, args: readonly string[]): Promise<unknown>
+}
+
+/** Builds the shared context. */
+export function redisContext(
+  resolved: Omit<RedisContext, 'sessionKey' | 'indexKey' | 'io' | 'script' | 'send'>,
+): RedisContext {
+  const io = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call()
+    } catch (error) {
+      throw new SessionBackendError(PKG, operation, errorMessage(error), { cause: error })
+    }
+  }
+  const { commands, prefix } = resolved
+  return Object.freeze({
+    ...resolved,
+    sessionKey: (id: string) => `${prefix}${id}`,
+    indexKey: (userId: string) => `${prefix}user:{${userId}}`,
+    io,
+    script: (operation: string, lua: LuaScript, key: string, args: readonly string[]) =>
+      io(operation, () => lua.run(commands, key, args)),
+    send: (operation: string, key: string, args: readonly string[]) =>
+      io(operation, () => commands.send(key, args)),
+  })
+}

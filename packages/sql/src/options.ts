@@ -1,0 +1,121 @@
+import {
+  defaultIdFormat,
+  djangoIdFormat,
+  type IdFormat,
+  type SessionCodec,
+  SessionConfigError,
+  type SessionLogger,
+} from '@sessionbridge/core'
+import { missingOption } from '@sessionbridge/core/adapter'
+import type { SqlClient } from './client.ts'
+import { checkDialect, PKG, quoteTable } from './dialect.ts'
+import { DEFAULT_TABLES, type SqlLayout } from './schema.ts'
+
+/** Options of `sqlBackend`. */
+export interface SqlBackendOptions {
+  /** The database, through an adapter: `pgClient`, `postgresJsClient`, `mysqlClient`, `sqliteClient`, `pgliteClient`. */
+  client: SqlClient
+  /** `native` (JSON data, user index) or `django` (Django's `django_session`, shared with Django). */
+  layout: SqlLayout
+  /** Table name, `name` or `schema.name`. @default 'sessionbridge_session' (native), 'django_session' (django) */
+  table?: string
+  /**
+   * How the Django layout encodes `session_data`: pass `djangoCodec(...)` from
+   * `@sessionbridge/django` so Django reads the rows. Required for `django`; not used by `native`.
+   */
+  codec?: SessionCodec
+  /** Session id format. @default the codec's (django), else djangoIdFormat (32 x [a-z0-9]) */
+  idFormat?: IdFormat
+  /** Milliseconds between automatic `clearExpired()` runs; `0` = never (call it yourself, or from cron). @default 0 */
+  clearExpiredInterval?: number
+  /** Rows one `clearExpired` statement deletes, so a big purge never holds long locks. @default 1000 */
+  batchSize?: number
+  /** Largest encoded session stored, in bytes (UTF-8); `null` = leave it to the database. @default 1_048_576 */
+  maxDataBytes?: number | null
+  /** The data key holding the user id (the Django layout derives `userId` from it). @default '_auth_user_id' */
+  userIdKey?: string
+  /** Where warnings go (undecodable rows, failed background sweeps). @default console */
+  logger?: SessionLogger
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number
+}
+
+const wholeNumber = (option: string, value: unknown, min: number): number => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new SessionConfigError(PKG, option, `%s must be a whole number of at least ${min}`)
+  }
+  return value
+}
+
+function checkClient(options: SqlBackendOptions): SqlClient {
+  if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
+  const { client } = options
+  if (typeof client.query !== 'function' || typeof client.transaction !== 'function') {
+    throw new SessionConfigError(PKG, 'client', '%s must be an SqlClient (query and transaction)')
+  }
+  return client
+}
+
+function checkLayout(options: SqlBackendOptions): { layout: SqlLayout; codec: SessionCodec | null } {
+  const layout = options.layout
+  if (layout === undefined) throw missingOption(PKG, 'layout')
+  if (layout !== 'native' && layout !== 'django')
+    throw new SessionConfigError(PKG, 'layout', '%s must be "native" or "django"')
+  const codec = options.codec ?? null
+  if (layout === 'django' && !codec)
+    throw new SessionConfigError(
+      PKG,
+      'codec',
+      `missing %s: the "django" layout needs djangoCodec() from @sessionbridge/django`,
+    )
+  if (codec && (typeof codec.encode !== 'function' || typeof codec.decode !== 'function')) {
+    throw new SessionConfigError(PKG, 'codec', '%s must have encode() and decode()')
+  }
+  return { layout, codec }
+}
+
+function checkIdFormat(options: SqlBackendOptions, layout: SqlLayout, codec: SessionCodec | null): IdFormat {
+  const django = layout === 'django'
+  const idFormat = options.idFormat ?? (django ? (codec?.idFormat ?? djangoIdFormat) : defaultIdFormat)
+  if (typeof idFormat?.generate !== 'function' || typeof idFormat.validate !== 'function') {
+    throw new SessionConfigError(PKG, 'idFormat', '%s must have generate() and validate()')
+  }
+  const maxIdLength = django ? 40 : 128
+  if (idFormat.generate().length > maxIdLength) {
+    throw new SessionConfigError(
+      PKG,
+      'idFormat',
+      `%s makes ids longer than the ${maxIdLength} characters the ${layout} table holds`,
+    )
+  }
+  return idFormat
+}
+
+/** Validates `sqlBackend`'s options once, into a new frozen object. Throws `SessionConfigError`. */
+export function resolveSqlBackendOptions(options: SqlBackendOptions) {
+  const client = checkClient(options)
+  const dialect = checkDialect(client.dialect)
+  const { layout, codec } = checkLayout(options)
+  const tableName = options.table ?? DEFAULT_TABLES[layout]
+  return Object.freeze({
+    client,
+    dialect,
+    layout,
+    django: layout === 'django',
+    codec,
+    tableName,
+    table: quoteTable(dialect, tableName),
+    idFormat: checkIdFormat(options, layout, codec),
+    batchSize: wholeNumber('batchSize', options.batchSize ?? 1000, 1),
+    interval: wholeNumber('clearExpiredInterval', options.clearExpiredInterval ?? 0, 0),
+    maxDataBytes:
+      options.maxDataBytes === null
+        ? null
+        : wholeNumber('maxDataBytes', options.maxDataBytes ?? 1_048_576, 1),
+    userIdKey: options.userIdKey ?? '_auth_user_id',
+    logger: options.logger ?? console,
+    now: options.now ?? Date.now,
+  })
+}
+
+export type ResolvedSqlBackendOptions = ReturnType<typeof resolveSqlBackendOptions>

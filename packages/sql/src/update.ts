@@ -1,0 +1,64 @@
+import type { SessionRecord } from '@sessionbridge/core'
+import type { ChangeSet, UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
+import { applyChanges } from './changes.ts'
+import type { SqlSessionData } from './data.ts'
+import type { ResolvedSqlBackendOptions } from './options.ts'
+import type { SessionStatements } from './statements.ts'
+
+/**
+ * The two read-modify-writes of the SQL backend, both under a row lock in one transaction
+ * (`SELECT ... FOR UPDATE`; SQLite: `BEGIN IMMEDIATE`), so they never conflict and never retry:
+ * concurrent writers wait for the lock instead. Round trips on PostgreSQL and MariaDB: BEGIN,
+ * locked read, write, COMMIT = 4 (SQLite: in-process, no network).
+ */
+export function lockedWrites(
+  resolved: ResolvedSqlBackendOptions,
+  sql: SessionStatements,
+  data: SqlSessionData,
+) {
+  const { client, django, now } = resolved
+
+  /** Applies a change set to the stored data (the save of layouts without a one-statement patch). */
+  const merge = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
+    client.transaction(async (tx) => {
+      const { rows } = await tx.query<Record<string, unknown>>(sql.lockedRead, [id, sql.time(now())])
+      const row = rows[0]
+      if (!row) return false
+      const stored = await data.decode(django ? row.session_data : row.data)
+      if (!stored) {
+        data.undecodable()
+        return false // never overwrite what we cannot read
+      }
+      const text = await data.encode(applyChanges(stored, changes))
+      const params = django
+        ? [text, sql.time(record.expiresAt), id]
+        : [text, record.expiresAt, record.userId, id]
+      return (await tx.query(sql.write, params)).rowCount > 0
+    })
+
+  /** `update()`: `fn` runs on the locked row's value; the stored user stays as it is. */
+  const update = (
+    id: string,
+    key: string,
+    fn: (current: unknown) => unknown,
+    options: UpdateOptions,
+  ): Promise<UpdateResult | null> =>
+    client.transaction(async (tx) => {
+      const { rows } = await tx.query<Record<string, unknown>>(sql.lockedRead, [id, sql.time(now())])
+      const row = rows[0]
+      if (!row) return null
+      const stored = await data.decode(django ? row.session_data : row.data)
+      if (!stored) return data.undecodable()
+      const value = fn(Object.hasOwn(stored, key) ? stored[key] : undefined)
+      const change: ChangeSet =
+        value === undefined ? { set: {}, deleted: [key] } : { set: { [key]: value }, deleted: [] }
+      const text = await data.encode(applyChanges(stored, change))
+      const userId = row.user_id == null ? null : String(row.user_id)
+      const params = django ? [text, sql.time(options.expiresAt), id] : [text, options.expiresAt, userId, id]
+      await tx.query(sql.write, params)
+      const after = (await data.decode(text))! // what a later load returns (the codec's own round trip)
+      return { value: Object.hasOwn(after, key) ? after[key] : undefined, data: after }
+    })
+
+  return { merge, update }
+}
