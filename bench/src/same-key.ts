@@ -8,10 +8,10 @@
 import {
   createSessionManager,
   memoryBackend,
-  randomString,
   type SessionBackend,
   SessionConflictError,
 } from '@sessionbridge/core'
+import { randomString } from '@sessionbridge/core/adapter'
 import {
   createMemcachedClient,
   type MemcachedClientAdapter,
