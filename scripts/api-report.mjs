@@ -18,6 +18,11 @@ const packages = readdirSync(join(root, 'packages'))
 
 const entries = packages.flatMap(({ dir, manifest }) =>
   Object.entries(manifest.exports)
+    // Each entry's TypeScript source: the workspace's `@sessionbridge/source` condition.
+    .map(([subpath, target]) => [
+      subpath,
+      typeof target === 'string' ? target : target?.['@sessionbridge/source'],
+    ])
     .filter(([, target]) => typeof target === 'string' && target.endsWith('.ts'))
     .map(([subpath, target]) => ({ dir, name: manifest.name, subpath, file: join(dir, target) })),
 )

@@ -1,4 +1,5 @@
 /** The example's HTTP contract end to end, written once and run against every backend (one file each). */
+import { notApplicable } from '@sessionbridge/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashDjangoPassword } from '../src/database.ts'
 import { manage } from '../src/django.ts'
@@ -126,7 +127,7 @@ export function sharedLoginSuite(
 
     it('200 parallel POST /counter on one session return 1..200, each once, and the next returns 201', async (ctx) => {
       if (!ex.stack.backend.capabilities.update)
-        return ctx.skip(`${ex.stack.backend.name} declares no update`)
+        return notApplicable(ctx, `${ex.stack.backend.name} declares no update`)
       const client = new Client()
       await client.login(ex.nodeApps[0]![1], DEMO.username, DEMO.password)
       const parallel = 200

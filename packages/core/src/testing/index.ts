@@ -327,7 +327,7 @@ export function testBackend(options: BackendTestOptions): void {
     it(
       'never overwrites a record it cannot decode: save and update answer "gone" and write nothing',
       withContext(async (b, ctx) => {
-        if (!options.corrupt) return ctx.skip('no corrupt() given')
+        if (!options.corrupt) return notApplicable(ctx, 'no corrupt() given')
         const rec = record({ a: 1 })
         const id = await create(b, rec)
         await options.corrupt(b, id)
@@ -345,7 +345,7 @@ export function testBackend(options: BackendTestOptions): void {
     it(
       'update: parallel read-modify-writes of one key lose nothing (when declared)',
       withContext(async (b, ctx) => {
-        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        if (!b.capabilities.update) return notApplicable(ctx, 'capabilities.update is false')
         const rec = record({ other: 'kept' })
         const id = await create(b, rec)
         const increment = (n: unknown) => (typeof n === 'number' ? n : 0) + 1
@@ -367,7 +367,7 @@ export function testBackend(options: BackendTestOptions): void {
     it(
       'update: out of attempts is a SessionConflictError, never a silent loss (when declared)',
       withContext(async (b, ctx) => {
-        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        if (!b.capabilities.update) return notApplicable(ctx, 'capabilities.update is false')
         const rec = record({})
         const id = await create(b, rec)
         const increment = (n: unknown) => (typeof n === 'number' ? n : 0) + 1
@@ -391,7 +391,7 @@ export function testBackend(options: BackendTestOptions): void {
     it(
       'update: sets, deletes, keeps other keys, returns the stored data; null for a missing record (when declared)',
       withContext(async (b, ctx) => {
-        if (!b.capabilities.update) return ctx.skip('capabilities.update is false')
+        if (!b.capabilities.update) return notApplicable(ctx, 'capabilities.update is false')
         const rec = record({ keep: { deep: [1] }, gone: 1 })
         const id = await create(b, rec)
         const set = await b.update!(id, 'cart', (c) => [...((c as number[]) ?? []), 7], {
@@ -417,7 +417,7 @@ export function testBackend(options: BackendTestOptions): void {
     it(
       'a backend without capabilities.update is never asked to update',
       withContext(async (b, ctx) => {
-        if (b.capabilities.update) return ctx.skip('capabilities.update is true')
+        if (b.capabilities.update) return notApplicable(ctx, 'capabilities.update is true')
         const rec = record({ count: 1 })
         const id = await create(b, rec)
         let asked = 0

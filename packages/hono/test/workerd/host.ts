@@ -100,7 +100,6 @@ export class BridgeHost {
         throw new Error(`session option ${key} holds functions: it cannot cross the bridge`)
       }
     }
-    if (backend.capabilities.update) throw new Error('update() takes a function: it cannot cross the bridge')
     const idFormat =
       backend.idFormat === djangoIdFormat ? 'django' : backend.idFormat === alnum64IdFormat ? 'alnum64' : null
     if (!idFormat) throw new Error(`backend ${backend.name} has an id format the bridge does not know`)
@@ -111,9 +110,10 @@ export class BridgeHost {
       sessionTickets: sessionTickets !== undefined,
       backend: {
         name: backend.name,
-        capabilities: backend.capabilities,
+        // update() takes a function, which cannot cross the bridge: the bridged store does not offer it.
+        capabilities: { ...backend.capabilities, update: false },
         idFormat,
-        methods: present(backend, BACKEND_METHODS),
+        methods: present(backend, BACKEND_METHODS).filter((name) => name !== 'update'),
       },
       users: {
         methods: present(options.users, USER_METHODS),
