@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sqliteClient } from '@sessionbridge/sql'
+import { sqlAttemptStore, sqliteClient } from '@sessionbridge/sql'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,6 +62,10 @@ describe.skipIf(!djangoHere)("the schema Node creates when Django is absent is D
       SECRET_KEY: 'schema-test-key',
     })
     await manage(config, ['migrate', '--check'])
+    // The login throttle's table, which the Node stack creates at start and Django's login view shares.
+    const db = new Database(nodeFile)
+    await sqlAttemptStore({ client: sqliteClient(db) }).migrate()
+    db.close()
     const django = await startDjango(config)
     try {
       const client = new Client()
