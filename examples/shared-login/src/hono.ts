@@ -1,5 +1,5 @@
-import type { Server } from 'node:http'
-import { serve } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
 import {
   loggedInOrBasicAuth,
   permissionOrBasicAuth,
@@ -19,7 +19,7 @@ import {
   parseFields,
   REALM,
 } from './contract.ts'
-import { SECURITY_HEADERS } from './security.ts'
+import { isValidHostHeader, SECURITY_HEADERS } from './security.ts'
 
 type Env = SessionEnv
 type C = Context<Env>
@@ -86,16 +86,22 @@ export function createHonoApp(options: ExampleAppOptions): ExampleApp {
     send(c, contract.adminFeed(await c.get('user').get())),
   )
 
+  const listener = getRequestListener(app.fetch)
   let server: Server | null = null
   return {
     name: 'Hono',
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        const started = serve({ fetch: app.fetch, port, hostname: host }, () => {
-          server = started as Server
-          resolve(urlOf(started.address(), host))
+        const started = createServer((req, res) => {
+          if (isValidHostHeader(req.headers.host)) return void listener(req, res)
+          res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
+          res.end('Bad Request: invalid Host header')
         })
         started.once('error', reject)
+        started.listen(port, host, () => {
+          server = started
+          resolve(urlOf(started.address(), host))
+        })
       })
     },
     close() {

@@ -22,3 +22,17 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 })
+
+/**
+ * A `Host` header RFC 9110 allows: `host[:port]`, a host being a registered name, IPv4 or an
+ * `[IPv6]` literal, and nothing else (no userinfo `@`, no path, no space). `@hono/node-server`
+ * builds the request URL from it, and its own check lets some invalid values through
+ * (`9a@0:80` is read as credentials and turns into a 500 when the `Request` is built), so the Hono
+ * app answers 400 to these before Hono sees them, as Django's `get_host` does. A missing header is
+ * allowed (HTTP/1.0).
+ */
+export function isValidHostHeader(host: string | undefined): boolean {
+  return (
+    host === undefined || /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]{0,5})?$/.test(host)
+  )
+}

@@ -170,7 +170,15 @@ const headers: fc.Arbitrary<Record<string, string>> = fc.record(
     'x-forwarded-proto': fc.constantFrom('https', 'http', 'https, http', 'gopher', ''),
     'x-forwarded-for': tricky(30).map(asHeaderValue),
     host: fc.oneof(
-      fc.constantFrom('localhost', 'evil.example', '[::1]:1', 'a'.repeat(300)),
+      fc.constantFrom(
+        'localhost',
+        'evil.example',
+        '[::1]:1',
+        'a'.repeat(300),
+        '9a@0:80',
+        'user@127.0.0.1',
+        'a b',
+      ),
       tricky(20).map(asHeaderValue),
     ),
     origin: fc.constantFrom('null', 'http://evil.example', 'http://127.0.0.1'),

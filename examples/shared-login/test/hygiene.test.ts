@@ -4,6 +4,7 @@
  * apart from what the README explains, and 14.1's `next` over HTTP on every app.
  */
 import { execFile } from 'node:child_process'
+import { request } from 'node:http'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DJANGO_DIR, djangoInstalled, PYTHON } from '../src/django.ts'
@@ -40,6 +41,26 @@ describe('deployment hygiene on every app', () => {
         for (const [header, value] of Object.entries(SECURITY_HEADERS)) {
           expect(reply.headers.get(header), `${name} ${method} ${path} ${header}`).toBe(value)
         }
+      }
+    }
+  })
+
+  it('a Host header carrying userinfo, a space or a path gets a 4xx from every app, never a 500', async () => {
+    // `9a@0:80` once slipped past @hono/node-server's own host check and made the Hono app 500.
+    const statusFor = (url: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { hostname, port } = new URL(url)
+        request({ hostname, port, method: 'POST', path: '/login', headers: { host } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+          .on('error', reject)
+          .end()
+      })
+    for (const [name, url] of ex.apps) {
+      for (const host of ['9a@0:80', 'user@127.0.0.1', 'a b', '127.0.0.1/x']) {
+        const status = await statusFor(url, host)
+        expect(status, `${name} Host: ${host}`).toBeLessThan(500)
       }
     }
   })
