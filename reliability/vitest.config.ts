@@ -1,16 +1,7 @@
-import { defineProject } from 'vitest/config'
+import { sessionbridgeProject } from '../vitest.project.ts'
 
-export default defineProject({
-  test: {
-    name: 'reliability',
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    typecheck: {
-      enabled: true,
-      include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'],
-      tsconfig: './tsconfig.json',
-    },
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
+export default sessionbridgeProject('reliability', {
+  include: ['test/**/*.test.ts'],
+  globalSetup: ['test/global-setup.ts'],
+  testTimeout: 60_000,
 })

@@ -1,15 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { sessionbridgeProject } from '../../vitest.project.ts'
 
-export default defineProject({
-  test: {
-    name: 'django',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    typecheck: {
-      enabled: true,
-      include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'],
-      tsconfig: './tsconfig.json',
-    },
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
-  },
-})
+export default sessionbridgeProject('django')
