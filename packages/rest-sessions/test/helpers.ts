@@ -1,7 +1,24 @@
 import { randomBytes } from 'node:crypto'
+import type { SessionRecord } from '@sessionbridge/core'
 import { createServer, type RestSessionsServer } from '@sessionbridge/rest-sessions-server'
 import { SERVICE_URLS } from '@sessionbridge/test-services'
 import { createClient } from 'redis'
+import type { Transport } from '../src/index.ts'
+import { fetchTransport } from '../src/transport.ts'
+import { undiciTransport } from '../src/undici.ts'
+
+export const HOUR = 3_600_000
+/** Every transport the backend ships, each test file runs once per entry. */
+export const transports: Array<[string, () => Transport]> = [
+  ['fetch', () => fetchTransport()],
+  ['undici', () => undiciTransport({ connections: 16 })],
+]
+let users = 0
+/** A session record of a new user, valid for an hour. */
+export const record = (data: Record<string, unknown>): SessionRecord => {
+  const userId = `u${++users}`
+  return { data: { _auth_user_id: userId, ...data }, expiresAt: Date.now() + HOUR, userId }
+}
 
 /**
  * A rest-sessions server in this process, on a free port, under a namespace of its own. `strict`

@@ -1,22 +1,10 @@
-import { createSessionManager, type SessionRecord } from '@sessionbridge/core'
+import { createSessionManager } from '@sessionbridge/core'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RestSessionsUnsupportedError, restSessionsBackend, type Transport } from '../src/index.ts'
-import { fetchTransport } from '../src/transport.ts'
-import { undiciTransport } from '../src/undici.ts'
-import { startServer } from './helpers.ts'
+import { RestSessionsUnsupportedError, restSessionsBackend } from '../src/index.ts'
+import { record, startServer, transports } from './helpers.ts'
 
-const HOUR = 3_600_000
-const transports: Array<[string, () => Transport]> = [
-  ['fetch', () => fetchTransport()],
-  ['undici', () => undiciTransport({ connections: 16 })],
-]
 const redisUp = await serviceAvailable('redis')
-let users = 0
-const record = (data: Record<string, unknown>): SessionRecord => {
-  const userId = `u${++users}`
-  return { data: { _auth_user_id: userId, ...data }, expiresAt: Date.now() + HOUR, userId }
-}
 
 /**
  * The backend against a server that behaves as the original 2.0.1 (our server's strict mode):

@@ -1,22 +1,10 @@
-import { createSessionManager, SessionConflictError, type SessionRecord } from '@sessionbridge/core'
+import { createSessionManager, SessionConflictError } from '@sessionbridge/core'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restSessionsBackend, type Transport } from '../src/index.ts'
-import { fetchTransport } from '../src/transport.ts'
-import { undiciTransport } from '../src/undici.ts'
-import { startServer } from './helpers.ts'
+import { HOUR, record, startServer, transports } from './helpers.ts'
 
-const HOUR = 3_600_000
-const transports: Array<[string, () => Transport]> = [
-  ['fetch', () => fetchTransport()],
-  ['undici', () => undiciTransport({ connections: 16 })],
-]
 const redisUp = await serviceAvailable('redis')
-let users = 0
-const record = (data: Record<string, unknown>): SessionRecord => {
-  const userId = `u${++users}`
-  return { data: { _auth_user_id: userId, ...data }, expiresAt: Date.now() + HOUR, userId }
-}
 const options = (maxAttempts = 100) => ({ expiresAt: Date.now() + HOUR, userId: null, maxAttempts })
 
 /** What our server's extensions give the backend: atomic same-key update, exact ttl. */
