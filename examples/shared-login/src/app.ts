@@ -1,4 +1,4 @@
-import type { SessionManagerOptions } from '@sessionbridge/core'
+import type { SessionManagerOptions, TicketStore } from '@sessionbridge/core'
 import type { ContractReply } from './contract.ts'
 import type { ExampleStack } from './stack.ts'
 
@@ -39,7 +39,8 @@ export function replyHeaders(reply: ContractReply): Record<string, string> {
 
 /**
  * The session options every app passes to its framework package (add `users`): the shared
- * backend, the cookie and the stack's timeout. `TRUST_PROXY` (`stack.trustProxy`) goes to each
+ * backend, the cookie, the stack's timeout and its ticket store (so `logout()` revokes the user's
+ * unconsumed tickets). `TRUST_PROXY` (`stack.trustProxy`) goes to each
  * framework's own proxy setting instead (Fastify's `trustProxy`, Koa's `app.proxy`, the Hono
  * package's `trustProxy`): one rule, the framework's, decides whether a request came over HTTPS.
  */
@@ -49,5 +50,6 @@ export function sessionOptions(options: ExampleAppOptions) {
     backend: stack.backend,
     cookie: { name: options.cookieName, secure: stack.cookieSecure ? true : ('auto' as const) },
     timeout: stack.sessionTimeout,
-  } satisfies SessionManagerOptions
+    tickets: stack.tickets,
+  } satisfies SessionManagerOptions & { tickets: TicketStore }
 }

@@ -1,4 +1,5 @@
-import { SessionBackendError, type TicketPayload } from '@sessionbridge/core'
+import { createHash } from 'node:crypto'
+import { SessionBackendError, SessionDataError, type TicketPayload } from '@sessionbridge/core'
 import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMemcachedClient, memcachedTicketStore } from '../src/index.ts'
@@ -10,7 +11,9 @@ const payload: TicketPayload = { userId: '42', username: 'ada', room: 'lobby' }
 
 describe.skipIf(!up)('memcachedTicketStore on the shared memcached', () => {
   const client = createMemcachedClient({ servers, maxConnections: 8 })
-  const store = memcachedTicketStore({ client, prefix: testPrefix('tickets') })
+  const prefix = testPrefix('tickets')
+  const store = memcachedTicketStore({ client, prefix })
+  const userKey = (userId: string) => `${prefix}user:${createHash('sha256').update(userId).digest('hex')}`
   afterAll(() => client.close())
 
   it('issues an opaque 192-bit ticket and gives its payload back once', async () => {
@@ -34,6 +37,42 @@ describe.skipIf(!up)('memcachedTicketStore on the shared memcached', () => {
     expect(await store.consume(ticket)).toBeNull()
   })
 
+  it("revokeUser voids the user's unconsumed tickets and no one else's (issue 14.11)", async () => {
+    const mine = [await store.issue(payload, 10_000), await store.issue({ ...payload, room: 'x' }, 10_000)]
+    const other = await store.issue({ userId: '421', username: 'bob' }, 10_000)
+    await store.revokeUser('42')
+    for (const ticket of mine) expect(await store.consume(ticket)).toBeNull()
+    expect(await store.consume(other)).toMatchObject({ username: 'bob' })
+    // Tickets issued after the logout work again.
+    const fresh = await store.issue(payload, 10_000)
+    expect(await store.consume(fresh)).toEqual(payload)
+    await store.revokeUser('nobody') // nothing to revoke is no error
+  })
+
+  it("keeps the user's generation alive as long as the user's newest ticket; without it, tickets are void", async () => {
+    const user = { userId: `gen-${Math.random()}`, username: 'gen' }
+    const long = await store.issue(user, 60_000)
+    const short = await store.issue(user, 1_000) // must not shorten the generation's lifetime
+    const generation = await client.get(userKey(user.userId))
+    expect(generation?.ttl).toBeGreaterThanOrEqual(55)
+    expect(await store.consume(short)).toEqual(user)
+    // Evicted (or its server restarted): the ticket fails closed.
+    await client.delete(userKey(user.userId))
+    expect(await store.consume(long)).toBeNull()
+  })
+
+  it('refuses a ticket stored without a generation (made before revocation existed)', async () => {
+    const ticket = 'B'.repeat(32)
+    const value = JSON.stringify({ e: Date.now() + 10_000, p: payload })
+    await client.set(prefix + ticket, value, { exptime: 10 })
+    expect(await store.consume(ticket)).toBeNull()
+  })
+
+  it('refuses a payload without string userId and username at issue', async () => {
+    const bad = { userId: 42, username: 'x' } as unknown as TicketPayload
+    await expect(store.issue(bad, 10_000)).rejects.toBeInstanceOf(SessionDataError)
+  })
+
   it('refuses forged and malformed tickets without a server error', async () => {
     for (const forged of [
       '',
@@ -52,6 +91,7 @@ describe.skipIf(!up)('memcachedTicketStore on the shared memcached', () => {
     const down = memcachedTicketStore({ servers: ['127.0.0.1:11319'], connectTimeout: 500 })
     await expect(down.issue(payload, 10_000)).rejects.toBeInstanceOf(SessionBackendError)
     await expect(down.consume('A'.repeat(32))).rejects.toBeInstanceOf(SessionBackendError)
+    await expect(down.revokeUser('42')).rejects.toBeInstanceOf(SessionBackendError)
     await down.close()
   })
 })

@@ -45,4 +45,5 @@ export {
   type SqlTicketStoreOptions,
   sqlTicketStore,
   ticketTableDdl,
+  ticketTableUpgradeDdl,
 } from './tickets.ts'

@@ -103,13 +103,14 @@ export async function migrate(client: SqlClient, options: MigrateOptions): Promi
 const DJANGO_COLUMNS = ['session_key', 'session_data', 'expire_date'] as const
 
 /**
- * Verifies that `table` exists with Django's session columns. Throws `SessionConfigError` naming
- * the missing columns (or table), `SessionBackendError` when the database cannot be asked.
+ * The lower-cased column names of `table` (empty when it does not exist). Throws
+ * `SessionBackendError` (operation `operation`) when the database cannot be asked.
  */
-export async function checkDjangoTable(
+export async function tableColumns(
   client: SqlClient,
-  table: string = DEFAULT_TABLES.django,
-): Promise<void> {
+  table: string,
+  operation: string,
+): Promise<Set<string>> {
   const dialect = checkDialect(client?.dialect)
   quoteTable(dialect, table) // validates the name
   const parts = table.split('.')
@@ -127,13 +128,23 @@ export async function checkDjangoTable(
     sql = schema ? `SELECT name FROM pragma_table_info(?, ?)` : `SELECT name FROM pragma_table_info(?)`
     params = schema ? [name, schema] : [name]
   }
-  let found: Set<string>
   try {
     const { rows } = await client.query<{ name?: string; NAME?: string }>(sql, params)
-    found = new Set(rows.map((r) => String(r.name ?? r.NAME).toLowerCase()))
+    return new Set(rows.map((r) => String(r.name ?? r.NAME).toLowerCase()))
   } catch (error) {
-    throw new SessionBackendError(PKG, 'checkDjangoTable', (error as Error).message, { cause: error })
+    throw new SessionBackendError(PKG, operation, (error as Error).message, { cause: error })
   }
+}
+
+/**
+ * Verifies that `table` exists with Django's session columns. Throws `SessionConfigError` naming
+ * the missing columns (or table), `SessionBackendError` when the database cannot be asked.
+ */
+export async function checkDjangoTable(
+  client: SqlClient,
+  table: string = DEFAULT_TABLES.django,
+): Promise<void> {
+  const found = await tableColumns(client, table, 'checkDjangoTable')
   if (found.size === 0) {
     throw new SessionConfigError(
       PKG,

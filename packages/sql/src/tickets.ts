@@ -7,6 +7,7 @@ import {
 import { isPlainObject, missingOption, randomToken } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
+import { tableColumns } from './schema.ts'
 
 /** Default ticket table. */
 export const DEFAULT_TICKET_TABLE = 'sessionbridge_ticket'
@@ -25,28 +26,55 @@ export interface SqlTicketStoreOptions {
 
 /** A `TicketStore` in SQL, with its table's migration and a purge of expired tickets. */
 export interface SqlTicketStore extends TicketStore {
-  /** Creates the ticket table if it does not exist. */
+  /**
+   * Creates the ticket table if it does not exist, and adds the `user_hash` column (and its index)
+   * to a table made by an earlier version.
+   */
   migrate(): Promise<void>
+  /** Deletes every unconsumed ticket of `userId` (logout calls it). */
+  revokeUser(userId: string): Promise<void>
   /** Deletes expired tickets; returns how many. */
   clearExpired(): Promise<number>
 }
 
 /**
  * The ticket table: the SHA-256 of each ticket (a leaked table yields no usable ticket), the
- * JSON payload and the expiry in epoch ms.
+ * JSON payload, the expiry in epoch ms and the SHA-256 of the user id (so logout can revoke a
+ * user's tickets; any id length, compared byte for byte in every collation).
  */
 export function ticketTableDdl(dialect: SqlDialect, table: string = DEFAULT_TICKET_TABLE): string[] {
   const t = quoteTable(dialect, table)
   const ix = quoteName(dialect, `${baseName(table)}_expires_at`)
+  const ux = quoteName(dialect, `${baseName(table)}_user_hash`)
   if (dialect === 'mysql') {
     return [
-      `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, payload mediumtext NOT NULL, expires_at bigint NOT NULL, KEY ${ix} (expires_at)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, payload mediumtext NOT NULL, expires_at bigint NOT NULL, user_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NULL, KEY ${ix} (expires_at), KEY ${ux} (user_hash)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     ]
   }
   const text = dialect === 'postgres' ? 'char(64)' : 'text'
   return [
-    `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash ${text} NOT NULL PRIMARY KEY, payload text NOT NULL, expires_at bigint NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${t} (ticket_hash ${text} NOT NULL PRIMARY KEY, payload text NOT NULL, expires_at bigint NOT NULL, user_hash ${text} NULL)`,
     `CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (expires_at)`,
+    `CREATE INDEX IF NOT EXISTS ${ux} ON ${t} (user_hash)`,
+  ]
+}
+
+/**
+ * What `migrate()` runs on a ticket table made before `user_hash` existed (0.1.0): adds the column
+ * and its index. Tickets issued before carry no user and expire on their own.
+ */
+export function ticketTableUpgradeDdl(dialect: SqlDialect, table: string = DEFAULT_TICKET_TABLE): string[] {
+  const t = quoteTable(dialect, table)
+  const ux = quoteName(dialect, `${baseName(table)}_user_hash`)
+  if (dialect === 'mysql') {
+    return [
+      `ALTER TABLE ${t} ADD COLUMN user_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NULL, ADD KEY ${ux} (user_hash)`,
+    ]
+  }
+  const text = dialect === 'postgres' ? 'char(64)' : 'text'
+  return [
+    `ALTER TABLE ${t} ADD COLUMN user_hash ${text} NULL`,
+    `CREATE INDEX IF NOT EXISTS ${ux} ON ${t} (user_hash)`,
   ]
 }
 
@@ -73,7 +101,8 @@ async function supportsDeleteReturning(client: SqlClient): Promise<boolean> {
 /**
  * One-time tickets in SQL. `consume` is one `DELETE ... RETURNING` where the database has it, so
  * exactly one of any number of racing consumers gets the payload; on MySQL it is a read followed by
- * a `DELETE` whose affected-row count picks the single winner.
+ * a `DELETE` whose affected-row count picks the single winner. `revokeUser` (logout) deletes the
+ * user's unconsumed tickets through the `user_hash` index.
  */
 export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
   if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
@@ -121,6 +150,10 @@ export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
     name: PKG,
     migrate: () =>
       io('migrate', async () => {
+        const columns = await tableColumns(client, tableName, 'migrate')
+        if (columns.size > 0 && !columns.has('user_hash')) {
+          for (const statement of ticketTableUpgradeDdl(dialect, tableName)) await client.query(statement)
+        }
         for (const statement of ticketTableDdl(dialect, tableName)) await client.query(statement)
       }),
     clearExpired,
@@ -132,15 +165,19 @@ export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
         throw new RangeError('[sessionbridge/sql] ticket ttlMs must be a positive number')
       const ticket = randomToken(24) // 192 bits
       const hash = await sha256Hex(ticket)
+      const userHash = await sha256Hex(payload.userId)
       return io('issue', async () => {
         if (++issued % sweepEvery === 0) await client.query(sweep, [now()])
-        await client.query(`INSERT INTO ${table} (ticket_hash, payload, expires_at) VALUES (?, ?, ?)`, [
-          hash,
-          JSON.stringify(payload),
-          Math.ceil(now() + ttlMs),
-        ])
+        await client.query(
+          `INSERT INTO ${table} (ticket_hash, payload, expires_at, user_hash) VALUES (?, ?, ?, ?)`,
+          [hash, JSON.stringify(payload), Math.ceil(now() + ttlMs), userHash],
+        )
         return ticket
       })
+    },
+    async revokeUser(userId: string) {
+      const userHash = await sha256Hex(String(userId))
+      await io('revokeUser', () => client.query(`DELETE FROM ${table} WHERE user_hash = ?`, [userHash]))
     },
     async consume(ticket: string) {
       if (typeof ticket !== 'string' || !TICKET.test(ticket)) return null

@@ -318,6 +318,47 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
       expect(await s.clearExpired()).toBe(0)
       expect((await s.consume(again))?.username).toBe('b')
     })
+
+    it("revokeUser deletes the user's unconsumed tickets and no one else's (issue 14.11)", async () => {
+      const s = store()
+      const mine = [
+        await s.issue({ userId: '42', username: 'ada' }, 10_000),
+        await s.issue({ userId: '42', username: 'ada', room: 'x' }, 10_000),
+      ]
+      const other = await s.issue({ userId: '421', username: 'bob' }, 10_000)
+      const long = await s.issue({ userId: 'u'.repeat(1000), username: 'long' }, 10_000)
+      await s.revokeUser('42')
+      for (const ticket of mine) expect(await s.consume(ticket)).toBeNull()
+      expect((await s.consume(other))?.username).toBe('bob')
+      await s.revokeUser('u'.repeat(999)) // no prefix match
+      expect((await s.consume(long))?.username).toBe('long')
+      await s.revokeUser('nobody') // nothing to revoke is no error
+    })
+
+    it('migrate() upgrades a ticket table made without user_hash, and stays idempotent', async () => {
+      const old = `sbt_${suite.prefix}_ticket_old`
+      const c = suite.client()
+      await c.query(`DROP TABLE IF EXISTS ${old}`)
+      // The 0.1.0 table.
+      await c.query(
+        c.dialect === 'mysql'
+          ? `CREATE TABLE ${old} (ticket_hash char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, payload mediumtext NOT NULL, expires_at bigint NOT NULL) ENGINE=InnoDB`
+          : `CREATE TABLE ${old} (ticket_hash char(64) NOT NULL PRIMARY KEY, payload text NOT NULL, expires_at bigint NOT NULL)`,
+      )
+      try {
+        const s = sqlTicketStore({ client: c, table: old })
+        await expect(s.issue({ userId: '1', username: 'a' }, 10_000)).rejects.toBeInstanceOf(
+          SessionBackendError,
+        )
+        await s.migrate()
+        await s.migrate()
+        const ticket = await s.issue({ userId: '1', username: 'a' }, 10_000)
+        await s.revokeUser('1')
+        expect(await s.consume(ticket)).toBeNull()
+      } finally {
+        await c.query(`DROP TABLE IF EXISTS ${old}`)
+      }
+    })
   })
 }
 
