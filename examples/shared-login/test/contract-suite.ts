@@ -58,6 +58,30 @@ export function sharedLoginSuite(
       }
     })
 
+    it(`with two session cookies every app${expectDjango ? ', Django included,' : ''} reads the last one (issue 14.10)`, async () => {
+      const cookie = ex.config.cookieName
+      const demo = new Client()
+      const auditor = new Client()
+      expect((await demo.login(ex.apps[0]![1], DEMO.username, DEMO.password)).status).toBe(200)
+      expect((await auditor.login(ex.apps[0]![1], AUDITOR.username, AUDITOR.password)).status).toBe(200)
+      const a = demo.cookies.get(cookie)
+      const b = auditor.cookies.get(cookie)
+      expect(a && b && a !== b).toBeTruthy()
+      const cases: Array<[string, string | null]> = [
+        [`${cookie}=${a}; ${cookie}=${b}`, AUDITOR.username],
+        [`${cookie}=${b}; theme=dark; ${cookie}=${a}`, DEMO.username],
+        [`${cookie}=${a};${cookie}=${b}`, AUDITOR.username],
+        [`${cookie}=${a}; ${cookie}=`, null], // an empty last cookie is no session, not the first
+      ]
+      for (const [header, expected] of cases) {
+        for (const [name, url] of ex.apps) {
+          const response = await fetch(`${url}/whoami`, { headers: { cookie: header }, redirect: 'manual' })
+          const body = (await response.json()) as { username: string | null }
+          expect(body.username, `${name}: ${header}`).toBe(expected)
+        }
+      }
+    })
+
     it('a logout on any app logs out everywhere, and the old cookie is worthless', async () => {
       for (const [name, url] of ex.apps) {
         const client = new Client()
@@ -378,6 +402,26 @@ export function sharedLoginSuite(
         const payload = await ex.stack.tickets.consume(reply.body.message)
         expect(payload, name).toMatchObject({ username: 'demo' })
         expect(await ex.stack.tickets.consume(reply.body.message), `${name} replay`).toBeNull()
+      }
+    })
+
+    it("a logout on any Node app revokes the user's unconsumed tickets (issue 14.11)", async () => {
+      for (const [name, url] of ex.nodeApps) {
+        const client = new Client()
+        await client.login(url, DEMO.username, DEMO.password)
+        const tickets: string[] = []
+        for (let i = 0; i < 2; i++) {
+          const reply = await client.json<{ message: string }>(`${url}/ticket`, { method: 'POST' })
+          expect(reply.status, name).toBe(200)
+          tickets.push(reply.body.message)
+        }
+        // Another user's ticket survives the logout.
+        const other = await ex.stack.tickets.issue({ userId: '999999', username: 'other' }, 10_000)
+        expect((await client.request(`${url}/logout`, { method: 'POST' })).status, `logout on ${name}`).toBe(
+          204,
+        )
+        for (const ticket of tickets) expect(await ex.stack.tickets.consume(ticket), name).toBeNull()
+        expect(await ex.stack.tickets.consume(other), name).toMatchObject({ username: 'other' })
       }
     })
   })

@@ -155,9 +155,9 @@ describe.skipIf(!djangoHere)('manage.py check --deploy', () => {
       TRUST_PROXY: 'true',
       ALLOWED_HOSTS: 'app.example.com',
     })
-    // W003 (no CSRF middleware) goes when the example's CSRF protection lands; README explains it.
-    const unexplained = ids(output).filter((id) => !EXPLAINED.has(id) && id !== 'security.W003')
+    const unexplained = ids(output).filter((id) => !EXPLAINED.has(id))
     expect(unexplained, output).toEqual([])
+    expect(ids(output), output).not.toContain('security.W003') // CsrfViewMiddleware is on
   })
 
   it('flags what the local http defaults leave off (insecure cookie, dev key)', async () => {
