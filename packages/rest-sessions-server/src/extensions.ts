@@ -10,9 +10,13 @@ export const EXTENSIONS_PATH = '/.well-known/rest-sessions'
  * The protocol extensions this server offers beyond the original 2.0.1:
  * - `merge`: `set` merges inside Redis (parallel writers of different keys all survive);
  * - `newttl`: `get` and `set` take `newttl=SECONDS`, which sets the ttl and the last access;
- * - `update`: `POST /:app/update/:token`, a compare-and-set of one key.
+ * - `update`: `POST /:app/update/:token`, a compare-and-set of one key;
+ * - `guard`: `set` takes `guard=1`, which writes nothing and answers `{"undecodable": true}` when
+ *   the stored data is not a JSON object or holds a value the sessionbridge client marked as JSON
+ *   (`\u0000sbjson:` then JSON text) whose JSON does not parse: an undecodable record is never
+ *   overwritten.
  */
-export const EXTENSIONS = Object.freeze(['merge', 'newttl', 'update'] as const)
+export const EXTENSIONS = Object.freeze(['merge', 'newttl', 'update', 'guard'] as const)
 
 /** `newttl` on get and set: a new ttl, or undefined when absent. */
 export function newTtl(query: Record<string, unknown>): number | undefined {

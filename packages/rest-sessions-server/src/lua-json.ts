@@ -81,6 +81,24 @@ local function members(d)
   return (d and scan_object(d)) or { keys = {}, vals = {}, pos = {} }
 end
 
+-- Whether a stored d is one the sessionbridge client can decode (the guard extension): absent, or a
+-- JSON object none of whose values is a marked string ('\u0000sbjson:' then JSON text, see
+-- @sessionbridge/rest-sessions) whose JSON text does not parse. Only marked values are decoded.
+local function decodable(d)
+  if not d then return true end
+  local m = scan_object(d)
+  if not m then return false end
+  for n = 1, #m.vals do
+    local v = m.vals[n]
+    if v and string.sub(v, 1, 14) == '"\\u0000sbjson:' then
+      local ok, text = pcall(cjson.decode, v)
+      if not ok or type(text) ~= 'string' then return false end
+      if not pcall(cjson.decode, string.sub(text, 9)) then return false end
+    end
+  end
+  return true
+end
+
 -- The raw JSON text stored under a key, or nil.
 local function member(m, k)
   local p = m.pos[k]

@@ -127,17 +127,19 @@ return view(s)
 `
 
 /**
- * ARGV: ns, app, token, now, newttl, then pairs of (JSON key, JSON value or '' to delete). Merges
- * into the stored `d` (see JSON_MEMBERS); a `d` that does not scan as a JSON object is replaced.
- * Returns the view (w after the write) or nil.
+ * ARGV: ns, app, token, now, newttl, guard ('1' or '0'), then pairs of (JSON key, JSON value or ''
+ * to delete). Merges into the stored `d` (see JSON_MEMBERS); a `d` that does not scan as a JSON
+ * object is replaced, unless `guard` is '1': then a `d` the client could not decode (see
+ * `decodable`) is left as it is and the answer is 0. Returns the view (w after the write), 0 or nil.
  */
 export const SET = `${JSON_MEMBERS}${PRELUDE}
-local ns, app, token, now, newttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local ns, app, token, now, newttl, guard = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local key = ns .. app .. ':' .. token
 local s = load_session(key, now)
 if not s then return false end
+if guard == '1' and not decodable(s.d) then return 0 end
 local m = members(s.d)
-for n = 6, #ARGV, 2 do put_member(m, ARGV[n], ARGV[n + 1]) end
+for n = 7, #ARGV, 2 do put_member(m, ARGV[n], ARGV[n + 1]) end
 write_data(ns, app, token, key, s, now, newttl, join_members(m))
 return view(s)
 `

@@ -48,7 +48,10 @@ export function registerRoutes(app: FastifyInstance, store: SessionStore, strict
     const name = validateApp(request.params.app)
     const token = validateToken(request.params.token)
     const d = validateData(request.body, true)
-    return (await store.set(name, token, d, newTtl(request.query))) ?? {}
+    // The guard extension: never overwrite data the sessionbridge client cannot decode.
+    const guard = !strict && queryValue(request.query.guard) === '1'
+    const result = await store.set(name, token, d, newTtl(request.query), guard)
+    return result === 'undecodable' ? { undecodable: true } : (result ?? {})
   })
 
   app.get('/:app/soid/:id', async (request: Req) => {

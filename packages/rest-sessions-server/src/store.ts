@@ -61,7 +61,17 @@ export type UpdateOutcome =
 export interface SessionStore {
   create(app: string, id: string, ip: string, ttl: number, d: Array<[string, FlatValue]>): Promise<string>
   get(app: string, token: string, newTtl?: number): Promise<SessionView | null>
-  set(app: string, token: string, d: Array<[string, FlatValue]>, newTtl?: number): Promise<SessionView | null>
+  /**
+   * Merges `d` into the session. With `guard` (the `guard` extension), a session holding data the
+   * sessionbridge client cannot decode is left untouched and the answer is `'undecodable'`.
+   */
+  set(
+    app: string,
+    token: string,
+    d: Array<[string, FlatValue]>,
+    newTtl?: number,
+    guard?: boolean,
+  ): Promise<SessionView | null | 'undecodable'>
   /**
    * Sets (or, with `null`, deletes) one key only if its stored JSON text is `expected` (`null`: the
    * key must be absent). `null` when there is no session.
@@ -167,9 +177,11 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
     token: string,
     d: Array<[string, FlatValue]>,
     newTtl: number | undefined,
+    guard: boolean,
   ) => {
     const before = await script(PEEK, [ns, app, token, seconds()])
     if (!before) return null
+    if (guard && !decodable((before as unknown[])[6])) return 'undecodable' as const
     const merged: Record<string, unknown> = Object.assign(Object.create(null), toView(before, app).d)
     for (const [key, value] of d) {
       if (value === null) delete merged[key]
@@ -198,13 +210,14 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
       const raw = await script(GET, [ns, app, token, seconds(), ttlArg(newTtl)])
       return raw ? toView(raw, app) : null
     },
-    async set(app, token, d, newTtl) {
-      if (!atomicSet) return setNonAtomic(app, token, d, newTtl)
+    async set(app, token, d, newTtl, guard = false) {
+      if (!atomicSet) return setNonAtomic(app, token, d, newTtl, guard)
       const pairs: string[] = []
       for (const [key, value] of d)
         pairs.push(JSON.stringify(key), value === null ? '' : JSON.stringify(value))
-      const raw = await script(SET, [ns, app, token, seconds(), ttlArg(newTtl), ...pairs])
-      return raw ? toView(raw, app) : null
+      const raw = await script(SET, [ns, app, token, seconds(), ttlArg(newTtl), guard ? '1' : '0', ...pairs])
+      if (Array.isArray(raw)) return toView(raw, app)
+      return raw === 0 || raw === '0' ? 'undecodable' : null
     },
     async update(app, token, key, expected, value, newTtl) {
       const raw = (await script(UPDATE, [
@@ -253,6 +266,33 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
       return String(await command(['PING']))
     },
   }
+}
+
+/** sessionbridge's marker of a JSON-encoded value (`@sessionbridge/rest-sessions`). */
+const JSON_MARKER = '\u0000sbjson:'
+
+/**
+ * The `guard` rule in Node (the non-atomic set; the Lua `decodable` is the same rule): a stored `d`
+ * is decodable when absent, or a JSON object none of whose marked string values holds bad JSON.
+ */
+function decodable(d: unknown): boolean {
+  if (typeof d !== 'string') return true
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(d)
+  } catch {
+    return false
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return false
+  for (const value of Object.values(parsed)) {
+    if (typeof value !== 'string' || !value.startsWith(JSON_MARKER)) continue
+    try {
+      JSON.parse(value.slice(JSON_MARKER.length))
+    } catch {
+      return false
+    }
+  }
+  return true
 }
 
 /** Redis' own error replies are 500s; everything else (offline, closed, timeout) is a 503. */

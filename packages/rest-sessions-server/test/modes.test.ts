@@ -39,7 +39,7 @@ describe.skipIf(!(await serviceAvailable('redis')))('server modes and extensions
     expect(listed.status).toBe(200)
     expect(listed.json).toEqual({
       server: '@sessionbridge/rest-sessions-server',
-      extensions: ['merge', 'newttl', 'update'],
+      extensions: ['merge', 'newttl', 'update', 'guard'],
     })
     const hidden = await strict.call('GET', EXTENSIONS_PATH)
     expect(hidden.status).toBe(404)

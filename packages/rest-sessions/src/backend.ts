@@ -141,8 +141,18 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
       const body = codec.encodeData(changes.set)
       for (const key of changes.deleted) body[key] = null
       if (Object.keys(body).length === 0) return touch(id, record.expiresAt)
-      const path = `${tokenPath('set', id)}${await ttlQuery(record.expiresAt)}`
-      return isSession(await call('save', 'POST', path, body))
+      const ttl = await ttlQuery(record.expiresAt)
+      // Where the server offers it, a stored value this client cannot decode is never overwritten:
+      // the server writes nothing and the save answers "gone", as on every other backend.
+      const guard = discovery.known()?.guard ? `${ttl ? '&' : '?'}guard=1` : ''
+      const answer = await call('save', 'POST', `${tokenPath('set', id)}${ttl}${guard}`, body)
+      if (answer.json.undecodable === true) {
+        resolved.logger.warn(
+          `[sessionbridge/${PKG}] session ${id.slice(0, 6)}… holds a value that does not decode; not overwriting it`,
+        )
+        return false
+      }
+      return isSession(answer)
     },
     touch,
     async update(id, key, fn, updateOptions) {

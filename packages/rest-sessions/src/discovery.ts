@@ -12,10 +12,17 @@ export interface ServerExtensions {
   newttl: boolean
   /** `POST /:app/update/:token`: a compare-and-set of one key. */
   update: boolean
+  /** `set` takes `guard=1`: it never overwrites a stored value this client could not decode. */
+  guard: boolean
 }
 
 /** The original server: no extension at all. */
-export const ORIGINAL: ServerExtensions = Object.freeze({ merge: false, newttl: false, update: false })
+export const ORIGINAL: ServerExtensions = Object.freeze({
+  merge: false,
+  newttl: false,
+  update: false,
+  guard: false,
+})
 
 export interface ExtensionDiscovery {
   /** The extensions, asking the server once; a failed ask throws and is retried on the next call. */
@@ -39,6 +46,7 @@ export function extensionDiscovery(call: Call): ExtensionDiscovery {
         merge: listed.includes('merge'),
         newttl: listed.includes('newttl'),
         update: listed.includes('update'),
+        guard: listed.includes('guard'),
       })
     } catch (error) {
       if (

@@ -42,6 +42,8 @@ export async function updateKey(
   const { call, codec, app, encodeValues } = ctx
   const read = await call('update', 'GET', `/${app}/get/${id}`)
   if (!read.found || typeof read.json.id !== 'string') return null
+  // A session holding a value that does not decode is "gone" (and warned about), never rewritten.
+  if (!codec.decodeSession(read.json, id)) return null
   const d = isPlainObject(read.json.d) ? read.json.d : {}
   // Our server stores what JSON.stringify wrote, so this is the stored text; if not, the first
   // attempt conflicts and answers the exact text.

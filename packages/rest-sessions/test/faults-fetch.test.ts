@@ -113,7 +113,7 @@ describe('fetch transport against a misbehaving server (msw)', () => {
   it('a server that does not list extensions is the original: nothing extra is sent or declared', async () => {
     const b = backend('unknown')
     await b.ready()
-    expect(b.extensions).toEqual({ merge: false, newttl: false, update: false })
+    expect(b.extensions).toEqual({ merge: false, newttl: false, update: false, guard: false })
     expect(b.capabilities).toMatchObject({ merge: false, update: false, fixedTtl: true })
   })
 

@@ -33,7 +33,7 @@ for (const [label, transport] of transports) {
       const b = backend('declares')
       expect(b.capabilities).toMatchObject({ merge: false, update: false, fixedTtl: true })
       await b.ready()
-      expect(b.extensions).toEqual({ merge: false, newttl: false, update: false })
+      expect(b.extensions).toEqual({ merge: false, newttl: false, update: false, guard: false })
       expect(b.capabilities).toMatchObject({ merge: false, update: false, fixedTtl: true, issuesIds: true })
     })
 

@@ -29,7 +29,7 @@ for (const [label, transport] of transports) {
     it('declares merge, update and a movable ttl once it has asked', async () => {
       const b = backend('declares')
       await b.ready()
-      expect(b.extensions).toEqual({ merge: true, newttl: true, update: true })
+      expect(b.extensions).toEqual({ merge: true, newttl: true, update: true, guard: true })
       expect(b.capabilities).toMatchObject({ merge: true, update: true, fixedTtl: false })
       const reader = backend('declares')
       expect(reader.capabilities.update).toBe(false) // not asked yet: only what holds everywhere
