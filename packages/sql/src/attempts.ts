@@ -1,26 +1,15 @@
-import {
-  type AttemptCount,
-  type AttemptStore,
-  SessionBackendError,
-  SessionConfigError,
-} from '@sessionbridge/core'
-import { missingOption } from '@sessionbridge/core/adapter'
-import type { SqlClient, SqlDialect } from './client.ts'
-import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
+import type { AttemptCount, AttemptStore } from '@sessionbridge/core'
+import type { SqlDialect } from './client.ts'
+import { baseName, PKG, quoteName, quoteTable } from './dialect.ts'
+import { type SideTableOptions, sideTable } from './side-table.ts'
 
 /** Default attempt table. */
 export const DEFAULT_ATTEMPT_TABLE = 'sessionbridge_attempt'
 
 /** Options of `sqlAttemptStore`. */
-export interface SqlAttemptStoreOptions {
-  /** The database, through an adapter (`pgClient`, `mysqlClient`, `sqliteClient`, ...). */
-  client: SqlClient
+export interface SqlAttemptStoreOptions extends SideTableOptions {
   /** Table name. @default 'sessionbridge_attempt' */
   table?: string
-  /** Ended windows deleted (one bounded statement) every this many `hit()` calls. @default 100 */
-  sweepEvery?: number
-  /** Clock, epoch ms. @default Date.now */
-  now?: () => number
 }
 
 /** An `AttemptStore` in SQL, with its table's migration. */
@@ -70,46 +59,17 @@ function hitStatements(dialect: SqlDialect, t: string) {
  * counted once. Rows of ended windows are swept now and then.
  */
 export function sqlAttemptStore(options: SqlAttemptStoreOptions): SqlAttemptStore {
-  if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
-  const { client } = options
-  const dialect = checkDialect(client.dialect)
-  const tableName = options.table ?? DEFAULT_ATTEMPT_TABLE
-  const table = quoteTable(dialect, tableName)
-  const sweepEvery = options.sweepEvery ?? 100
-  if (!Number.isInteger(sweepEvery) || sweepEvery < 1) {
-    throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
-  }
-  const now = options.now ?? Date.now
+  const side = sideTable(options, DEFAULT_ATTEMPT_TABLE, 'attempt_key', 'reset_at')
+  const { client, dialect, tableName, table, sweepEvery, now, io, sweep } = side
   const { upsert, read } = hitStatements(dialect, table)
-  const sweep =
-    dialect === 'mysql'
-      ? `DELETE FROM ${table} WHERE reset_at <= ? LIMIT 1000`
-      : `DELETE FROM ${table} WHERE attempt_key IN (SELECT attempt_key FROM ${table} WHERE reset_at <= ? LIMIT 1000)`
   let hits = 0
 
-  const io = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof SessionBackendError) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      throw new SessionBackendError(PKG, op, message, { cause: error })
-    }
-  }
   const checkKey = (key: string) => {
     if (typeof key !== 'string' || key.length === 0 || key.length > 100)
       throw new RangeError('attempt keys are 1 to 100 characters')
     return key
   }
-  const clearExpired = () =>
-    io('attempts.clearExpired', async () => {
-      let total = 0
-      for (;;) {
-        const { rowCount } = await client.query(sweep, [now()])
-        total += rowCount
-        if (rowCount < 1000) return total
-      }
-    })
+  const clearExpired = () => side.clearExpired('attempts.clearExpired')
 
   return {
     name: PKG,

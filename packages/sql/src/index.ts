@@ -39,6 +39,7 @@ export {
   nativeTableDdl,
   type SqlLayout,
 } from './schema.ts'
+export type { SideTableOptions } from './side-table.ts'
 export {
   DEFAULT_TICKET_TABLE,
   type SqlTicketStore,

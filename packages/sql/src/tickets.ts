@@ -1,27 +1,17 @@
-import {
-  SessionBackendError,
-  SessionConfigError,
-  type TicketPayload,
-  type TicketStore,
-} from '@sessionbridge/core'
-import { isPlainObject, missingOption, randomToken } from '@sessionbridge/core/adapter'
+import type { TicketPayload, TicketStore } from '@sessionbridge/core'
+import { isPlainObject, randomToken } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
-import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
+import { baseName, PKG, quoteName, quoteTable } from './dialect.ts'
 import { tableColumns } from './schema.ts'
+import { type SideTableOptions, sideTable } from './side-table.ts'
 
 /** Default ticket table. */
 export const DEFAULT_TICKET_TABLE = 'sessionbridge_ticket'
 
 /** Options of `sqlTicketStore`. */
-export interface SqlTicketStoreOptions {
-  /** The database, through an adapter (`pgClient`, `mysqlClient`, `sqliteClient`, ...). */
-  client: SqlClient
+export interface SqlTicketStoreOptions extends SideTableOptions {
   /** Table name. @default 'sessionbridge_ticket' */
   table?: string
-  /** Expired tickets deleted (in one bounded statement) every this many `issue()` calls. @default 100 */
-  sweepEvery?: number
-  /** Clock, epoch ms. @default Date.now */
-  now?: () => number
 }
 
 /** A `TicketStore` in SQL, with its table's migration and a purge of expired tickets. */
@@ -105,46 +95,11 @@ async function supportsDeleteReturning(client: SqlClient): Promise<boolean> {
  * user's unconsumed tickets through the `user_hash` index.
  */
 export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
-  if (!options || typeof options !== 'object' || !options.client) throw missingOption(PKG, 'client')
-  const { client } = options
-  const dialect = checkDialect(client.dialect)
-  const tableName = options.table ?? DEFAULT_TICKET_TABLE
-  const table = quoteTable(dialect, tableName)
-  const sweepEvery = options.sweepEvery ?? 100
-  if (!Number.isInteger(sweepEvery) || sweepEvery < 1) {
-    throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
-  }
-  const now = options.now ?? Date.now
-  const limit =
-    dialect === 'mysql'
-      ? ''
-      : ` WHERE ticket_hash IN (SELECT ticket_hash FROM ${table} WHERE expires_at <= ? LIMIT 1000)`
-  const sweep =
-    dialect === 'mysql'
-      ? `DELETE FROM ${table} WHERE expires_at <= ? LIMIT 1000`
-      : `DELETE FROM ${table}${limit}`
+  const side = sideTable(options, DEFAULT_TICKET_TABLE, 'ticket_hash', 'expires_at')
+  const { client, dialect, tableName, table, sweepEvery, now, io, sweep } = side
   let returning: Promise<boolean> | null = null
   let issued = 0
-
-  const io = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof SessionBackendError) throw error
-      throw new SessionBackendError(PKG, op, error instanceof Error ? error.message : String(error), {
-        cause: error,
-      })
-    }
-  }
-  const clearExpired = () =>
-    io('clearExpired', async () => {
-      let total = 0
-      for (;;) {
-        const { rowCount } = await client.query(sweep, [now()])
-        total += rowCount
-        if (rowCount < 1000) return total
-      }
-    })
+  const clearExpired = () => side.clearExpired('clearExpired')
 
   return {
     name: PKG,
