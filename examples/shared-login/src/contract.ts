@@ -145,9 +145,10 @@ export function createContract(options: ContractOptions) {
         (typeof current === 'number' && Number.isSafeInteger(current) ? current : 0) + 1
       // Atomic against the store (no lost increment under parallel requests) wherever the backend
       // can; rest-sessions on the original server cannot, and keeps the plain read-then-write.
+      // canUpdate() waits for a backend that learns its capabilities from its server (rest-sessions)
+      // to have asked it: the first request after start takes the atomic path too.
       let count: number
-      await ctx.session.load() // capabilities are final once the store has answered
-      if (ctx.session.canUpdate) count = (await ctx.session.update(COUNT_KEY, increment)) as number
+      if (await ctx.session.canUpdate()) count = (await ctx.session.update(COUNT_KEY, increment)) as number
       else {
         count = increment(await ctx.session.get(COUNT_KEY))
         ctx.session.set(COUNT_KEY, count)

@@ -159,12 +159,14 @@ export class Session<Data extends SessionData = SessionData> {
     )
   }
   /**
-   * The backend declares `capabilities.update`, so `update()` is atomic against the store. Final
-   * once the session has loaded (a backend may learn its capabilities from its server).
+   * Whether the backend declares `capabilities.update`, so `update()` is atomic against the store.
+   * Asynchronous: a backend that learns its capabilities from its server (rest-sessions) is asked
+   * first (`ready()`), so the first request after start gets the final answer, never the
+   * cautious one. Throws the backend's error when it cannot be asked (the store is unreachable).
    */
-  get canUpdate(): boolean {
+  async canUpdate(): Promise<boolean> {
     const { backend } = this.#ctx
-    return backend.capabilities.update && typeof backend.update === 'function'
+    return (await this.#capabilities()).update && typeof backend.update === 'function'
   }
   /** The backend was unavailable and the policy is `continue`: empty, read-only, never saved. */
   get degraded(): boolean {

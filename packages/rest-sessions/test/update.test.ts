@@ -40,6 +40,44 @@ for (const [label, transport] of transports) {
       expect(fixed.capabilities.fixedTtl).toBe(true) // a fixed ttl option never sends newttl
     })
 
+    it('the first request after construction asks the server, then takes the atomic path', async () => {
+      const setup = backend('first')
+      const id = (await setup.create('x', record({ n: 0 })))!
+      // A backend just constructed, whose first ask of the extensions fails (a 503 from a proxy):
+      // the session still loads (a failed ask does not fail the read), so after load() alone the
+      // capabilities are still the cautious ones. canUpdate() must ask again, not answer false.
+      const inner = transport()
+      const seen: string[] = []
+      let refused = 0
+      const flaky: Transport = {
+        name: 'flaky',
+        async request(request) {
+          const path = new URL(request.url).pathname
+          seen.push(`${request.method} ${path.split('/').slice(0, 3).join('/')}`)
+          if (path === '/.well-known/rest-sessions' && refused++ === 0) return { status: 503, body: '{}' }
+          return inner.request(request)
+        },
+        close: () => inner.close?.() ?? Promise.resolve(),
+      }
+      const fresh = restSessionsBackend({ url: ctx.url, app: 'first', transport: flaky })
+      opened.push(fresh)
+      const manager = createSessionManager({ backend: fresh })
+      const session = await manager.open({ cookie: `sessionid=${id}`, protocol: 'https' })
+      await session.load()
+      expect(fresh.capabilities.update).toBe(false) // the read went through, the ask did not
+      // The example's counter: atomic wherever the backend can be.
+      expect(await session.canUpdate()).toBe(true)
+      expect(await session.update('n', (n) => Number(n ?? 0) + 1)).toBe(1)
+      expect(seen).toContain('POST /first/update')
+      expect(seen.filter((s) => s.startsWith('GET /.well-known'))).toHaveLength(2)
+      // A session opened on a backend nobody has asked yet gets the final answer too.
+      const untouched = restSessionsBackend({ url: ctx.url, app: 'first', transport: transport() })
+      opened.push(untouched)
+      const other = await createSessionManager({ backend: untouched }).open({ cookie: null })
+      expect(untouched.capabilities.update).toBe(false)
+      expect(await other.canUpdate()).toBe(true)
+    })
+
     it('update: 25 parallel increments of one key, each applied once', async () => {
       const b = backend('counter')
       const id = (await b.create('x', record({ n: 0 })))!
