@@ -65,8 +65,8 @@ function openSqlite(path: string): { client: SqlClient; close(): Promise<void> }
 /**
  * Opens `config.databaseUrl`. A SQLite file that does not exist yet is created with Django's
  * schema (by Django's own `migrate` where Django is installed, else from Node) and gets the demo
- * user; an empty PostgreSQL database gets the same from Node. An existing Django database is
- * used as it is, users and all.
+ * user; an empty PostgreSQL or MySQL/MariaDB database gets the same from Node. An existing Django
+ * database is used as it is, users and all.
  */
 export async function openDatabase(config: ExampleConfig): Promise<ExampleDatabase> {
   const file = sqlitePath(config.databaseUrl)
@@ -91,29 +91,32 @@ export async function openDatabase(config: ExampleConfig): Promise<ExampleDataba
     }
     return { ...openSqlite(file), origin }
   }
-  if (config.databaseUrl.startsWith('mysql://')) {
-    const pool = mysql.createPool(config.databaseUrl)
-    const client = mysqlClient(pool)
-    if (!(await hasDjangoTables(client))) {
-      await pool.end()
-      throw new Error(`${config.databaseUrl} has no auth_user table: run Django's migrate on it first`)
-    }
-    return { client, origin: 'existing', close: () => pool.end() }
-  }
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 })
-  // An idle connection killed by the server must not crash the process.
-  pool.on('error', () => {})
-  const client = pgClient(pool)
+  const server = config.databaseUrl.startsWith('mysql://')
+    ? openMysql(config.databaseUrl)
+    : openPostgres(config.databaseUrl)
   let origin = 'existing'
   try {
-    if (!(await hasDjangoTables(client))) {
-      await createDjangoSchema(client)
-      await seedDemo(client, config.djangoVersion)
+    if (!(await hasDjangoTables(server.client))) {
+      await createDjangoSchema(server.client)
+      await seedDemo(server.client, config.djangoVersion)
       origin = 'created with Django\u2019s schema by Node'
     }
   } catch (error) {
-    await pool.end()
+    await server.close()
     throw error
   }
-  return { client, origin, close: () => pool.end() }
+  return { ...server, origin }
+}
+
+function openPostgres(url: string): { client: SqlClient; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: url, max: 5 })
+  // An idle connection killed by the server must not crash the process.
+  pool.on('error', () => {})
+  return { client: pgClient(pool), close: () => pool.end() }
+}
+
+function openMysql(url: string): { client: SqlClient; close(): Promise<void> } {
+  // Django keeps naive UTC datetimes on MySQL/MariaDB: read and write them as UTC ('Z').
+  const pool = mysql.createPool({ uri: url, connectionLimit: 10, timezone: 'Z' })
+  return { client: mysqlClient(pool), close: () => pool.end() }
 }

@@ -1,8 +1,10 @@
 /**
  * Django's schema for `auth`, `contenttypes` and `sessions`, as `manage.py migrate` (Django 3.2)
- * leaves it, for creating the embedded database when Django itself is not installed. The SQLite
- * statements are copied from a migrated database; the PostgreSQL ones follow Django's column types.
- * The `django_migrations` rows make a later `migrate` see these migrations as applied.
+ * leaves it, for creating the embedded database when Django itself is not installed. The SQLite and
+ * MySQL/MariaDB statements are copied from migrated databases (MariaDB's `SHOW CREATE TABLE`, without
+ * table options: the tables take the database's character set, as Django's do); the PostgreSQL ones
+ * follow Django's column types. The `django_migrations` rows make a later `migrate` see these
+ * migrations as applied.
  */
 
 /** The few things schema creation needs from a SQL client (`@sessionbridge/sql`'s `SqlClient` fits). */
@@ -50,6 +52,19 @@ const POSTGRES_DDL = [
   'CREATE INDEX "django_session_session_key_c0390e0f_like" ON "django_session" ("session_key" varchar_pattern_ops)',
 ]
 
+/** Foreign keys inline: MariaDB names each one's index after it, as after Django's separate ALTERs. */
+const MYSQL_DDL = [
+  'CREATE TABLE `django_migrations` (`id` int(11) NOT NULL AUTO_INCREMENT, `app` varchar(255) NOT NULL, `name` varchar(255) NOT NULL, `applied` datetime(6) NOT NULL, PRIMARY KEY (`id`))',
+  'CREATE TABLE `django_content_type` (`id` int(11) NOT NULL AUTO_INCREMENT, `app_label` varchar(100) NOT NULL, `model` varchar(100) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `django_content_type_app_label_model_76bd3d3b_uniq` (`app_label`,`model`))',
+  'CREATE TABLE `auth_permission` (`id` int(11) NOT NULL AUTO_INCREMENT, `name` varchar(255) NOT NULL, `content_type_id` int(11) NOT NULL, `codename` varchar(100) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `auth_permission_content_type_id_codename_01ab375a_uniq` (`content_type_id`,`codename`), CONSTRAINT `auth_permission_content_type_id_2f476e4b_fk_django_co` FOREIGN KEY (`content_type_id`) REFERENCES `django_content_type` (`id`))',
+  'CREATE TABLE `auth_group` (`id` int(11) NOT NULL AUTO_INCREMENT, `name` varchar(150) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `name` (`name`))',
+  'CREATE TABLE `auth_user` (`id` int(11) NOT NULL AUTO_INCREMENT, `password` varchar(128) NOT NULL, `last_login` datetime(6) DEFAULT NULL, `is_superuser` tinyint(1) NOT NULL, `username` varchar(150) NOT NULL, `first_name` varchar(150) NOT NULL, `last_name` varchar(150) NOT NULL, `email` varchar(254) NOT NULL, `is_staff` tinyint(1) NOT NULL, `is_active` tinyint(1) NOT NULL, `date_joined` datetime(6) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `username` (`username`))',
+  'CREATE TABLE `auth_group_permissions` (`id` int(11) NOT NULL AUTO_INCREMENT, `group_id` int(11) NOT NULL, `permission_id` int(11) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `auth_group_permissions_group_id_permission_id_0cd325b0_uniq` (`group_id`,`permission_id`), CONSTRAINT `auth_group_permissio_permission_id_84c5c92e_fk_auth_perm` FOREIGN KEY (`permission_id`) REFERENCES `auth_permission` (`id`), CONSTRAINT `auth_group_permissions_group_id_b120cbf9_fk_auth_group_id` FOREIGN KEY (`group_id`) REFERENCES `auth_group` (`id`))',
+  'CREATE TABLE `auth_user_groups` (`id` int(11) NOT NULL AUTO_INCREMENT, `user_id` int(11) NOT NULL, `group_id` int(11) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `auth_user_groups_user_id_group_id_94350c0c_uniq` (`user_id`,`group_id`), CONSTRAINT `auth_user_groups_group_id_97559544_fk_auth_group_id` FOREIGN KEY (`group_id`) REFERENCES `auth_group` (`id`), CONSTRAINT `auth_user_groups_user_id_6a12ed8b_fk_auth_user_id` FOREIGN KEY (`user_id`) REFERENCES `auth_user` (`id`))',
+  'CREATE TABLE `auth_user_user_permissions` (`id` int(11) NOT NULL AUTO_INCREMENT, `user_id` int(11) NOT NULL, `permission_id` int(11) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `auth_user_user_permissions_user_id_permission_id_14a6b632_uniq` (`user_id`,`permission_id`), CONSTRAINT `auth_user_user_permi_permission_id_1fbb5f2c_fk_auth_perm` FOREIGN KEY (`permission_id`) REFERENCES `auth_permission` (`id`), CONSTRAINT `auth_user_user_permissions_user_id_a95ead1b_fk_auth_user_id` FOREIGN KEY (`user_id`) REFERENCES `auth_user` (`id`))',
+  'CREATE TABLE `django_session` (`session_key` varchar(40) NOT NULL, `session_data` longtext NOT NULL, `expire_date` datetime(6) NOT NULL, PRIMARY KEY (`session_key`), KEY `django_session_expire_date_a5c62663` (`expire_date`))',
+]
+
 const MIGRATIONS: ReadonlyArray<readonly [string, string]> = [
   ['contenttypes', '0001_initial'],
   ['contenttypes', '0002_remove_content_type_name'],
@@ -79,22 +94,26 @@ const MODELS: ReadonlyArray<readonly [app: string, model: string, verbose: strin
   ['sessions', 'session', 'session'],
 ]
 
-/** Django's text form of "now" in UTC for SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`); a Date for PostgreSQL. */
+/**
+ * "Now" as Django stores it with `USE_TZ`: an instant (a Date) on PostgreSQL; naive UTC text
+ * (`YYYY-MM-DD HH:MM:SS.ffffff`) on SQLite and MySQL/MariaDB, whatever the client's time zone.
+ */
 export function djangoNow(dialect: SchemaClient['dialect']): string | Date {
   const now = new Date()
-  if (dialect !== 'sqlite') return now
+  if (dialect === 'postgres') return now
   return `${now.toISOString().slice(0, 19).replace('T', ' ')}.${String(now.getUTCMilliseconds() * 1000).padStart(6, '0')}`
 }
 
-/**
- * Creates Django's tables, content types and permissions in an empty database. Only SQLite and
- * PostgreSQL: a MySQL database is expected to be Django's own, already migrated.
- */
+const DDL: Record<SchemaClient['dialect'], readonly string[]> = {
+  sqlite: SQLITE_DDL,
+  postgres: POSTGRES_DDL,
+  mysql: MYSQL_DDL,
+}
+
+/** Creates Django's tables, content types and permissions in an empty database (SQLite, PostgreSQL, MySQL/MariaDB). */
 export async function createDjangoSchema(client: SchemaClient): Promise<void> {
-  if (client.dialect === 'mysql') throw new Error('createDjangoSchema supports SQLite and PostgreSQL only')
   const now = djangoNow(client.dialect)
-  for (const statement of client.dialect === 'sqlite' ? SQLITE_DDL : POSTGRES_DDL)
-    await client.query(statement)
+  for (const statement of DDL[client.dialect]) await client.query(statement)
   for (const [app, name] of MIGRATIONS) {
     await client.query('INSERT INTO django_migrations (app, name, applied) VALUES (?, ?, ?)', [
       app,
@@ -134,7 +153,7 @@ export interface UserSeed {
 export async function seedUser(client: SchemaClient, seed: UserSeed): Promise<number> {
   const existing = await client.query('SELECT id FROM auth_user WHERE username = ?', [seed.username])
   if (existing.rows.length > 0) return Number((existing.rows[0] as { id: number }).id)
-  const flag = (value: boolean) => (client.dialect === 'sqlite' ? Number(value) : value)
+  const flag = (value: boolean) => (client.dialect === 'postgres' ? value : Number(value))
   await client.query(
     'INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)',
     [
