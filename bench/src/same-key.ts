@@ -3,7 +3,8 @@
 // backend, three ways: sessionbridge `session.update()`, sessionbridge plain get + set, and the
 // peers' way (express-session's store API: get the whole record, change it, set it whole; on
 // connect-redis where Redis is up). Reports lost updates, requests answered 409, increments/s and
-// store round trips per increment. Run: cd bench && npx tsx src/same-key.ts   (prints markdown)
+// store round trips per increment. Run: cd bench && npx tsx src/same-key.ts   (prints markdown;
+// SAME_KEY_STORES=rest-sessions,Redis runs only those stores)
 // Uses unique key prefixes / tables and removes them.
 import {
   createSessionManager,
@@ -24,8 +25,11 @@ import { RedisStore } from 'connect-redis'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { createClient } from 'redis'
+import { openRestSessions } from './same-key-rest.ts'
 
 const INCREMENTS = Number(process.env.SAME_KEY_INCREMENTS ?? 2000)
+// Comma-separated store names to run (e.g. `rest-sessions,Redis`); all by default.
+const ONLY = process.env.SAME_KEY_STORES?.split(',').map((name) => name.trim().toLowerCase())
 const WORKERS = Number(process.env.SAME_KEY_WORKERS ?? 32)
 // Each simulated app has its own backend object, as separate processes would: their updates of one
 // key meet only in the store (within one process, one backend object queues them).
@@ -144,6 +148,7 @@ async function backends(): Promise<Array<[string, () => Promise<Counted | null>]
     })
     return { client: mysqlClient(pool), end: () => pool.end() }
   })
+  list.push(['rest-sessions', () => openRestSessions(tag)])
   sql('SQLite', async () => {
     const db = new Database(':memory:')
     return {
@@ -243,6 +248,7 @@ const rows: string[] = [
   '| --- | --- | ---: | ---: | ---: | ---: |',
 ]
 for (const [name, open] of await backends()) {
+  if (ONLY && !ONLY.includes(name.toLowerCase())) continue
   for (const mode of ['update', 'get+set'] as const) {
     let counted: Counted | null = null
     try {
@@ -259,12 +265,14 @@ for (const [name, open] of await backends()) {
     }
   }
 }
-try {
-  const r = await peerConnectRedis()
-  rows.push(
-    `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | 2.00 |`,
-  )
-} catch (error) {
-  rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | |`)
+if (!ONLY || ONLY.includes('redis')) {
+  try {
+    const r = await peerConnectRedis()
+    rows.push(
+      `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | 2.00 |`,
+    )
+  } catch (error) {
+    rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | |`)
+  }
 }
 console.log(rows.join('\n'))
