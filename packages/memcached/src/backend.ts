@@ -19,6 +19,7 @@ import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor, isValidKey } from './keys.ts'
 import { decodeStoredSession, encodeStoredSession } from './record.ts'
+import { memcachedUserIndex } from './user-index.ts'
 
 const PKG = 'memcached'
 
@@ -42,6 +43,19 @@ export interface MemcachedBackendOptions extends Partial<MemcachedClientOptions>
   touchOnLoad?: number | false
   /** The data key holding the user id (the manager's `userIdKey`). @default '_auth_user_id' */
   userIdKey?: string
+  /**
+   * Keep a per-user index (`<prefix>user:<user id>`, the ids of the user's sessions) for
+   * `destroyUser` / `listUser` ("log out everywhere"). Costs 2 round trips per login (a create or
+   * save that sets the user), none on other requests. @default true
+   */
+  userIndex?: boolean
+  /**
+   * Seconds an index item lives after its last login; `0` = it never expires (memcached's LRU
+   * reclaims it). Set it to the manager's `absoluteMaxAge` when you use one: no session outlives
+   * that. A shorter value lets a session whose expiry slides past it escape `destroyUser`.
+   * @default 0
+   */
+  userIndexTtl?: number
   /** Where warnings go (undecodable records). @default console */
   logger?: { warn(message: string): void }
 }
@@ -103,6 +117,14 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     throw new SessionConfigError(PKG, 'touchOnLoad', '%s must be a positive number of seconds or false')
   }
   const userIdKey = options.userIdKey ?? '_auth_user_id'
+  const userIndexTtl = options.userIndexTtl ?? 0
+  if (!Number.isInteger(userIndexTtl) || userIndexTtl < 0) {
+    throw new SessionConfigError(
+      PKG,
+      'userIndexTtl',
+      '%s must be a whole number of seconds (0: never expires)',
+    )
+  }
   const logger = options.logger ?? console
   const now = options.now ?? Date.now
   const owned = !options.client
@@ -115,6 +137,17 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     const key = prefix + id
     return isValidKey(key) ? key : null
   }
+  const index =
+    options.userIndex === false
+      ? null
+      : memcachedUserIndex({
+          client,
+          prefix,
+          keyOf,
+          casAttempts,
+          now,
+          exptime: () => (userIndexTtl === 0 ? 0 : exptimeFor(now() + userIndexTtl * 1000, now())),
+        })
   const guarded = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn()
@@ -195,7 +228,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     throw new SessionConflictError(PKG, key, options.maxAttempts)
   }
 
-  return {
+  const backend: MemcachedBackend = {
     name: PKG,
     idFormat,
     client,
@@ -203,8 +236,8 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       merge: true,
       issuesIds: false,
       anonymous: true,
-      destroyUser: false,
-      listUser: false,
+      destroyUser: index !== null,
+      listUser: index !== null,
       clearExpired: false,
       update: true,
     },
@@ -219,6 +252,8 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
         const key = keyOf(proposedId)
         if (!key) throw new SessionDataError(PKG, 'the proposed id does not fit the id format or key rules')
         const value = await encode(record.userId, record.data)
+        // Listed first: a session with a user is never live without its index entry.
+        if (index && record.userId !== null) await index.add(record.userId, proposedId)
         const result = await client.set(key, value, {
           exptime: exptimeFor(record.expiresAt, now()),
           mode: 'add',
@@ -233,6 +268,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
         const key = keyOf(id)
         if (!key) return false
         const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+        if (index && userChanged && record.userId !== null) await index.add(record.userId, id)
         if (record.version !== undefined) {
           // The request loaded this item: if nobody wrote since (same CAS), its view is the merge,
           // and one conditional write saves the extra read.
@@ -301,5 +337,11 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     async close() {
       if (owned) await client.close?.()
     },
+  }
+  if (!index) return backend
+  return {
+    ...backend,
+    destroyUser: (userId) => guarded('destroyUser', () => index.destroy(String(userId))),
+    listUser: (userId) => guarded('listUser', () => index.list(String(userId))),
   }
 }
