@@ -6,7 +6,8 @@ import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
 import type { SqlLayout } from './schema.ts'
 import { sessionStatements } from './statements.ts'
 import { startSweeper } from './sweeper.ts'
-import { lockedWrites } from './update.ts'
+import { lockedWrites, type UserChangeHook } from './update.ts'
+import { userTableStatements } from './user-table.ts'
 
 export { applyChanges } from './changes.ts'
 export type { SqlBackendOptions } from './options.ts'
@@ -31,7 +32,16 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   const { client, django, layout, idFormat, batchSize, now } = resolved
   const sql = sessionStatements(resolved.dialect, layout, resolved.table, batchSize)
   const data = sqlSessionData(resolved)
-  const locked = lockedWrites(resolved, sql, data)
+  // The Django layout's user table, when configured: kept in step by create, the locked writes and destroy.
+  const users = resolved.userTable
+    ? userTableStatements(resolved.dialect, resolved.table, resolved.userTable)
+    : null
+  const setUser: UserChangeHook | null = users
+    ? async (tx, id, userId) => {
+        await tx.query(userId === null ? users.remove : users.upsert, userId === null ? [id] : [id, userId])
+      }
+    : null
+  const locked = lockedWrites(resolved, sql, data, setUser)
 
   /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
   const guarded = async <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> => {
@@ -61,9 +71,9 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       merge: true,
       issuesIds: false,
       anonymous: true,
-      // The Django layout keeps users only inside signed, encoded data: no index to ask.
-      destroyUser: !django,
-      listUser: !django,
+      // The Django layout keeps users only inside signed, encoded data: only its user table can say.
+      destroyUser: !django || users !== null,
+      listUser: !django || users !== null,
       clearExpired: true,
       update: true,
     }),
@@ -85,11 +95,19 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
           ? [proposedId, text, sql.time(record.expiresAt)]
           : [proposedId, text, record.expiresAt, record.userId]
         try {
-          return (await client.query(sql.insert, params)).rowCount > 0 ? proposedId : null
+          if ((await client.query(sql.insert, params)).rowCount === 0) return null
         } catch (error) {
           if (isDuplicateKey(error)) return null // MySQL has no ON CONFLICT DO NOTHING without side effects
           throw error
         }
+        if (setUser && record.userId !== null) {
+          // The row after the session: a listed key always has (or had) its session. Unlisted, no session.
+          await setUser(client, proposedId, record.userId).catch(async (error: unknown) => {
+            await client.query(sql.destroy, [proposedId]).catch(() => {})
+            throw error
+          })
+        }
+        return proposedId
       }),
     save: (id, changes, record) =>
       guarded('save', false, id, async () => {
@@ -129,6 +147,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     destroy: (id) =>
       guarded('destroy', undefined, id, async () => {
         await client.query(sql.destroy, [id])
+        if (users) await client.query(users.remove, [id])
       }),
     clearExpired: () =>
       guarded('clearExpired', 0, null, async () => {
@@ -137,8 +156,10 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         for (;;) {
           const { rowCount } = await client.query(sql.clearBatch, [cutoff])
           total += rowCount
-          if (rowCount < batchSize) return total
+          if (rowCount < batchSize) break
         }
+        if (users) await client.query(users.sweep) // rows of sessions that expired or Django deleted
+        return total
       }),
     async close() {
       stopSweeper?.()
@@ -156,6 +177,19 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     backend.listUser = (userId) =>
       guarded('listUser', [], null, async () => {
         const { rows } = await client.query<{ id: unknown }>(sql.listUser!, [String(userId), now()])
+        return rows.map((r) => String(r.id))
+      })
+  }
+  if (users) {
+    backend.destroyUser = (userId) =>
+      guarded('destroyUser', 0, null, async () => {
+        const { rowCount } = await client.query(users.destroySessions, [String(userId)])
+        await client.query(users.forgetGone, [String(userId)]) // a login racing this keeps its row
+        return rowCount
+      })
+    backend.listUser = (userId) =>
+      guarded('listUser', [], null, async () => {
+        const { rows } = await client.query<{ id: unknown }>(users.list, [String(userId), sql.time(now())])
         return rows.map((r) => String(r.id))
       })
   }

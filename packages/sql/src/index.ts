@@ -48,3 +48,4 @@ export {
   ticketTableDdl,
   ticketTableUpgradeDdl,
 } from './tickets.ts'
+export { DEFAULT_USER_TABLE, migrateUserTable, userTableDdl } from './user-table.ts'

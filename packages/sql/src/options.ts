@@ -26,6 +26,13 @@ export interface SqlBackendOptions {
   codec?: SessionCodec
   /** Session id format. @default the codec's (django), else djangoIdFormat (32 x [a-z0-9]) */
   idFormat?: IdFormat
+  /**
+   * Django layout only: a side table (`session_key`, `user_id`; create it with
+   * `migrateUserTable()`) that lists each session's user, for `destroyUser` / `listUser` ("log out
+   * everywhere"). Sessions Django itself logs in are listed only if Django writes the row too (see
+   * the README's receiver); without this option the Django layout declares neither. @default null
+   */
+  userTable?: string | null
   /** Milliseconds between automatic `clearExpired()` runs; `0` = never (call it yourself, or from cron). @default 0 */
   clearExpiredInterval?: number
   /** Rows one `clearExpired` statement deletes, so a big purge never holds long locks. @default 1000 */
@@ -97,6 +104,14 @@ export function resolveSqlBackendOptions(options: SqlBackendOptions) {
   const dialect = checkDialect(client.dialect)
   const { layout, codec } = checkLayout(options)
   const tableName = options.table ?? DEFAULT_TABLES[layout]
+  const userTable = options.userTable ?? null
+  if (userTable !== null && layout !== 'django') {
+    throw new SessionConfigError(
+      PKG,
+      'userTable',
+      '%s is for the "django" layout: the native table has a user column',
+    )
+  }
   return Object.freeze({
     client,
     dialect,
@@ -105,6 +120,7 @@ export function resolveSqlBackendOptions(options: SqlBackendOptions) {
     codec,
     tableName,
     table: quoteTable(dialect, tableName),
+    userTable: userTable === null ? null : quoteTable(dialect, userTable, 'userTable'),
     idFormat: checkIdFormat(options, layout, codec),
     batchSize: wholeNumber('batchSize', options.batchSize ?? 1000, 1),
     interval: wholeNumber('clearExpiredInterval', options.clearExpiredInterval ?? 0, 0),

@@ -1,9 +1,13 @@
 import type { SessionRecord } from '@sessionbridge/core'
 import type { ChangeSet, UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
 import { applyChanges } from './changes.ts'
+import type { SqlClient } from './client.ts'
 import type { SqlSessionData } from './data.ts'
 import type { ResolvedSqlBackendOptions } from './options.ts'
 import type { SessionStatements } from './statements.ts'
+
+/** Called in the transaction when a write changed the session's user (the Django layout's user table). */
+export type UserChangeHook = (tx: SqlClient, id: string, userId: string | null) => Promise<void>
 
 /**
  * The two read-modify-writes of the SQL backend, both under a row lock in one transaction
@@ -15,6 +19,7 @@ export function lockedWrites(
   resolved: ResolvedSqlBackendOptions,
   sql: SessionStatements,
   data: SqlSessionData,
+  onUserChange: UserChangeHook | null = null,
 ) {
   const { client, django, now } = resolved
 
@@ -29,11 +34,15 @@ export function lockedWrites(
         data.undecodable()
         return false // never overwrite what we cannot read
       }
-      const text = await data.encode(applyChanges(stored, changes))
+      const merged = applyChanges(stored, changes)
+      const text = await data.encode(merged)
       const params = django
         ? [text, sql.time(record.expiresAt), id]
         : [text, record.expiresAt, record.userId, id]
-      return (await tx.query(sql.write, params)).rowCount > 0
+      const written = (await tx.query(sql.write, params)).rowCount > 0
+      const user = data.userOf(merged)
+      if (written && onUserChange && user !== data.userOf(stored)) await onUserChange(tx, id, user)
+      return written
     })
 
   /** `update()`: `fn` runs on the locked row's value; the stored user stays as it is. */
@@ -52,10 +61,13 @@ export function lockedWrites(
       const value = fn(Object.hasOwn(stored, key) ? stored[key] : undefined)
       const change: ChangeSet =
         value === undefined ? { set: {}, deleted: [key] } : { set: { [key]: value }, deleted: [] }
-      const text = await data.encode(applyChanges(stored, change))
+      const merged = applyChanges(stored, change)
+      const text = await data.encode(merged)
       const userId = row.user_id == null ? null : String(row.user_id)
       const params = django ? [text, sql.time(options.expiresAt), id] : [text, options.expiresAt, userId, id]
       await tx.query(sql.write, params)
+      const user = data.userOf(merged) // the Django layout's user is whatever its data says
+      if (onUserChange && user !== data.userOf(stored)) await onUserChange(tx, id, user)
       const after = (await data.decode(text))! // what a later load returns (the codec's own round trip)
       return { value: Object.hasOwn(after, key) ? after[key] : undefined, data: after }
     })

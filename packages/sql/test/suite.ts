@@ -22,6 +22,7 @@ import {
   sqlBackend,
   sqlTicketStore,
 } from '../src/index.ts'
+import { userTableSuite } from './user-table.ts'
 
 /** A stand-in for @sessionbridge/django's codec: base64 of JSON, Django's id format. */
 export const base64JsonCodec: SessionCodec = Object.freeze({
@@ -262,6 +263,8 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
       })
     })
   }
+
+  userTableSuite(suite)
 
   describe(`${suite.name}: schema helpers`, () => {
     it("checkDjangoTable accepts Django's table and names what is missing otherwise", async () => {
