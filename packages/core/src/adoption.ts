@@ -100,7 +100,7 @@ async function adopt(request: RequestSession, found: AdoptedSession): Promise<vo
 }
 
 function warn(request: RequestSession, what: string, error: unknown): void {
-  request.driver.manager.options.logger.warn(
+  request.logger.warn(
     `[sessionbridge/${request.driver.package}] ${what} failed: ${(error as Error)?.message ?? String(error)}`,
   )
 }

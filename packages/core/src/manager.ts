@@ -1,5 +1,10 @@
 import { isSecureRequest, type RequestTransport, readCookie } from './cookies.ts'
-import { type ResolvedSessionOptions, resolveSessionOptions, type SessionManagerOptions } from './options.ts'
+import {
+  type ResolvedSessionOptions,
+  resolveSessionOptions,
+  type SessionLogger,
+  type SessionManagerOptions,
+} from './options.ts'
 import { Session, type SessionContext, type SessionManagerStats } from './session.ts'
 import { createSigner, type Signer } from './signing.ts'
 import type { SessionBackend, SessionData } from './types.ts'
@@ -23,13 +28,21 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * find no id, so an adapter can skip all per-request work until the session is first used.
    */
   mayCarrySession(cookieHeader: string | null | undefined): boolean
-  /** The session of a request that carries no session cookie: synchronous, no I/O. */
-  openWithoutCookie(request: RequestTransport): Session<Data>
+  /**
+   * The session of a request that carries no session cookie: synchronous, no I/O. `logger` is
+   * this request's (a framework's request logger); the manager's `logger` otherwise.
+   */
+  openWithoutCookie(request: RequestTransport, logger?: SessionLogger): Session<Data>
   /**
    * The session of a `Cookie` header when the adapter already knows whether the request is HTTPS
    * (its framework's own proxy trust decided). Synchronous unless a signed cookie must be verified.
+   * `logger` is this request's (a framework's request logger); the manager's `logger` otherwise.
    */
-  openCookie(cookieHeader: string | null | undefined, secure: boolean): Session<Data> | Promise<Session<Data>>
+  openCookie(
+    cookieHeader: string | null | undefined,
+    secure: boolean,
+    logger?: SessionLogger,
+  ): Session<Data> | Promise<Session<Data>>
 }
 
 /** Options of `createSessionManager` beyond the session options: who is asking. */
@@ -53,15 +66,20 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const ctx: SessionContext = { backend, options: resolved, signer, stats: { droppedWrites: 0 } }
 
   const cookieName = resolved.cookie.name
-  const fromRaw = (raw: string | null, staleSignature: boolean, secure: boolean) => {
+  const fromRaw = (raw: string | null, staleSignature: boolean, secure: boolean, logger?: SessionLogger) => {
     // A malformed id never reaches the backend: it is simply "no session".
     const id = raw !== null && backend.idFormat.validate(raw) ? raw : null
-    return new Session<Data>(ctx, { id, staleSignature: id !== null && staleSignature, secure })
+    return new Session<Data>(ctx, {
+      id,
+      staleSignature: id !== null && staleSignature,
+      secure,
+      ...(logger ? { logger } : {}),
+    })
   }
-  const openCookie = (cookieHeader: string | null | undefined, secure: boolean) => {
+  const openCookie = (cookieHeader: string | null | undefined, secure: boolean, logger?: SessionLogger) => {
     const raw = readCookie(cookieHeader, cookieName)
-    if (raw === null || !signer) return fromRaw(raw, false, secure)
-    return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure))
+    if (raw === null || !signer) return fromRaw(raw, false, secure, logger)
+    return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure, logger))
   }
   return {
     backend,
@@ -70,9 +88,14 @@ export function createSessionManager<Data extends SessionData = SessionData>(
     mayCarrySession(cookieHeader) {
       return typeof cookieHeader === 'string' && cookieHeader.includes(cookieName)
     },
-    openWithoutCookie(request) {
+    openWithoutCookie(request, logger) {
       const secure = isSecureRequest(request, resolved.trustProxy)
-      return new Session<Data>(ctx, { id: null, staleSignature: false, secure })
+      return new Session<Data>(ctx, {
+        id: null,
+        staleSignature: false,
+        secure,
+        ...(logger ? { logger } : {}),
+      })
     },
     openCookie,
     async open(request) {

@@ -5,7 +5,7 @@ import { decideBasicGuard, type GuardDecision, type ResolvedBasicGuard } from '.
 import { type CsrfExtension, type CsrfExtensionOptions, csrfExtension } from './csrf-extension.ts'
 import { missingOption, SessionConfigError } from './errors.ts'
 import { createSessionManager, type SessionManager } from './manager.ts'
-import type { SessionManagerOptions } from './options.ts'
+import type { SessionLogger, SessionManagerOptions } from './options.ts'
 import type { Session } from './session.ts'
 import type { LoginThrottle } from './throttle.ts'
 import {
@@ -159,9 +159,17 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
     this.checks = this.extensions.some((e) => typeof e.check === 'function')
   }
 
-  /** Opens one request's state. Synchronous and cheap: nothing else is made until first use. */
-  open(cookieHeader: string | null | undefined, secure: boolean): RequestSession<User, Data> {
-    return new RequestSession(this, cookieHeader, secure)
+  /**
+   * Opens one request's state. Synchronous and cheap: nothing else is made until first use.
+   * `logger` is the framework's logger of this request (Fastify's `request.log`): the warnings of
+   * this request go there instead of to the `logger` option.
+   */
+  open(
+    cookieHeader: string | null | undefined,
+    secure: boolean,
+    logger?: SessionLogger,
+  ): RequestSession<User, Data> {
+    return new RequestSession(this, cookieHeader, secure, logger)
   }
 }
 
@@ -174,6 +182,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   readonly driver: SessionDriver<User, Data>
   #cookieHeader: string | null | undefined
   #secure: boolean
+  #ownLogger: SessionLogger | undefined
   #session: Session<Data> | null = null
   #user: LazyUser<User> | null = null
   #revoke: Promise<string | null> | null = null
@@ -181,10 +190,21 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   /** Per-request data of extensions (e.g. the CSRF token), keyed by extension name. */
   extensionData: Record<string, unknown> | null = null
 
-  constructor(driver: SessionDriver<User, Data>, cookieHeader: string | null | undefined, secure: boolean) {
+  constructor(
+    driver: SessionDriver<User, Data>,
+    cookieHeader: string | null | undefined,
+    secure: boolean,
+    logger?: SessionLogger,
+  ) {
     this.driver = driver
     this.#cookieHeader = cookieHeader
     this.#secure = secure
+    this.#ownLogger = logger
+  }
+
+  /** Where this request's warnings go: the framework's request logger, else the `logger` option. */
+  get logger(): SessionLogger {
+    return this.#ownLogger ?? this.driver.manager.options.logger
   }
 
   /**
@@ -194,7 +214,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   start(): Promise<void> | undefined {
     const { manager } = this.driver
     if (this.#session !== null || !manager.mayCarrySession(this.#cookieHeader)) return undefined
-    const opened = manager.openCookie(this.#cookieHeader, this.#secure)
+    const opened = manager.openCookie(this.#cookieHeader, this.#secure, this.#ownLogger)
     if (!(opened instanceof Promise)) {
       this.#session = opened
       return undefined
@@ -215,8 +235,8 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
       const { manager } = this.driver
       const cookie = this.#cookieHeader
       const opened = manager.mayCarrySession(cookie)
-        ? manager.openCookie(cookie, this.#secure)
-        : manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' })
+        ? manager.openCookie(cookie, this.#secure, this.#ownLogger)
+        : manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' }, this.#ownLogger)
       if (opened instanceof Promise) {
         opened.catch(() => {}) // never left unhandled; the adapter's bug is reported below
         throw new Error(`[sessionbridge/${this.driver.package}] await start() before using a signed session`)
@@ -383,7 +403,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   }
 
   #warn(what: string, error: unknown): void {
-    this.driver.manager.options.logger.warn(
+    this.logger.warn(
       `[sessionbridge/${this.driver.package}] ${what} failed: ${(error as Error)?.message ?? String(error)}`,
     )
   }

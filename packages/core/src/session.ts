@@ -3,7 +3,7 @@ import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
 import { SessionBackendError, SessionError } from './errors.ts'
-import type { ResolvedSessionOptions } from './options.ts'
+import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
 import {
@@ -66,6 +66,8 @@ export interface SessionStart {
   staleSignature: boolean
   /** The request came over HTTPS (decides `Secure`). */
   secure: boolean
+  /** This request's logger (a framework's, e.g. Fastify's `request.log`). @default the manager's `logger` */
+  logger?: SessionLogger
 }
 
 const DELETED: unique symbol = Symbol('deleted')
@@ -101,6 +103,7 @@ export class Session<Data extends SessionData = SessionData> {
   #hadId: boolean
   #staleSignature: boolean
   #secure: boolean
+  #logger: SessionLogger
   #loading: Promise<void> | null = null
   #loaded = false
   #exists = false
@@ -130,6 +133,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#hadId = start.id !== null
     this.#staleSignature = start.staleSignature
     this.#secure = start.secure
+    this.#logger = start.logger ?? ctx.options.logger
   }
 
   /** The session id as known so far: the cookie's until a load finds nothing, a new one after commit. */
@@ -450,7 +454,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
       this.#dropped = true
       const dropped = ++this.#ctx.stats.droppedWrites
-      options.logger.warn(
+      this.#logger.warn(
         `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved (${dropped} dropped since start)`,
       )
     }
@@ -467,7 +471,7 @@ export class Session<Data extends SessionData = SessionData> {
         record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
       } catch (error) {
         if (options.onBackendError !== 'continue') throw error
-        options.logger.warn(
+        this.#logger.warn(
           `[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`,
         )
         this.#degraded = true

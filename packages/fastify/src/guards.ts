@@ -1,7 +1,7 @@
 import type { BasicGuardOptions, TicketRouteOptions, TicketStore } from '@sessionbridge/core'
 import { type ResolvedBasicGuard, resolveBasicGuard, resolveTicketRoute } from '@sessionbridge/core/adapter'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type FastifySessionUser, stateOf } from './plugin.ts'
+import { type FastifySessionUser, requestLogger, stateOf } from './plugin.ts'
 
 /** A `preHandler` hook. */
 export type SessionHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
@@ -30,7 +30,9 @@ export const permissionOrBasicAuth = (permission: string, options: BasicGuardOpt
 export function ticketRoute(store: TicketStore | null, options: TicketRouteOptions<FastifySessionUser> = {}) {
   const route = resolveTicketRoute(store, options, 'fastify')
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const answer = await stateOf(request).ticket(route)
+    // Store failures go to `request.log` unless the route was given its own logger.
+    const logger = options.logger === undefined ? requestLogger(request) : undefined
+    const answer = await stateOf(request).ticket(logger ? { ...route, logger } : route)
     return reply.code(answer.status).send(answer.body)
   }
 }
@@ -42,6 +44,7 @@ export function realtimeTicket(
 ) {
   const route = resolveTicketRoute(store, options, 'fastify')
   return async (request: FastifyRequest): Promise<void> => {
-    request.realtimeTicket = await stateOf(request).realtimeTicket(route)
+    const logger = options.logger === undefined ? requestLogger(request) : undefined
+    request.realtimeTicket = await stateOf(request).realtimeTicket(logger ? { ...route, logger } : route)
   }
 }

@@ -1,4 +1,11 @@
-import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type {
+  AuthenticateResult,
+  AuthUser,
+  LazyUser,
+  Session,
+  SessionData,
+  SessionLogger,
+} from '@sessionbridge/core'
 import {
   type RequestSession,
   SessionDriver,
@@ -27,6 +34,7 @@ type State = RequestSession<FastifySessionUser, FastifySessionData>
 const kState = Symbol('sessionbridge.state')
 const kDriver = Symbol('sessionbridge.driver')
 const kFailure = Symbol('sessionbridge.failure')
+const kLogs = Symbol('sessionbridge.requestLogs')
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,6 +58,8 @@ declare module 'fastify' {
     [kState]: State | null
     [kDriver]: SessionDriver<FastifySessionUser, FastifySessionData> | null
     [kFailure]: Error | null
+    /** No `logger` option was given: warnings go to `request.log`. */
+    [kLogs]: boolean
   }
   interface FastifyContextConfig {
     /** `false` exempts the route from the CSRF check (Basic- or bearer-authenticated APIs). */
@@ -60,6 +70,7 @@ declare module 'fastify' {
 /**
  * Options of the plugin: the core session options plus `users` and `tickets`. HTTPS (for
  * `cookie.secure: 'auto'`) is `request.protocol`, so Fastify's own `trustProxy` decides.
+ * `logger` defaults to each request's `request.log` (Fastify's pino, with the request id).
  */
 export type FastifySessionOptions = Omit<SessionDriverOptions<FastifySessionUser>, 'trustProxy'>
 
@@ -69,8 +80,13 @@ export function stateOf(request: FastifyRequest): State {
   const driver = request[kDriver]
   if (!driver) throw new Error('[sessionbridge/fastify] the session plugin is not registered for this route')
   // A request without a session cookie gets its state on first use.
-  request[kState] = driver.open(undefined, request.protocol === 'https')
+  request[kState] = driver.open(undefined, request.protocol === 'https', requestLogger(request))
   return request[kState]
+}
+
+/** Fastify's logger of this request, unless the app gave its own `logger` option. */
+export function requestLogger(request: FastifyRequest): SessionLogger | undefined {
+  return request[kLogs] ? request.log : undefined
 }
 
 /** Sends the body a session error gets instead of a default answer that would quote its message. */
@@ -119,6 +135,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.decorateRequest(kState, null)
   fastify.decorateRequest(kDriver, { getter: () => driver })
   fastify.decorateRequest(kFailure, null)
+  const requestLogs = options.logger === undefined
+  fastify.decorateRequest(kLogs, { getter: () => requestLogs })
   fastify.decorateRequest('session', {
     getter(this: FastifyRequest) {
       return stateOf(this).session
@@ -150,7 +168,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook('onRequest', (request, _reply, done) => {
     const cookie = request.headers.cookie
     if (!driver.manager.mayCarrySession(cookie)) return done()
-    const state = driver.open(cookie, request.protocol === 'https')
+    const state = driver.open(cookie, request.protocol === 'https', requestLogger(request))
     request[kState] = state
     const verifying = state.start()
     if (!verifying) return done()
