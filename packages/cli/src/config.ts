@@ -10,6 +10,7 @@ export interface CliFlags {
   databaseUrl?: string
   layout?: string
   table?: string
+  userTable?: string
   redisUrl?: string
   memcachedServers?: string
   sessionUrl?: string
@@ -26,6 +27,8 @@ export interface CliConfig {
   /** SQL table layout (`SESSION_LAYOUT`). @default 'django' when `SECRET_KEY` is set, else 'native' */
   readonly layout: 'native' | 'django'
   readonly table: string | undefined
+  /** The Django layout's user table (`SESSION_USER_TABLE`), for `revoke` by index; `null` = walk the table. */
+  readonly userTable: string | null
   readonly redisUrl: string
   readonly memcachedServers: string[]
   readonly sessionUrl: string | null
@@ -43,7 +46,8 @@ const pick = (flag: string | undefined, env: string | undefined): string | undef
 /**
  * Resolves the configuration: flags first, then the same environment variables the examples read
  * (`SESSION_BACKEND`, `DATABASE_URL`, `REDIS_URL`, `MEMCACHED_SERVERS`, `SESSION_URL`,
- * `SESSION_APP`, `SECRET_KEY`, plus `SESSION_LAYOUT`, `SESSION_TABLE` and `SESSION_PREFIX`).
+ * `SESSION_APP`, `SECRET_KEY`, plus `SESSION_LAYOUT`, `SESSION_TABLE`, `SESSION_USER_TABLE` and
+ * `SESSION_PREFIX`).
  * Throws `SessionConfigError` naming the flag or variable.
  */
 export function resolveConfig(flags: CliFlags, env: Record<string, string | undefined>): CliConfig {
@@ -86,6 +90,14 @@ export function resolveConfig(flags: CliFlags, env: Record<string, string | unde
       )
     }
   }
+  const userTable = pick(flags.userTable, env.SESSION_USER_TABLE) ?? null
+  if (userTable !== null && (backend !== 'sql' || layout !== 'django')) {
+    throw new SessionConfigError(
+      PKG,
+      '--user-table',
+      "%s (or SESSION_USER_TABLE) is for the sql backend's django layout: the others index users themselves",
+    )
+  }
   const sessionUrl = pick(flags.sessionUrl, env.SESSION_URL) ?? null
   if (backend === 'rest-sessions' && sessionUrl === null) {
     throw new SessionConfigError(PKG, '--session-url', 'missing %s (or SESSION_URL)')
@@ -95,6 +107,7 @@ export function resolveConfig(flags: CliFlags, env: Record<string, string | unde
     databaseUrl,
     layout,
     table: pick(flags.table, env.SESSION_TABLE),
+    userTable,
     redisUrl: pick(flags.redisUrl, env.REDIS_URL) ?? 'redis://127.0.0.1:6379',
     memcachedServers: (pick(flags.memcachedServers, env.MEMCACHED_SERVERS) ?? '127.0.0.1:11211')
       .split(',')

@@ -56,6 +56,7 @@ function buildProgram(
       new Option('--layout <layout>', 'SQL table layout (SESSION_LAYOUT)').choices(['native', 'django']),
     )
     .option('--table <name>', 'SQL table (SESSION_TABLE)')
+    .option('--user-table <name>', "the django layout's user table, for revoke (SESSION_USER_TABLE)")
     .option('--redis-url <url>', 'Redis URL (REDIS_URL)')
     .option('--memcached-servers <list>', 'host:port,... (MEMCACHED_SERVERS)')
     .option('--session-url <url>', 'rest-sessions service URL (SESSION_URL)')

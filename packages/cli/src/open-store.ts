@@ -3,7 +3,7 @@ import { djangoCodec } from '@sessionbridge/django'
 import { createMemcachedClient, memcachedBackend } from '@sessionbridge/memcached'
 import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
-import { DEFAULT_TABLES, migrate, type SqlClient, sqlBackend } from '@sessionbridge/sql'
+import { DEFAULT_TABLES, migrate, migrateUserTable, type SqlClient, sqlBackend } from '@sessionbridge/sql'
 import type { CliConfig } from './config.ts'
 import { importDriver } from './errors.ts'
 import { redisLister, type SessionLister, sqlLister } from './listers.ts'
@@ -46,9 +46,12 @@ async function openSql(config: CliConfig): Promise<OpenStore> {
     layout: config.layout,
     table,
     ...(config.layout === 'django' ? { codec: djangoCodec({ secretKey: config.secretKey! }) } : {}),
+    ...(config.userTable ? { userTable: config.userTable } : {}),
     logger: quietLogger,
   })
   const migrateNative = async () => {
+    // The Django layout's user table is ours to create; django_session stays Django's.
+    if (config.layout === 'django' && config.userTable) return migrateUserTable(client, config.userTable)
     if (config.layout === 'django') {
       throw new SessionConfigError(
         'cli',

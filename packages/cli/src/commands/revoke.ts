@@ -5,8 +5,9 @@ import { walkSessions } from '../walk.ts'
 
 /**
  * `sessionbridge revoke --user ID`: logs a user out everywhere. Uses the store's user index where
- * it has one; a store without one that can be listed (Django's `django_session`) is walked whole,
- * with a progress display; a store that can do neither (memcached) is refused, changing nothing.
+ * it has one (memcached's per-user item, the Django layout's `--user-table`); a store without one
+ * that can be listed (Django's `django_session`) is walked whole, with a progress display; a store
+ * that can do neither is refused, changing nothing.
  */
 export async function revokeCommand(store: OpenStore, io: CliIo, userId: string): Promise<number> {
   const { backend } = store
