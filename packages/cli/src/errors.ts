@@ -6,7 +6,7 @@ export const EXIT = Object.freeze({
   failure: 1,
   /** Bad flags or environment: a missing or invalid option, named in the message. */
   usage: 2,
-  /** The store cannot do this (e.g. `revoke` on memcached): nothing was changed. */
+  /** The store cannot do this (e.g. `stats` on memcached): nothing was changed. */
   unsupported: 3,
   /** `inspect`: no live session has that id. */
   notFound: 4,
