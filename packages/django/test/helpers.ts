@@ -32,6 +32,8 @@ export function startDjango(env: {
   iterations?: number
   /** Which Django of the matrix; the system's (3.2) by default. */
   django?: DjangoInstall
+  /** Connect the SQL README's `user_logged_in` receiver (`django/sbsessionuser.py`). */
+  sessionUserReceiver?: boolean
 }): DjangoProcess {
   const child: ChildProcessWithoutNullStreams = spawn(env.django?.python ?? DJANGO_PYTHON, [SCRIPT], {
     env: {
@@ -43,6 +45,7 @@ export function startDjango(env: {
       SB_SECRET_KEY_FALLBACKS: (env.fallbackKeys ?? []).join(','),
       SB_PBKDF2_ITERATIONS: env.iterations === undefined ? '' : String(env.iterations),
       PYTHONWARNINGS: 'ignore',
+      SB_SESSION_USER_RECEIVER: env.sessionUserReceiver ? '1' : '',
     },
   })
   let buffer = ''

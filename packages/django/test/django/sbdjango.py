@@ -11,6 +11,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core import signing
 from django.core.management import call_command
 from django.http import HttpRequest
+if os.environ.get('SB_SESSION_USER_RECEIVER') == '1':
+    import sbsessionuser  # noqa: F401  (connects the user_logged_in receiver of the SQL README)
 
 warnings = []
 class Capture(logging.Handler):
