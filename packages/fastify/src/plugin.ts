@@ -70,7 +70,8 @@ declare module 'fastify' {
 /**
  * Options of the plugin: the core session options plus `users` and `tickets`. HTTPS (for
  * `cookie.secure: 'auto'`) is `request.protocol`, so Fastify's own `trustProxy` decides.
- * `logger` defaults to each request's `request.log` (Fastify's pino, with the request id).
+ * `logger` defaults to each request's `request.log` (Fastify's pino, with the request id), or to
+ * `console` when Fastify's logger is off.
  */
 export type FastifySessionOptions = Omit<SessionDriverOptions<FastifySessionUser>, 'trustProxy'>
 
@@ -135,7 +136,9 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.decorateRequest(kState, null)
   fastify.decorateRequest(kDriver, { getter: () => driver })
   fastify.decorateRequest(kFailure, null)
-  const requestLogs = options.logger === undefined
+  // Fastify's logger, unless the app gave its own, or Fastify's is off (its no-op stand-in has no
+  // `level`): then the warnings go to `console` as before, rather than nowhere.
+  const requestLogs = options.logger === undefined && 'level' in fastify.log
   fastify.decorateRequest(kLogs, { getter: () => requestLogs })
   fastify.decorateRequest('session', {
     getter(this: FastifyRequest) {

@@ -1,6 +1,6 @@
 import { memoryBackend, type SessionBackend, SessionBackendError } from '@sessionbridge/core'
 import Fastify from 'fastify'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { sessionPlugin } from '../src/index.ts'
 
 /** A memory store whose loads fail while `down` is true (writes still work, to seed a session). */
@@ -68,6 +68,30 @@ describe("Fastify plugin: warnings go to Fastify's request.log", () => {
     expect(dropped).toHaveLength(2)
     expect(new Set(dropped.map((l) => l.reqId)).size).toBe(2)
     await fastify.close()
+  })
+
+  it("falls back to console when Fastify's logger is off, never dropping the warning", async () => {
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const { backend, state } = flakyBackend()
+      const fastify = Fastify() // no logger: Fastify's no-op stand-in
+      await fastify.register(sessionPlugin, { backend, onBackendError: 'continue' })
+      fastify.post('/write', async (request) => {
+        request.session.set('n', 1)
+        return { ok: true }
+      })
+      fastify.get('/read', async (request) => ({ n: (await request.session.get('n')) ?? null }))
+      const first = await fastify.inject({ method: 'POST', url: '/write' })
+      const cookie = String(first.headers['set-cookie']).split(';')[0]!
+      state.down = true
+      await fastify.inject({ method: 'GET', url: '/read', headers: { cookie } })
+      expect(spy.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringMatching(/continuing with an empty read-only session/),
+      ])
+      await fastify.close()
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   it('sends warnings to the logger option instead, when one is given', async () => {
