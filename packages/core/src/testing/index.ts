@@ -1,7 +1,7 @@
 import { describe, expect, it, type TestContext } from 'vitest'
 import { SessionBackendError, SessionConflictError, SessionError } from '../errors.ts'
 import { createSessionManager } from '../manager.ts'
-import type { SessionBackend, SessionRecord } from '../types.ts'
+import type { ChangeSet, SessionBackend, SessionRecord } from '../types.ts'
 
 /** Options of `testBackend`. */
 export interface BackendTestOptions {
@@ -450,6 +450,40 @@ export function testBackend(options: BackendTestOptions): void {
           expect(await b.load(c)).toBeNull()
           expect(await b.load(keep)).not.toBeNull()
           if (b.capabilities.listUser) expect(await b.listUser!(user)).toEqual([])
+        }
+      }),
+    )
+
+    it(
+      'finds a session whose user a save set, and not one whose user a save removed (when declared)',
+      withBackend(async (b, ctx) => {
+        if (!b.capabilities.destroyUser && !b.capabilities.listUser) {
+          notApplicable(ctx, 'declares neither destroyUser nor listUser')
+        }
+        if (!b.capabilities.anonymous) notApplicable(ctx, 'cannot hold a session without a user')
+        const user = freshUser()
+        const anonymous = { data: { n: 1 }, expiresAt: Date.now() + HOUR, userId: null }
+        const joined = await create(b, anonymous)
+        const login: ChangeSet = { set: { _auth_user_id: user }, deleted: [] }
+        const version = (await b.load(joined))?.version
+        const withUser = { data: { n: 1, _auth_user_id: user }, expiresAt: Date.now() + HOUR, userId: user }
+        expect(
+          await b.save(joined, login, { ...withUser, ...(version === undefined ? {} : { version }) }),
+        ).toBe(true)
+        const left = await create(b, record({ n: 2 }, HOUR, user))
+        const logout: ChangeSet = { set: {}, deleted: ['_auth_user_id'] }
+        const leftVersion = (await b.load(left))?.version
+        const anonymousAgain = {
+          ...anonymous,
+          data: { n: 2 },
+          ...(leftVersion === undefined ? {} : { version: leftVersion }),
+        }
+        expect(await b.save(left, logout, anonymousAgain)).toBe(true)
+        if (b.capabilities.listUser) expect(await b.listUser!(user)).toEqual([joined])
+        if (b.capabilities.destroyUser) {
+          expect(await b.destroyUser!(user)).toBe(1)
+          expect(await b.load(joined)).toBeNull()
+          expect((await b.load(left))?.data.n).toBe(2)
         }
       }),
     )
