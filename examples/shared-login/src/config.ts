@@ -7,7 +7,7 @@ export const BACKENDS = ['sql', 'memcached', 'redis', 'rest-sessions', 'memory']
 export type BackendKind = (typeof BACKENDS)[number]
 
 /** The apps and the port each listens on by default. */
-export const DEFAULT_PORTS = { fastify: 3001, koa: 3002, hono: 3003, django: 3004 } as const
+export const DEFAULT_PORTS = { fastify: 3001, koa: 3002, hono: 3003, django: 3004, express: 3005 } as const
 export type AppName = keyof typeof DEFAULT_PORTS
 
 /** The Django release lines the example runs with (`DJANGO_VERSION`): Debian's 3.2, and 4.2/5.2 from scripts/django-lts.sh. */
@@ -149,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
       koa: port(env, 'KOA_PORT', DEFAULT_PORTS.koa),
       hono: port(env, 'HONO_PORT', DEFAULT_PORTS.hono),
       django: port(env, 'DJANGO_PORT', DEFAULT_PORTS.django),
+      express: port(env, 'EXPRESS_PORT', DEFAULT_PORTS.express),
     }),
   })
 }

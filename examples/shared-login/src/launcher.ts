@@ -1,6 +1,7 @@
 import type { ExampleApp, ExampleAppOptions } from './app.ts'
 import type { AppName, ExampleConfig } from './config.ts'
 import { type DjangoServer, djangoInstalled, PYTHON, startDjango } from './django.ts'
+import { createExpressApp } from './express.ts'
 import { createFastifyApp } from './fastify.ts'
 import { createHonoApp } from './hono.ts'
 import { createKoaApp } from './koa.ts'
@@ -28,6 +29,7 @@ export const NODE_APPS: ReadonlyArray<readonly [AppName, (options: ExampleAppOpt
   ['fastify', createFastifyApp],
   ['koa', createKoaApp],
   ['hono', createHonoApp],
+  ['express', createExpressApp],
 ]
 
 /** Opens the stack and starts the Node apps and, where possible, Django. */

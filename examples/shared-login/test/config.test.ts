@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       cookieSecure: false,
       trustProxy: false,
       allowedHosts: ['127.0.0.1', 'localhost', '[::1]'],
-      ports: { fastify: 3001, koa: 3002, hono: 3003, django: 3004 },
+      ports: { fastify: 3001, koa: 3002, hono: 3003, django: 3004, express: 3005 },
     })
   })
 

@@ -36,11 +36,16 @@ export function sharedLoginSuite(
       await ex?.cleanup()
     })
 
-    it(expectDjango ? 'runs Fastify, Koa, Hono and Django' : 'runs Fastify, Koa and Hono', () => {
-      expect(ex.apps.map(([name]) => name)).toEqual(
-        expectDjango ? ['Fastify', 'Koa', 'Hono', 'Django'] : ['Fastify', 'Koa', 'Hono'],
-      )
-    })
+    it(
+      expectDjango ? 'runs Fastify, Koa, Hono, Express and Django' : 'runs Fastify, Koa, Hono and Express',
+      () => {
+        expect(ex.apps.map(([name]) => name)).toEqual(
+          expectDjango
+            ? ['Fastify', 'Koa', 'Hono', 'Express', 'Django']
+            : ['Fastify', 'Koa', 'Hono', 'Express'],
+        )
+      },
+    )
 
     it('a login on any app is seen by every other app', async () => {
       for (const [name, url] of ex.apps) {

@@ -30,6 +30,7 @@ export async function startTestExample(env: Record<string, string>): Promise<Tes
     FASTIFY_PORT: '0',
     KOA_PORT: '0',
     HONO_PORT: '0',
+    EXPRESS_PORT: '0',
     DJANGO_PORT: '0',
     // Redis and memcached are shared with other runs: keys of this run's own.
     KEY_PREFIX: `${uniqueName('sbt_example')}:`,

@@ -94,7 +94,7 @@ describe.skipIf(!djangoHere)('the launcher (pnpm start)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sb-launcher-'))
-    ports = await freePorts(4)
+    ports = await freePorts(5)
     env = {
       SECRET_KEY: 'launcher-test-secret-key-0123456789abcdef',
       DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`,
@@ -103,6 +103,7 @@ describe.skipIf(!djangoHere)('the launcher (pnpm start)', () => {
       KOA_PORT: String(ports[1]),
       HONO_PORT: String(ports[2]),
       DJANGO_PORT: String(ports[3]),
+      EXPRESS_PORT: String(ports[4]),
     }
   })
   afterAll(async () => {

@@ -1,5 +1,15 @@
 // For framework and backend authors: the per-request driver, the commit decision, bounded calls,
 // configuration helpers. Applications import from `@sessionbridge/core`.
+
+export {
+  bodyField,
+  RequestSlot,
+  type RouteMakers,
+  type SessionMemberFacts,
+  type SessionRoutes,
+  sessionMembers,
+  sessionRoutes,
+} from './adapter-kit.ts'
 export { checkUserSource, RequestAuth } from './auth.ts'
 export {
   type BasicCredentials,
@@ -34,6 +44,7 @@ export {
   type SessionRequest,
 } from './manager.ts'
 export type { MemoryEntry } from './memory.ts'
+export { type NodeResponse, ResponseGate } from './node-response.ts'
 export { type ResolvedSessionOptions, resolveSessionOptions } from './options.ts'
 export {
   type ExtensionAnswer,

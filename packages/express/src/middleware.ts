@@ -1,9 +1,13 @@
-import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import {
+  bodyField,
   type RequestSession,
+  RequestSlot,
+  ResponseGate,
   SessionDriver,
   type SessionDriverOptions,
   sessionErrorAnswer,
+  sessionMembers,
 } from '@sessionbridge/core/adapter'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -15,7 +19,6 @@ export interface SessionDataMap {}
 export interface SessionUserMap {}
 export type ExpressSessionData = SessionDataMap & SessionData
 export type ExpressSessionUser = SessionUserMap extends { user: infer U extends AuthUser } ? U : AuthUser
-type State = RequestSession<ExpressSessionUser, ExpressSessionData>
 
 declare global {
   namespace Express {
@@ -26,101 +29,47 @@ declare global {
       user: LazyUser<ExpressSessionUser>
       login(user: ExpressSessionUser): Promise<void>
       logout(): void
+      /** Django's `authenticate` through `throttle` and `users`, the client address `req.ip`. */
+      authenticate(username: string, password: string): Promise<AuthenticateResult<ExpressSessionUser>>
+      /** A CSRF token for a form or a header; sends the `csrftoken` cookie (needs the `csrf` option). */
+      csrfToken(): Promise<string>
       /** A fresh realtime ticket, set by `realtimeTicket()`; `null` without user or store. */
       realtimeTicket: string | null
     }
   }
 }
 
-/** Options: core's session options plus `users` and `tickets`; Express's `trust proxy` decides HTTPS. */
+/** Options: core's session options plus `users`, `tickets`, `csrf`, ...; Express's `trust proxy` decides HTTPS. */
 export type ExpressSessionOptions = Omit<SessionDriverOptions<ExpressSessionUser>, 'trustProxy'>
 
-const kState = Symbol('sessionbridge.state')
-const kDriver = Symbol('sessionbridge.driver')
-const kNext = Symbol('sessionbridge.next')
-const kSend = Symbol('sessionbridge.send')
-type Carrier = { [kState]?: State; [kDriver]?: SessionDriver<ExpressSessionUser, ExpressSessionData> }
-type Sending = Response & {
-  [kSend]?: { end: Response['end']; write: Response['write']; queue: unknown[][] | null }
-}
-
+const slot = new RequestSlot<Request, ExpressSessionUser, ExpressSessionData>(
+  'express',
+  (req) => req.protocol === 'https',
+)
 /** The per-request session state; throws when the session middleware did not run first. */
-export function stateOf(req: Request): State {
-  const carrier = req as Request & Carrier
-  if (carrier[kState]) return carrier[kState]
-  if (!carrier[kDriver])
-    throw new Error('[sessionbridge/express] the session middleware must run before this one')
-  carrier[kState] = carrier[kDriver].open(undefined, req.protocol === 'https')
-  return carrier[kState]
+export function stateOf(req: Request): RequestSession<ExpressSessionUser, ExpressSessionData> {
+  return slot.of(req)
 }
-
-// Shared accessors and functions, so a request costs no closures.
-const accessors: PropertyDescriptorMap = {
-  session: {
-    configurable: true,
-    get: function (this: Request) {
-      return stateOf(this).session
-    },
-  },
-  user: {
-    configurable: true,
-    enumerable: true,
-    get: function (this: Request) {
-      return stateOf(this).user
-    },
-  },
-}
-function login(this: Request, user: ExpressSessionUser) {
-  return stateOf(this).login(user)
-}
-function logout(this: Request) {
-  stateOf(this).logout()
-}
-function end(this: Sending, ...args: unknown[]) {
-  return gate(this, 'end', args)
-}
-function write(this: Sending, ...args: unknown[]) {
-  gate(this, 'write', args)
-  return true
-}
-
-/** A commit failure (or a header Node refuses) goes to Express's error handling, never escapes. */
-function fail(res: Sending, error: unknown): void {
-  try {
-    ;(res.req as Request & { [kNext]: NextFunction })[kNext](error)
-  } catch (again) {
-    res.destroy(again as Error)
-  }
-}
-
-/** The first `write`/`end` of a response whose session was used: commit, set the cookie, then send. */
-function gate(res: Sending, method: 'end' | 'write', args: unknown[]): Sending {
-  const send = res[kSend]!
-  if (send.queue) send.queue.push([method, ...args])
-  else {
-    const state = (res.req as Request & Carrier)[kState]
-    res.end = send.end
-    res.write = send.write
-    if (!state || state.untouched) return (send[method] as (...a: unknown[]) => Sending).apply(res, args)
-    send.queue = [[method, ...args]]
-    state.finish().then(
-      (cookies) => {
-        if (!res.headersSent) for (const cookie of cookies) res.append('Set-Cookie', cookie)
-        try {
-          for (const [m, ...a] of send.queue!) (res[m as 'end'] as (...x: unknown[]) => unknown)(...a)
-        } catch (error) {
-          fail(res, error)
-        }
-      },
-      (error: unknown) => fail(res, error),
-    )
-  }
-  return res
+const kNext = Symbol('sessionbridge.next')
+type Nexting = Request & { [kNext]: NextFunction }
+// A commit failure (or a header Node refuses) goes to Express's error handling.
+const gate = new ResponseGate<Response>(
+  (res) => slot.opened(res.req),
+  (res, error) => (res.req as Nexting)[kNext](error),
+)
+const members = {
+  ...sessionMembers<Request>({
+    state: stateOf,
+    address: (req) => req.ip,
+    cookie: (req) => req.headers.cookie,
+  }),
+  realtimeTicket: { writable: true, value: null },
+  [kNext]: { value: null, writable: true },
 }
 
 /**
- * The sessionbridge middleware for Express 5: `req.session`, `req.user`, `req.login()`, `req.logout()`.
- * Misconfiguration throws `SessionConfigError` here, at startup.
+ * The sessionbridge middleware for Express 5: `req.session`, `req.user`, `req.login()`, ... on the
+ * requests of the app (or sub-app) it is mounted on. Misconfiguration throws `SessionConfigError` here.
  */
 export function sessionMiddleware(options: ExpressSessionOptions): RequestHandler {
   const driver = new SessionDriver<ExpressSessionUser, ExpressSessionData>(options, {
@@ -128,45 +77,30 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     frameworkProxyTrust: true,
   })
   return function sessionbridge(req, res, next) {
-    const carrier = req as Request & Carrier & { [kNext]: NextFunction }
-    Object.defineProperties(req, accessors)
-    req.login = login
-    req.logout = logout
-    req.realtimeTicket = null
-    carrier[kDriver] = driver
-    carrier[kNext] = next
-    ;(res as Sending)[kSend] = { end: res.end, write: res.write, queue: null }
-    res.end = end as Response['end']
-    res.write = write as Response['write']
-    const cookie = req.headers.cookie
-    if (driver.manager.mayCarrySession(cookie))
-      carrier[kState] = driver.open(cookie, req.protocol === 'https')
-    const proceed = () => (driver.checks ? check(req, res, next) : next())
-    const verifying = carrier[kState]?.start()
-    if (verifying) verifying.then(proceed, next)
-    else proceed()
-  }
-}
-
-function check(req: Request, res: Response, next: NextFunction): void {
-  const input = {
-    method: req.method,
-    header: (name: string) => req.get(name),
-    formField: (name: string) => {
-      const value = (req.body as Record<string, unknown> | undefined)?.[name]
-      return typeof value === 'string' ? value : undefined
-    },
-  }
-  stateOf(req)
-    .check(input)
-    .then((answer) => {
+    // Shared members on the app's request prototype, defined once: a request costs no objects.
+    const proto = Object.getPrototypeOf(req) as object
+    if (!Object.hasOwn(proto, kNext)) Object.defineProperties(proto, members)
+    ;(req as Nexting)[kNext] = next
+    gate.hold(res)
+    const before = slot.begin(req, driver, req.headers.cookie, checkInput)
+    if (!before) return next()
+    before.then((answer) => {
       if (!answer) return next()
       res
         .status(answer.status)
         .set(answer.headers ?? {})
         .send(answer.body)
     }, next)
+  }
 }
+
+// The CSRF form field comes from a body parser mounted before this middleware (`req.body`).
+const checkInput = (req: Request) => ({
+  method: req.method,
+  path: req.path,
+  header: (name: string) => req.get(name),
+  formField: (name: string) => bodyField(req.body, req.get('content-type'), name),
+})
 
 /** Error middleware (mount it last): session errors answer 503/409 with a generic body, others pass on. */
 export function sessionErrorHandler(): ErrorRequestHandler {

@@ -54,13 +54,76 @@ export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends Se
   clientAddress?: (c: Context) => string | null | undefined
 }
 
-/** The per-request session state; throws when the session middleware did not run first. */
+const kState = Symbol('sessionbridge.state')
+const kBinding = Symbol('sessionbridge.binding')
+const kGet = Symbol('sessionbridge.get')
+/** What one `sessionMiddleware()` shares with its requests (made once). */
+interface Binding {
+  driver: SessionDriver<AuthUser, SessionData>
+  trustProxy: boolean
+  clientAddress: (c: Context) => string | null | undefined
+}
+type Carrier = Context & { [kState]?: RequestSession; [kBinding]?: Binding; [kGet]: Context['get'] }
+
+/** The per-request session state (opened on first use); throws when the session middleware did not run first. */
 export function stateOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
   c: Context,
 ): RequestSession<User, Data> {
-  const state = c.get('sessionState') as RequestSession<User, Data> | undefined
-  if (!state) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
-  return state
+  const carrier = c as Carrier
+  if (!carrier[kState]) {
+    const binding = carrier[kBinding]
+    if (!binding) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
+    carrier[kState] = binding.driver.open(undefined, isSecure(c, binding.trustProxy))
+  }
+  return carrier[kState] as unknown as RequestSession<User, Data>
+}
+
+const isSecure = (c: Context, trustProxy: boolean) =>
+  isSecureRequest(
+    {
+      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
+      forwardedProto: header(c, 'x-forwarded-proto'),
+    },
+    trustProxy,
+  )
+
+/**
+ * `c.get` of a context the middleware ran on: the session's variables are made on first read (a
+ * request that never reads them costs no object and no `c.set`); other keys are Hono's own.
+ */
+function sessionGet(this: Carrier, key: string): unknown {
+  switch (key) {
+    case 'session':
+      return stateOf(this).session
+    case 'user':
+      return stateOf(this).user
+    case 'sessionState':
+      return stateOf(this)
+    case 'login': {
+      const state = stateOf(this)
+      return (user: AuthUser) => state.login(user)
+    }
+    case 'logout': {
+      const state = stateOf(this)
+      return () => state.logout()
+    }
+    case 'authenticate': {
+      const state = stateOf(this)
+      const address = this[kBinding]!.clientAddress(this)
+      return (username: string, password: string) => state.authenticate({ username, password }, address)
+    }
+    case 'csrfToken': {
+      const state = stateOf(this)
+      const cookie = header(this, 'cookie')
+      return () => state.csrfToken(cookie)
+    }
+    case 'clientAddress':
+      return this[kBinding]!.clientAddress
+    case 'realtimeTicket':
+      return this[kGet](key) ?? null
+    default:
+      return this[kGet](key as never)
+  }
 }
 
 type NodeBindings = {
@@ -122,31 +185,27 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
   const driver = new SessionDriver<User, Data>(driverOptions, { package: 'hono', frameworkProxyTrust: false })
   const { logger } = driver.manager.options
 
+  const binding: Binding = {
+    driver: driver as unknown as SessionDriver<AuthUser, SessionData>,
+    trustProxy,
+    clientAddress: clientAddress as Binding['clientAddress'],
+  }
+
   return async function sessionbridge(c, next) {
-    const secure = isSecureRequest(
-      {
-        protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-        forwardedProto: header(c, 'x-forwarded-proto'),
-      },
-      trustProxy,
-    )
-    const state = driver.open(header(c, 'cookie'), secure)
-    await state.start()
-    c.set('sessionState', state)
-    c.set('session', state.session)
-    c.set('user', state.user)
-    c.set('login', (user: User) => state.login(user))
-    c.set('logout', () => state.logout())
-    c.set('authenticate', (username: string, password: string) =>
-      state.authenticate({ username, password }, clientAddress(c)),
-    )
-    c.set('csrfToken', () => state.csrfToken(header(c, 'cookie')))
-    c.set('clientAddress', clientAddress)
-    c.set('realtimeTicket', null)
+    const carrier = c as unknown as Carrier
+    carrier[kBinding] = binding
+    carrier[kGet] = c.get
+    carrier.get = sessionGet as Context['get']
+    const cookie = header(c, 'cookie')
+    if (driver.manager.mayCarrySession(cookie)) {
+      const opened = driver.open(cookie, isSecure(c, trustProxy))
+      carrier[kState] = opened as unknown as RequestSession
+      await opened.start()
+    }
 
     let failure: { error: unknown } | null = null
     try {
-      const answer = driver.checks ? await state.check(checkInput(c)) : null
+      const answer = driver.checks ? await stateOf(c).check(checkInput(c)) : null
       if (answer) c.res = new Response(answer.body, { status: answer.status, headers: answer.headers })
       else await next()
     } catch (error) {
@@ -154,8 +213,9 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
       failure = { error }
     }
     let cookies: readonly string[] = []
+    const state = carrier[kState]
     try {
-      if (!state.untouched) cookies = await state.finish()
+      if (state && !state.untouched) cookies = await state.finish()
     } catch (error) {
       logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
       const answer = sessionErrorAnswer(error)
@@ -173,7 +233,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
         headers: { 'content-type': 'text/plain; charset=UTF-8' },
       })
     }
-    appendCookies(c, cookies)
+    if (cookies.length > 0) appendCookies(c, cookies)
   }
 }
 

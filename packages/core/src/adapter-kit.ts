@@ -1,0 +1,203 @@
+// The glue every framework adapter repeats around the driver: where a request keeps its state,
+// the request members (as shared descriptors), a form field from a parsed body, the guard and
+// ticket factories.
+import { type BasicGuardOptions, type ResolvedBasicGuard, resolveBasicGuard } from './basic-auth.ts'
+import type { ExtensionAnswer, RequestCheckInput, RequestSession, SessionDriver } from './request.ts'
+import { type ResolvedTicketRoute, resolveTicketRoute, type TicketRouteOptions } from './ticket-route.ts'
+import type { TicketStore } from './tickets.ts'
+import type { SessionData } from './types.ts'
+import type { AuthUser } from './users.ts'
+
+type Slots = Record<symbol, unknown>
+
+/**
+ * Where a request keeps its `RequestSession`: two symbol properties on the framework's own request
+ * object (no side tables). A request without a session cookie gets its state on first use, so one
+ * that never touches the session makes no object.
+ */
+export class RequestSlot<
+  Target extends object,
+  User extends AuthUser = AuthUser,
+  Data extends SessionData = SessionData,
+> {
+  /** The property holding the opened state. */
+  readonly stateKey: symbol = Symbol('sessionbridge.state')
+  /** The property holding the driver that opens it. */
+  readonly driverKey: symbol = Symbol('sessionbridge.driver')
+  readonly #package: string
+  readonly #secure: (target: Target) => boolean
+
+  /** `secure` says whether the request came over HTTPS, as the framework decides it. */
+  constructor(pkg: string, secure: (target: Target) => boolean) {
+    this.#package = pkg
+    this.#secure = secure
+  }
+
+  /**
+   * Attaches `driver` to the request. With a cookie that may carry a session, the state opens now
+   * and the returned promise (when there is one) verifies its signature: await it before the handler.
+   */
+  attach(
+    target: Target,
+    driver: SessionDriver<User, Data>,
+    cookieHeader: string | null | undefined,
+  ): Promise<void> | undefined {
+    const slots = target as Slots
+    slots[this.driverKey] = driver
+    if (!driver.manager.mayCarrySession(cookieHeader)) return undefined
+    const state = driver.open(cookieHeader, this.#secure(target))
+    slots[this.stateKey] = state
+    return state.start()
+  }
+
+  /**
+   * The steps before the handler: `attach`, then the extensions' checks (CSRF) when there are any.
+   * `undefined`: go on at once. Else a promise of the checks' answer: `null` goes on, an answer is
+   * sent instead of the handler's.
+   */
+  begin(
+    target: Target,
+    driver: SessionDriver<User, Data>,
+    cookieHeader: string | null | undefined,
+    input: (target: Target) => RequestCheckInput,
+  ): Promise<ExtensionAnswer | null> | undefined {
+    const verifying = this.attach(target, driver, cookieHeader)
+    if (!driver.checks) return verifying?.then(() => null)
+    const check = () => this.of(target).check(input(target))
+    return verifying ? verifying.then(check) : check()
+  }
+
+  /** The request's state, opened on first use; throws when the session middleware did not run first. */
+  of(target: Target): RequestSession<User, Data> {
+    const slots = target as Slots
+    const state = slots[this.stateKey] as RequestSession<User, Data> | undefined
+    if (state) return state
+    const driver = slots[this.driverKey] as SessionDriver<User, Data> | undefined
+    if (!driver)
+      throw new Error(`[sessionbridge/${this.#package}] the session middleware must run before this one`)
+    const opened = driver.open(undefined, this.#secure(target))
+    slots[this.stateKey] = opened
+    return opened
+  }
+
+  /** The state when the request used it (or carried a cookie), else `null`: nothing to finish. */
+  opened(target: Target): RequestSession<User, Data> | null {
+    return ((target as Slots)[this.stateKey] as RequestSession<User, Data> | undefined) ?? null
+  }
+}
+
+/** How the members reach a request's facts. */
+export interface SessionMemberFacts<Target> {
+  /** The state (e.g. `slot.of`). */
+  state(target: Target): RequestSession
+  /** The client address for the throttle (e.g. the framework's `ip`). */
+  address(target: Target): string | null | undefined
+  /** The request's `Cookie` header. */
+  cookie(target: Target): string | null | undefined
+}
+
+/**
+ * The members every adapter puts on its request (or context) object, as property descriptors whose
+ * functions are shared by all requests (define them once, on a prototype, or per request without
+ * closures): `session` and `user` getters, `login(user)`, `logout()`,
+ * `authenticate(username, password)` (throttled with the client address) and `csrfToken()`.
+ */
+export function sessionMembers<Target extends object>(
+  facts: SessionMemberFacts<Target>,
+): PropertyDescriptorMap {
+  const { state, address, cookie } = facts
+  return {
+    session: {
+      configurable: true,
+      get(this: Target) {
+        return state(this).session
+      },
+    },
+    user: {
+      configurable: true,
+      enumerable: true,
+      get(this: Target) {
+        return state(this).user
+      },
+    },
+    login: {
+      configurable: true,
+      writable: true,
+      value(this: Target, user: AuthUser) {
+        return state(this).login(user)
+      },
+    },
+    logout: {
+      configurable: true,
+      writable: true,
+      value(this: Target) {
+        state(this).logout()
+      },
+    },
+    authenticate: {
+      configurable: true,
+      writable: true,
+      value(this: Target, username: string, password: string) {
+        return state(this).authenticate({ username, password }, address(this))
+      },
+    },
+    csrfToken: {
+      configurable: true,
+      writable: true,
+      value(this: Target) {
+        return state(this).csrfToken(cookie(this))
+      },
+    },
+  }
+}
+
+const FORM = /^application\/x-www-form-urlencoded\b/i
+
+/**
+ * A form field of a body a parser already read: an object of fields (`express.urlencoded()`,
+ * `koa-bodyparser`, a Fastify content-type parser) or a raw urlencoded string. Else `undefined`.
+ */
+export function bodyField(
+  body: unknown,
+  contentType: string | null | undefined,
+  name: string,
+): string | undefined {
+  if (typeof body === 'string') {
+    return FORM.test(contentType ?? '') ? (new URLSearchParams(body).get(name) ?? undefined) : undefined
+  }
+  const value = (body as Record<string, unknown> | null | undefined)?.[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** How an adapter turns each resolved guard or ticket route into its framework's handler. */
+export interface RouteMakers<Handler, User extends AuthUser = AuthUser> {
+  guard(guard: ResolvedBasicGuard): Handler
+  ticket(route: ResolvedTicketRoute<User>): Handler
+  realtimeTicket(route: ResolvedTicketRoute<User>): Handler
+}
+
+/** The guard and ticket factories every framework package exports (see core's README). */
+export interface SessionRoutes<Handler, User extends AuthUser = AuthUser> {
+  /** A logged-in user, or valid Basic credentials; otherwise 401. */
+  loggedInOrBasicAuth(options?: BasicGuardOptions): Handler
+  /** Like `loggedInOrBasicAuth`, and the user must hold `permission`; 403 without it. */
+  permissionOrBasicAuth(permission: string, options?: BasicGuardOptions): Handler
+  /** The handler of `POST /ticket`: the seed's JSON answer. */
+  ticketRoute(store: TicketStore | null, options?: TicketRouteOptions<User>): Handler
+  /** A step that makes a fresh realtime ticket (or `null`) for the view. */
+  realtimeTicket(store: TicketStore | null, options?: TicketRouteOptions<User>): Handler
+}
+
+/** The guard and ticket factories of an adapter; options are checked when a factory is called. */
+export function sessionRoutes<Handler, User extends AuthUser = AuthUser>(
+  pkg: string,
+  make: RouteMakers<Handler, User>,
+): SessionRoutes<Handler, User> {
+  return {
+    loggedInOrBasicAuth: (options = {}) => make.guard(resolveBasicGuard(null, options, pkg)),
+    permissionOrBasicAuth: (permission, options = {}) =>
+      make.guard(resolveBasicGuard(permission, options, pkg)),
+    ticketRoute: (store, options = {}) => make.ticket(resolveTicketRoute(store, options, pkg)),
+    realtimeTicket: (store, options = {}) => make.realtimeTicket(resolveTicketRoute(store, options, pkg)),
+  }
+}

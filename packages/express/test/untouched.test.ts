@@ -1,0 +1,61 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { memoryBackend } from '@sessionbridge/core'
+import { RequestSession } from '@sessionbridge/core/adapter'
+import express, { type Request } from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sessionMiddleware } from '../src/index.ts'
+
+// Issue 22.2: a request that never touches its session costs no state object, no per-request
+// members or closures, and no cookie.
+describe('express: a request that never touches the session', () => {
+  const seen: Record<string, Request> = {}
+  const server = createServer(
+    express()
+      .use(sessionMiddleware({ backend: memoryBackend() }))
+      .get('/plain', (req, res) => {
+        seen.plain = req
+        res.send('ok')
+      })
+      .get('/touched', async (req, res) => {
+        seen.touched = req
+        res.json({ value: (await req.session.get('a')) ?? null, ticket: req.realtimeTicket })
+      }),
+  )
+  let base = ''
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const own = (req: Request) => Reflect.ownKeys(req).map((key) => [key, Reflect.get(req, key)] as const)
+  const states = (req: Request) => own(req).filter(([, value]) => value instanceof RequestSession)
+
+  it('makes no state, defines no members on the request and sends no cookie', async () => {
+    const reply = await fetch(`${base}/plain`)
+    expect(await reply.text()).toBe('ok')
+    expect(reply.headers.get('set-cookie')).toBeNull()
+    expect(states(seen.plain!)).toEqual([])
+    const names = own(seen.plain!).map(([key]) => key)
+    for (const member of [
+      'session',
+      'user',
+      'login',
+      'logout',
+      'authenticate',
+      'csrfToken',
+      'realtimeTicket',
+    ])
+      expect(names).not.toContain(member)
+    expect(own(seen.plain!).filter(([, value]) => typeof value === 'function' && value.name === '')).toEqual(
+      [],
+    )
+  })
+
+  it('makes its one state on first use (the check above can see one)', async () => {
+    const reply = await fetch(`${base}/touched`)
+    expect(await reply.json()).toEqual({ value: null, ticket: null })
+    expect(states(seen.touched!)).toHaveLength(1)
+  })
+})

@@ -1,0 +1,38 @@
+import { memoryBackend } from '@sessionbridge/core'
+import { RequestSession } from '@sessionbridge/core/adapter'
+import { type Context, Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { type SessionEnv, sessionMiddleware } from '../src/index.ts'
+
+// Issue 22.2: a request that never touches its session costs no state object, no `c.set` and no
+// per-request closures; its variables are made on first `c.get`.
+describe('hono: a request that never touches the session', () => {
+  const seen: Record<string, Context> = {}
+  const app = new Hono<SessionEnv>()
+  app.use(sessionMiddleware({ backend: memoryBackend() }))
+  app.get('/plain', (c) => {
+    seen.plain = c
+    return c.text('ok')
+  })
+  app.get('/touched', async (c) => {
+    seen.touched = c
+    const value = (await c.get('session').get('a')) ?? null
+    return c.json({ value, ticket: c.get('realtimeTicket'), other: c.get('other' as never) ?? null })
+  })
+  const states = (c: Context) =>
+    Reflect.ownKeys(c).filter((key) => Reflect.get(c, key) instanceof RequestSession)
+
+  it('makes no state, sets no variable and sends no cookie', async () => {
+    const reply = await app.request('/plain')
+    expect(await reply.text()).toBe('ok')
+    expect(reply.headers.get('set-cookie')).toBeNull()
+    expect(seen.plain!.var).toEqual({}) // Hono's variables map was never made: no c.set call
+    expect(states(seen.plain!)).toEqual([])
+  })
+
+  it('makes its one state on first c.get, and leaves other variables to Hono', async () => {
+    const reply = await app.request('/touched')
+    expect(await reply.json()).toEqual({ value: null, ticket: null, other: null })
+    expect(states(seen.touched!)).toHaveLength(1)
+  })
+})
