@@ -7,6 +7,7 @@ import type {
   SessionLogger,
 } from '@sessionbridge/core'
 import {
+  bodyField,
   type RequestSession,
   SessionDriver,
   type SessionDriverOptions,
@@ -111,20 +112,6 @@ async function finishReply(request: FastifyRequest, reply: FastifyReply, payload
   return withoutDetails(request, reply, payload)
 }
 
-const FORM = /^application\/x-www-form-urlencoded\b/i
-
-/** A form field from the parsed body, or from a raw urlencoded body kept as a string. */
-function formField(request: FastifyRequest, name: string): string | undefined {
-  const body = request.body
-  if (typeof body === 'string') {
-    return FORM.test(request.headers['content-type'] ?? '')
-      ? (new URLSearchParams(body).get(name) ?? undefined)
-      : undefined
-  }
-  const value = (body as Record<string, unknown> | null | undefined)?.[name]
-  return typeof value === 'string' ? value : undefined
-}
-
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
   const driver = new SessionDriver<FastifySessionUser, FastifySessionData>(
     options as SessionDriverOptions<FastifySessionUser>,
@@ -188,7 +175,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
           const value = request.headers[name]
           return Array.isArray(value) ? value[0] : value
         },
-        formField: (name) => formField(request, name),
+        formField: (name) => bodyField(request.body, request.headers['content-type'], name),
       })
       if (answer)
         return reply

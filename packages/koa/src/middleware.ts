@@ -1,5 +1,10 @@
 import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
-import { type RequestSession, SessionDriver, type SessionDriverOptions } from '@sessionbridge/core/adapter'
+import {
+  bodyField,
+  type RequestSession,
+  SessionDriver,
+  type SessionDriverOptions,
+} from '@sessionbridge/core/adapter'
 import type { Context, Middleware, Next } from 'koa'
 
 /** Your session's data type: `declare module '@sessionbridge/koa' { interface SessionDataMap { count: number } }`. */
@@ -177,22 +182,12 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
   }
 }
 
-const FORM = /^application\/x-www-form-urlencoded\b/i
-
 // The form field comes from a body parser that ran before this middleware (`ctx.request.body`, an
 // object, or a raw urlencoded string); without one, clients send the token header.
 const checkInput = (ctx: Context) => ({
   method: ctx.method,
   path: ctx.path,
   header: (name: string) => ctx.get(name) || undefined,
-  formField: (name: string) => {
-    const body = (ctx.request as { body?: unknown }).body
-    if (typeof body === 'string') {
-      return FORM.test(ctx.get('content-type'))
-        ? (new URLSearchParams(body).get(name) ?? undefined)
-        : undefined
-    }
-    const value = (body as Record<string, unknown> | null | undefined)?.[name]
-    return typeof value === 'string' ? value : undefined
-  },
+  formField: (name: string) =>
+    bodyField((ctx.request as { body?: unknown }).body, ctx.get('content-type'), name),
 })

@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import {
+  bodyField,
+  RequestSession,
+  RequestSlot,
+  ResponseGate,
+  SessionDriver,
+  sessionErrorAnswer,
+  sessionMembers,
+  sessionRoutes,
+} from '../src/adapter.ts'
+import { memoryBackend, memoryUserSource, SessionBackendError, SessionConfigError } from '../src/index.ts'
+
+const quiet = { warn() {} }
+const driverFor = (backend = memoryBackend()) =>
+  new SessionDriver({ backend, logger: quiet }, { package: 'kit', frameworkProxyTrust: true })
+
+describe('RequestSlot', () => {
+  it('opens no state for a request without a session cookie until first use', () => {
+    const slot = new RequestSlot<object>('kit', () => false)
+    const request = {}
+    expect(() => slot.of(request)).toThrow(
+      '[sessionbridge/kit] the session middleware must run before this one',
+    )
+    expect(slot.attach(request, driverFor(), 'other=1')).toBeUndefined()
+    expect(slot.opened(request)).toBeNull()
+    expect(Reflect.ownKeys(request)).toEqual([slot.driverKey])
+    const state = slot.of(request)
+    expect(state).toBeInstanceOf(RequestSession)
+    expect(slot.opened(request)).toBe(state)
+    expect(slot.of(request)).toBe(state)
+  })
+
+  it('opens the state at once for a cookie that may carry a session; begin() runs the checks', async () => {
+    const slot = new RequestSlot<object>('kit', () => true)
+    const request = {}
+    await slot.attach(request, driverFor(), 'sessionid=0123456789abcdefghijklmnopqrstuv')
+    expect(slot.opened(request)?.secure).toBe(true)
+    // Without checks and without a cookie, nothing to wait for.
+    expect(
+      slot.begin({}, driverFor(), undefined, () => ({
+        method: 'GET',
+        header: () => undefined,
+        formField: () => undefined,
+      })),
+    ).toBeUndefined()
+  })
+})
+
+describe('bodyField', () => {
+  it('reads parsed objects and raw urlencoded strings, nothing else', () => {
+    expect(bodyField({ t: 'x' }, 'application/json', 't')).toBe('x')
+    expect(bodyField({ t: 1 }, undefined, 't')).toBeUndefined()
+    expect(bodyField('t=a+b&u=1', 'application/x-www-form-urlencoded; charset=utf-8', 't')).toBe('a b')
+    expect(bodyField('t=a', 'text/plain', 't')).toBeUndefined()
+    expect(bodyField(null, undefined, 't')).toBeUndefined()
+    expect(bodyField(42, undefined, 't')).toBeUndefined()
+  })
+})
+
+describe('sessionMembers and sessionRoutes', () => {
+  it('shared descriptors reach each target’s own state, with its address and cookie', async () => {
+    const users = memoryUserSource({
+      users: [{ id: 1, username: 'ann', password: 'pw-ann-0123' }],
+      iterations: 1000,
+    })
+    const driver = new SessionDriver(
+      { backend: memoryBackend(), users, logger: quiet },
+      { package: 'kit', frameworkProxyTrust: true },
+    )
+    const slot = new RequestSlot<{ ip: string }>('kit', () => false)
+    const proto = Object.defineProperties(
+      {},
+      sessionMembers<{ ip: string }>({
+        state: (t) => slot.of(t),
+        address: (t) => t.ip,
+        cookie: () => undefined,
+      }),
+    ) as { session: unknown; authenticate(u: string, p: string): Promise<{ status: string }> }
+    const a = Object.assign(Object.create(proto), { ip: '10.0.0.1' })
+    const b = Object.assign(Object.create(proto), { ip: '10.0.0.2' })
+    slot.attach(a, driver, undefined)
+    slot.attach(b, driver, undefined)
+    expect(a.session).toBe(slot.of(a).session)
+    expect(a.session).not.toBe(b.session)
+    expect((await a.authenticate('ann', 'pw-ann-0123')).status).toBe('ok')
+    expect((await b.authenticate('ann', 'wrong')).status).toBe('invalid')
+  })
+
+  it('route factories check their options under the package name', () => {
+    const routes = sessionRoutes('kit', { guard: () => 'g', ticket: () => 't', realtimeTicket: () => 'r' })
+    expect(routes.loggedInOrBasicAuth()).toBe('g')
+    expect(routes.permissionOrBasicAuth('app.view')).toBe('g')
+    expect(routes.ticketRoute(null)).toBe('t')
+    expect(routes.realtimeTicket(null)).toBe('r')
+    expect(() => routes.loggedInOrBasicAuth({ realm: 'é' })).toThrow(SessionConfigError)
+    expect(() => routes.loggedInOrBasicAuth({ realm: 'é' })).toThrow(/\[sessionbridge\/kit\] option "realm"/)
+  })
+})
+
+describe('ResponseGate on a real Node server', () => {
+  type Handler = (state: () => RequestSession, res: ServerResponse) => void
+  async function serve(driver: SessionDriver, handler: Handler) {
+    const slot = new RequestSlot<IncomingMessage>('kit', () => false)
+    const failures: unknown[] = []
+    const gate = new ResponseGate<ServerResponse>(
+      (res) => slot.opened(res.req),
+      (res, error) => {
+        failures.push(error)
+        res.statusCode = sessionErrorAnswer(error)?.status ?? 500
+        res.end('failed')
+      },
+    )
+    const server = createServer((req, res) => {
+      gate.hold(res)
+      slot.attach(req, driver, req.headers.cookie)
+      handler(() => slot.of(req), res)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const reply = await fetch(`http://127.0.0.1:${port}/`)
+      return {
+        status: reply.status,
+        cookie: reply.headers.get('set-cookie'),
+        body: await reply.text(),
+        failures,
+      }
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+
+  it('sends an untouched response at once, without a cookie', async () => {
+    const reply = await serve(driverFor(), (_state, res) => res.end('plain'))
+    expect(reply).toMatchObject({ status: 200, cookie: null, body: 'plain', failures: [] })
+  })
+
+  it('holds every write of a used session until the commit, then sends them in order with the cookie', async () => {
+    const reply = await serve(driverFor(), (state, res) => {
+      state().session.set('a', 1)
+      const kept = res.end // a wrapper installed later keeps ours: it must queue too
+      res.write('a')
+      res.write('b')
+      kept.call(res, 'c')
+    })
+    expect(reply).toMatchObject({ status: 200, body: 'abc', failures: [] })
+    expect(reply.cookie).toMatch(/^sessionid=\w+;/)
+  })
+
+  it('hands a commit failure to the adapter, and sends nothing of the held response', async () => {
+    const backend = memoryBackend()
+    backend.create = async () => {
+      throw new SessionBackendError('memory', 'create', 'disk on fire')
+    }
+    const reply = await serve(driverFor(backend), (state, res) => {
+      state().session.set('a', 1)
+      res.end('never sent')
+    })
+    expect(reply).toMatchObject({ status: 503, cookie: null, body: 'failed' })
+    expect(reply.failures).toHaveLength(1)
+    expect(reply.failures[0]).toBeInstanceOf(SessionBackendError)
+  })
+})
