@@ -41,8 +41,8 @@ export function replyHeaders(reply: ContractReply): Record<string, string> {
  * The session options every app passes to its framework package (add `users`): the shared
  * backend, the cookie, the stack's timeout and its ticket store (so `logout()` revokes the user's
  * unconsumed tickets). `TRUST_PROXY` (`stack.trustProxy`) goes to each
- * framework's own proxy setting instead (Fastify's `trustProxy`, Koa's `app.proxy`, the Hono
- * package's `trustProxy`): one rule, the framework's, decides whether a request came over HTTPS.
+ * framework's own proxy setting instead (Fastify's `trustProxy`, Koa's `app.proxy`, Express's
+ * `trust proxy`, the Hono package's `trustProxy`): one rule, the framework's, decides whether a request came over HTTPS.
  */
 export function sessionOptions(options: ExampleAppOptions) {
   const { stack } = options

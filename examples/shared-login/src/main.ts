@@ -1,5 +1,5 @@
 /**
- * `pnpm start`: the Fastify, Koa and Hono apps (and Django, where it is installed) sharing one
+ * `pnpm start`: the Fastify, Koa, Hono and Express apps (and Django, where it is installed) sharing one
  * login. Configuration comes from the environment; see README.md.
  */
 import { SessionConfigError } from '@sessionbridge/core'

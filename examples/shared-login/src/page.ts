@@ -5,7 +5,7 @@ export function escapeHtml(value: unknown): string {
 
 /** What the page shows. */
 export interface PageView {
-  /** This app's name: Fastify, Koa, Hono. */
+  /** This app's name: Fastify, Koa, Hono, Express. */
   app: string
   /** The session backend, as printed at start. */
   backend: string

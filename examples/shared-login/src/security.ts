@@ -15,7 +15,7 @@ export function exampleCsrf(config: Pick<ExampleConfig, 'djangoVersion'>): CsrfE
  * The response headers every app of the example sends, the same as Django's `SecurityMiddleware`
  * and `XFrameOptionsMiddleware` send with their defaults: no framing, no MIME sniffing, no full
  * URL in the `Referer` of cross-origin requests. Each Node app sets them on every response
- * (`fastify.ts`, `koa.ts`, `hono.ts`); a new app does the same with this map.
+ * (`fastify.ts`, `koa.ts`, `hono.ts`, `express.ts`); a new app does the same with this map.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-frame-options': 'DENY',
