@@ -12,6 +12,7 @@ import {
   SessionDriver,
   type SessionDriverOptions,
   sessionErrorAnswer,
+  sessionMembers,
 } from '@sessionbridge/core/adapter'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -127,31 +128,15 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // `level`): then the warnings go to `console` as before, rather than nowhere.
   const requestLogs = options.logger === undefined && 'level' in fastify.log
   fastify.decorateRequest(kLogs, { getter: () => requestLogs })
-  fastify.decorateRequest('session', {
-    getter(this: FastifyRequest) {
-      return stateOf(this).session
-    },
+  // session, user, login, logout, authenticate, csrfToken: shared getters and functions (core's kit).
+  const members = sessionMembers<FastifyRequest>({
+    state: stateOf,
+    address: (request) => request.ip,
+    cookie: (request) => request.headers.cookie,
   })
-  fastify.decorateRequest('user', {
-    getter(this: FastifyRequest) {
-      return stateOf(this).user
-    },
-  })
-  fastify.decorateRequest('login', function (this: FastifyRequest, user: FastifySessionUser) {
-    return stateOf(this).login(user)
-  })
-  fastify.decorateRequest('logout', function (this: FastifyRequest) {
-    stateOf(this).logout()
-  })
-  fastify.decorateRequest(
-    'authenticate',
-    function (this: FastifyRequest, username: string, password: string) {
-      return stateOf(this).authenticate({ username, password }, this.ip)
-    },
-  )
-  fastify.decorateRequest('csrfToken', function (this: FastifyRequest) {
-    return stateOf(this).csrfToken(this.headers.cookie)
-  })
+  for (const [name, member] of Object.entries(members)) {
+    fastify.decorateRequest(name as 'session', member.get ? { getter: member.get } : member.value)
+  }
   fastify.decorateRequest('realtimeTicket', null)
 
   // No promise and no object for a request without a session cookie; a promise only to verify a signature.

@@ -4,6 +4,7 @@ import {
   type RequestSession,
   SessionDriver,
   type SessionDriverOptions,
+  sessionMembers,
 } from '@sessionbridge/core/adapter'
 import type { Context, Middleware, Next } from 'koa'
 
@@ -77,39 +78,22 @@ const userDescriptor: PropertyDescriptor = {
     return stateOf(this[kContext]!).user
   },
 }
+const {
+  user: _user,
+  session,
+  ...members
+} = sessionMembers<Context>({
+  state: stateOf,
+  address: (ctx) => ctx.ip,
+  cookie: (ctx) => ctx.headers.cookie,
+})
 const contextAccessors: PropertyDescriptorMap = {
+  ...members,
   session: {
-    configurable: true,
-    get(this: Context) {
-      return stateOf(this).session
-    },
+    ...session,
     set(this: Context, value: unknown) {
       if (value !== null) throw new TypeError('[sessionbridge/koa] ctx.session can only be set to null')
       stateOf(this).logout()
-    },
-  },
-  login: {
-    configurable: true,
-    value(this: Context, user: KoaSessionUser) {
-      return stateOf(this).login(user)
-    },
-  },
-  logout: {
-    configurable: true,
-    value(this: Context) {
-      stateOf(this).logout()
-    },
-  },
-  authenticate: {
-    configurable: true,
-    value(this: Context, username: string, password: string) {
-      return stateOf(this).authenticate({ username, password }, this.ip)
-    },
-  },
-  csrfToken: {
-    configurable: true,
-    value(this: Context) {
-      return stateOf(this).csrfToken(this.headers.cookie)
     },
   },
   [kContext]: { value: true },
