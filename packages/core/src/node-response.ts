@@ -57,9 +57,10 @@ export class ResponseGate<Res extends NodeResponse> {
     this.#config = { state, fail } as GateConfig
   }
 
-  /** Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside). */
+  /** Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside). Once per response. */
   hold(res: Res): void {
     const held = res as unknown as Held
+    if (held[kGate]) return // held already (a second middleware on the same request)
     held[kGate] = this.#config
     held[kEnd] = res.end as Held[typeof kEnd]
     held[kWrite] = res.write as Held[typeof kWrite]

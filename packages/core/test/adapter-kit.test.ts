@@ -115,6 +115,7 @@ describe('ResponseGate on a real Node server', () => {
     )
     const server = createServer((req, res) => {
       gate.hold(res)
+      gate.hold(res) // a second middleware on the same response: once is enough, and no loop
       slot.attach(req, driver, req.headers.cookie)
       handler(() => slot.of(req), res)
     })

@@ -194,8 +194,10 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
   return async function sessionbridge(c, next) {
     const carrier = c as unknown as Carrier
     carrier[kBinding] = binding
-    carrier[kGet] = c.get
-    carrier.get = sessionGet as Context['get']
+    if (carrier.get !== sessionGet) {
+      carrier[kGet] = c.get
+      carrier.get = sessionGet as Context['get']
+    }
     const cookie = header(c, 'cookie')
     if (driver.manager.mayCarrySession(cookie)) {
       const opened = driver.open(cookie, isSecure(c, trustProxy))

@@ -35,4 +35,18 @@ describe('hono: a request that never touches the session', () => {
     expect(await reply.json()).toEqual({ value: null, ticket: null, other: null })
     expect(states(seen.touched!)).toHaveLength(1)
   })
+
+  it("a second session middleware on the same context keeps Hono's own variables reachable", async () => {
+    const twice = new Hono<SessionEnv>()
+    twice.use(sessionMiddleware({ backend: memoryBackend() }))
+    twice.use(async (c, next) => {
+      c.set('other' as never, 'kept' as never)
+      await next()
+    })
+    twice.use(sessionMiddleware({ backend: memoryBackend() }))
+    twice.get('/', async (c) =>
+      c.json({ other: c.get('other' as never), value: (await c.get('session').get('a')) ?? null }),
+    )
+    expect(await (await twice.request('/')).json()).toEqual({ other: 'kept', value: null })
+  })
 })
