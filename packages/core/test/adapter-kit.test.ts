@@ -146,7 +146,7 @@ describe('ResponseGate on a real Node server', () => {
       const kept = res.end // a wrapper installed later keeps ours: it must queue too
       res.write('a')
       res.write('b')
-      kept.call(res, 'c')
+      ;(kept as (chunk: string) => unknown).call(res, 'c')
     })
     expect(reply).toMatchObject({ status: 200, body: 'abc', failures: [] })
     expect(reply.cookie).toMatch(/^sessionid=\w+;/)
