@@ -2,7 +2,8 @@
 // concurrent requests spread over APPS session managers (as APPS app processes would be), per
 // backend, three ways: sessionbridge `session.update()`, sessionbridge plain get + set, and the
 // peers' way (express-session's store API: get the whole record, change it, set it whole; on
-// connect-redis where Redis is up). Reports lost updates, requests answered 409, increments/s and
+// connect-redis where Redis is up; and @fastify/session on connect-redis end to end over HTTP,
+// same-key-fastify.ts). Reports lost updates, requests answered 409, increments/s and
 // store round trips per increment. Run: cd bench && npx tsx src/same-key.ts   (prints markdown;
 // SAME_KEY_STORES=rest-sessions,Redis runs only those stores)
 // Uses unique key prefixes / tables and removes them.
@@ -25,6 +26,7 @@ import { RedisStore } from 'connect-redis'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { createClient } from 'redis'
+import { countedStore, fastifySessionRace } from './same-key-fastify.ts'
 import { openRestSessions } from './same-key-rest.ts'
 
 const INCREMENTS = Number(process.env.SAME_KEY_INCREMENTS ?? 2000)
@@ -208,7 +210,8 @@ async function peerConnectRedis() {
   const client = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
   client.on('error', () => {})
   await client.connect()
-  const store = new RedisStore({ client, prefix: `${tag}:peer:` })
+  const calls = { n: 0 }
+  const store = countedStore(new RedisStore({ client, prefix: `${tag}:peer:` }), calls)
   const get = (sid: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) =>
       store.get(sid, (e, s) => (e ? reject(e) : resolve((s ?? {}) as Record<string, unknown>))),
@@ -218,6 +221,7 @@ async function peerConnectRedis() {
   const sid = randomString(32, 'abcdefghijklmnopqrstuvwxyz0123456789')
   await set(sid, { cookie: { originalMaxAge: HOUR }, count: 0 })
   let started = 0
+  const before = calls.n
   const t0 = performance.now()
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
@@ -230,6 +234,7 @@ async function peerConnectRedis() {
     }),
   )
   const seconds = (performance.now() - t0) / 1000
+  const roundTrips = (calls.n - before) / INCREMENTS
   const stored = (await get(sid)).count as number
   await new Promise((resolve) => store.destroy(sid, resolve))
   client.destroy()
@@ -237,7 +242,7 @@ async function peerConnectRedis() {
     lost: INCREMENTS - stored,
     conflicts: 0,
     perSecond: Math.round(INCREMENTS / seconds),
-    roundTrips: 2,
+    roundTrips,
   }
 }
 
@@ -269,10 +274,24 @@ if (!ONLY || ONLY.includes('redis')) {
   try {
     const r = await peerConnectRedis()
     rows.push(
-      `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | 2.00 |`,
+      `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | ${r.roundTrips.toFixed(2)} |`,
     )
   } catch (error) {
     rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | |`)
+  }
+  try {
+    const r = await fastifySessionRace({
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: `${tag}:fastify:`,
+      increments: INCREMENTS,
+      workers: WORKERS,
+      apps: APPS,
+    })
+    rows.push(
+      `| Redis | peer: @fastify/session 11 on connect-redis 9, over HTTP (${APPS} Fastify instances) | ${r.lost} | 0 | ${r.perSecond} | ${r.roundTrips.toFixed(2)} |`,
+    )
+  } catch (error) {
+    rows.push(`| Redis | peer: @fastify/session | not measured: ${(error as Error).message} | | | |`)
   }
 }
 console.log(rows.join('\n'))
