@@ -34,7 +34,7 @@ function django(commands: { cmd: string; args?: Record<string, unknown> }[]): Pr
       if (failed || replies.length !== commands.length) reject(new Error(`django: ${failed?.error ?? out}`))
       else resolve(replies.map((r) => r.result))
     })
-    child.stdin.end(commands.map((c) => JSON.stringify(c)).join('\n') + '\n')
+    child.stdin.end(`${commands.map((c) => JSON.stringify(c)).join('\n')}\n`)
   })
 }
 

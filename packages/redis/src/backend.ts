@@ -9,7 +9,7 @@ import {
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
-import { type ChangeSet, isPlainObject } from '@sessionbridge/core/adapter'
+import type { ChangeSet } from '@sessionbridge/core/adapter'
 import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
 import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
