@@ -6,9 +6,10 @@ import { JSON_MEMBERS } from './lua-json.ts'
  * writes; here `set` merges inside Redis. Every script takes the namespace (with its `:`) as
  * ARGV[1] and builds the keys of the rest-sessions layout itself (single Redis, like the original).
  *
- * Cost per call (INFO commandstats, EVALSHA included): a read or a write is EVALSHA + HMGET + one
- * HSET; when the last access moves (at most once per 2 s per session, or on a ttl change) three
- * ZADDs of the index scores follow.
+ * Cost per call (INFO commandstats, EVALSHA included): a write is EVALSHA + HMGET + one HSET; when
+ * the last access moves (at most once per 2 s per session, or on a ttl change) three ZADDs of the
+ * index scores follow. A read is the GET script only when the last access may move (or the process
+ * has not seen the session yet); otherwise it is HMGET + HINCRBY without a script (fast-read.ts).
  */
 
 // Shared helpers. A session is valid while `ttl >= now - la`; `no_resave` sessions count their ttl
@@ -78,8 +79,9 @@ local function write_data(ns, app, token, key, s, now, newttl, d)
   if had and not d then redis.call('HDEL', key, 'd') end
 end
 
+-- The 8th element (1 for a no_resave session) is for the store's last-access cache, not the answer.
 local function view(s)
-  return { s.id, s.r, s.w, s.ttl, s.idle, s.ip, s.d or false }
+  return { s.id, s.r, s.w, s.ttl, s.idle, s.ip, s.d or false, s.no_resave and 1 or 0 }
 end
 
 local function destroy(ns, app, token, id)

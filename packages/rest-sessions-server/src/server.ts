@@ -26,6 +26,11 @@ export interface RestSessionsServerOptions {
   /** Clock, epoch ms. @default Date.now */
   now?: () => number
   /**
+   * Sessions whose last access each process remembers, so that most reads cost two Redis commands
+   * (HMGET + HINCRBY) instead of the GET script's three; `0` turns that off. @default 10000
+   */
+  readCacheSize?: number
+  /**
    * Strict compatibility: behave as the original 2.0.1 server did, for testing clients against
    * it: `set` reads, merges in Node and writes back (parallel writers lose keys), `newttl` is
    * ignored (the ttl is fixed at create), validation errors answer HTTP 500, no extensions are
@@ -96,6 +101,7 @@ export async function createServer(options: RestSessionsServerOptions = {}): Pro
     now: resolved.now,
     warn: (message) => fastify.log.warn(message),
     atomicSet: !resolved.strict,
+    readCacheSize: options.readCacheSize ?? 10_000,
   })
 
   installParsers(fastify)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { ErrorReply } from 'redis'
 import { ProtocolError, RedisUnavailableError } from './errors.ts'
+import { fastRead, LastAccessCache, type RawView } from './fast-read.ts'
 import {
   CREATE,
   GET,
@@ -50,6 +51,12 @@ export interface SessionStoreOptions {
    * write the whole `d` back (two round trips; parallel writers lose keys). @default true
    */
   atomicSet?: boolean
+  /**
+   * Sessions whose last access the process remembers, so that a read that moves nothing but the
+   * read counter is HMGET + HINCRBY (two Redis commands, one round trip) instead of the GET script
+   * (three); `0` sends every read through the script. @default 10000
+   */
+  readCacheSize?: number
 }
 
 /** What a compare-and-set of one key did (`SessionStore.update`). */
@@ -57,7 +64,10 @@ export type UpdateOutcome =
   | { updated: true; session: SessionView }
   | { updated: false; current: string | null }
 
-/** The store's operations: one Lua script (one round trip) each, except a non-atomic `set` (two). */
+/**
+ * The store's operations: one Lua script (one round trip) each, except a non-atomic `set` (two) and
+ * a read whose last access does not move (two plain commands in one round trip).
+ */
 export interface SessionStore {
   create(app: string, id: string, ip: string, ttl: number, d: Array<[string, FlatValue]>): Promise<string>
   get(app: string, token: string, newTtl?: number): Promise<SessionView | null>
@@ -110,9 +120,16 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
     now: options.now ?? Date.now,
     warn: options.warn ?? ((message: string) => console.warn(message)),
     atomicSet: options.atomicSet ?? true,
+    readCacheSize: options.readCacheSize ?? 10_000,
   })
   const { redis, ns, timeout, now, warn, atomicSet } = resolved
   const seconds = () => String(Math.floor(now() / 1000))
+  const lastAccess = new LastAccessCache(resolved.readCacheSize)
+  /** Notes the last access a script's view implies (`raw` as the script answered it). */
+  const remember = (app: string, token: string, at: string, raw: unknown) => {
+    const [, , , , idle, , , noResave] = raw as [...RawView, number]
+    lastAccess.remember(`${app}:${token}`, Number(at), Number(idle), Number(noResave) === 1)
+  }
   const shas = new Map<string, string>()
 
   const withDeadline = async <T>(call: Promise<T>): Promise<T> => {
@@ -202,21 +219,40 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
       // 381 random bits never collide in practice; the script still refuses to overwrite.
       for (;;) {
         const token = createToken()
-        const created = await script(CREATE, [ns, app, token, id, ip, seconds(), String(ttl), json])
-        if (Number(created) === 1) return token
+        const at = seconds()
+        const created = await script(CREATE, [ns, app, token, id, ip, at, String(ttl), json])
+        if (Number(created) === 1) {
+          lastAccess.set(`${app}:${token}`, Number(at))
+          return token
+        }
       }
     },
     async get(app, token, newTtl) {
-      const raw = await script(GET, [ns, app, token, seconds(), ttlArg(newTtl)])
-      return raw ? toView(raw, app) : null
+      const at = seconds()
+      if (newTtl === undefined) {
+        const key = `${ns}${app}:${token}`
+        const fast = await fastRead(redis, withDeadline, lastAccess, `${app}:${token}`, key, Number(at))
+        if (fast !== undefined) return fast ? toView(fast, app) : null
+      }
+      const raw = await script(GET, [ns, app, token, at, ttlArg(newTtl)])
+      if (!raw) {
+        lastAccess.delete(`${app}:${token}`)
+        return null
+      }
+      remember(app, token, at, raw)
+      return toView(raw, app)
     },
     async set(app, token, d, newTtl, guard = false) {
       if (!atomicSet) return setNonAtomic(app, token, d, newTtl, guard)
       const pairs: string[] = []
       for (const [key, value] of d)
         pairs.push(JSON.stringify(key), value === null ? '' : JSON.stringify(value))
-      const raw = await script(SET, [ns, app, token, seconds(), ttlArg(newTtl), guard ? '1' : '0', ...pairs])
-      if (Array.isArray(raw)) return toView(raw, app)
+      const at = seconds()
+      const raw = await script(SET, [ns, app, token, at, ttlArg(newTtl), guard ? '1' : '0', ...pairs])
+      if (Array.isArray(raw)) {
+        remember(app, token, at, raw)
+        return toView(raw, app)
+      }
       return raw === 0 || raw === '0' ? 'undecodable' : null
     },
     async update(app, token, key, expected, value, newTtl) {
@@ -246,6 +282,7 @@ export function sessionStore(options: SessionStoreOptions): SessionStore {
       return Number(await command(['ZCOUNT', `${ns}${app}:_users`, since, '+inf']))
     },
     async kill(app, token) {
+      lastAccess.delete(`${app}:${token}`)
       return Number(await script(KILL, [ns, app, token, seconds()]))
     },
     async killsoid(app, id) {
