@@ -8,6 +8,7 @@ import {
   SCENARIOS,
   type VariantResult,
 } from './compare/run.ts'
+import { limitSection } from './report-limits.ts'
 
 export interface Machine {
   date: string
@@ -72,7 +73,7 @@ export function goals(compare: CompareResult): string[] {
   for (const f of compare.frameworks) {
     const measured = f.variants.filter((v) => v.status === 'measured')
     const ours = measured.filter((v) => v.name.startsWith('sessionbridge'))
-    const peers = measured.filter((v) => !v.name.startsWith('sessionbridge'))
+    const peers = measured.filter((v) => !v.name.startsWith('sessionbridge') && !v.name.startsWith('limit'))
     for (const mine of ours) {
       const none = mine.scenarios.none
       // Judged on CPU per request where measured (throughput alone is too noisy on 2 cores).
@@ -122,6 +123,13 @@ export function renderMarkdown(run: RunResult): string {
     )
     for (const f of run.compare.frameworks) out.push(...frameworkTable(f))
     out.push('## The goals of issue 10, checked against these figures', '', ...goals(run.compare), '')
+    out.push(
+      '## Each backend against its limit',
+      '',
+      "A limit row is the bare framework plus the raw round trips a session needs on that store (read: one `GET` / `get` / `SELECT` by primary key / rest-sessions `GET`; increment: that plus one `SET` / `set` / `UPDATE` / rest-sessions `POST set`), through the same client library, keyed by a plain unsigned cookie (src/compare/limits.ts). The ratio is the limit's server CPU per request over sessionbridge's (1.00 = costs what the raw round trips cost); memory is judged against bare.",
+      '',
+      ...limitSection(run.compare),
+    )
   }
   if (run.backends) {
     out.push(

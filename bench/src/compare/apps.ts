@@ -14,7 +14,7 @@ import { RedisStore } from 'connect-redis'
 import express from 'express'
 import expressSession from 'express-session'
 import Fastify, { type FastifyPluginAsync, type FastifyRequest } from 'fastify'
-import { Hono } from 'hono'
+import { Hono, type Context as HonoContext } from 'hono'
 import {
   CookieStore,
   MemoryStore as HonoMemoryStore,
@@ -26,8 +26,9 @@ import { createClient } from 'redis'
 import { type CallCounter, countCalls } from './counting.ts'
 import type { Framework, Layer, RunningServer } from './layers.ts'
 import { asCount, SECRET } from './layers.ts'
+import { openLimit } from './limits.ts'
 import { honoRedisStore, koaMemoryStore, koaRedisStore } from './peer-stores.ts'
-import { benchEnv, openStore } from './stores.ts'
+import { benchEnv, openStore, type StoreName } from './stores.ts'
 
 // @fastify/session declares its own `FastifyRequest.session`, which clashes with ours when both are
 // in one program. Load it through a specifier TypeScript does not follow, typed as the little we use.
@@ -63,7 +64,42 @@ async function peerRedis(): Promise<ReturnType<typeof createClient>> {
 /** What the handlers need from a session, whichever library provides it. */
 interface Handlers {
   read(request: unknown): Promise<number>
-  write(request: unknown, count: number): void
+  /** Sessions write on their own after the handler; a limit row writes here (a promise). */
+  write(request: unknown, count: number): void | Promise<void>
+  /** Limit rows: creates a record; answers the Set-Cookie header naming it. */
+  seed?(): Promise<string>
+}
+
+const LIMIT_COOKIE = 'sblimit='
+
+/** The limit rows' key: the `sblimit` cookie's value, read with no parser and no signature. */
+function limitKey(header: string | undefined): string | null {
+  const at = header ? header.indexOf(LIMIT_COOKIE) : -1
+  if (at < 0 || !header) return null
+  const end = header.indexOf(';', at)
+  return header.slice(at + LIMIT_COOKIE.length, end < 0 ? undefined : end)
+}
+
+/** A limit row's handlers: bare + the raw round trips on `store` (limits.ts). */
+async function limitHandlers(
+  store: StoreName,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+  cookieOf: (request: unknown) => string | undefined,
+): Promise<Handlers> {
+  const limit = await openLimit(store, counter)
+  cleanups.push(limit.close)
+  return {
+    read: async (request) => {
+      const key = limitKey(cookieOf(request))
+      return key === null ? 0 : ((await limit.read(key)) ?? 0)
+    },
+    write: (request, count) => {
+      const key = limitKey(cookieOf(request))
+      return key === null ? undefined : limit.write(key, count)
+    },
+    seed: async () => `${LIMIT_COOKIE}${await limit.seed()}; Path=/; HttpOnly`,
+  }
 }
 
 function listen(server: ReturnType<typeof createServer>): Promise<number> {
@@ -89,6 +125,13 @@ async function startFastify(
       read: async (request) => asCount(await sessionOf(request).get('count')),
       write: (request, count) => sessionOf(request).set('count', count),
     }
+  } else if (layer.kind === 'limit') {
+    handlers = await limitHandlers(
+      layer.store,
+      counter,
+      cleanups,
+      (r) => (r as FastifyRequest).headers.cookie,
+    )
   } else if (layer.kind === 'peer') {
     const client = layer.store === 'redis' ? await peerRedis() : null
     if (client) cleanups.push(async () => void client.destroy())
@@ -106,14 +149,16 @@ async function startFastify(
   }
   const h = handlers
   app.get('/', async () => 'ok')
-  app.get('/seed', async (request) => {
-    h?.write(request, 0)
+  app.get('/seed', async (request, reply) => {
+    if (h?.seed) reply.header('set-cookie', await h.seed())
+    else h?.write(request, 0)
     return 'seeded'
   })
   app.get('/read', async (request) => String(h ? await h.read(request) : 0))
   app.get('/incr', async (request) => {
     const count = (h ? await h.read(request) : 0) + 1
-    h?.write(request, count)
+    const written = h?.write(request, count)
+    if (written) await written
     return String(count)
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -137,6 +182,8 @@ async function startKoa(
       read: async (ctx) => asCount(await sessionOf(ctx).get('count')),
       write: (ctx, count) => sessionOf(ctx).set('count', count),
     }
+  } else if (layer.kind === 'limit') {
+    handlers = await limitHandlers(layer.store, counter, cleanups, (ctx) => (ctx as Context).headers.cookie)
   } else if (layer.kind === 'peer') {
     if (layer.store === 'cookie') app.use(koaSession({}, app))
     else {
@@ -157,12 +204,14 @@ async function startKoa(
   app.use(async (ctx) => {
     if (ctx.path === '/') ctx.body = 'ok'
     else if (ctx.path === '/seed') {
-      h?.write(ctx, 0)
+      if (h?.seed) ctx.set('Set-Cookie', await h.seed())
+      else h?.write(ctx, 0)
       ctx.body = 'seeded'
     } else if (ctx.path === '/read') ctx.body = String(h ? await h.read(ctx) : 0)
     else if (ctx.path === '/incr') {
       const count = (h ? await h.read(ctx) : 0) + 1
-      h?.write(ctx, count)
+      const written = h?.write(ctx, count)
+      if (written) await written
       ctx.body = String(count)
     }
   })
@@ -183,10 +232,15 @@ async function startHono(
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
     app.use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
+    const sessionOf = (c: unknown) => (c as HonoContext).get('session') as Session
     handlers = {
-      read: async (session) => asCount(await (session as Session).get('count')),
-      write: (session, count) => (session as Session).set('count', count),
+      read: async (c) => asCount(await sessionOf(c).get('count')),
+      write: (c, count) => sessionOf(c).set('count', count),
     }
+  } else if (layer.kind === 'limit') {
+    handlers = await limitHandlers(layer.store, counter, cleanups, (c) =>
+      (c as HonoContext).req.header('cookie'),
+    )
   } else if (layer.kind === 'peer') {
     const client = layer.store === 'redis' ? await peerRedis() : null
     if (client) cleanups.push(async () => void client.destroy())
@@ -198,21 +252,24 @@ async function startHono(
           : countCalls(new HonoMemoryStore(), counter, storeWeight)
     app.use(honoPeerSessions({ store, encryptionKey: SECRET, expireAfterSeconds: 3600 }))
     type PeerSession = { get(key: string): unknown; set(key: string, value: unknown): void }
+    const sessionOf = (c: unknown) => (c as HonoContext).get('session') as PeerSession
     handlers = {
-      read: async (session) => asCount((session as PeerSession).get('count')),
-      write: (session, count) => (session as PeerSession).set('count', count),
+      read: async (c) => asCount(sessionOf(c).get('count')),
+      write: (c, count) => sessionOf(c).set('count', count),
     }
   }
   const h = handlers
   app.get('/', (c) => c.text('ok'))
-  app.get('/seed', (c) => {
-    h?.write(c.get('session'), 0)
+  app.get('/seed', async (c) => {
+    if (h?.seed) c.header('Set-Cookie', await h.seed())
+    else h?.write(c, 0)
     return c.text('seeded')
   })
-  app.get('/read', async (c) => c.text(String(h ? await h.read(c.get('session')) : 0)))
+  app.get('/read', async (c) => c.text(String(h ? await h.read(c) : 0)))
   app.get('/incr', async (c) => {
-    const count = (h ? await h.read(c.get('session')) : 0) + 1
-    h?.write(c.get('session'), count)
+    const count = (h ? await h.read(c) : 0) + 1
+    const written = h?.write(c, count)
+    if (written) await written
     return c.text(String(count))
   })
   return new Promise((resolve) => {
@@ -256,6 +313,13 @@ async function startExpress(
         sessionOf(req).count = count
       },
     }
+  } else if (layer.kind === 'limit') {
+    handlers = await limitHandlers(
+      layer.store,
+      counter,
+      cleanups,
+      (req) => (req as express.Request).headers.cookie,
+    )
   } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
@@ -268,14 +332,16 @@ async function startExpress(
   }
   const h = handlers
   app.get('/', (_req, res) => void res.send('ok'))
-  app.get('/seed', (req, res) => {
-    h?.write(req, 0)
+  app.get('/seed', async (req, res) => {
+    if (h?.seed) res.setHeader('Set-Cookie', await h.seed())
+    else h?.write(req, 0)
     res.send('seeded')
   })
   app.get('/read', async (req, res) => void res.send(String(h ? await h.read(req) : 0)))
   app.get('/incr', async (req, res) => {
     const count = (h ? await h.read(req) : 0) + 1
-    h?.write(req, count)
+    const written = h?.write(req, count)
+    if (written) await written
     res.send(String(count))
   })
   const server = createServer(app)

@@ -7,6 +7,8 @@ export type Framework = 'fastify' | 'koa' | 'hono' | 'express'
 export type Layer =
   | { kind: 'bare' }
   | { kind: 'sessionbridge'; store: StoreName }
+  /** Bare + the raw round trips of a read (1) or a write (2) on the store, same client (limits.ts). */
+  | { kind: 'limit'; store: StoreName }
   | { kind: 'peer'; store: 'memory' | 'redis' | 'cookie' }
 
 /** A running server: its port, and how to stop it. */

@@ -257,6 +257,7 @@ async function redisCommandCount(client: ReturnType<typeof createClient>): Promi
 function availability(variant: CompareVariant, services: BenchServices): string | null {
   if (variant.layer.kind === 'peer' && variant.layer.store === 'redis' && services.missing.has('redis'))
     return services.missing.get('redis')!
+  if (variant.layer.kind === 'limit') return services.missing.get(variant.layer.store) ?? null
   if (variant.layer.kind !== 'sessionbridge') return null
   const pkg = STORE_PACKAGES[variant.layer.store]
   const index = fileURLToPath(new URL(`../../../packages/${pkg.dir}/src/index.ts`, import.meta.url))
@@ -400,7 +401,7 @@ async function runFramework(
           ? perRequest((s) => s.redis)
           : perRequest((s) => s.calls ?? 0)
         const showRedis =
-          variant.layer.kind === 'sessionbridge' &&
+          (variant.layer.kind === 'sessionbridge' || variant.layer.kind === 'limit') &&
           (variant.layer.store === 'redis' || variant.layer.store === 'rest-sessions')
         result.scenarios[scenario.key] = {
           ratio: median(ratios),

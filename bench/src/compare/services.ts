@@ -1,11 +1,15 @@
 // The services a comparison run needs: a private Redis (so `INFO commandstats` counts only this
 // benchmark's commands while other suites use the shared one), a database of the run's own
-// (`sb_bench_<pid>_<random>`, dropped by `stop()`), the
+// (`sb_bench_<pid>_<random>`, dropped by `stop()`) on PostgreSQL and on MariaDB, a directory for
+// the SQLite files, the
 // shared memcached, and a rest-sessions server in its own process on the private Redis.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import mysql from 'mysql2/promise'
 import pg from 'pg'
 
 export async function freePort(): Promise<number> {
@@ -92,6 +96,19 @@ export async function startServices(): Promise<BenchServices> {
     missing.set('postgres', `PostgreSQL unavailable (${(error as Error).message})`)
   }
 
+  const mariadbAdmin = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/mysql'
+  const mariadbUrl = new URL(mariadbAdmin)
+  mariadbUrl.pathname = `/${database}`
+  let mariadbCreated = false
+  try {
+    const admin = await mysql.createConnection(mariadbAdmin)
+    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`).finally(() => admin.end())
+    mariadbCreated = true
+  } catch (error) {
+    missing.set('mariadb', `MariaDB unavailable (${(error as Error).message})`)
+  }
+  const sqliteDir = mkdtempSync(join(tmpdir(), 'sb-bench-sqlite-'))
+
   const rsPort = await freePort()
   const rsBin = fileURLToPath(
     new URL('../../../packages/rest-sessions-server/bin/rest-sessions-server.mjs', import.meta.url),
@@ -134,6 +151,8 @@ export async function startServices(): Promise<BenchServices> {
       SB_BENCH_MEMCACHED: memcached,
       SB_BENCH_PG_URL: pgUrl.toString(),
       SB_BENCH_RS_URL: `http://127.0.0.1:${rsPort}`,
+      SB_BENCH_MARIADB_URL: mariadbUrl.toString(),
+      SB_BENCH_SQLITE_DIR: sqliteDir,
     },
     redisUrl,
     missing,
@@ -150,6 +169,11 @@ export async function startServices(): Promise<BenchServices> {
         await admin.connect()
         await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => admin.end())
       }
+      if (mariadbCreated) {
+        const admin = await mysql.createConnection(mariadbAdmin)
+        await admin.query(`DROP DATABASE IF EXISTS ${database}`).finally(() => admin.end())
+      }
+      rmSync(sqliteDir, { recursive: true, force: true })
     },
   }
 }

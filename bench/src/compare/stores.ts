@@ -1,17 +1,29 @@
 // The sessionbridge backends the HTTP comparison runs on, each wrapped so that every command it
 // sends to its server (or every call, for memory) is counted. Addresses come from the environment
 // the orchestrator sets (see run.ts), so each server process reaches the same instances.
+
+import { join } from 'node:path'
 import { memoryBackend, type SessionBackend } from '@sessionbridge/core'
 import { createMemcachedClient, memcachedBackend } from '@sessionbridge/memcached'
 import { nodeRedisAdapter, redisBackend } from '@sessionbridge/redis'
 import { restSessionsBackend } from '@sessionbridge/rest-sessions'
 import { undiciTransport } from '@sessionbridge/rest-sessions/undici'
-import { migrate, pgClient, type SqlClient, sqlBackend } from '@sessionbridge/sql'
+import { migrate, mysqlClient, pgClient, type SqlClient, sqlBackend, sqliteClient } from '@sessionbridge/sql'
+import Database from 'better-sqlite3'
+import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { createClient } from 'redis'
 import { type CallCounter, countCalls } from './counting.ts'
 
-export const STORE_NAMES = ['memory', 'redis', 'memcached', 'postgres', 'rest-sessions'] as const
+export const STORE_NAMES = [
+  'memory',
+  'redis',
+  'memcached',
+  'postgres',
+  'mariadb',
+  'sqlite',
+  'rest-sessions',
+] as const
 export type StoreName = (typeof STORE_NAMES)[number]
 
 /** Where the services are; set by the orchestrator for its children. */
@@ -21,6 +33,10 @@ export const benchEnv = {
   /** Set by the orchestrator (`services.ts`: a database of the run's own). */
   postgresUrl: () => process.env.SB_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   restSessionsUrl: () => process.env.SB_BENCH_RS_URL ?? 'http://127.0.0.1:3000',
+  /** Set by the orchestrator (a database of the run's own). */
+  mariadbUrl: () => process.env.SB_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/mysql',
+  /** Set by the orchestrator: each server process keeps its SQLite file there. */
+  sqliteDir: () => process.env.SB_BENCH_SQLITE_DIR ?? '/tmp',
 }
 
 export interface OpenedStore {
@@ -71,6 +87,24 @@ export async function openStore(name: StoreName, counter: CallCounter): Promise<
       await migrate(client, { layout: 'native', table })
       const backend = sqlBackend({ client: countSql(client, counter), layout: 'native', table })
       return { backend, close: () => pool.end() }
+    }
+    case 'mariadb': {
+      const pool = mysql.createPool({ uri: benchEnv.mariadbUrl(), connectionLimit: 10 })
+      const client = mysqlClient(pool)
+      const table = 'sb_bench_session'
+      await migrate(client, { layout: 'native', table })
+      const backend = sqlBackend({ client: countSql(client, counter), layout: 'native', table })
+      return { backend, close: () => pool.end() }
+    }
+    case 'sqlite': {
+      const db = new Database(join(benchEnv.sqliteDir(), `session-${process.pid}.db`))
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      const client = sqliteClient(db)
+      const table = 'sb_bench_session'
+      await migrate(client, { layout: 'native', table })
+      const backend = sqlBackend({ client: countSql(client, counter), layout: 'native', table })
+      return { backend, close: async () => void db.close() }
     }
     case 'rest-sessions': {
       // undici's pooled client: src/rest-sessions.ts shows it several times faster than fetch on Node.

@@ -20,6 +20,8 @@ export const STORE_PACKAGES: Record<StoreName, { dir: string; symbol: string }> 
   redis: { dir: 'redis', symbol: 'redisBackend' },
   memcached: { dir: 'memcached', symbol: 'memcachedBackend' },
   postgres: { dir: 'sql', symbol: 'sqlBackend' },
+  mariadb: { dir: 'sql', symbol: 'sqlBackend' },
+  sqlite: { dir: 'sql', symbol: 'sqlBackend' },
   'rest-sessions': { dir: 'rest-sessions', symbol: 'restSessionsBackend' },
 }
 
@@ -37,8 +39,12 @@ const v = (
   ...extra,
 })
 
+/** Each backend's row, followed by its limit row (bare + the same raw round trips; memory's limit is bare). */
 const ours = (framework: Framework) =>
-  STORE_NAMES.map((store) => v(framework, `sessionbridge (${store})`, { kind: 'sessionbridge', store }))
+  STORE_NAMES.flatMap((store) => [
+    v(framework, `sessionbridge (${store})`, { kind: 'sessionbridge', store }),
+    ...(store === 'memory' ? [] : [v(framework, `limit (${store})`, { kind: 'limit', store })]),
+  ])
 
 export const VARIANTS: CompareVariant[] = [
   v('fastify', 'bare', { kind: 'bare' }),
