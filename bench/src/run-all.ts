@@ -50,7 +50,11 @@ if (parts.has('http')) {
 }
 machine.loadAfter = loadavg()
 
-const command = `${quick ? 'BENCH_QUICK=1 ' : ''}pnpm bench`
+// The command as run: every BENCH_* setting that narrowed or changed it.
+const settings = Object.entries(process.env)
+  .filter(([name]) => name.startsWith('BENCH_') && name !== 'BENCH_OUT')
+  .map(([name, value = '']) => `${name}=${/[\s(),;]/.test(value) ? `'${value}'` : value}`)
+const command = [...settings.sort(), 'pnpm bench'].join(' ')
 const result: RunResult = {
   machine,
   command,

@@ -79,6 +79,9 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const openCookie = (cookieHeader: string | null | undefined, secure: boolean, logger?: SessionLogger) => {
     const raw = readCookie(cookieHeader, cookieName)
     if (raw === null || !signer) return fromRaw(raw, false, secure, logger)
+    // A signature verified before is known at once: no promise for a returning visitor.
+    const known = signer.verified?.(raw)
+    if (known) return fromRaw(known.value, known.renew, secure, logger)
     return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure, logger))
   }
   return {

@@ -93,6 +93,9 @@ function absoluteExpiry(value: unknown): number | null {
   return Number.isNaN(at) ? null : at
 }
 
+/** `#readBasis()` of a request that changed and watched nothing; never written to. */
+const NOTHING_READ: Record<string, string | null> = Object.freeze(Object.create(null))
+
 /**
  * One request's session. Lazy: no backend call until a value is read (or a write must be merged
  * at commit). Writes are recorded as a change set so merging backends apply only what changed.
@@ -189,7 +192,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    await this.load()
+    if (!this.#loaded) await this.load()
     const value = this.#data[key]
     if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
@@ -566,6 +569,8 @@ export class Session<Data extends SessionData = SessionData> {
   #readBasis(): Record<string, string | null> | undefined {
     const loaded = this.#loadedData
     if (loaded === null) return undefined
+    // A request that only read plain values (the common read) has nothing to report.
+    if (this.#changes.size === 0 && this.#watched.size === 0) return NOTHING_READ
     const read: Record<string, string | null> = {}
     const keys = new Set([...this.#changes.keys(), ...this.#watched.keys()])
     for (const key of keys) {
@@ -582,15 +587,14 @@ export class Session<Data extends SessionData = SessionData> {
     maxAge: number,
     read?: Record<string, string | null>,
   ): Promise<boolean> {
-    const { backend, options } = this.#ctx
-    const call = <T>(op: string, fn: () => Promise<T>) => boundedCall(backend.name, op, options.timeout, fn)
+    const { backend } = this.#ctx
     const oldId = this.#id
     let lost = false
     if (plan.create) {
       if (!this.#regenerate || !Object.hasOwn(this.#data, RESERVED_KEYS.created) || this.#destroyed) {
         this.#data[RESERVED_KEYS.created] = Math.floor(now / 1000)
       }
-      this.#id = await this.#createRecord(this.#record(now, maxAge), call)
+      this.#id = await this.#createRecord(this.#record(now, maxAge))
     }
     if (plan.save && oldId !== null) {
       const changes: ChangeSet = { set: plainData(), deleted: [] }
@@ -604,23 +608,28 @@ export class Session<Data extends SessionData = SessionData> {
           if (Object.hasOwn(read, key)) changes.read[key] = read[key]!
       }
       const record = this.#record(now, maxAge, this.#storedVersion)
-      lost = !(await call('save', () => backend.save(oldId, changes, record)))
+      lost = !(await this.#call('save', () => backend.save(oldId, changes, record)))
     }
     if (plan.touch && oldId !== null) {
       const expiresAt = this.#expiresAt(now, maxAge)
-      lost = !(await call('touch', () => backend.touch(oldId, expiresAt)))
+      lost = !(await this.#call('touch', () => backend.touch(oldId, expiresAt)))
     }
     // Destroy after create, so a failure in between never leaves the user with nothing.
-    if (plan.destroyOld && oldId !== null) await call('destroy', () => backend.destroy(oldId))
+    if (plan.destroyOld && oldId !== null) await this.#call('destroy', () => backend.destroy(oldId))
     if (plan.cookie === 'clear') this.#id = null
     return lost
   }
 
-  async #createRecord(record: SessionRecord, call: <T>(op: string, fn: () => Promise<T>) => Promise<T>) {
+  /** One backend call under the deadline (a method, not a closure made per commit). */
+  #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return boundedCall(this.#ctx.backend.name, op, this.#ctx.options.timeout, fn)
+  }
+
+  async #createRecord(record: SessionRecord) {
     const { backend, options } = this.#ctx
     for (let attempt = 0; attempt < options.createAttempts; attempt++) {
       const proposed = backend.idFormat.generate()
-      const id = await call('create', () => backend.create(proposed, record))
+      const id = await this.#call('create', () => backend.create(proposed, record))
       if (id !== null) return id
       if (backend.capabilities.issuesIds) break
     }

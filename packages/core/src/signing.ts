@@ -18,6 +18,12 @@ export interface Signer {
   sign(value: string): Promise<string>
   /** Checks `value.signature` against every secret; bad input gives `{ value: null }`, never a throw. */
   unsign(signed: string): Promise<UnsignResult>
+  /**
+   * What `unsign(signed)` answered before, synchronously, while it is remembered (successes only);
+   * `undefined` otherwise: then call `unsign`. Lets a returning visitor's request start without a
+   * promise.
+   */
+  verified?(signed: string): UnsignResult | undefined
 }
 
 /**
@@ -60,6 +66,9 @@ export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize
         if (cacheSize > 0) remember(signatures, value, result)
       }
       return result
+    },
+    verified(signed) {
+      return verified.get(signed)
     },
     async unsign(signed) {
       const hit = verified.get(signed)

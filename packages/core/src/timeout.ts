@@ -34,25 +34,40 @@ export function boundedCall<T>(
   )
 }
 
-async function deadlineCall<T>(
+/**
+ * `call()` bounded by `timeoutMs`: one promise, one timer, no `Promise.race` (this runs for every
+ * backend call, so it allocates as little as it can).
+ */
+function deadlineCall<T>(
   backend: string,
   operation: string,
   timeoutMs: number,
   call: () => Promise<T>,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SessionTimeoutError(backend, operation, timeoutMs)), timeoutMs)
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    const fail = (error: unknown) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      // Typed errors already say what went wrong (e.g. SessionDataError: a value too large); only
+      // untyped I/O failures are wrapped.
+      if (error instanceof SessionError) return reject(error)
+      const message = error instanceof Error ? error.message : String(error)
+      reject(new SessionBackendError(backend, operation, message, { cause: error }))
+    }
+    const timer = setTimeout(() => fail(new SessionTimeoutError(backend, operation, timeoutMs)), timeoutMs)
+    let pending: Promise<T>
+    try {
+      pending = call()
+    } catch (error) {
+      return fail(error)
+    }
+    Promise.resolve(pending).then((value) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve(value)
+    }, fail)
   })
-  try {
-    return await Promise.race([call(), deadline])
-  } catch (error) {
-    // Typed errors already say what went wrong (e.g. SessionDataError: a value too large); only
-    // untyped I/O failures are wrapped.
-    if (error instanceof SessionError) throw error
-    const message = error instanceof Error ? error.message : String(error)
-    throw new SessionBackendError(backend, operation, message, { cause: error })
-  } finally {
-    clearTimeout(timer)
-  }
 }

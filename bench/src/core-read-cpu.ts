@@ -1,0 +1,29 @@
+// The core read path alone (signed cookie, memory backend: open + get + commit), N times after W
+// warm-up rounds; prints CPU µs per read. On a shared machine, count instructions instead (the
+// same at any load): run it under callgrind with two N and divide the difference, e.g.
+//   N=10000 W=2000 valgrind --tool=callgrind node --conditions=@sessionbridge/source --import tsx src/core-read-cpu.ts
+//   N=30000 W=2000 valgrind ...   → (collected(30000) - collected(10000)) / 20000 instructions per read
+import { createSessionManager, memoryBackend } from '@sessionbridge/core'
+
+const backend = memoryBackend({ maxEntries: 100_000 })
+const manager = createSessionManager<{ count: number }>({
+  backend,
+  secrets: ['bench-secret-0123456789abcdef'],
+})
+const cookies: string[] = []
+for (let i = 0; i < 256; i++) {
+  const session = await manager.open({})
+  session.set('count', i)
+  cookies.push((await session.commit()).setCookie!.split(';')[0]!)
+}
+const read = async (i: number) => {
+  const session = await manager.open({ cookie: cookies[i & 255] })
+  await session.get('count')
+  await session.commit()
+}
+for (let i = 0; i < Number(process.env.W ?? 50_000); i++) await read(i)
+const n = Number(process.env.N ?? 200_000)
+const before = process.cpuUsage()
+for (let i = 0; i < n; i++) await read(i)
+const used = process.cpuUsage(before)
+console.log(`${((used.user + used.system) / Math.max(1, n)).toFixed(2)} µs CPU per read (N=${n})`)

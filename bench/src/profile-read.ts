@@ -1,0 +1,67 @@
+// CPU per request of one scenario of one sessionbridge server, in-process, and its CPU profile over
+// the measured window only: `PROFILE_OUT=read.cpuprofile node --conditions=@sessionbridge/source
+// --import tsx src/profile-read.ts [framework] [store] [path]`; wrk drives it for BENCH_SECONDS
+// (default 5) over 256 seeded sessions.
+import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { startApp } from './compare/apps.ts'
+import type { Framework, Layer } from './compare/layers.ts'
+import type { StoreName } from './compare/stores.ts'
+
+const [framework = 'fastify', store = 'memory', path = '/read'] = process.argv.slice(2)
+const counter = { calls: 0 }
+const layer: Layer =
+  store === 'bare' ? { kind: 'bare' } : { kind: 'sessionbridge', store: store as StoreName }
+const server = await startApp(framework as Framework, layer, counter)
+const base = `http://127.0.0.1:${server.port}`
+const cookies: string[] = []
+for (let i = 0; i < 256; i++) {
+  const response = await fetch(`${base}/seed`)
+  cookies.push(
+    response.headers
+      .getSetCookie()
+      .map((h) => h.split(';')[0])
+      .join('; ') || 'none=1',
+  )
+}
+const script = join(tmpdir(), `sb-profile-${process.pid}.lua`)
+writeFileSync(
+  script,
+  `local cookies = {\n${cookies.map((c) => JSON.stringify(c)).join(',\n')}\n}\nlocal i = 0\nrequest = function()\n  i = i % #cookies + 1\n  return wrk.format(nil, nil, { ["Cookie"] = cookies[i] })\nend\n`,
+)
+const seconds = process.env.BENCH_SECONDS ?? '5'
+const profiler = process.env.PROFILE_OUT ? new Session() : null
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) =>
+    profiler?.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  )
+if (profiler) {
+  profiler.connect()
+  await post('Profiler.enable')
+  await post('Profiler.setSamplingInterval', { interval: 100 })
+  await post('Profiler.start')
+}
+const before = process.cpuUsage()
+const { stdout: out } = await promisify(execFile)('wrk', [
+  '-t1',
+  '-c32',
+  `-d${seconds}s`,
+  '-s',
+  script,
+  `${base}${path}`,
+])
+const cpu = process.cpuUsage(before)
+if (profiler && process.env.PROFILE_OUT) {
+  const { profile } = (await post('Profiler.stop')) as { profile: object }
+  writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile))
+}
+const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1)
+console.log(
+  `${framework} ${store} ${path}: ${requests} requests, ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request`,
+)
+await server.close()
+process.exit(0)
