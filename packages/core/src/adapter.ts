@@ -58,6 +58,7 @@ export {
 export type { CommitResult, SessionContext, SessionStart } from './session.ts'
 export { createSigner, type Signer, type UnsignResult } from './signing.ts'
 export { parseSqlDateTime, type SqlDateTimeDialect, toDjangoSqlDateTime } from './sql-datetime.ts'
+export { sqlStatement } from './sql-params.ts'
 export {
   answerTicketRequest,
   type ResolvedTicketRoute,

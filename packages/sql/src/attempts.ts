@@ -1,4 +1,5 @@
 import type { AttemptCount, AttemptStore } from '@sessionbridge/core'
+import { sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 import { baseName, PKG, quoteName, quoteTable } from './dialect.ts'
 import { type SideTableOptions, sideTable } from './side-table.ts'
@@ -35,21 +36,41 @@ export function attemptTableDdl(dialect: SqlDialect, table: string = DEFAULT_ATT
   ]
 }
 
-/** One statement per dialect that counts a hit and starts a new window when the old one ended. */
-function hitStatements(dialect: SqlDialect, t: string) {
-  const insert = `INSERT INTO ${t} (attempt_key, attempts, reset_at) VALUES (?, 1, ?)`
+/**
+ * The statements per dialect, in its own placeholder syntax. `upsert` counts a hit and starts a new
+ * window when the old one ended, bound to `[key, end, at, at, end]`.
+ */
+function attemptStatements(dialect: SqlDialect, t: string) {
+  const s = (build: (p: () => string) => string) => sqlStatement(dialect, build)
+  const insert = (p: () => string, as = '') =>
+    `INSERT INTO ${t}${as} (attempt_key, attempts, reset_at) VALUES (${p()}, 1, ${p()})`
+  const undo = s(
+    (p) =>
+      `UPDATE ${t} SET attempts = attempts - 1 WHERE attempt_key = ${p()} AND attempts > 0 AND reset_at > ${p()}`,
+  )
+  const reset = s((p) => `DELETE FROM ${t} WHERE attempt_key = ${p()}`)
   if (dialect === 'mysql') {
     // MySQL assigns left to right: `attempts` still sees the old `reset_at`, as does `reset_at`.
     return {
-      upsert: `${insert} ON DUPLICATE KEY UPDATE attempts = IF(reset_at <= ?, 1, attempts + 1), reset_at = IF(reset_at <= ?, ?, reset_at)`,
-      read: `SELECT attempts, reset_at FROM ${t} WHERE attempt_key = ?`,
+      upsert: s(
+        (p) =>
+          `${insert(p)} ON DUPLICATE KEY UPDATE attempts = IF(reset_at <= ${p()}, 1, attempts + 1), reset_at = IF(reset_at <= ${p()}, ${p()}, reset_at)`,
+      ),
+      read: s((p) => `SELECT attempts, reset_at FROM ${t} WHERE attempt_key = ${p()}`),
+      undo,
+      reset,
     }
   }
   const q = dialect === 'postgres' ? 'a.' : ''
-  const into = dialect === 'postgres' ? `${insert.replace(` ${t} `, ` ${t} AS a `)}` : insert
+  const as = dialect === 'postgres' ? ' AS a' : ''
   return {
-    upsert: `${into} ON CONFLICT (attempt_key) DO UPDATE SET attempts = CASE WHEN ${q}reset_at <= ? THEN 1 ELSE ${q}attempts + 1 END, reset_at = CASE WHEN ${q}reset_at <= ? THEN ? ELSE ${q}reset_at END RETURNING attempts, reset_at`,
+    upsert: s(
+      (p) =>
+        `${insert(p, as)} ON CONFLICT (attempt_key) DO UPDATE SET attempts = CASE WHEN ${q}reset_at <= ${p()} THEN 1 ELSE ${q}attempts + 1 END, reset_at = CASE WHEN ${q}reset_at <= ${p()} THEN ${p()} ELSE ${q}reset_at END RETURNING attempts, reset_at`,
+    ),
     read: null,
+    undo,
+    reset,
   }
 }
 
@@ -61,7 +82,7 @@ function hitStatements(dialect: SqlDialect, t: string) {
 export function sqlAttemptStore(options: SqlAttemptStoreOptions): SqlAttemptStore {
   const side = sideTable(options, DEFAULT_ATTEMPT_TABLE, 'attempt_key', 'reset_at')
   const { client, dialect, tableName, table, sweepEvery, now, io, sweep } = side
-  const { upsert, read } = hitStatements(dialect, table)
+  const { upsert, read, undo, reset } = attemptStatements(dialect, table)
   let hits = 0
 
   const checkKey = (key: string) => {
@@ -99,14 +120,11 @@ export function sqlAttemptStore(options: SqlAttemptStoreOptions): SqlAttemptStor
       }),
     undo: (key) =>
       io('attempts.undo', async () => {
-        await client.query(
-          `UPDATE ${table} SET attempts = attempts - 1 WHERE attempt_key = ? AND attempts > 0 AND reset_at > ?`,
-          [checkKey(key), now()],
-        )
+        await client.query(undo, [checkKey(key), now()])
       }),
     reset: (key) =>
       io('attempts.reset', async () => {
-        await client.query(`DELETE FROM ${table} WHERE attempt_key = ?`, [checkKey(key)])
+        await client.query(reset, [checkKey(key)])
       }),
   }
 }

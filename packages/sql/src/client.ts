@@ -9,9 +9,10 @@ export interface SqlResult<Row = Record<string, unknown>> {
 }
 
 /**
- * The one interface the SQL backend (and `@sessionbridge/django`'s users) talk to. Statements use
- * `?` positional placeholders in every dialect; adapters for PostgreSQL rewrite them to `$n`.
- * Values are always bound, never spliced into the text.
+ * The one interface the SQL backend (and `@sessionbridge/django`'s users) talk to. Statements are
+ * written in the dialect's own placeholder syntax, `$1, $2, ...` on PostgreSQL and `?` on MySQL/
+ * MariaDB and SQLite (`sqlStatement(dialect, (p) => ...)` writes either), and adapters pass them to
+ * the driver unchanged. Values are always bound, never spliced into the text.
  */
 export interface SqlClient {
   readonly dialect: SqlDialect

@@ -1,3 +1,5 @@
+/** Writes a statement in the client's own placeholder syntax (`$1` on PostgreSQL, `?` elsewhere). */
+export { sqlStatement } from '@sessionbridge/core/adapter'
 export {
   type D1ClientOptions,
   type D1DatabaseLike,
@@ -29,7 +31,6 @@ export {
 } from './attempts.ts'
 export { applyChanges, type SqlBackend, type SqlBackendOptions, sqlBackend } from './backend.ts'
 export type { SqlClient, SqlDialect, SqlResult } from './client.ts'
-export { toDollarPlaceholders } from './placeholders.ts'
 export {
   checkDjangoTable,
   DEFAULT_TABLES,

@@ -118,8 +118,9 @@ export async function tableColumns(
   const schema = parts[0] ?? null
   let sql: string
   let params: unknown[]
+  // Each dialect's statement in its own placeholder syntax.
   if (dialect === 'postgres') {
-    sql = `SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = COALESCE(?, current_schema())`
+    sql = `SELECT column_name AS name FROM information_schema.columns WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema())`
     params = [name, schema]
   } else if (dialect === 'mysql') {
     sql = `SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = COALESCE(?, DATABASE())`

@@ -1,5 +1,5 @@
 import { SessionBackendError, SessionConfigError } from '@sessionbridge/core'
-import { missingOption } from '@sessionbridge/core/adapter'
+import { missingOption, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { checkDialect, PKG, quoteTable } from './dialect.ts'
 
@@ -51,10 +51,11 @@ export function sideTable(
     throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
   }
   const now = options.now ?? Date.now
-  const sweep =
+  const sweep = sqlStatement(dialect, (p) =>
     dialect === 'mysql'
-      ? `DELETE FROM ${table} WHERE ${endColumn} <= ? LIMIT 1000`
-      : `DELETE FROM ${table} WHERE ${keyColumn} IN (SELECT ${keyColumn} FROM ${table} WHERE ${endColumn} <= ? LIMIT 1000)`
+      ? `DELETE FROM ${table} WHERE ${endColumn} <= ${p()} LIMIT 1000`
+      : `DELETE FROM ${table} WHERE ${keyColumn} IN (SELECT ${keyColumn} FROM ${table} WHERE ${endColumn} <= ${p()} LIMIT 1000)`,
+  )
   const io = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn()

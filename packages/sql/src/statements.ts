@@ -1,3 +1,4 @@
+import { sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 import { djangoTime } from './dialect.ts'
 import type { SqlLayout } from './schema.ts'
@@ -24,8 +25,6 @@ export interface SessionStatements {
 
 /** What differs between the three databases, in one small controller each. */
 interface DialectSql {
-  /** The n-th (1-based) bound parameter in this database's own syntax: no rewriting later. */
-  param(n: number): string
   /** A bound parameter that holds JSON text, for a native `data` column. */
   json(param: string): string
   /** The native `data` column as text in a select. */
@@ -40,7 +39,6 @@ interface DialectSql {
 
 const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
   postgres: {
-    param: (n) => `$${n}`,
     // `::text::jsonb`: the parameter is text, so no driver serializes it as JSON a second time.
     json: (param) => `${param}::text::jsonb`,
     dataText: 'data::text',
@@ -50,7 +48,6 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
       `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
   },
   mysql: {
-    param: () => '?',
     json: (param) => param,
     dataText: 'data',
     forUpdate: ' FOR UPDATE',
@@ -58,7 +55,6 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
     limitedDelete: (table, _key, where, batch) => `DELETE FROM ${table} WHERE ${where} LIMIT ${batch}`,
   },
   sqlite: {
-    param: () => '?',
     json: (param) => param,
     dataText: 'data',
     forUpdate: '', // BEGIN IMMEDIATE already holds the write lock
@@ -67,17 +63,6 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
       `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
   },
 }
-
-/**
- * A statement with its parameters numbered as they appear: `sql\`... ${p} ...\`` where each `p`
- * is the next parameter of the dialect (`$1`, `$2`, ... on PostgreSQL, `?` elsewhere).
- */
-const builder =
-  (dialect: DialectSql) =>
-  (build: (p: () => string) => string): string => {
-    let n = 0
-    return build(() => dialect.param(++n))
-  }
 
 /**
  * Builds the statements in the database's own placeholder syntax. `table` is already validated
@@ -91,7 +76,7 @@ export function sessionStatements(
   batchSize: number,
 ): SessionStatements {
   const d = DIALECTS[dialectName]
-  const s = builder(d)
+  const s = (build: (p: () => string) => string) => sqlStatement(dialectName, build)
   if (layout === 'native') {
     return {
       load: s(

@@ -1,5 +1,5 @@
 import type { TicketPayload, TicketStore } from '@sessionbridge/core'
-import { isPlainObject, randomToken } from '@sessionbridge/core/adapter'
+import { isPlainObject, randomToken, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, PKG, quoteName, quoteTable } from './dialect.ts'
 import { tableColumns } from './schema.ts'
@@ -88,6 +88,21 @@ async function supportsDeleteReturning(client: SqlClient): Promise<boolean> {
   return /mariadb/i.test(version) && (major > 10 || (major === 10 && minor >= 5))
 }
 
+/** The ticket store's statements, in the dialect's own placeholder syntax. */
+function ticketStatements(dialect: SqlDialect, t: string) {
+  const s = (build: (p: () => string) => string) => sqlStatement(dialect, build)
+  return {
+    insert: s(
+      (p) =>
+        `INSERT INTO ${t} (ticket_hash, payload, expires_at, user_hash) VALUES (${p()}, ${p()}, ${p()}, ${p()})`,
+    ),
+    consume: s((p) => `DELETE FROM ${t} WHERE ticket_hash = ${p()} RETURNING payload, expires_at`),
+    read: s((p) => `SELECT payload, expires_at FROM ${t} WHERE ticket_hash = ${p()}`),
+    remove: s((p) => `DELETE FROM ${t} WHERE ticket_hash = ${p()}`),
+    revoke: s((p) => `DELETE FROM ${t} WHERE user_hash = ${p()}`),
+  }
+}
+
 /**
  * One-time tickets in SQL. `consume` is one `DELETE ... RETURNING` where the database has it, so
  * exactly one of any number of racing consumers gets the payload; on MySQL it is a read followed by
@@ -97,6 +112,7 @@ async function supportsDeleteReturning(client: SqlClient): Promise<boolean> {
 export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
   const side = sideTable(options, DEFAULT_TICKET_TABLE, 'ticket_hash', 'expires_at')
   const { client, dialect, tableName, table, sweepEvery, now, io, sweep } = side
+  const statements = ticketStatements(dialect, table)
   let returning: Promise<boolean> | null = null
   let issued = 0
   const clearExpired = () => side.clearExpired('clearExpired')
@@ -123,16 +139,18 @@ export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
       const userHash = await sha256Hex(payload.userId)
       return io('issue', async () => {
         if (++issued % sweepEvery === 0) await client.query(sweep, [now()])
-        await client.query(
-          `INSERT INTO ${table} (ticket_hash, payload, expires_at, user_hash) VALUES (?, ?, ?, ?)`,
-          [hash, JSON.stringify(payload), Math.ceil(now() + ttlMs), userHash],
-        )
+        await client.query(statements.insert, [
+          hash,
+          JSON.stringify(payload),
+          Math.ceil(now() + ttlMs),
+          userHash,
+        ])
         return ticket
       })
     },
     async revokeUser(userId: string) {
       const userHash = await sha256Hex(String(userId))
-      await io('revokeUser', () => client.query(`DELETE FROM ${table} WHERE user_hash = ?`, [userHash]))
+      await io('revokeUser', () => client.query(statements.revoke, [userHash]))
     },
     async consume(ticket: string) {
       if (typeof ticket !== 'string' || !TICKET.test(ticket)) return null
@@ -144,23 +162,13 @@ export function sqlTicketStore(options: SqlTicketStoreOptions): SqlTicketStore {
         })
         let row: { payload?: unknown; expires_at?: unknown } | undefined
         if (await returning) {
-          const { rows } = await client.query<typeof row & object>(
-            `DELETE FROM ${table} WHERE ticket_hash = ? RETURNING payload, expires_at`,
-            [hash],
-          )
+          const { rows } = await client.query<typeof row & object>(statements.consume, [hash])
           row = rows[0]
         } else {
-          const { rows } = await client.query<typeof row & object>(
-            `SELECT payload, expires_at FROM ${table} WHERE ticket_hash = ?`,
-            [hash],
-          )
+          const { rows } = await client.query<typeof row & object>(statements.read, [hash])
           row = rows[0]
           // Only the DELETE that removes the row wins; every other racer sees 0 rows.
-          if (
-            row &&
-            (await client.query(`DELETE FROM ${table} WHERE ticket_hash = ?`, [hash])).rowCount !== 1
-          )
-            row = undefined
+          if (row && (await client.query(statements.remove, [hash])).rowCount !== 1) row = undefined
         }
         if (!row || Number(row.expires_at) <= now()) return null
         try {

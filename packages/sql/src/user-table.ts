@@ -1,4 +1,5 @@
 import { SessionBackendError } from '@sessionbridge/core'
+import { sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
 
@@ -66,18 +67,25 @@ export function userTableStatements(
   sessions: string,
   users: string,
 ): UserTableStatements {
-  const p = (n: number) => (dialect === 'postgres' ? `$${n}` : '?')
-  const upsert =
+  const s = (build: (p: () => string) => string) => sqlStatement(dialect, build)
+  const upsert = s((p) =>
     dialect === 'mysql'
-      ? `INSERT INTO ${users} (session_key, user_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)`
-      : `INSERT INTO ${users} (session_key, user_id) VALUES (${p(1)}, ${p(2)}) ON CONFLICT (session_key) DO UPDATE SET user_id = excluded.user_id`
+      ? `INSERT INTO ${users} (session_key, user_id) VALUES (${p()}, ${p()}) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)`
+      : `INSERT INTO ${users} (session_key, user_id) VALUES (${p()}, ${p()}) ON CONFLICT (session_key) DO UPDATE SET user_id = excluded.user_id`,
+  )
   const gone = `NOT EXISTS (SELECT 1 FROM ${sessions} s WHERE s.session_key = ${users}.session_key)`
   return {
     upsert,
-    remove: `DELETE FROM ${users} WHERE session_key = ${p(1)}`,
-    destroySessions: `DELETE FROM ${sessions} WHERE session_key IN (SELECT session_key FROM ${users} WHERE user_id = ${p(1)})`,
-    forgetGone: `DELETE FROM ${users} WHERE user_id = ${p(1)} AND ${gone}`,
-    list: `SELECT s.session_key AS id FROM ${sessions} s JOIN ${users} u ON u.session_key = s.session_key WHERE u.user_id = ${p(1)} AND s.expire_date > ${p(2)}`,
+    remove: s((p) => `DELETE FROM ${users} WHERE session_key = ${p()}`),
+    destroySessions: s(
+      (p) =>
+        `DELETE FROM ${sessions} WHERE session_key IN (SELECT session_key FROM ${users} WHERE user_id = ${p()})`,
+    ),
+    forgetGone: s((p) => `DELETE FROM ${users} WHERE user_id = ${p()} AND ${gone}`),
+    list: s(
+      (p) =>
+        `SELECT s.session_key AS id FROM ${sessions} s JOIN ${users} u ON u.session_key = s.session_key WHERE u.user_id = ${p()} AND s.expire_date > ${p()}`,
+    ),
     sweep: `DELETE FROM ${users} WHERE ${gone}`,
   }
 }

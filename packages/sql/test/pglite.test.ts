@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite'
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgliteClient, type SqlClient } from '../src/index.ts'
 import { sqlSuite } from './suite.ts'
 
@@ -18,4 +18,12 @@ afterAll(async () => {
 
 describe('PGlite (in-memory)', () => {
   sqlSuite({ name: 'PGlite', prefix: 'pglite', client: () => client })
+
+  it('passes statements through unchanged: $n binds, and ? is the jsonb operator', async () => {
+    const { rows } = await client.query<{ a: string; has: boolean }>(
+      `SELECT $1::text AS a, $2::text::jsonb ? 'k' AS has`,
+      ['one', '{"k": 1}'],
+    )
+    expect(rows[0]).toEqual({ a: 'one', has: true })
+  })
 })

@@ -116,11 +116,13 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
     })
   })
 
-  it('rewrites ? to $n but leaves literals alone (via a real server)', async () => {
-    const { rows } = await poolClient.query<{ a: string; b: string; c: string }>(
-      `SELECT ?::text AS a, 'what?' AS b, $$is it?$$ || ?::text AS c -- really?`,
-      ['one', 'two'],
-    )
-    expect(rows[0]).toEqual({ a: 'one', b: 'what?', c: 'is it?two' })
+  it('passes statements through unchanged: $n binds, and ? is the jsonb operator (via a real server)', async () => {
+    for (const client of [poolClient, jsClient]) {
+      const { rows } = await client.query<{ a: string; has: boolean; c: string }>(
+        `SELECT $1::text AS a, $2::text::jsonb ? 'k' AS has, $$is it?$$ || $3::text AS c -- really?`,
+        ['one', '{"k": 1}', 'two'],
+      )
+      expect(rows[0]).toEqual({ a: 'one', has: true, c: 'is it?two' })
+    }
   })
 })

@@ -9,7 +9,7 @@ import {
   SessionDataError,
   type SessionRecord,
 } from '@sessionbridge/core'
-import { isPlainObject } from '@sessionbridge/core/adapter'
+import { isPlainObject, sqlStatement } from '@sessionbridge/core/adapter'
 import { testBackend } from '@sessionbridge/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -102,6 +102,7 @@ export interface SqlSuiteOptions {
  */
 export function sqlSuite(suite: SqlSuiteOptions): void {
   const table = (layout: SqlLayout, b = false) => `sbt_${suite.prefix}_${layout}${b ? '_b' : ''}`
+  const q = (build: (p: () => string) => string) => sqlStatement(suite.client().dialect, build)
   const make = (layout: SqlLayout, extra: Partial<SqlBackendOptions> = {}) =>
     sqlBackend({
       client: suite.client(),
@@ -127,9 +128,10 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
       corrupt: async (_b, id) => {
         const value = layout === 'django' ? 'not base64 json!' : '[1, 2]' // valid JSON, but not an object
         const cast = layout === 'native' && suite.client().dialect === 'postgres' ? '::jsonb' : ''
-        await suite
-          .client()
-          .query(`UPDATE ${table(layout)} SET ${dataColumn} = ?${cast} WHERE ${idColumn} = ?`, [value, id])
+        await suite.client().query(
+          q((p) => `UPDATE ${table(layout)} SET ${dataColumn} = ${p()}${cast} WHERE ${idColumn} = ${p()}`),
+          [value, id],
+        )
       },
     })
 
@@ -176,23 +178,19 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
         const warnings: string[] = []
         const b = make(layout, { logger: { warn: (m) => warnings.push(m) } })
         const id = (await b.create(b.idFormat.generate(), record({ a: 1 })))!
-        await suite
-          .client()
-          .query(`UPDATE ${table(layout)} SET ${dataColumn} = ? WHERE ${idColumn} = ?`, [
-            layout === 'native' ? '"a string"' : '%%%',
-            id,
-          ])
+        await suite.client().query(
+          q((p) => `UPDATE ${table(layout)} SET ${dataColumn} = ${p()} WHERE ${idColumn} = ${p()}`),
+          [layout === 'native' ? '"a string"' : '%%%', id],
+        )
         expect(await b.load(id)).toBeNull()
         expect(warnings).toHaveLength(1)
         expect(warnings[0]).toMatch(/does not decode/)
         expect(warnings[0]).not.toContain(id) // ids are secrets: never logged
         expect(await b.save(id, { set: { a: 2 }, deleted: [] }, record({ a: 2 }))).toBe(false)
-        const { rows } = await suite
-          .client()
-          .query<Record<string, unknown>>(
-            `SELECT ${dataColumn} AS v FROM ${table(layout)} WHERE ${idColumn} = ?`,
-            [id],
-          )
+        const { rows } = await suite.client().query<Record<string, unknown>>(
+          q((p) => `SELECT ${dataColumn} AS v FROM ${table(layout)} WHERE ${idColumn} = ${p()}`),
+          [id],
+        )
         expect(String(rows[0]?.v)).toMatch(layout === 'native' ? /a string/ : /^%%%$/)
       })
 
@@ -235,22 +233,25 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
 
         // The expired row exists before the sweeper starts, so only the sweeper can remove it.
         const gone = (await b.create(b.idFormat.generate(), record({ g: 1 }, -5000)))!
-        const { rows: before } = await suite
-          .client()
-          .query(`SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ?`, [gone])
+        const { rows: before } = await suite.client().query(
+          q((p) => `SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ${p()}`),
+          [gone],
+        )
         expect(before).toHaveLength(1)
         const swept = make(layout, { table: table(layout, true), clearExpiredInterval: 20 })
         for (let i = 0; i < 200; i++) {
-          const { rows } = await suite
-            .client()
-            .query(`SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ?`, [gone])
+          const { rows } = await suite.client().query(
+            q((p) => `SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ${p()}`),
+            [gone],
+          )
           if (rows.length === 0) break
           await sleep(20)
         }
         await swept.close()
-        const { rows: after } = await suite
-          .client()
-          .query(`SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ?`, [gone])
+        const { rows: after } = await suite.client().query(
+          q((p) => `SELECT 1 AS x FROM ${table(layout, true)} WHERE ${idColumn} = ${p()}`),
+          [gone],
+        )
         expect(after).toHaveLength(0)
         await b.close()
       })

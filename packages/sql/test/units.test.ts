@@ -6,10 +6,11 @@ import {
   migrate,
   nativeTableDdl,
   type SqlClient,
+  sqlAttemptStore,
   sqlBackend,
   sqlTicketStore,
-  toDollarPlaceholders,
 } from '../src/index.ts'
+import { userTableStatements } from '../src/user-table.ts'
 
 const fakeClient = (dialect: SqlClient['dialect']): SqlClient => ({
   dialect,
@@ -17,19 +18,60 @@ const fakeClient = (dialect: SqlClient['dialect']): SqlClient => ({
   transaction: (fn) => fn(fakeClient(dialect)),
 })
 
-describe('? to $n rewriting', () => {
-  it('numbers placeholders outside literals, identifiers, dollar quotes and comments', () => {
-    expect(toDollarPlaceholders('SELECT ? , ?')).toBe('SELECT $1 , $2')
-    expect(toDollarPlaceholders(`SELECT '?', 'it''s ?', ?`)).toBe(`SELECT '?', 'it''s ?', $1`)
-    expect(toDollarPlaceholders(`SELECT "we?ird" FROM t WHERE a = ?`)).toBe(
-      `SELECT "we?ird" FROM t WHERE a = $1`,
-    )
-    expect(toDollarPlaceholders(`SELECT E'\\' ?', ?`)).toBe(`SELECT E'\\' ?', $1`)
-    expect(toDollarPlaceholders('SELECT $$ ? $$, $tag$ ? $tag$, ?')).toBe('SELECT $$ ? $$, $tag$ ? $tag$, $1')
-    expect(toDollarPlaceholders('SELECT ? -- why?\n, ? /* what? */, ?')).toBe(
-      'SELECT $1 -- why?\n, $2 /* what? */, $3',
-    )
-    expect(toDollarPlaceholders('SELECT ?::text::jsonb')).toBe('SELECT $1::text::jsonb')
+/** A client that answers nothing and keeps every statement it was sent, with its parameters. */
+const recordingClient = (dialect: SqlClient['dialect'], sent: [string, readonly unknown[]][]): SqlClient => ({
+  dialect,
+  query: async (sql, params = []) => {
+    sent.push([sql, params])
+    return { rows: [], rowCount: 0 }
+  },
+  transaction: (fn) => fn(recordingClient(dialect, sent)),
+})
+
+describe('native placeholders', () => {
+  it.each(['postgres', 'mysql', 'sqlite'] as const)(
+    '%s: every statement binds its parameters in its own syntax, one placeholder per value',
+    async (dialect) => {
+      const sent: [string, readonly unknown[]][] = []
+      const client = recordingClient(dialect, sent)
+      const tickets = sqlTicketStore({ client, sweepEvery: 1 })
+      await tickets.migrate()
+      await tickets.issue({ userId: 'u', username: 'u' }, 1000)
+      await tickets.consume('A'.repeat(32))
+      await tickets.revokeUser('u')
+      await tickets.clearExpired()
+      const attempts = sqlAttemptStore({ client, sweepEvery: 1 })
+      await expect(attempts.hit('k', 1000)).rejects.toThrow() // the fake returns no counter
+      await attempts.undo('k')
+      await attempts.reset('k')
+      await attempts.clearExpired()
+      const backend = sqlBackend({ client, layout: 'native' })
+      await backend.load('a'.repeat(32))
+      await backend.touch('a'.repeat(32), Date.now() + 1000)
+      await backend.destroy('a'.repeat(32))
+      await backend.clearExpired()
+      expect(sent.length).toBeGreaterThan(12)
+      for (const [sql, params] of sent) {
+        const dollars = sql.match(/\$\d+/g) ?? []
+        const marks = sql.match(/\?/g) ?? []
+        if (dialect === 'postgres') {
+          expect(marks, sql).toEqual([])
+          expect(dollars, sql).toEqual(params.map((_, i) => `$${i + 1}`))
+        } else {
+          expect(dollars, sql).toEqual([])
+          expect(marks.length, sql).toBe(params.length)
+        }
+      }
+    },
+  )
+
+  it('numbers the Django user table statements per dialect', () => {
+    const pg = userTableStatements('postgres', '"s"', '"u"')
+    expect(pg.upsert).toContain('VALUES ($1, $2)')
+    expect(pg.list).toMatch(/user_id = \$1 AND s\.expire_date > \$2$/)
+    const my = userTableStatements('mysql', '`s`', '`u`')
+    expect(my.upsert).toContain('VALUES (?, ?)')
+    expect(my.list).toMatch(/user_id = \? AND s\.expire_date > \?$/)
   })
 })
 

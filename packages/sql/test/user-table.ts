@@ -1,4 +1,5 @@
 import { createSessionManager, SessionConfigError } from '@sessionbridge/core'
+import { sqlStatement } from '@sessionbridge/core/adapter'
 import { testBackend } from '@sessionbridge/core/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -37,6 +38,7 @@ function statementCounter(client: SqlClient) {
 export function userTableSuite(suite: SqlSuiteOptions): void {
   const sessions = `sbt_${suite.prefix}_django_u`
   const users = `sbt_${suite.prefix}_django_users`
+  const q = (build: (p: () => string) => string) => sqlStatement(suite.client().dialect, build)
   const make = (extra: Partial<SqlBackendOptions> = {}) =>
     sqlBackend({
       client: suite.client(),
@@ -62,7 +64,10 @@ export function userTableSuite(suite: SqlSuiteOptions): void {
     expiryResolutionMs: 250,
     concurrentWriters: 20,
     corrupt: async (_b, id) => {
-      await suite.client().query(`UPDATE ${sessions} SET session_data = ? WHERE session_key = ?`, ['%%%', id])
+      await suite.client().query(
+        q((p) => `UPDATE ${sessions} SET session_data = ${p()} WHERE session_key = ${p()}`),
+        ['%%%', id],
+      )
     },
   })
 
@@ -112,7 +117,10 @@ export function userTableSuite(suite: SqlSuiteOptions): void {
       }
       const still = await manager.open({ cookie: bystander, protocol: 'https' })
       expect(await still.get('_auth_user_id')).toBe(`${user}-other`)
-      const { rows } = await suite.client().query(`SELECT 1 AS x FROM ${users} WHERE user_id = ?`, [user])
+      const { rows } = await suite.client().query(
+        q((p) => `SELECT 1 AS x FROM ${users} WHERE user_id = ${p()}`),
+        [user],
+      )
       expect(rows).toHaveLength(0)
     })
 
@@ -120,9 +128,15 @@ export function userTableSuite(suite: SqlSuiteOptions): void {
       const b = make()
       const user = `c-${Date.now()}`
       const id = (await b.create(b.idFormat.generate(), record({}, HOUR, user)))!
-      await suite.client().query(`DELETE FROM ${sessions} WHERE session_key = ?`, [id]) // as Django's logout does
+      await suite.client().query(
+        q((p) => `DELETE FROM ${sessions} WHERE session_key = ${p()}`),
+        [id],
+      ) // as Django's logout does
       await b.clearExpired()
-      const { rows } = await suite.client().query(`SELECT 1 AS x FROM ${users} WHERE session_key = ?`, [id])
+      const { rows } = await suite.client().query(
+        q((p) => `SELECT 1 AS x FROM ${users} WHERE session_key = ${p()}`),
+        [id],
+      )
       expect(rows).toHaveLength(0)
     })
 

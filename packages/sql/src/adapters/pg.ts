@@ -1,5 +1,4 @@
 import type { SqlClient, SqlResult } from '../client.ts'
-import { cachedRewriter } from '../placeholders.ts'
 
 /** What `pgClient` needs of a `pg` connection: `query(text, values)`. */
 export interface PgQueryable {
@@ -19,14 +18,12 @@ export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>
 }
 
-const rewrite = cachedRewriter()
-
 async function run<Row>(
   conn: PgQueryable,
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<SqlResult<Row>> {
-  const result = await conn.query(rewrite(sql), params as unknown[])
+  const result = await conn.query(sql, params as unknown[])
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
 }
 

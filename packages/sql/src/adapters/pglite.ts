@@ -1,5 +1,4 @@
 import type { SqlClient, SqlResult } from '../client.ts'
-import { cachedRewriter } from '../placeholders.ts'
 
 /** What `pgliteClient` needs of a PGlite instance or transaction. */
 export interface PgliteQueryable {
@@ -11,14 +10,12 @@ export interface PgliteLike extends PgliteQueryable {
   transaction(fn: (tx: PgliteQueryable) => Promise<unknown>): Promise<unknown>
 }
 
-const rewrite = cachedRewriter()
-
 async function run<Row>(
   db: PgliteQueryable,
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<SqlResult<Row>> {
-  const result = await db.query(rewrite(sql), params as never[])
+  const result = await db.query(sql, params as never[])
   // SELECT reports its rows, INSERT/UPDATE/DELETE their affected rows.
   return { rows: result.rows as Row[], rowCount: Math.max(result.rows.length, result.affectedRows ?? 0) }
 }

@@ -1,5 +1,4 @@
 import type { SqlClient, SqlResult } from '../client.ts'
-import { cachedRewriter } from '../placeholders.ts'
 
 /** What `postgresJsClient` needs of a postgres.js `sql` (or transaction) object. */
 export interface PostgresJsQueryable {
@@ -11,14 +10,12 @@ export interface PostgresJsLike extends PostgresJsQueryable {
   begin(fn: (tx: PostgresJsQueryable) => unknown): PromiseLike<unknown>
 }
 
-const rewrite = cachedRewriter()
-
 async function run<Row>(
   sql: PostgresJsQueryable,
   text: string,
   params: readonly unknown[] = [],
 ): Promise<SqlResult<Row>> {
-  const result = await sql.unsafe(rewrite(text), params as never[])
+  const result = await sql.unsafe(text, params as never[])
   const rows = Array.from(result) as Row[]
   return { rows, rowCount: typeof result.count === 'number' ? result.count : rows.length }
 }
