@@ -7,11 +7,17 @@
  * migrations as applied.
  */
 
+import { sqlStatement } from '@sessionbridge/sql'
+
 /** The few things schema creation needs from a SQL client (`@sessionbridge/sql`'s `SqlClient` fits). */
 export interface SchemaClient {
   readonly dialect: 'postgres' | 'mysql' | 'sqlite'
   query(sql: string, params?: readonly unknown[]): Promise<{ rows: unknown[] }>
 }
+
+/** Statements in the client's own placeholders: each `p()` is the next one (`$n` on PostgreSQL, else `?`). */
+const statements = (client: SchemaClient) => (build: (p: () => string) => string) =>
+  sqlStatement(client.dialect, build)
 
 const SQLITE_DDL = [
   'CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL)',
@@ -112,28 +118,33 @@ const DDL: Record<SchemaClient['dialect'], readonly string[]> = {
 
 /** Creates Django's tables, content types and permissions in an empty database (SQLite, PostgreSQL, MySQL/MariaDB). */
 export async function createDjangoSchema(client: SchemaClient): Promise<void> {
+  const sql = statements(client)
   const now = djangoNow(client.dialect)
   for (const statement of DDL[client.dialect]) await client.query(statement)
   for (const [app, name] of MIGRATIONS) {
-    await client.query('INSERT INTO django_migrations (app, name, applied) VALUES (?, ?, ?)', [
-      app,
-      name,
-      now,
-    ])
+    await client.query(
+      sql((p) => `INSERT INTO django_migrations (app, name, applied) VALUES (${p()}, ${p()}, ${p()})`),
+      [app, name, now],
+    )
   }
   for (const [app, model, verbose] of MODELS) {
-    await client.query('INSERT INTO django_content_type (app_label, model) VALUES (?, ?)', [app, model])
-    const found = await client.query('SELECT id FROM django_content_type WHERE app_label = ? AND model = ?', [
-      app,
-      model,
-    ])
+    await client.query(
+      sql((p) => `INSERT INTO django_content_type (app_label, model) VALUES (${p()}, ${p()})`),
+      [app, model],
+    )
+    const found = await client.query(
+      sql((p) => `SELECT id FROM django_content_type WHERE app_label = ${p()} AND model = ${p()}`),
+      [app, model],
+    )
     const typeId = (found.rows[0] as { id: number }).id
     for (const action of ['add', 'change', 'delete', 'view']) {
-      await client.query('INSERT INTO auth_permission (name, content_type_id, codename) VALUES (?, ?, ?)', [
-        `Can ${action} ${verbose}`,
-        typeId,
-        `${action}_${model}`,
-      ])
+      await client.query(
+        sql(
+          (p) =>
+            `INSERT INTO auth_permission (name, content_type_id, codename) VALUES (${p()}, ${p()}, ${p()})`,
+        ),
+        [`Can ${action} ${verbose}`, typeId, `${action}_${model}`],
+      )
     }
   }
 }
@@ -151,11 +162,18 @@ export interface UserSeed {
 
 /** Inserts a user (and its direct permissions) unless one of that name exists. Returns its id. */
 export async function seedUser(client: SchemaClient, seed: UserSeed): Promise<number> {
-  const existing = await client.query('SELECT id FROM auth_user WHERE username = ?', [seed.username])
+  const sql = statements(client)
+  const existing = await client.query(
+    sql((p) => `SELECT id FROM auth_user WHERE username = ${p()}`),
+    [seed.username],
+  )
   if (existing.rows.length > 0) return Number((existing.rows[0] as { id: number }).id)
   const flag = (value: boolean) => (client.dialect === 'postgres' ? value : Number(value))
   await client.query(
-    'INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)',
+    sql(
+      (p) =>
+        `INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES (${p()}, NULL, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()})`,
+    ),
     [
       seed.passwordHash,
       flag(false),
@@ -168,20 +186,26 @@ export async function seedUser(client: SchemaClient, seed: UserSeed): Promise<nu
       djangoNow(client.dialect),
     ],
   )
-  const created = await client.query('SELECT id FROM auth_user WHERE username = ?', [seed.username])
+  const created = await client.query(
+    sql((p) => `SELECT id FROM auth_user WHERE username = ${p()}`),
+    [seed.username],
+  )
   const id = Number((created.rows[0] as { id: number }).id)
   for (const perm of seed.permissions ?? []) {
     const [app, codename] = perm.split('.')
     const found = await client.query(
-      'SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id WHERE ct.app_label = ? AND p.codename = ?',
+      sql(
+        (p) =>
+          `SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id WHERE ct.app_label = ${p()} AND p.codename = ${p()}`,
+      ),
       [app, codename],
     )
     const permissionId = (found.rows[0] as { id: number } | undefined)?.id
     if (permissionId === undefined) throw new Error(`no permission ${perm}`)
-    await client.query('INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (?, ?)', [
-      id,
-      permissionId,
-    ])
+    await client.query(
+      sql((p) => `INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (${p()}, ${p()})`),
+      [id, permissionId],
+    )
   }
   return id
 }

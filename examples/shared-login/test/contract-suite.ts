@@ -1,5 +1,6 @@
 /** The example's HTTP contract end to end, written once and run against every backend (one file each). */
 import { notApplicable } from '@sessionbridge/core/testing'
+import { sqlStatement } from '@sessionbridge/sql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashDjangoPassword } from '../src/database.ts'
 import { manage } from '../src/django.ts'
@@ -119,10 +120,11 @@ export function sharedLoginSuite(
         }
         if (expectDjango) await manage(ex.config, ['set_password', 'changer', 'new-password'])
         else {
-          await sql.query('UPDATE auth_user SET password = ? WHERE username = ?', [
-            await hashDjangoPassword('new-password'),
-            'changer',
-          ])
+          const update = sqlStatement(
+            sql.dialect,
+            (p) => `UPDATE auth_user SET password = ${p()} WHERE username = ${p()}`,
+          )
+          await sql.query(update, [await hashDjangoPassword('new-password'), 'changer'])
         }
         for (const client of sessions) {
           for (const [name, url] of ex.apps) {

@@ -1,5 +1,5 @@
 import type { RedisCommands } from '@sessionbridge/redis'
-import type { SqlClient, SqlDialect } from '@sessionbridge/sql'
+import { type SqlClient, type SqlDialect, sqlStatement } from '@sessionbridge/sql'
 
 /** Walks the ids a store holds, a page at a time, so a big store never sits in memory at once. */
 export interface SessionLister {
@@ -25,7 +25,10 @@ function quoted(dialect: SqlDialect, table: string): string {
 export function sqlLister(client: SqlClient, layout: 'native' | 'django', table: string): SessionLister {
   const t = quoted(client.dialect, table)
   const key = layout === 'native' ? 'id' : 'session_key'
-  const param = (n: number) => (client.dialect === 'postgres' ? `$${n}` : '?')
+  const page = sqlStatement(
+    client.dialect,
+    (p) => `SELECT ${key} AS k FROM ${t} WHERE ${key} > ${p()} ORDER BY ${key} LIMIT ${PAGE}`,
+  )
   return {
     async estimate() {
       const { rows } = await client.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${t}`)
@@ -34,10 +37,7 @@ export function sqlLister(client: SqlClient, layout: 'native' | 'django', table:
     async *pages() {
       let after = ''
       for (;;) {
-        const { rows } = await client.query<{ k: unknown }>(
-          `SELECT ${key} AS k FROM ${t} WHERE ${key} > ${param(1)} ORDER BY ${key} LIMIT ${PAGE}`,
-          [after],
-        )
+        const { rows } = await client.query<{ k: unknown }>(page, [after])
         if (rows.length === 0) return
         const ids = rows.map((row) => String(row.k))
         yield ids

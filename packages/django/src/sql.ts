@@ -3,7 +3,9 @@ import { parseSqlDateTime, toDjangoSqlDateTime } from '@sessionbridge/core/adapt
 /**
  * The SQL client `djangoUsers` talks to: the same shape as `SqlClient` of `@sessionbridge/sql`
  * (whose `sqliteClient`, `pgClient` and `mysqlClient` fit as they are), declared here so this
- * package depends on core only. Statements use `?` placeholders in every dialect.
+ * package depends on core only. Statements are written in the dialect's own placeholder syntax,
+ * `$1, $2, ...` on PostgreSQL and `?` on MySQL/MariaDB and SQLite (`sqlStatement` of
+ * `@sessionbridge/core/adapter` writes either), and the client passes them to the driver unchanged.
  */
 export interface DjangoSqlClient {
   readonly dialect: 'postgres' | 'mysql' | 'sqlite'

@@ -47,16 +47,18 @@ export function userPermissions(options: UserPermissionsOptions): UserPermission
     }
     // The user's own permissions plus those of the user's groups.
     const { rows } = await client.query<Row>(
-      `SELECT ct.app_label, p.codename FROM auth_permission p
+      users.sql(
+        (param) => `SELECT ct.app_label, p.codename FROM auth_permission p
          JOIN ${q(perms.userPermissions)} up ON up.permission_id = p.id
          JOIN django_content_type ct ON ct.id = p.content_type_id
-        WHERE up.${q(perms.userColumn)} = ?
+        WHERE up.${q(perms.userColumn)} = ${param()}
        UNION
        SELECT ct.app_label, p.codename FROM auth_permission p
          JOIN auth_group_permissions gp ON gp.permission_id = p.id
          JOIN ${q(perms.userGroups)} ug ON ug.group_id = gp.group_id
          JOIN django_content_type ct ON ct.id = p.content_type_id
-        WHERE ug.${q(perms.userColumn)} = ?`,
+        WHERE ug.${q(perms.userColumn)} = ${param()}`,
+      ),
       [user.id, user.id],
     )
     return names(rows)

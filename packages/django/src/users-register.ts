@@ -46,7 +46,10 @@ export function userRegistration(
     return client.transaction(async (tx) => {
       if ((await users.selectWhere(tx, cols.username, username)).length > 0) return null
       await tx.query(
-        `INSERT INTO ${q(table)} (${present.map(([c]) => q(c)).join(', ')}) VALUES (${present.map(() => '?').join(', ')})`,
+        users.sql(
+          (p) =>
+            `INSERT INTO ${q(table)} (${present.map(([c]) => q(c)).join(', ')}) VALUES (${present.map(() => p()).join(', ')})`,
+        ),
         present.map(([, v]) => v),
       )
       return (await users.selectWhere(tx, cols.username, username))[0] ?? null

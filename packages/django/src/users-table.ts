@@ -1,4 +1,5 @@
 import { SessionConfigError } from '@sessionbridge/core'
+import { sqlStatement } from '@sessionbridge/core/adapter'
 import {
   type DjangoSqlClient,
   fromSqlBool,
@@ -52,6 +53,8 @@ export interface UserTable {
   readonly dialect: DjangoSqlClient['dialect']
   /** Quotes a checked identifier for the dialect. */
   q(name: string): string
+  /** A statement in the dialect's own placeholders: each `p()` is the next (`$n` or `?`). */
+  sql(build: (p: () => string) => string): string
   /** Up to `limit` users whose `column` equals `value`, over `db` (the client or a transaction). */
   selectWhere(db: DjangoSqlClient, column: string, value: unknown, limit?: number): Promise<DjangoUser[]>
   /** A session's user id as the primary key type, or `null` when it cannot be one. */
@@ -65,6 +68,7 @@ export function userTable(options: UserTableOptions): UserTable {
   const { client } = options
   const dialect = client.dialect
   const q = (name: string) => quoteIdent(dialect, name)
+  const sql = (build: (p: () => string) => string) => sqlStatement(dialect, build)
   const table = checkName('table', options.table ?? 'auth_user')
   const cols: DjangoUserColumns = { ...DEFAULT_COLUMNS, ...options.columns }
   for (const [field, column] of Object.entries(cols))
@@ -99,10 +103,12 @@ export function userTable(options: UserTableOptions): UserTable {
     cols,
     dialect,
     q,
+    sql,
     async selectWhere(db: DjangoSqlClient, column: string, value: unknown, limit = 1) {
-      const { rows } = await db.query(`SELECT * FROM ${q(table)} WHERE ${q(column)} = ? LIMIT ${limit}`, [
-        value,
-      ])
+      const { rows } = await db.query(
+        sql((p) => `SELECT * FROM ${q(table)} WHERE ${q(column)} = ${p()} LIMIT ${limit}`),
+        [value],
+      )
       return rows.map(toUser)
     },
     parseId(id: string): number | string | null {
@@ -114,20 +120,23 @@ export function userTable(options: UserTableOptions): UserTable {
       return Number.isSafeInteger(n) ? n : null
     },
     async save(user: DjangoUser, fields: readonly DjangoUserField[]) {
-      const sets: string[] = []
+      const columns: string[] = []
       const params: unknown[] = []
       for (const field of fields) {
         const column = cols[field]
         if (column === null || column === undefined)
           throw new RangeError(`the user table has no column for "${field}"`)
-        sets.push(`${q(column)} = ?`)
+        columns.push(q(column))
         params.push(sqlValue(field, user))
       }
-      if (sets.length === 0) return
-      await client.query(`UPDATE ${q(table)} SET ${sets.join(', ')} WHERE ${q(cols.id)} = ?`, [
-        ...params,
-        user.id,
-      ])
+      if (columns.length === 0) return
+      await client.query(
+        sql(
+          (p) =>
+            `UPDATE ${q(table)} SET ${columns.map((c) => `${c} = ${p()}`).join(', ')} WHERE ${q(cols.id)} = ${p()}`,
+        ),
+        [...params, user.id],
+      )
     },
   })
 }

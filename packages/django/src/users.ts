@@ -155,7 +155,10 @@ export function djangoUsers(options: DjangoUsersOptions): DjangoUsers {
     const previous = user.password
     const encoded = await hashers.make(password)
     const { rowCount } = await client.query(
-      `UPDATE ${q(table.table)} SET ${q(cols.password)} = ? WHERE ${q(cols.id)} = ? AND ${q(cols.password)} = ?`,
+      table.sql(
+        (p) =>
+          `UPDATE ${q(table.table)} SET ${q(cols.password)} = ${p()} WHERE ${q(cols.id)} = ${p()} AND ${q(cols.password)} = ${p()}`,
+      ),
       [encoded, user.id, previous],
     )
     if (rowCount > 0) user.password = encoded

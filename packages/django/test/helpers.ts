@@ -6,7 +6,7 @@ import {
   type SessionCodec,
   type SessionRecord,
 } from '@sessionbridge/core'
-import { BASIC_CAPABILITIES } from '@sessionbridge/core/adapter'
+import { BASIC_CAPABILITIES, sqlStatement } from '@sessionbridge/core/adapter'
 import { DJANGO_PYTHON } from '@sessionbridge/test-services'
 import type { DjangoInstall } from '@sessionbridge/test-services/django-versions'
 import Database from 'better-sqlite3'
@@ -118,14 +118,10 @@ export function localSqliteClient(db: Database.Database): DjangoSqlClient {
 
 /** A minimal SqlClient over a pg pool. */
 export function localPgClient(pool: pg.Pool): DjangoSqlClient {
-  const rewrite = (sql: string) => {
-    let n = 0
-    return sql.replace(/\?/g, () => `$${++n}`)
-  }
   const over = (conn: pg.Pool | pg.PoolClient): DjangoSqlClient => ({
     dialect: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await conn.query(rewrite(sql), params as unknown[])
+      const result = await conn.query(sql, params as unknown[])
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
     },
     async transaction(fn) {
@@ -153,18 +149,25 @@ export { Database, pg }
  * against the very rows Django reads. (The real one is @sessionbridge/sql's django layout.)
  */
 export function djangoSessionTable(client: DjangoSqlClient, codec: SessionCodec): SessionBackend {
+  const sql = (build: (p: () => string) => string) => sqlStatement(client.dialect, build)
   const write = async (id: string, record: SessionRecord, insert: boolean) => {
     const data = await codec.encode(record.data)
     const expires = toSqlDate(client.dialect, new Date(record.expiresAt))
     if (insert) {
       await client.query(
-        'INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)',
+        sql(
+          (p) =>
+            `INSERT INTO django_session (session_key, session_data, expire_date) VALUES (${p()}, ${p()}, ${p()})`,
+        ),
         [id, data, expires],
       )
       return true
     }
     const { rowCount } = await client.query(
-      'UPDATE django_session SET session_data = ?, expire_date = ? WHERE session_key = ?',
+      sql(
+        (p) =>
+          `UPDATE django_session SET session_data = ${p()}, expire_date = ${p()} WHERE session_key = ${p()}`,
+      ),
       [data, expires, id],
     )
     return rowCount > 0
@@ -175,7 +178,7 @@ export function djangoSessionTable(client: DjangoSqlClient, codec: SessionCodec)
     idFormat: djangoIdFormat,
     async load(id) {
       const { rows } = await client.query<{ session_data: string; expire_date: unknown }>(
-        'SELECT session_data, expire_date FROM django_session WHERE session_key = ?',
+        sql((p) => `SELECT session_data, expire_date FROM django_session WHERE session_key = ${p()}`),
         [id],
       )
       const row = rows[0]
@@ -187,7 +190,10 @@ export function djangoSessionTable(client: DjangoSqlClient, codec: SessionCodec)
       return { data, expiresAt, userId: typeof user === 'string' ? user : null }
     },
     async create(id, record) {
-      const { rows } = await client.query('SELECT 1 AS x FROM django_session WHERE session_key = ?', [id])
+      const { rows } = await client.query(
+        sql((p) => `SELECT 1 AS x FROM django_session WHERE session_key = ${p()}`),
+        [id],
+      )
       if (rows.length > 0) return null
       await write(id, record, true)
       return id
@@ -195,13 +201,16 @@ export function djangoSessionTable(client: DjangoSqlClient, codec: SessionCodec)
     save: (id, _changes, record) => write(id, record, false),
     async touch(id, expiresAt) {
       const { rowCount } = await client.query(
-        'UPDATE django_session SET expire_date = ? WHERE session_key = ?',
+        sql((p) => `UPDATE django_session SET expire_date = ${p()} WHERE session_key = ${p()}`),
         [toSqlDate(client.dialect, new Date(expiresAt)), id],
       )
       return rowCount > 0
     },
     async destroy(id) {
-      await client.query('DELETE FROM django_session WHERE session_key = ?', [id])
+      await client.query(
+        sql((p) => `DELETE FROM django_session WHERE session_key = ${p()}`),
+        [id],
+      )
     },
   }
 }
