@@ -19,4 +19,10 @@ export interface SqlClient {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>>
   /** Runs `fn` on one connection inside a transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+  /**
+   * `true` when a transaction may write only once (`d1Client`: D1 has no interactive
+   * transactions). Options that need two writes in one transaction (`userTable`) refuse such a
+   * client at startup. @default false
+   */
+  readonly singleWriteTransactions?: boolean
 }

@@ -112,6 +112,14 @@ export function resolveSqlBackendOptions(options: SqlBackendOptions) {
       '%s is for the "django" layout: the native table has a user column',
     )
   }
+  if (userTable !== null && client.singleWriteTransactions) {
+    // A save that changes the user writes the session row and the user row in one transaction.
+    throw new SessionConfigError(
+      PKG,
+      'userTable',
+      '%s needs transactions that write twice, which this client (D1) does not have',
+    )
+  }
   return Object.freeze({
     client,
     dialect,

@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => mf?.dispose())
 
 describe('Cloudflare D1 (miniflare)', () => {
-  sqlSuite({ name: 'D1 (miniflare)', prefix: 'd1', client: () => client })
+  sqlSuite({ name: 'D1 (miniflare)', prefix: 'd1', client: () => client, singleWriteTransactions: true })
 
   it('merges writers racing from separate isolates: a changed read reruns the transaction', async () => {
     // Two clients stand for two isolates: their transactions do not wait for each other.

@@ -93,6 +93,8 @@ export interface SqlSuiteOptions {
   prefix: string
   /** The client; valid from `beforeAll` on (set up by the test file). */
   client: () => SqlClient
+  /** The client's transactions write once (D1): `userTable` is refused instead of tested. */
+  singleWriteTransactions?: boolean
 }
 
 /**
@@ -265,7 +267,19 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
     })
   }
 
-  userTableSuite(suite)
+  if (suite.singleWriteTransactions) {
+    it(`${suite.name}: refuses userTable at startup (a save may change the user and the index in one transaction)`, () => {
+      expect(suite.client().singleWriteTransactions).toBe(true)
+      expect(() =>
+        sqlBackend({
+          client: suite.client(),
+          layout: 'django',
+          codec: base64JsonCodec,
+          userTable: 'sbt_users',
+        }),
+      ).toThrow(/userTable.*write twice/)
+    })
+  } else userTableSuite(suite)
 
   describe(`${suite.name}: schema helpers`, () => {
     it("checkDjangoTable accepts Django's table and names what is missing otherwise", async () => {

@@ -173,6 +173,7 @@ export function d1Client(db: D1DatabaseLike, options: D1ClientOptions = {}): Sql
   let gate: Promise<void> = Promise.resolve()
   const client: SqlClient = {
     dialect: 'sqlite',
+    singleWriteTransactions: true,
     query: (sql, params) => run(db, sql, params),
     transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       const turn = gate.then(() => attempt(fn))
