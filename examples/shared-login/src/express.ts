@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http'
+import type { Server } from 'node:http'
 import {
   type ExpressSessionOptions,
   loggedInOrBasicAuth,
@@ -9,6 +9,7 @@ import {
 } from '@sessionbridge/express'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { type ExampleApp, type ExampleAppOptions, sessionOptions, urlOf } from './app.ts'
+import { readBody } from './body.ts'
 import {
   ADMIN_PERMISSION,
   type ContractContext,
@@ -19,27 +20,6 @@ import {
   REALM,
 } from './contract.ts'
 import { SECURITY_HEADERS } from './security.ts'
-
-/**
- * The request body as text, or `null` when it exceeds `limit` bytes. The rest of an oversized body
- * is drained, not destroyed: the socket must stay to answer.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= limit) return void chunks.push(chunk)
-      req.off('data', onData)
-      req.resume()
-      resolve(null)
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.once('error', reject)
-  })
-}
 
 const context = (req: Request): ContractContext => ({
   // The session's data type may be narrowed by augmentation elsewhere; the contract reads plain keys.

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http'
+import type { Server } from 'node:http'
 import {
   type KoaSessionOptions,
   loggedInOrBasicAuth,
@@ -8,6 +8,7 @@ import {
 } from '@sessionbridge/koa'
 import Koa, { type Context, type Middleware } from 'koa'
 import { type ExampleApp, type ExampleAppOptions, sessionOptions, urlOf } from './app.ts'
+import { readBody } from './body.ts'
 import {
   ADMIN_PERMISSION,
   type ContractContext,
@@ -18,27 +19,6 @@ import {
   REALM,
 } from './contract.ts'
 import { SECURITY_HEADERS } from './security.ts'
-
-/**
- * The request body as text, or `null` when it exceeds `limit` bytes. The rest of an oversized body
- * is drained, not destroyed: the socket must stay to answer (and Koa reads it for `ctx.protocol`).
- */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= limit) return void chunks.push(chunk)
-      req.off('data', onData)
-      req.resume()
-      resolve(null)
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.once('error', reject)
-  })
-}
 
 const context = (ctx: Context): ContractContext => ({
   session: ctx.session,
