@@ -1,8 +1,8 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type CsrfProtection, type CsrfRequest, csrfProtection } from '@sessionbridge/core'
 import { djangoVersions } from '@sessionbridge/test-services/django-versions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pythonPeer } from './helpers.ts'
 
 // CSRF tokens crossing between core's csrfProtection and a real Django CsrfViewMiddleware
 // (test/django/csrf_peer.py), for each Django release that is installed here.
@@ -33,54 +33,16 @@ interface PeerReply {
 }
 
 function startPeer(python: string, versionEnv: Readonly<Record<string, string>>) {
-  const child: ChildProcessWithoutNullStreams = spawn(python, [SCRIPT], {
-    env: {
-      ...process.env,
-      ...versionEnv,
-      SB_CSRF_TRUSTED: JSON.stringify(TRUSTED),
-      PYTHONWARNINGS: 'ignore',
-    },
+  const peer = pythonPeer(python, SCRIPT, {
+    ...versionEnv,
+    SB_CSRF_TRUSTED: JSON.stringify(TRUSTED),
+    PYTHONWARNINGS: 'ignore',
   })
-  let buffer = ''
-  let stderr = ''
-  const waiting: ((line: string) => void)[] = []
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, nl)
-      buffer = buffer.slice(nl + 1)
-      waiting.shift()?.(line)
-    }
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000)
-  })
-  let queue: Promise<unknown> = Promise.resolve()
-  const call = <T>(cmd: string, args: object = {}): Promise<T> => {
-    const result = queue.then(
-      () =>
-        new Promise<T>((resolve, reject) => {
-          if (child.exitCode !== null) return reject(new Error(`django exited: ${stderr}`))
-          waiting.push((line) => {
-            const reply = JSON.parse(line) as { ok: boolean; result?: T; error?: string }
-            if (reply.ok) resolve(reply.result as T)
-            else reject(new Error(`django ${cmd}: ${reply.error}`))
-          })
-          child.stdin.write(`${JSON.stringify({ cmd, args })}\n`)
-        }),
-    )
-    queue = result.catch(() => {})
-    return result
-  }
   return {
-    call,
-    run: (cmd: 'check' | 'token' | 'login', args: PeerRequest) => call<PeerReply>(cmd, args),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.stdin.end()
-      }),
+    call: peer.call,
+    run: (cmd: 'check' | 'token' | 'login', args: PeerRequest) =>
+      peer.call<PeerReply>(cmd, args as Record<string, unknown>),
+    close: peer.close,
   }
 }
 

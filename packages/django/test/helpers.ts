@@ -35,19 +35,28 @@ export function startDjango(env: {
   /** Connect the SQL README's `user_logged_in` receiver (`django/sbsessionuser.py`). */
   sessionUserReceiver?: boolean
 }): DjangoProcess {
-  const child: ChildProcessWithoutNullStreams = spawn(env.django?.python ?? DJANGO_PYTHON, [SCRIPT], {
-    env: {
-      ...process.env,
-      ...env.django?.env,
-      SB_DB: env.db,
-      SB_SECRET_KEY: env.secretKey,
-      SB_HASHING_ALGORITHM: env.hashing ?? 'sha256',
-      SB_SECRET_KEY_FALLBACKS: (env.fallbackKeys ?? []).join(','),
-      SB_PBKDF2_ITERATIONS: env.iterations === undefined ? '' : String(env.iterations),
-      PYTHONWARNINGS: 'ignore',
-      SB_SESSION_USER_RECEIVER: env.sessionUserReceiver ? '1' : '',
-    },
+  return pythonPeer(env.django?.python ?? DJANGO_PYTHON, SCRIPT, {
+    ...env.django?.env,
+    SB_DB: env.db,
+    SB_SECRET_KEY: env.secretKey,
+    SB_HASHING_ALGORITHM: env.hashing ?? 'sha256',
+    SB_SECRET_KEY_FALLBACKS: (env.fallbackKeys ?? []).join(','),
+    SB_PBKDF2_ITERATIONS: env.iterations === undefined ? '' : String(env.iterations),
+    PYTHONWARNINGS: 'ignore',
+    SB_SESSION_USER_RECEIVER: env.sessionUserReceiver ? '1' : '',
   })
+}
+
+/**
+ * A Python script speaking one JSON command per line on stdin and one JSON reply per line on
+ * stdout (`{ ok, result | error }`), one command at a time; `env` is added to this process's.
+ */
+export function pythonPeer(
+  python: string,
+  script: string,
+  env: Record<string, string | undefined>,
+): DjangoProcess {
+  const child: ChildProcessWithoutNullStreams = spawn(python, [script], { env: { ...process.env, ...env } })
   let buffer = ''
   let stderr = ''
   const waiting: ((line: string) => void)[] = []
