@@ -59,6 +59,10 @@ class Server(BaseApplication):
             'worker_class': 'gthread',
             'threads': 8,
             'timeout': 30,
+            # Idle keep-alive connections stay open longer than a client keeps them (undici: 4 s):
+            # with gunicorn's 2 s default a client could send on a socket the server was closing
+            # ("other side closed"), as Node's docs warn. 75 s is nginx's default.
+            'keepalive': 75,
             'graceful_timeout': 5,
             'accesslog': None,
             'errorlog': '-',
