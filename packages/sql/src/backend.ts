@@ -3,6 +3,7 @@ import { parseSqlDateTime } from '@sessionbridge/core/adapter'
 import { sqlSessionData } from './data.ts'
 import { dataLimitOf, isDuplicateKey, PKG } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
+import { patchBuilder } from './patch.ts'
 import type { SqlLayout } from './schema.ts'
 import { sessionStatements } from './statements.ts'
 import { startSweeper } from './sweeper.ts'
@@ -20,9 +21,10 @@ export interface SqlBackend extends SessionBackend {
 }
 
 /**
- * Sessions in a relational database. `native` keeps JSON data with a user index; on PostgreSQL a
- * save is one statement (`data - deleted || set`), elsewhere (and for the `django` layout) a row
- * lock in a transaction: read, merge the change set, write. Either way concurrent writers of
+ * Sessions in a relational database. `native` keeps JSON data with a user index; a save is one
+ * statement applying the change set with the database's JSON functions (`patch.ts`; keys a JSON
+ * path cannot name, and the `django` layout, take a row lock in a transaction instead: read, merge
+ * the change set, write). Either way concurrent writers of
  * different keys all survive; `update` is the same row lock around one key. The parts:
  * `options.ts` (resolution), `data.ts` (encoding and size limits), `statements.ts` (SQL per
  * dialect), `update.ts` (locked read-modify-writes), `sweeper.ts` (background clearExpired).
@@ -42,6 +44,8 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       }
     : null
   const locked = lockedWrites(resolved, sql, data, setUser)
+  // The native layout's one-statement save; the Django layout's data is encoded, so it merges.
+  const patch = django ? null : patchBuilder(resolved.dialect, resolved.table)
 
   /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
   const guarded = async <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> => {
@@ -111,17 +115,10 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       }),
     save: (id, changes, record) =>
       guarded('save', false, id, async () => {
-        if (!sql.patch) return locked.merge(id, changes, record)
+        const query = patch?.(changes, record.expiresAt, record.userId, id, now())
+        if (!query) return locked.merge(id, changes, record)
         await data.encode(record.data) // the merged size, as this request sees it
-        const params = [
-          JSON.stringify(changes.deleted),
-          JSON.stringify(changes.set),
-          record.expiresAt,
-          record.userId,
-          id,
-          now(),
-        ]
-        return (await client.query(sql.patch, params)).rowCount > 0
+        return (await client.query(query.text, query.params)).rowCount > 0
       }),
     update: (id, key, fn, updateOptions) => {
       // The app's own exception from `fn` reaches the caller as itself, not as an I/O failure.

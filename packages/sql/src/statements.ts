@@ -8,8 +8,6 @@ export interface SessionStatements {
   load: string
   /** Insert-if-absent; on MySQL a plain INSERT whose duplicate-key error means "taken". */
   insert: string
-  /** PostgreSQL native layout only: the change set applied in one statement (jsonb `-` and `||`). */
-  patch: string | null
   /** The locked read of read-merge-write and of update (`FOR UPDATE` where the database has it). */
   lockedRead: string
   /** The write of read-merge-write and of update. */
@@ -87,13 +85,6 @@ export function sessionStatements(
         (p) =>
           `INSERT INTO ${table} (id, data, expires_at, user_id) VALUES (${p()}, ${d.json(p())}, ${p()}, ${p()})${d.ifAbsent('id')}`,
       ),
-      patch:
-        dialectName === 'postgres'
-          ? s(
-              (p) =>
-                `UPDATE ${table} SET data = (data - ARRAY(SELECT jsonb_array_elements_text(${d.json(p())}))) || ${d.json(p())}, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND jsonb_typeof(data) = 'object'`,
-            )
-          : null,
       lockedRead: s(
         (p) =>
           `SELECT ${d.dataText} AS data, user_id FROM ${table} WHERE id = ${p()} AND expires_at > ${p()}${d.forUpdate}`,
@@ -120,7 +111,6 @@ export function sessionStatements(
       (p) =>
         `INSERT INTO ${table} (session_key, session_data, expire_date) VALUES (${p()}, ${p()}, ${p()})${d.ifAbsent('session_key')}`,
     ),
-    patch: null,
     lockedRead: s(
       (p) =>
         `SELECT session_data FROM ${table} WHERE session_key = ${p()} AND expire_date > ${p()}${d.forUpdate}`,

@@ -23,7 +23,7 @@ export function lockedWrites(
 ) {
   const { client, django, now } = resolved
 
-  /** Applies a change set to the stored data (the save of layouts without a one-statement patch). */
+  /** Applies a change set to the stored data (the save when no one-statement patch applies: `patch.ts`). */
   const merge = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
     client.transaction(async (tx) => {
       const { rows } = await tx.query<Record<string, unknown>>(sql.lockedRead, [id, sql.time(now())])

@@ -22,6 +22,7 @@ import {
   sqlBackend,
   sqlTicketStore,
 } from '../src/index.ts'
+import { patchSuite } from './patch.ts'
 import { userTableSuite } from './user-table.ts'
 
 /** A stand-in for @sessionbridge/django's codec: base64 of JSON, Django's id format. */
@@ -280,6 +281,8 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
       ).toThrow(/userTable.*write twice/)
     })
   } else userTableSuite(suite)
+
+  patchSuite(suite)
 
   describe(`${suite.name}: schema helpers`, () => {
     it("checkDjangoTable accepts Django's table and names what is missing otherwise", async () => {

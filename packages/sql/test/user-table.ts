@@ -13,7 +13,7 @@ import {
 import { base64JsonCodec, HOUR, record, type SqlSuiteOptions } from './suite.ts'
 
 /** Counts every statement, inside transactions too (a transaction's BEGIN and COMMIT count 2). */
-function statementCounter(client: SqlClient) {
+export function statementCounter(client: SqlClient) {
   let count = 0
   const wrap = (c: SqlClient): SqlClient => ({
     dialect: c.dialect,

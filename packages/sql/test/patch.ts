@@ -1,0 +1,120 @@
+import type { SessionData } from '@sessionbridge/core'
+import { sqlStatement } from '@sessionbridge/core/adapter'
+import { notApplicable } from '@sessionbridge/core/testing'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { migrate, sqlBackend } from '../src/index.ts'
+import { pathSafeKey } from '../src/patch.ts'
+import { HOUR, record, type SqlSuiteOptions } from './suite.ts'
+import { statementCounter } from './user-table.ts'
+
+/** Keys a JSON path must not mangle; `__proto__` as own data, as `JSON.parse` makes it. */
+const AWKWARD = JSON.parse(
+  JSON.stringify({
+    'a.b': 1,
+    'a"b': 'quote',
+    'a\\b': 'backslash',
+    'ü😀 ключ': { nested: { deep: [1, null] } },
+    '': 'empty',
+    $: '$',
+    '[0]': 0,
+    '*': 'star',
+    "it's": null,
+    'tab\there': 'control',
+    'a b': true,
+  }).replace('"a b"', '"__proto__"'),
+) as SessionData
+
+/** The native layout's one-statement save: statements per save and keys that must round-trip. */
+export function patchSuite(suite: SqlSuiteOptions): void {
+  const table = `sbt_${suite.prefix}_patch`
+  const make = (client = suite.client()) => sqlBackend({ client, layout: 'native', table })
+
+  describe(`${suite.name}, native layout: one-statement saves`, () => {
+    beforeAll(async () => {
+      await suite.client().query(`DROP TABLE IF EXISTS ${table}`)
+      await migrate(suite.client(), { layout: 'native', table })
+    })
+
+    it('applies a plain change set in 1 statement, set and deleted, and loads the merged data', async () => {
+      const counter = statementCounter(suite.client())
+      const b = make(counter.client)
+      const id = b.idFormat.generate()
+      // The user column only (record() would also put the user id in the data).
+      await b.create(id, { ...record({ keep: 'k', gone: 1, n: 0 }), userId: 'u1' })
+      const next = { ...record({ keep: 'k', n: 1, obj: { x: [1, 'y'] } }, 2 * HOUR), userId: 'u2' }
+      const changes = { set: { n: 1, obj: { x: [1, 'y'] } }, deleted: ['gone'] }
+      expect(await counter.take(() => b.save(id, changes, next))).toBe(1)
+      const loaded = await b.load(id)
+      expect(loaded?.data).toEqual({ keep: 'k', n: 1, obj: { x: [1, 'y'] } })
+      expect(loaded?.userId).toBe('u2')
+      expect(loaded?.expiresAt).toBe(next.expiresAt)
+      // An empty change set still moves the expiry and the user, in 1 statement.
+      const touched = record(loaded!.data, 3 * HOUR)
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, touched))).toBe(1)
+      expect(await b.load(id)).toEqual({ data: loaded!.data, expiresAt: touched.expiresAt, userId: null })
+      // A session that is gone: 1 statement, false, nothing created.
+      const missing = b.idFormat.generate()
+      expect(await counter.take(() => b.save(missing, changes, next))).toBe(1)
+      expect(await b.save(missing, changes, next)).toBe(false)
+      expect(await b.load(missing)).toBeNull()
+    })
+
+    it('round-trips awkward keys (dots, quotes, backslashes, unicode, __proto__, empty, control)', async () => {
+      const b = make()
+      const id = b.idFormat.generate()
+      await b.create(id, record({ plain: 1 }))
+      const merged: SessionData = { plain: 1, ...AWKWARD }
+      expect(Object.hasOwn(merged, '__proto__')).toBe(true)
+      expect(await b.save(id, { set: AWKWARD, deleted: [] }, record(merged))).toBe(true)
+      expect((await b.load(id))?.data).toEqual(merged)
+      // Each awkward key alone (one-statement or fallback), then deleted one by one.
+      for (const key of Object.keys(AWKWARD)) {
+        const set = JSON.parse(`{${JSON.stringify(key)}:"again"}`) as SessionData
+        const after: SessionData = JSON.parse(JSON.stringify({ ...merged, ...set }))
+        Object.assign(after, set)
+        expect(await b.save(id, { set, deleted: [] }, record(after)), key).toBe(true)
+        expect((await b.load(id))?.data?.[key], key).toBe('again')
+      }
+      for (const key of Object.keys(AWKWARD)) {
+        expect(await b.save(id, { set: {}, deleted: [key] }, record({ plain: 1 })), key).toBe(true)
+        expect(Object.hasOwn((await b.load(id))?.data ?? {}, key), key).toBe(false)
+      }
+      expect((await b.load(id))?.data).toEqual({ plain: 1 })
+    })
+
+    it('falls back to the locked read-merge-write only for keys a JSON path cannot name', async () => {
+      const counter = statementCounter(suite.client())
+      const b = make(counter.client)
+      const id = b.idFormat.generate()
+      await b.create(id, record({}))
+      const oneStatement = suite.client().dialect === 'postgres' // jsonb `-` and `||` take any key
+      for (const key of Object.keys(AWKWARD)) {
+        const set = JSON.parse(`{${JSON.stringify(key)}:1}`) as SessionData
+        const count = await counter.take(() => b.save(id, { set, deleted: [] }, record(set)))
+        expect(count, key).toBe(oneStatement || pathSafeKey(key) ? 1 : 4)
+      }
+    })
+
+    it('never overwrites a row whose data is not JSON at all (SQLite text column)', async (ctx) => {
+      if (suite.client().dialect !== 'sqlite')
+        return notApplicable(
+          ctx,
+          'only SQLite stores data as plain text (jsonb and json columns refuse non-JSON)',
+        )
+      const b = make()
+      const id = b.idFormat.generate()
+      await b.create(id, record({ a: 1 }))
+      const q = (build: (p: () => string) => string) => sqlStatement('sqlite', build)
+      await suite.client().query(
+        q((p) => `UPDATE ${table} SET data = 'not json {' WHERE id = ${p()}`),
+        [id],
+      )
+      expect(await b.save(id, { set: { a: 2 }, deleted: [] }, record({ a: 2 }))).toBe(false)
+      const { rows } = await suite.client().query<{ data: string }>(
+        q((p) => `SELECT data FROM ${table} WHERE id = ${p()}`),
+        [id],
+      )
+      expect(rows[0]?.data).toBe('not json {')
+    })
+  })
+}
