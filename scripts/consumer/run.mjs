@@ -79,6 +79,11 @@ function manifest(tarballs) {
     dependencies: {
       ...dependencies,
       '@hono/node-server': '^1.19.0',
+      // @types/koa reaches `content-disposition` through @types/content-disposition, but express 5.3
+      // (the peer of @sessionbridge/express) brings content-disposition 2+, which ships types of its
+      // own without `Options`: hoisted to the top, it breaks @types/koa under skipLibCheck false.
+      // Koa's own 1.0 at the top level, as an app mixing Koa and Express has to do today.
+      'content-disposition': '~1.0.1',
       'better-sqlite3': workspaceVersion('better-sqlite3', 'packages/sql'),
       fastify: '^5.6.0',
       hono: '^4.6.0',
