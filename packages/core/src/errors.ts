@@ -85,3 +85,41 @@ export class SessionConfigError extends SessionError {
 export function missingOption(pkg: string, option: string): SessionConfigError {
   return new SessionConfigError(pkg, option, 'missing %s')
 }
+
+/**
+ * Runs one I/O call of a backend or store: a failure that is not already a `SessionBackendError`
+ * becomes one of `backend`'s `operation`, with the original as `cause`.
+ */
+export async function backendCall<T>(backend: string, operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof SessionBackendError) throw error
+    const message = error instanceof Error ? error.message : String(error)
+    throw new SessionBackendError(backend, operation, message, { cause: error })
+  }
+}
+
+/**
+ * Runs a backend's `update` machinery (`run`) around the application's `fn`: an exception `fn`
+ * itself threw reaches the caller as itself, not as the I/O failure `run` would wrap it in.
+ */
+export async function keepingAppErrors<A, R, T>(
+  fn: (current: A) => R,
+  run: (guarded: (current: A) => R) => Promise<T>,
+): Promise<T> {
+  let thrown: { error: unknown } | null = null
+  const guarded = (current: A): R => {
+    try {
+      return fn(current)
+    } catch (error) {
+      thrown = { error }
+      throw error
+    }
+  }
+  try {
+    return await run(guarded)
+  } catch (error) {
+    throw thrown ? (thrown as { error: unknown }).error : error
+  }
+}

@@ -1,9 +1,5 @@
-import {
-  type AttemptCount,
-  type AttemptStore,
-  SessionBackendError,
-  SessionConfigError,
-} from '@sessionbridge/core'
+import { type AttemptCount, type AttemptStore, SessionConfigError } from '@sessionbridge/core'
+import { backendCall } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor } from './keys.ts'
@@ -48,15 +44,7 @@ export function memcachedAttemptStore(options: MemcachedAttemptStoreOptions): Me
   const owned = !options.client
   const client = options.client ?? createMemcachedClient({ ...options, servers: options.servers! })
 
-  const io = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof SessionBackendError) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      throw new SessionBackendError(PKG, operation, message, { cause: error })
-    }
-  }
+  const io = <T>(operation: string, fn: () => Promise<T>): Promise<T> => backendCall(PKG, operation, fn)
 
   const hit = async (key: string, windowMs: number): Promise<AttemptCount> => {
     for (let round = 0; round < CAS_ROUNDS; round++) {

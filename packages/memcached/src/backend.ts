@@ -14,7 +14,12 @@ import {
   SessionError,
   type SessionRecord,
 } from '@sessionbridge/core'
-import type { ChangeSet, UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
+import {
+  type ChangeSet,
+  keepingAppErrors,
+  type UpdateOptions,
+  type UpdateResult,
+} from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
 import { checkPrefix, exptimeFor, isValidKey } from './keys.ts'
@@ -308,19 +313,9 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       })
     },
     update(id, key, fn, updateOptions) {
-      // The app's own exception from `fn` reaches the caller as itself, not as an I/O failure.
-      let thrown: { error: unknown } | null = null
-      const guardedFn = (current: unknown) => {
-        try {
-          return fn(current)
-        } catch (error) {
-          thrown = { error }
-          throw error
-        }
-      }
-      return guarded('update', () => casUpdate(id, key, guardedFn, updateOptions)).catch((error: unknown) => {
-        throw thrown ? (thrown as { error: unknown }).error : error
-      })
+      return keepingAppErrors(fn, (guardedFn) =>
+        guarded('update', () => casUpdate(id, key, guardedFn, updateOptions)),
+      )
     },
     touch(id, expiresAt) {
       return guarded('touch', async () => {

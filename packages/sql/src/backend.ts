@@ -1,5 +1,5 @@
 import { type SessionBackend, SessionBackendError, SessionDataError } from '@sessionbridge/core'
-import { parseSqlDateTime } from '@sessionbridge/core/adapter'
+import { keepingAppErrors, parseSqlDateTime } from '@sessionbridge/core/adapter'
 import { sqlSessionData } from './data.ts'
 import { dataLimitOf, isDuplicateKey, PKG } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
@@ -120,23 +120,10 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         await data.encode(record.data) // the merged size, as this request sees it
         return (await client.query(query.text, query.params)).rowCount > 0
       }),
-    update: (id, key, fn, updateOptions) => {
-      // The app's own exception from `fn` reaches the caller as itself, not as an I/O failure.
-      let thrown: { error: unknown } | null = null
-      const guardedFn = (current: unknown) => {
-        try {
-          return fn(current)
-        } catch (error) {
-          thrown = { error }
-          throw error
-        }
-      }
-      return guarded('update', null, id, () => locked.update(id, key, guardedFn, updateOptions)).catch(
-        (error: unknown) => {
-          throw thrown ? (thrown as { error: unknown }).error : error
-        },
-      )
-    },
+    update: (id, key, fn, updateOptions) =>
+      keepingAppErrors(fn, (guardedFn) =>
+        guarded('update', null, id, () => locked.update(id, key, guardedFn, updateOptions)),
+      ),
     touch: (id, expiresAt) =>
       guarded('touch', false, id, async () => {
         return (await client.query(sql.touch, [sql.time(expiresAt), id, sql.time(now())])).rowCount > 0

@@ -1,5 +1,5 @@
-import { SessionBackendError, SessionConfigError } from '@sessionbridge/core'
-import { missingOption, sqlStatement } from '@sessionbridge/core/adapter'
+import { SessionConfigError } from '@sessionbridge/core'
+import { backendCall, missingOption, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { checkDialect, PKG, quoteTable } from './dialect.ts'
 
@@ -56,15 +56,7 @@ export function sideTable(
       ? `DELETE FROM ${table} WHERE ${endColumn} <= ${p()} LIMIT 1000`
       : `DELETE FROM ${table} WHERE ${keyColumn} IN (SELECT ${keyColumn} FROM ${table} WHERE ${endColumn} <= ${p()} LIMIT 1000)`,
   )
-  const io = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof SessionBackendError) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      throw new SessionBackendError(PKG, operation, message, { cause: error })
-    }
-  }
+  const io = <T>(operation: string, fn: () => Promise<T>): Promise<T> => backendCall(PKG, operation, fn)
   const clearExpired = (operation: string) =>
     io(operation, async () => {
       let total = 0

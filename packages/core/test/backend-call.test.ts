@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { backendCall, keepingAppErrors } from '../src/adapter.ts'
+import { SessionBackendError } from '../src/index.ts'
+
+describe('backendCall', () => {
+  it('wraps a driver failure as a SessionBackendError with its cause', async () => {
+    const cause = new Error('ECONNREFUSED')
+    const error = await backendCall('sql', 'save', () => Promise.reject(cause)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionBackendError)
+    expect((error as SessionBackendError).operation).toBe('save')
+    expect((error as SessionBackendError).cause).toBe(cause)
+  })
+
+  it('passes a SessionBackendError and a result through unchanged', async () => {
+    const own = new SessionBackendError('sql', 'load', 'down')
+    await expect(backendCall('sql', 'save', () => Promise.reject(own))).rejects.toBe(own)
+    await expect(backendCall('sql', 'save', async () => 7)).resolves.toBe(7)
+  })
+})
+
+describe('keepingAppErrors', () => {
+  // The machinery wraps whatever it sees, as a backend's guarded I/O does.
+  const wrapping = <T>(call: () => T) => backendCall('x', 'update', async () => call())
+
+  it("gives the caller the application's own exception, not the wrapped one", async () => {
+    const own = new TypeError('not a number')
+    const fn = (): number => {
+      throw own
+    }
+    await expect(keepingAppErrors(fn, (guarded) => wrapping(() => guarded(0)))).rejects.toBe(own)
+  })
+
+  it('leaves the machinery’s own failures and results alone', async () => {
+    const fn = (n: number) => n + 1
+    await expect(keepingAppErrors(fn, (guarded) => wrapping(() => guarded(1)))).resolves.toBe(2)
+    const failed = await keepingAppErrors(fn, () => wrapping(() => Promise.reject(new Error('io')))).catch(
+      (e: unknown) => e,
+    )
+    expect(failed).toBeInstanceOf(SessionBackendError)
+  })
+})
