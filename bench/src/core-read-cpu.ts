@@ -16,9 +16,12 @@ for (let i = 0; i < 256; i++) {
   session.set('count', i)
   cookies.push((await session.commit()).setCookie!.split(';')[0]!)
 }
+// INCR=1: the increment path instead (read, write back, commit with a Set-Cookie)
+const incr = process.env.INCR === '1'
 const read = async (i: number) => {
   const session = await manager.open({ cookie: cookies[i & 255] })
-  await session.get('count')
+  const count = await session.get('count')
+  if (incr) session.set('count', (count ?? 0) + 1)
   await session.commit()
 }
 for (let i = 0; i < Number(process.env.W ?? 50_000); i++) await read(i)
@@ -26,4 +29,6 @@ const n = Number(process.env.N ?? 200_000)
 const before = process.cpuUsage()
 for (let i = 0; i < n; i++) await read(i)
 const used = process.cpuUsage(before)
-console.log(`${((used.user + used.system) / Math.max(1, n)).toFixed(2)} µs CPU per read (N=${n})`)
+console.log(
+  `${((used.user + used.system) / Math.max(1, n)).toFixed(2)} µs CPU per ${incr ? 'increment' : 'read'} (N=${n})`,
+)

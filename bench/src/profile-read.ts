@@ -14,8 +14,13 @@ import type { StoreName } from './compare/stores.ts'
 
 const [framework = 'fastify', store = 'memory', path = '/read'] = process.argv.slice(2)
 const counter = { calls: 0 }
+// `bare`, a store name, or `limit:<store>` for that store's limit row
 const layer: Layer =
-  store === 'bare' ? { kind: 'bare' } : { kind: 'sessionbridge', store: store as StoreName }
+  store === 'bare'
+    ? { kind: 'bare' }
+    : store.startsWith('limit:')
+      ? { kind: 'limit', store: store.slice(6) as StoreName }
+      : { kind: 'sessionbridge', store: store as StoreName }
 const server = await startApp(framework as Framework, layer, counter)
 const base = `http://127.0.0.1:${server.port}`
 const cookies: string[] = []
@@ -46,7 +51,11 @@ if (profiler) {
   await post('Profiler.start')
 }
 const before = process.cpuUsage()
-const { stdout: out } = await promisify(execFile)('wrk', [
+// wrk on core 0 when the server runs pinned to core 1 (`taskset -c 1 node ...`)
+const { stdout: out } = await promisify(execFile)('taskset', [
+  '-c',
+  '0',
+  'wrk',
   '-t1',
   '-c32',
   `-d${seconds}s`,

@@ -5,12 +5,13 @@
 // commands per request. Run alone: cd bench && npx tsx src/compare/run.ts
 import { type ChildProcess, execFile, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createClient } from 'redis'
 import type { Framework } from './layers.ts'
+import { LOAD_CPU, pinned, pinServer } from './pinning.ts'
 import { type BenchServices, startServices } from './services.ts'
 import { type CompareVariant, STORE_PACKAGES, VARIANTS } from './variants.ts'
 
@@ -137,22 +138,6 @@ async function wrk(
     p99: toMs(p99[1]!, p99[2]!),
     errors: non2xx + socketErrors,
   }
-}
-
-// Server and load generator on separate cores, so neither steals the other's CPU (BENCH_PIN=0: off).
-const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2
-const SERVER_CPU = '1'
-const LOAD_CPU = '0'
-
-/** `argv` prefixed with `taskset -c <cpu>` when pinning. */
-function pinned(cpu: string, argv: string[]): string[] {
-  return PIN ? ['taskset', '-c', cpu, ...argv] : argv
-}
-
-/** Moves every thread of a started server onto the server core (Node's worker threads included). */
-async function pinServer(pid: number | undefined): Promise<void> {
-  if (!PIN || pid === undefined) return
-  await execFileAsync('taskset', ['-a', '-p', '-c', SERVER_CPU, String(pid)]).catch(() => {})
 }
 
 /** One wrk run and the server's CPU time per request during it. */

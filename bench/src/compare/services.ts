@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import { pinServices } from './pinning.ts'
 
 export async function freePort(): Promise<number> {
   const probe = createServer()
@@ -145,6 +146,9 @@ export async function startServices(): Promise<BenchServices> {
     }
   }
 
+  const cores = await pinServices(children.map((child) => child.pid).filter((pid) => pid !== undefined))
+  if (cores.note) notes.push(cores.note)
+
   return {
     env: {
       SB_BENCH_REDIS_URL: redisUrl,
@@ -158,6 +162,7 @@ export async function startServices(): Promise<BenchServices> {
     missing,
     notes,
     async stop() {
+      await cores.restore()
       for (const child of children.reverse()) {
         if (child.exitCode !== null) continue
         const exited = new Promise((resolve) => child.once('exit', resolve))

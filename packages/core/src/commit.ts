@@ -66,6 +66,8 @@ const plan = (reason: CommitReason, parts: Partial<Omit<CommitPlan, 'reason'>> =
  * backend calls that reason needs and no others. The round-trip budget follows from it: a request
  * that never touched its session costs nothing.
  */
+const NOTHING: CommitPlan = Object.freeze(plan('nothing'))
+
 export function decideCommit(s: CommitState): CommitPlan {
   if (s.degraded) return plan('degraded')
 
@@ -77,12 +79,12 @@ export function decideCommit(s: CommitState): CommitPlan {
 
   if (!s.loaded) {
     // Nothing was read or written, so nothing is known to be due; at most the signature is stale.
-    return s.staleSignature ? plan('renew', { cookie: 'set' }) : plan('nothing')
+    return s.staleSignature ? plan('renew', { cookie: 'set' }) : NOTHING
   }
 
   if (!s.exists) {
     if (!s.empty) return plan('create', { create: true, cookie: 'set' })
-    return s.hadId ? plan('expired', { cookie: 'clear' }) : plan('nothing')
+    return s.hadId ? plan('expired', { cookie: 'clear' }) : NOTHING
   }
 
   if (s.empty && (s.changes > 0 || s.regenerate))
@@ -91,5 +93,5 @@ export function decideCommit(s: CommitState): CommitPlan {
   if (s.changes > 0) return plan('save', { save: true, cookie: 'set' })
   if (s.touchDue || s.expiryChanged) return plan('touch', { touch: true, cookie: 'set' })
   if (s.staleSignature) return plan('renew', { cookie: 'set' })
-  return plan('nothing')
+  return NOTHING
 }

@@ -76,9 +76,49 @@ export function readCookie(header: string | null | undefined, name: string): str
   return value
 }
 
+/** The constant parts of one options object's `Set-Cookie` values, worked out once. */
+interface CookieParts {
+  /** `; Domain=...; Path=...`, between `Max-Age` and `Expires`. */
+  scope: string
+  /** `; HttpOnly; Partitioned; SameSite=...` without and with `; Secure`. */
+  plain: string
+  secure: string
+  /** The last `Expires` written, by epoch second: most writes in one second share it. */
+  expiresSecond: number
+  expires: string
+}
+
+// Options are resolved once and never mutated, so their parts can be remembered per object.
+const partsByOptions = new WeakMap<ResolvedCookieOptions, CookieParts>()
+
+function partsOf(options: ResolvedCookieOptions): CookieParts {
+  let parts = partsByOptions.get(options)
+  if (parts === undefined) {
+    // The `cookie` package checks the name, path and domain once (a TypeError on a bad one).
+    serialize(options.name, '', { path: options.path, domain: options.domain })
+    const sameSite = { lax: '; SameSite=Lax', strict: '; SameSite=Strict', none: '; SameSite=None' }[
+      options.sameSite
+    ]
+    if (sameSite === undefined) throw new TypeError(`option sameSite is invalid: ${options.sameSite}`)
+    const head = options.httpOnly ? '; HttpOnly' : ''
+    const tail = `${options.partitioned ? '; Partitioned' : ''}${sameSite}`
+    parts = {
+      scope: `${options.domain ? `; Domain=${options.domain}` : ''}${options.path ? `; Path=${options.path}` : ''}`,
+      plain: `${head}${tail}`,
+      secure: `${head}; Secure${tail}`,
+      expiresSecond: Number.NaN,
+      expires: '',
+    }
+    partsByOptions.set(options, parts)
+  }
+  return parts
+}
+
 /**
  * A `Set-Cookie` value. `maxAgeSeconds` `null` writes a browser-session cookie; `0` deletes the
- * cookie (empty value, epoch expiry, `Max-Age=0`).
+ * cookie (empty value, epoch expiry, `Max-Age=0`). The same text the `cookie` package's `serialize`
+ * writes (attributes in its order), built from parts worked out once per options object: this runs
+ * on every write.
  */
 export function writeCookie(
   options: ResolvedCookieOptions,
@@ -87,18 +127,21 @@ export function writeCookie(
   secure: boolean,
   now: number,
 ): string {
+  const parts = partsOf(options)
   const persistent = maxAgeSeconds === 0 || (options.persistent && maxAgeSeconds !== null)
-  return serialize(options.name, maxAgeSeconds === 0 ? '' : value, {
-    path: options.path,
-    domain: options.domain,
-    httpOnly: options.httpOnly,
-    sameSite: options.sameSite,
-    secure: options.secure === 'auto' ? secure : options.secure,
-    partitioned: options.partitioned || undefined,
-    ...(persistent
-      ? { maxAge: maxAgeSeconds ?? 0, expires: new Date(now + (maxAgeSeconds ?? 0) * 1000) }
-      : {}),
-  })
+  const written = maxAgeSeconds === 0 || !value ? '' : encodeURIComponent(value)
+  let text = `${options.name}=${written}`
+  if (persistent) {
+    const maxAge = maxAgeSeconds ?? 0
+    if (!Number.isInteger(maxAge)) throw new TypeError(`option maxAge is invalid: ${maxAge}`)
+    const second = Math.floor((now + maxAge * 1000) / 1000)
+    if (second !== parts.expiresSecond) {
+      parts.expires = new Date(now + maxAge * 1000).toUTCString()
+      parts.expiresSecond = second
+    }
+    text += `; Max-Age=${maxAge}${parts.scope}; Expires=${parts.expires}`
+  } else text += parts.scope
+  return text + ((options.secure === 'auto' ? secure : options.secure) ? parts.secure : parts.plain)
 }
 
 /** What the lifecycle needs to know about the request's transport. */

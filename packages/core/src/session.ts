@@ -117,12 +117,13 @@ export class Session<Data extends SessionData = SessionData> {
   #data: Record<string, unknown> = plainData()
   #changes = new Map<string, Change>()
   #clearPending = false
-  #watched = new Map<string, string>()
+  // Created on first use: most requests watch, snapshot and blindly write nothing.
+  #watched: Map<string, string> | null = null
   /** The loaded record's data as the backend returned it, and JSON of objects handed out before any change. */
   #loadedData: SessionData | null = null
-  #readSnapshots = new Map<string, string>()
+  #readSnapshots: Map<string, string> | null = null
   /** Keys changed before the data was loaded: blind writes, derived from no read. */
-  #blind = new Set<string>()
+  #blind: Set<string> | null = null
   #destroyed = false
   #regenerate = false
   #forceTouch = false
@@ -194,11 +195,12 @@ export class Session<Data extends SessionData = SessionData> {
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
     if (!this.#loaded) await this.load()
     const value = this.#data[key]
-    if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched.has(key)) {
+    if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched?.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
       const json = JSON.stringify(value)
-      this.#watched.set(key, json)
-      if (!this.#readSnapshots.has(key)) this.#readSnapshots.set(key, json)
+      ;(this.#watched ??= new Map()).set(key, json)
+      const snapshots = (this.#readSnapshots ??= new Map())
+      if (!snapshots.has(key)) snapshots.set(key, json)
     }
     return value as Data[K] | undefined
   }
@@ -216,9 +218,9 @@ export class Session<Data extends SessionData = SessionData> {
         value !== null &&
         typeof value === 'object' &&
         !this.#changes.has(key) &&
-        !this.#readSnapshots.has(key)
+        !this.#readSnapshots?.has(key)
       )
-        this.#readSnapshots.set(key, JSON.stringify(value))
+        (this.#readSnapshots ??= new Map()).set(key, JSON.stringify(value))
     }
     return plainData(this.#data) as Partial<Data>
   }
@@ -230,17 +232,17 @@ export class Session<Data extends SessionData = SessionData> {
       return
     }
     this.#changes.set(key, { value })
-    this.#watched.delete(key)
+    this.#watched?.delete(key)
     if (this.#loaded) this.#data[key] = value
-    else this.#blind.add(key)
+    else (this.#blind ??= new Set()).add(key)
   }
 
   delete(key: keyof Data & string): void {
     this.#assertOpen()
     this.#changes.set(key, DELETED)
-    this.#watched.delete(key)
+    this.#watched?.delete(key)
     if (this.#loaded) delete this.#data[key]
-    else this.#blind.add(key)
+    else (this.#blind ??= new Set()).add(key)
   }
 
   /** Removes every key. An emptied session is deleted at commit and its cookie cleared. */
@@ -253,7 +255,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#changes.clear()
       this.#clearPending = true
     }
-    this.#watched.clear()
+    this.#watched?.clear()
   }
 
   /** Keeps the data under a new id and removes the old record at commit: call it at login. */
@@ -270,7 +272,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#exists = false
     this.#data = plainData()
     this.#changes.clear()
-    this.#watched.clear()
+    this.#watched?.clear()
     this.#clearPending = false
     this.#loadedData = null
   }
@@ -446,7 +448,10 @@ export class Session<Data extends SessionData = SessionData> {
       loaded: this.#loaded,
       exists: this.#exists,
       changes: this.#changes.size,
-      empty: Object.keys(this.#data).every((k) => BOOKKEEPING.has(k)),
+      // Only a change, a regenerate, a destroy or a missing record makes emptiness matter.
+      empty:
+        (this.#changes.size > 0 || this.#regenerate || this.#destroyed || !this.#exists) &&
+        Object.keys(this.#data).every((k) => BOOKKEEPING.has(k)),
       destroyed: this.#destroyed,
       regenerate: this.#regenerate,
       touchDue: this.#forceTouch || this.#touchDue(now, maxAge),
@@ -461,6 +466,8 @@ export class Session<Data extends SessionData = SessionData> {
         `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved (${dropped} dropped since start)`,
       )
     }
+    // The common read ends here: no backend call, no cookie, no further promise.
+    if (plan.reason === 'nothing') return { reason: 'nothing', setCookie: null, lost: false }
     const lost = await this.#execute(plan, now, maxAge, read)
     return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
   }
@@ -543,6 +550,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   #collectInPlaceChanges(): void {
+    if (this.#watched === null) return
     for (const [key, before] of this.#watched) {
       if (
         !this.#changes.has(key) &&
@@ -552,7 +560,7 @@ export class Session<Data extends SessionData = SessionData> {
         this.#changes.set(key, { value: this.#data[key] })
       }
     }
-    this.#watched.clear()
+    this.#watched?.clear()
   }
 
   #record(now: number, maxAge: number, version?: string): SessionRecord {
@@ -570,12 +578,12 @@ export class Session<Data extends SessionData = SessionData> {
     const loaded = this.#loadedData
     if (loaded === null) return undefined
     // A request that only read plain values (the common read) has nothing to report.
-    if (this.#changes.size === 0 && this.#watched.size === 0) return NOTHING_READ
+    if (this.#changes.size === 0 && !this.#watched?.size) return NOTHING_READ
     const read: Record<string, string | null> = {}
-    const keys = new Set([...this.#changes.keys(), ...this.#watched.keys()])
+    const keys = new Set([...this.#changes.keys(), ...(this.#watched?.keys() ?? [])])
     for (const key of keys) {
-      if (this.#blind.has(key)) continue
-      const snapshot = this.#readSnapshots.get(key) ?? this.#watched.get(key)
+      if (this.#blind?.has(key)) continue
+      const snapshot = this.#readSnapshots?.get(key) ?? this.#watched?.get(key)
       read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
     }
     return read

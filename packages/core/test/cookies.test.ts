@@ -1,5 +1,6 @@
+import { serialize } from 'cookie'
 import { describe, expect, it } from 'vitest'
-import { isSecureRequest } from '../src/adapter.ts'
+import { isSecureRequest, resolveCookieOptions, writeCookie } from '../src/adapter.ts'
 import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
 
 function spyBackend() {
@@ -106,5 +107,57 @@ describe('cookie flags', () => {
     expect(isSecureRequest({ forwardedProto: 'https, http' }, true)).toBe(true)
     expect(isSecureRequest({ forwardedProto: 'http, https' }, true)).toBe(false)
     expect(isSecureRequest({ forwardedProto: 'https' }, false)).toBe(false)
+  })
+})
+
+describe('writeCookie', () => {
+  // The parts are worked out once per options object; the text must stay what `cookie` writes.
+  it('writes exactly what the cookie package serializes, for every option combination', () => {
+    const now = Date.UTC(2026, 11, 2, 16, 0, 0, 500)
+    for (const persistent of [true, false])
+      for (const secureOption of [true, false, 'auto'] as const)
+        for (const sameSite of ['lax', 'strict', 'none'] as const)
+          for (const [httpOnly, partitioned, domain, path] of [
+            [true, false, undefined, '/'],
+            [false, true, 'example.com', '/app'],
+          ] as const) {
+            const options = resolveCookieOptions({
+              name: 'sid',
+              persistent,
+              secure: secureOption,
+              sameSite,
+              httpOnly,
+              partitioned,
+              domain,
+              path,
+            })
+            for (const secure of [true, false])
+              for (const maxAge of [null, 0, 1, 1_209_600]) {
+                const value = maxAge === 0 ? '' : 'abc.DEF_-9'
+                const expected = serialize('sid', value, {
+                  path,
+                  domain,
+                  httpOnly,
+                  sameSite,
+                  secure: secureOption === 'auto' ? secure : secureOption,
+                  partitioned: partitioned || undefined,
+                  ...(maxAge === 0 || (persistent && maxAge !== null)
+                    ? { maxAge: maxAge ?? 0, expires: new Date(now + (maxAge ?? 0) * 1000) }
+                    : {}),
+                })
+                // twice: the second call takes the remembered Expires
+                expect(writeCookie(options, 'abc.DEF_-9', maxAge, secure, now)).toBe(expected)
+                expect(writeCookie(options, 'abc.DEF_-9', maxAge, secure, now + 400)).toBe(expected)
+              }
+          }
+  })
+
+  it('moves Expires with the clock and refuses a bad name, path or max age', () => {
+    const options = resolveCookieOptions({ name: 'sid' })
+    expect(writeCookie(options, 'v', 10, false, 0)).toContain('Expires=Thu, 01 Jan 1970 00:00:10 GMT')
+    expect(writeCookie(options, 'v', 10, false, 1000)).toContain('Expires=Thu, 01 Jan 1970 00:00:11 GMT')
+    expect(() => writeCookie(options, 'v', 1.5, false, 0)).toThrow(TypeError)
+    expect(() => writeCookie(resolveCookieOptions({ name: 'a b' }), 'v', 10, false, 0)).toThrow(TypeError)
+    expect(() => writeCookie(resolveCookieOptions({ path: '/;x' }), 'v', 10, false, 0)).toThrow(TypeError)
   })
 })

@@ -20,6 +20,17 @@ describe('ids', () => {
     for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.15)
   })
 
+  it('validates by alphabet and length, for Latin-1 and wider alphabets alike', () => {
+    const id = 'a'.repeat(31)
+    for (const bad of [`${id}-`, `${id}\u0161`, `${id}\u0100`, id, `${id}aa`, `${id}\u{1F600}`])
+      expect(djangoIdFormat.validate(bad)).toBe(false)
+    expect(djangoIdFormat.validate(`${id}9`)).toBe(true)
+    // An alphabet beyond Latin-1 takes the Set path.
+    const greek = alphabetIdFormat({ alphabet: 'αβγδεζηθικλμνξοπρστυφχψω', length: 30 })
+    expect(greek.validate(greek.generate())).toBe(true)
+    expect(greek.validate('α'.repeat(29) + 'a')).toBe(false)
+  })
+
   it('refuses formats under 128 bits', () => {
     expect(() => alphabetIdFormat({ alphabet: 'abcdef', length: 20 })).toThrow(/at least 128/)
   })
