@@ -100,7 +100,8 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
         }
         throw new SessionBackendError(PKG, 'load', errorMessage(error), { cause: error })
       }
-      const decoded = await hash.decodeHash(id, flat)
+      const pending = hash.decodeHash(id, flat)
+      const decoded = pending instanceof Promise ? await pending : pending
       return decoded && { data: decoded.data, expiresAt: decoded.expiresAt, userId: decoded.userId }
     },
 

@@ -24,18 +24,19 @@ export interface DecodedHash extends SessionRecord {
 /** Encoding and decoding of the per-key fields of a session hash. */
 export function hashCodec(ctx: RedisContext) {
   const { codec, logger, now } = ctx
+  const json = codec === jsonCodec
+  // The default codec is run inline: a load or save makes no promise per stored key.
   const encodeValue = (key: string, value: unknown): Promise<string> => codec.encode({ [key]: value })
   const encodeFields = async (values: Record<string, unknown>): Promise<string[]> => {
     const out: string[] = []
-    for (const [key, value] of Object.entries(values)) {
+    for (const key of Object.keys(values)) {
+      const value = values[key]
       if (value === undefined) continue
-      out.push(`${DATA}${key}`, await encodeValue(key, value))
+      out.push(`${DATA}${key}`, json ? JSON.stringify({ [key]: value }) : await encodeValue(key, value))
     }
     return out
   }
-  // The default codec is decoded inline: loads stay free of one promise per stored key.
-  const decodeValue = (stored: string): unknown | Promise<unknown> => {
-    if (codec !== jsonCodec) return codec.decode(stored).catch(() => null) // a codec that throws: undecodable
+  const parseJson = (stored: string): unknown => {
     try {
       return JSON.parse(stored)
     } catch {
@@ -46,9 +47,12 @@ export function hashCodec(ctx: RedisContext) {
     logger.warn(`[sessionbridge/redis] session ${id.slice(0, 6)}... ${why}; treating it as no session`)
     return null
   }
-  /** The record of an HGETALL reply; `null` when missing, expired or undecodable (with a warning). */
-  const decodeHash = async (id: string, flat: unknown): Promise<DecodedHash | null> => {
-    if (!Array.isArray(flat) || flat.length === 0) return null
+  /** The walk over an HGETALL reply, with each data value decoded by `decoded(stored, index)`. */
+  const fromFields = (
+    id: string,
+    flat: unknown[],
+    decoded: (stored: string, index: number) => unknown,
+  ): DecodedHash | null => {
     const data: SessionData = plainData() // a field named `__proto__` stays data
     const raw = new Map<string, string>()
     let expiresAt = Number.NaN
@@ -66,12 +70,11 @@ export function hashCodec(ctx: RedisContext) {
         userId = userOfMarker(value)
       } else if (field.startsWith(DATA)) {
         const key = field.slice(DATA.length)
-        const pending = decodeValue(value)
-        const decoded = pending instanceof Promise ? await pending : pending
-        if (!isPlainObject(decoded)) return warn(id, `has an undecodable value for "${key}"`)
-        if (Object.hasOwn(decoded, key)) {
+        const object = decoded(value, i + 1)
+        if (!isPlainObject(object)) return warn(id, `has an undecodable value for "${key}"`)
+        if (Object.hasOwn(object, key)) {
           Object.defineProperty(data, key, {
-            value: decoded[key],
+            value: object[key],
             enumerable: true,
             writable: true,
             configurable: true,
@@ -83,6 +86,30 @@ export function hashCodec(ctx: RedisContext) {
     if (!Number.isSafeInteger(expiresAt) || !hasUser) return warn(id, 'lacks its expiry or user field')
     if (expiresAt <= now()) return null
     return { data, expiresAt, userId, raw, indexed }
+  }
+  /**
+   * The record of an HGETALL reply; `null` when missing, expired or undecodable (with a warning).
+   * Synchronous with the default codec; another codec decodes every value first, then the same walk.
+   */
+  const decodeHash = (id: string, flat: unknown): DecodedHash | null | Promise<DecodedHash | null> => {
+    if (!Array.isArray(flat) || flat.length === 0) return null
+    if (json) return fromFields(id, flat, parseJson)
+    const values = new Map<number, unknown>()
+    const pending: Promise<unknown>[] = []
+    for (let i = 1; i < flat.length; i += 2) {
+      const field: unknown = flat[i - 1]
+      const value: unknown = flat[i]
+      if (typeof field === 'string' && field.startsWith(DATA) && typeof value === 'string') {
+        // A codec that throws makes the value undecodable.
+        pending.push(
+          codec.decode(value).then(
+            (v) => values.set(i, v),
+            () => values.set(i, null),
+          ),
+        )
+      }
+    }
+    return Promise.all(pending).then(() => fromFields(id, flat, (_, index) => values.get(index)))
   }
   return { encodeValue, encodeFields, decodeHash }
 }

@@ -24,11 +24,15 @@ export interface RedisContext {
 export function redisContext(
   resolved: Omit<RedisContext, 'sessionKey' | 'indexKey' | 'io' | 'script' | 'send'>,
 ): RedisContext {
-  const io = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call()
-    } catch (error) {
+  // A `.catch` instead of an async wrapper: every backend call runs through here, one promise less.
+  const io = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    const wrap = (error: unknown): never => {
       throw new SessionBackendError(PKG, operation, errorMessage(error), { cause: error })
+    }
+    try {
+      return call().catch(wrap)
+    } catch (error) {
+      return Promise.reject(error).catch(wrap)
     }
   }
   const { commands, prefix } = resolved

@@ -14,13 +14,11 @@ export function luaScript(source: string): LuaScript {
   return {
     source,
     sha,
-    async run(commands, key, args) {
-      try {
-        return await commands.send(key, ['EVALSHA', sha, '1', key, ...args])
-      } catch (error) {
+    run(commands, key, args) {
+      return commands.send(key, ['EVALSHA', sha, '1', key, ...args]).catch((error: unknown) => {
         if (!errorMessage(error).startsWith('NOSCRIPT')) throw error
         return commands.send(key, ['EVAL', source, '1', key, ...args])
-      }
+      })
     },
   }
 }

@@ -351,6 +351,9 @@ for (const adapter of ADAPTERS) {
       expect(raw).toBe(Buffer.from('{"cart":[1,"é"]}').toString('base64'))
       expect(await b.save(id, { set: { n: 2 }, deleted: ['cart'] }, rec)).toBe(true)
       expect((await b.load(id))?.data).toEqual({ _auth_user_id: 'codec-user', n: 2 })
+      // A value the codec cannot decode (its promise rejects) makes the whole record no session.
+      await commands.send(`${prefix}${id}`, ['HSET', `${prefix}${id}`, 'd:n', 'not base64 json'])
+      expect(await b.load(id)).toBeNull()
       await b.destroy(id)
     })
 
