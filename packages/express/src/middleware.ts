@@ -48,6 +48,10 @@ const slot = new RequestSlot<Request, ExpressSessionUser, ExpressSessionData>(
 )
 /** The per-request session state; throws when the session middleware did not run first. */
 export function stateOf(req: Request): RequestSession<ExpressSessionUser, ExpressSessionData> {
+  const opened = slot.opened(req)
+  if (opened) return opened
+  // The first use of the session holds the response until its commit.
+  gate.hold(req.res!)
   return slot.of(req)
 }
 const kNext = Symbol('sessionbridge.next')
@@ -81,8 +85,9 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     const proto = Object.getPrototypeOf(req) as object
     if (!Object.hasOwn(proto, kNext)) Object.defineProperties(proto, members)
     ;(req as Nexting)[kNext] = next
-    gate.hold(res)
     const before = slot.begin(req, driver, req.headers.cookie, checkInput)
+    // A request that carries no session and never uses one goes out untouched (no hold).
+    if (slot.opened(req)) gate.hold(res)
     if (!before) return next()
     before.then((answer) => {
       if (!answer) return next()

@@ -17,6 +17,11 @@ describe('express: a request that never touches the session', () => {
         seen.plain = req
         res.send('ok')
       })
+      .get('/write', (req, res) => {
+        seen.write = req
+        req.session.set('a', 'written')
+        res.send('ok')
+      })
       .get('/touched', async (req, res) => {
         seen.touched = req
         res.json({ value: (await req.session.get('a')) ?? null, ticket: req.realtimeTicket })
@@ -51,6 +56,18 @@ describe('express: a request that never touches the session', () => {
     expect(own(seen.plain!).filter(([, value]) => typeof value === 'function' && value.name === '')).toEqual(
       [],
     )
+  })
+
+  it('holds the response only once the session is used, and then commits before it', async () => {
+    await fetch(`${base}/plain`)
+    // `hold` puts its own `end` on the response; an untouched one keeps the prototype's.
+    expect(Object.hasOwn(seen.plain!.res!, 'end')).toBe(false)
+    const reply = await fetch(`${base}/write`)
+    expect(Object.hasOwn(seen.write!.res!, 'end')).toBe(true)
+    const cookie = reply.headers.get('set-cookie')?.split(';')[0]
+    expect(cookie).toMatch(/^sessionid=/)
+    const again = await fetch(`${base}/touched`, { headers: { cookie: cookie! } })
+    expect(await again.json()).toEqual({ value: 'written', ticket: null })
   })
 
   it('makes its one state on first use (the check above can see one)', async () => {
