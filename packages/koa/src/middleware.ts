@@ -97,6 +97,8 @@ const contextAccessors: PropertyDescriptorMap = {
     },
   },
   [kContext]: { value: true },
+  // Null until `realtimeTicket()` sets it on the request: nothing to assign per request.
+  realtimeTicket: { value: null, writable: true },
 }
 
 const appendCookies = (error: unknown, cookies: readonly string[]) => {
@@ -127,7 +129,6 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     carrier[kDriver] = driver
     ;(ctx.state as Carrier)[kContext] = ctx
     Object.defineProperty(ctx.state, 'user', userDescriptor)
-    ctx.realtimeTicket = null
     const cookie = ctx.headers.cookie
     if (driver.manager.mayCarrySession(cookie)) {
       carrier[kState] = driver.open(cookie, ctx.protocol === 'https')
