@@ -1,10 +1,13 @@
+import { Buffer } from 'node:buffer'
 import {
   createSessionManager,
   djangoIdFormat,
   SessionBackendError,
+  type SessionCodec,
   SessionConflictError,
   SessionDataError,
 } from '@sessionbridge/core'
+import { isPlainObject } from '@sessionbridge/core/adapter'
 import { testBackend } from '@sessionbridge/core/testing'
 import { SERVICE_URLS, serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -102,6 +105,26 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     const sliding = memcachedBackend({ client, prefix, touchOnLoad: 7200 })
     await sliding.load(id)
     expect(Math.abs((await backend.load(id))!.expiresAt - (Date.now() + 7_200_000))).toBeLessThan(3000)
+  })
+
+  it('stores through a custom codec, and a payload it cannot decode is no session', async () => {
+    const codec: SessionCodec = {
+      name: 'b64-json',
+      encode: async (data) => Buffer.from(JSON.stringify(data)).toString('base64'),
+      decode: async (stored) => {
+        const value: unknown = JSON.parse(Buffer.from(stored, 'base64').toString())
+        return isPlainObject(value) ? value : null
+      },
+    }
+    const coded = memcachedBackend({ client, prefix, codec, logger: quiet })
+    const id = (await coded.create(djangoIdFormat.generate(), record({ cart: [1, 'é'] })))!
+    expect((await coded.load(id))?.data).toEqual({ _auth_user_id: '7', cart: [1, 'é'] })
+    // The default JSON codec reads the same item as undecodable (base64 is not JSON): no session.
+    expect(await backend.load(id)).toBeNull()
+    // A payload the custom codec rejects (its promise rejects) is no session either.
+    const raw = (await client.get(prefix + id))!.value
+    await client.set(prefix + id, `${raw.slice(0, raw.indexOf('\n') + 1)}%%%`, { exptime: 60 })
+    await expect(coded.load(id)).resolves.toBeNull()
   })
 
   it('keeps the stored user id unless the change set touches the user key', async () => {
