@@ -198,9 +198,10 @@ export class Session<Data extends SessionData = SessionData> {
     if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched?.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
       const json = JSON.stringify(value)
-      ;(this.#watched ??= new Map()).set(key, json)
-      const snapshots = (this.#readSnapshots ??= new Map())
-      if (!snapshots.has(key)) snapshots.set(key, json)
+      this.#watched ??= new Map()
+      this.#watched.set(key, json)
+      this.#readSnapshots ??= new Map()
+      if (!this.#readSnapshots.has(key)) this.#readSnapshots.set(key, json)
     }
     return value as Data[K] | undefined
   }
@@ -219,8 +220,10 @@ export class Session<Data extends SessionData = SessionData> {
         typeof value === 'object' &&
         !this.#changes.has(key) &&
         !this.#readSnapshots?.has(key)
-      )
-        (this.#readSnapshots ??= new Map()).set(key, JSON.stringify(value))
+      ) {
+        this.#readSnapshots ??= new Map()
+        this.#readSnapshots.set(key, JSON.stringify(value))
+      }
     }
     return plainData(this.#data) as Partial<Data>
   }
@@ -234,7 +237,10 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes.set(key, { value })
     this.#watched?.delete(key)
     if (this.#loaded) this.#data[key] = value
-    else (this.#blind ??= new Set()).add(key)
+    else {
+      this.#blind ??= new Set()
+      this.#blind.add(key)
+    }
   }
 
   delete(key: keyof Data & string): void {
@@ -242,7 +248,10 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes.set(key, DELETED)
     this.#watched?.delete(key)
     if (this.#loaded) delete this.#data[key]
-    else (this.#blind ??= new Set()).add(key)
+    else {
+      this.#blind ??= new Set()
+      this.#blind.add(key)
+    }
   }
 
   /** Removes every key. An emptied session is deleted at commit and its cookie cleared. */

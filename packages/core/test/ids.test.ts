@@ -28,7 +28,7 @@ describe('ids', () => {
     // An alphabet beyond Latin-1 takes the Set path.
     const greek = alphabetIdFormat({ alphabet: 'αβγδεζηθικλμνξοπρστυφχψω', length: 30 })
     expect(greek.validate(greek.generate())).toBe(true)
-    expect(greek.validate('α'.repeat(29) + 'a')).toBe(false)
+    expect(greek.validate(`${'α'.repeat(29)}a`)).toBe(false)
   })
 
   it('refuses formats under 128 bits', () => {
