@@ -28,8 +28,8 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
     const bytes = new TextEncoder().encode(text).length
     return bytes > limit ? bytes : null
   }
-  const encode = async (data: SessionData): Promise<string> => {
-    const text = django ? await codec!.encode(data) : JSON.stringify(data)
+  /** The size checks of an encoded text; a promise only when MySQL's packet limit must be asked. */
+  const checked = (text: string): string | Promise<string> => {
     if (maxDataBytes !== null) {
       const bytes = tooLarge(text, maxDataBytes)
       if (bytes !== null) {
@@ -39,32 +39,43 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
         )
       }
     }
-    if (dialect === 'mysql' && text.length * 3 > 1_000_000) {
-      const limit = await mysqlPacketLimit()
-      const bytes = limit === null ? null : tooLarge(text, limit)
-      if (bytes !== null) {
-        throw new SessionDataError(
-          PKG,
-          `session data is ${bytes} bytes encoded, over MySQL max_allowed_packet (less 4 KiB for the statement)`,
-        )
-      }
+    if (dialect === 'mysql' && text.length * 3 > 1_000_000) return packetChecked(text)
+    return text
+  }
+  const packetChecked = async (text: string): Promise<string> => {
+    const limit = await mysqlPacketLimit()
+    const bytes = limit === null ? null : tooLarge(text, limit)
+    if (bytes !== null) {
+      throw new SessionDataError(
+        PKG,
+        `session data is ${bytes} bytes encoded, over MySQL max_allowed_packet (less 4 KiB for the statement)`,
+      )
     }
     return text
   }
-  const decode = async (stored: unknown): Promise<SessionData | null> => {
-    if (django) {
-      if (typeof stored !== 'string') return null
-      try {
-        return await codec!.decode(stored)
-      } catch {
-        return null
-      }
-    }
+  const encode = async (data: SessionData): Promise<string> =>
+    checked(django ? await codec!.encode(data) : JSON.stringify(data))
+  /**
+   * The native layout's encoding, checked, with no promise in the common case (a string comes
+   * back unless MySQL's packet limit must be asked): a save's size check costs one stringify only.
+   */
+  const encodeJson = (data: SessionData): string | Promise<string> => checked(JSON.stringify(data))
+  /** The native layout's decoding, synchronous: no promise per load for JSON the driver handed over. */
+  const decodeJson = (stored: unknown): SessionData | null => {
     if (isPlainObject(stored)) return stored // mysql2 parses MySQL 8's JSON type itself
     if (typeof stored !== 'string') return null
     try {
       const value: unknown = JSON.parse(stored)
       return isPlainObject(value) ? value : null
+    } catch {
+      return null
+    }
+  }
+  const decode = async (stored: unknown): Promise<SessionData | null> => {
+    if (!django) return decodeJson(stored)
+    if (typeof stored !== 'string') return null
+    try {
+      return await codec!.decode(stored)
     } catch {
       return null
     }
@@ -77,7 +88,7 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
     const value = data[userIdKey]
     return typeof value === 'string' || typeof value === 'number' ? String(value) : null
   }
-  return { encode, decode, undecodable, userOf }
+  return { encode, encodeJson, decode, decodeJson, undecodable, userOf }
 }
 
 export type SqlSessionData = ReturnType<typeof sqlSessionData>

@@ -48,15 +48,22 @@ const pathOf = (key: string): string => `$."${key}"`
  */
 export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
   if (dialect === 'postgres') {
-    const text = sqlStatement(
-      dialect,
-      (p) =>
-        `UPDATE ${table} SET data = (data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb))) || ${p()}::text::jsonb, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND jsonb_typeof(data) = 'object'`,
-    )
-    return (changes, expiresAt, userId, id, now) => ({
-      text,
-      params: [JSON.stringify(changes.deleted), JSON.stringify(changes.set), expiresAt, userId, id, now],
-    })
+    const statement = (removes: boolean) =>
+      sqlStatement(dialect, (p) => {
+        const kept = removes
+          ? `(data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb)))`
+          : 'data'
+        return `UPDATE ${table} SET data = ${kept} || ${p()}::text::jsonb, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND jsonb_typeof(data) = 'object'`
+      })
+    const withRemovals = statement(true)
+    // Most saves delete nothing: no array to bind, expand and subtract.
+    const setOnly = statement(false)
+    return (changes, expiresAt, userId, id, now) => {
+      const set = JSON.stringify(changes.set)
+      return changes.deleted.length === 0
+        ? { text: setOnly, params: [set, expiresAt, userId, id, now] }
+        : { text: withRemovals, params: [JSON.stringify(changes.deleted), set, expiresAt, userId, id, now] }
+    }
   }
   const mysql = dialect === 'mysql'
   const remove = mysql ? 'JSON_REMOVE' : 'json_remove'

@@ -34,6 +34,18 @@ const isBusy = (error: unknown): boolean => {
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** SQLite binds no booleans: they are stored as 1/0 like every SQLite ORM does (copied only then). */
+function bindable(params: readonly unknown[]): never[] {
+  let values = params
+  for (let i = 0; i < params.length; i++) {
+    if (typeof params[i] === 'boolean') {
+      if (values === params) values = params.slice()
+      ;(values as unknown[])[i] = Number(params[i])
+    }
+  }
+  return values as never[]
+}
+
 /**
  * An `SqlClient` over better-sqlite3. Statements run synchronously and are cached prepared;
  * `transaction` is `BEGIN IMMEDIATE` ... `COMMIT` (the write lock is taken up front, so
@@ -61,8 +73,7 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     return stmt
   }
   const run = <Row>(sql: string, params: readonly unknown[] = []): SqlResult<Row> => {
-    // SQLite binds no booleans: store them as 1/0 like every SQLite ORM does.
-    const values = params.map((v) => (typeof v === 'boolean' ? Number(v) : v)) as never[]
+    const values = bindable(params)
     const stmt = prepared(sql)
     if (stmt.reader) {
       const rows = stmt.all(...values) as Row[]
@@ -71,21 +82,40 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     return { rows: [], rowCount: stmt.run(...values).changes }
   }
 
-  /** `run`, retried on timers while another connection holds the lock, up to `lockWaitMs`. */
-  const runWaiting = async <Row>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> => {
+  /**
+   * `run`, retried on timers while another connection holds the lock, up to `lockWaitMs`. The
+   * first attempt runs at once and, when it succeeds (almost always), costs one settled promise.
+   */
+  const runWaiting = <Row>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> => {
     const deadline = Date.now() + lockWaitMs
+    try {
+      return Promise.resolve(run<Row>(sql, params))
+    } catch (error) {
+      if (!isBusy(error) || deadline - Date.now() <= 0) return Promise.reject(error)
+      return retryWaiting<Row>(sql, params, deadline)
+    }
+  }
+  const retryWaiting = async <Row>(
+    sql: string,
+    params: readonly unknown[],
+    deadline: number,
+  ): Promise<SqlResult<Row>> => {
     for (let delay = 2; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
+      await sleep(Math.min(delay, deadline - Date.now()))
       try {
         return run<Row>(sql, params)
       } catch (error) {
-        const left = deadline - Date.now()
-        if (!isBusy(error) || left <= 0) throw error
-        await sleep(Math.min(delay, left))
+        if (!isBusy(error) || deadline - Date.now() <= 0) throw error
       }
     }
   }
 
   let gate: Promise<void> | null = null
+  /** A statement that arrived during a transaction: it runs once no transaction is open. */
+  const afterGate = async <Row>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>> => {
+    while (gate) await gate
+    return runWaiting<Row>(sql, params)
+  }
   const tx: SqlClient = {
     dialect: 'sqlite',
     query: (sql, params) => runWaiting(sql, params),
@@ -93,9 +123,8 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   }
   return {
     dialect: 'sqlite',
-    async query(sql, params) {
-      while (gate) await gate
-      return runWaiting(sql, params)
+    query(sql, params) {
+      return gate ? afterGate(sql, params) : runWaiting(sql, params)
     },
     async transaction(fn) {
       while (gate) await gate
