@@ -1,4 +1,5 @@
-import { SessionBackendError, SessionConfigError } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
+import { backendCall } from '@sessionbridge/core/adapter'
 import type { ForeignStore } from './types.ts'
 
 /** What the Redis store reader needs: `@sessionbridge/redis`'s `RedisCommands` has this shape. */
@@ -36,15 +37,7 @@ function parseObject(text: unknown): Record<string, unknown> | null {
   }
 }
 
-async function io<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    throw new SessionBackendError(PKG, operation, error instanceof Error ? error.message : String(error), {
-      cause: error,
-    })
-  }
-}
+const io = <T>(operation: string, fn: () => Promise<T>): Promise<T> => backendCall(PKG, operation, fn)
 
 /** connect-redis's layout: `<prefix><id>` holding the session as JSON. @default prefix 'sess:' */
 export function redisForeignStore(options: { client: RedisCommandsLike; prefix?: string }): ForeignStore {

@@ -86,18 +86,38 @@ export function missingOption(pkg: string, option: string): SessionConfigError {
   return new SessionConfigError(pkg, option, 'missing %s')
 }
 
+/** What `backendCall` lets through as it is: an error that is already a `SessionBackendError`. */
+const keepBackendErrors = (error: unknown): Error | null =>
+  error instanceof SessionBackendError ? error : null
+
 /**
- * Runs one I/O call of a backend or store: a failure that is not already a `SessionBackendError`
- * becomes one of `backend`'s `operation`, with the original as `cause`.
+ * Runs one I/O call of a backend or store: a failure (a rejection, or a synchronous throw of
+ * `call`) becomes a `SessionBackendError` of `backend`'s `operation` with the original as `cause`,
+ * unless `typed` answers it with an error to throw instead (by default: a `SessionBackendError`
+ * passes as it is; a backend may let its `SessionDataError`s through, or map a driver's error).
+ * A `.catch`, not an async wrapper: every read and write of a backend runs through here.
  */
-export async function backendCall<T>(backend: string, operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    if (error instanceof SessionBackendError) throw error
-    const message = error instanceof Error ? error.message : String(error)
-    throw new SessionBackendError(backend, operation, message, { cause: error })
+export function backendCall<T>(
+  backend: string,
+  operation: string,
+  call: () => Promise<T>,
+  typed: (error: unknown, operation: string) => Error | null = keepBackendErrors,
+): Promise<T> {
+  const wrap = (error: unknown): never => {
+    throw (
+      typed(error, operation) ??
+      new SessionBackendError(backend, operation, error instanceof Error ? error.message : String(error), {
+        cause: error,
+      })
+    )
   }
+  let pending: Promise<T>
+  try {
+    pending = call()
+  } catch (error) {
+    return Promise.reject(error).catch(wrap)
+  }
+  return pending.catch(wrap)
 }
 
 /**

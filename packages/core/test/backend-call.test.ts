@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { backendCall, keepingAppErrors } from '../src/adapter.ts'
-import { SessionBackendError } from '../src/index.ts'
+import { SessionBackendError, SessionDataError } from '../src/index.ts'
 
 describe('backendCall', () => {
   it('wraps a driver failure as a SessionBackendError with its cause', async () => {
@@ -15,6 +15,36 @@ describe('backendCall', () => {
     const own = new SessionBackendError('sql', 'load', 'down')
     await expect(backendCall('sql', 'save', () => Promise.reject(own))).rejects.toBe(own)
     await expect(backendCall('sql', 'save', async () => 7)).resolves.toBe(7)
+  })
+
+  it('turns a synchronous throw of the call into a rejection, never a throw', () => {
+    const cause = new TypeError('bad argument')
+    let answer: Promise<never> | undefined
+    expect(() => {
+      answer = backendCall('redis', 'load', () => {
+        throw cause
+      })
+    }).not.toThrow()
+    return expect(answer).rejects.toMatchObject({ name: 'SessionBackendError', operation: 'load', cause })
+  })
+
+  it('throws what `typed` answers, and wraps what it declines', async () => {
+    const limit = new Error('value too long')
+    const other = new Error('ECONNRESET')
+    const mapped = new SessionDataError('sql', 'too large')
+    const typed = (error: unknown) => (error === limit ? mapped : null)
+    await expect(backendCall('sql', 'save', () => Promise.reject(limit), typed)).rejects.toBe(mapped)
+    const wrapped = await backendCall('sql', 'save', () => Promise.reject(other), typed).catch(
+      (e: unknown) => e,
+    )
+    expect(wrapped).toBeInstanceOf(SessionBackendError)
+    expect((wrapped as SessionBackendError).cause).toBe(other)
+    // A hook replaces the default: a SessionBackendError it declines is wrapped like anything else.
+    const own = new SessionBackendError('sql', 'load', 'down')
+    const rewrapped = await backendCall('sql', 'save', () => Promise.reject(own), typed).catch(
+      (e: unknown) => e,
+    )
+    expect((rewrapped as SessionBackendError).cause).toBe(own)
   })
 })
 

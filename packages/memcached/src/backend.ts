@@ -15,6 +15,7 @@ import {
   type SessionRecord,
 } from '@sessionbridge/core'
 import {
+  backendCall,
   type ChangeSet,
   isPlainObject,
   keepingAppErrors,
@@ -28,6 +29,8 @@ import { decodeStoredSession, encodeStoredSession } from './record.ts'
 import { memcachedUserIndex } from './user-index.ts'
 
 const PKG = 'memcached'
+/** Errors the backend raised on purpose (backend, data, conflict) pass its I/O wrapper as they are. */
+const keepSessionErrors = (error: unknown): Error | null => (error instanceof SessionError ? error : null)
 
 /** Options of `memcachedBackend`. Give `servers` (built-in client) or `client` (your own). */
 export interface MemcachedBackendOptions extends Partial<MemcachedClientOptions> {
@@ -154,13 +157,8 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
           now,
           exptime: () => (userIndexTtl === 0 ? 0 : exptimeFor(now() + userIndexTtl * 1000, now())),
         })
-  // A `.catch` rather than an async wrapper: every call runs through here, one promise less.
   const guarded = <T>(operation: string, fn: () => Promise<T>): Promise<T> =>
-    fn().catch((error: unknown) => {
-      if (error instanceof SessionError) throw error // typed already: backend, data, conflict
-      const message = error instanceof Error ? error.message : String(error)
-      throw new SessionBackendError(PKG, operation, message, { cause: error })
-    })
+    backendCall(PKG, operation, fn, keepSessionErrors)
   const encode = async (userId: string | null, data: SessionData): Promise<string> => {
     const value = encodeStoredSession(userId, await codec.encode(data))
     const bytes = Buffer.byteLength(value)

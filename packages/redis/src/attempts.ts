@@ -1,10 +1,6 @@
-import {
-  type AttemptCount,
-  type AttemptStore,
-  SessionBackendError,
-  SessionConfigError,
-} from '@sessionbridge/core'
-import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
+import { type AttemptCount, type AttemptStore, SessionConfigError } from '@sessionbridge/core'
+import { backendCall } from '@sessionbridge/core/adapter'
+import { type RedisCommands, resolveCommands } from './commands.ts'
 import { luaScript } from './scripts.ts'
 
 /** Options of `redisAttemptStore`. */
@@ -45,13 +41,7 @@ export function redisAttemptStore(options: RedisAttemptStoreOptions): AttemptSto
   const prefix = options.prefix ?? 'sb:attempts:'
   if (typeof prefix !== 'string') throw new SessionConfigError(PKG, 'prefix', '%s must be a string')
 
-  const io = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (error) {
-      throw new SessionBackendError(PKG, operation, errorMessage(error), { cause: error })
-    }
-  }
+  const io = <T>(operation: string, fn: () => Promise<T>): Promise<T> => backendCall(PKG, operation, fn)
 
   return {
     name: PKG,

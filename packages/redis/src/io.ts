@@ -1,5 +1,6 @@
-import { SessionBackendError, type SessionCodec, type SessionLogger } from '@sessionbridge/core'
-import { errorMessage, type RedisCommands } from './commands.ts'
+import type { SessionCodec, SessionLogger } from '@sessionbridge/core'
+import { backendCall } from '@sessionbridge/core/adapter'
+import type { RedisCommands } from './commands.ts'
 import type { LuaScript } from './scripts.ts'
 
 export const PKG = 'redis'
@@ -24,17 +25,7 @@ export interface RedisContext {
 export function redisContext(
   resolved: Omit<RedisContext, 'sessionKey' | 'indexKey' | 'io' | 'script' | 'send'>,
 ): RedisContext {
-  // A `.catch` instead of an async wrapper: every backend call runs through here, one promise less.
-  const io = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
-    const wrap = (error: unknown): never => {
-      throw new SessionBackendError(PKG, operation, errorMessage(error), { cause: error })
-    }
-    try {
-      return call().catch(wrap)
-    } catch (error) {
-      return Promise.reject(error).catch(wrap)
-    }
-  }
+  const io = <T>(operation: string, call: () => Promise<T>): Promise<T> => backendCall(PKG, operation, call)
   const { commands, prefix } = resolved
   return Object.freeze({
     ...resolved,

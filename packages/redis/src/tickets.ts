@@ -6,8 +6,8 @@ import {
   type TicketPayload,
   type TicketStore,
 } from '@sessionbridge/core'
-import { isPlainObject, randomToken } from '@sessionbridge/core/adapter'
-import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
+import { backendCall, isPlainObject, randomToken } from '@sessionbridge/core/adapter'
+import { type RedisCommands, resolveCommands } from './commands.ts'
 
 /** Options of `redisTicketStore`. */
 export interface RedisTicketStoreOptions {
@@ -43,13 +43,8 @@ export function redisTicketStore(options: RedisTicketStoreOptions): TicketStore 
   // The user's tickets, so logout can revoke them (the index lives as long as the newest ticket).
   const userKeyOf = (userId: string) => `${resolved.prefix}user:${userId}`
 
-  const io = async (operation: string, key: string, args: string[]): Promise<unknown> => {
-    try {
-      return await commands.send(key, args)
-    } catch (error) {
-      throw new SessionBackendError(PKG, operation, errorMessage(error), { cause: error })
-    }
-  }
+  const io = (operation: string, key: string, args: string[]): Promise<unknown> =>
+    backendCall(PKG, operation, () => commands.send(key, args))
 
   return {
     name: PKG,

@@ -1,7 +1,7 @@
-import { type SessionBackend, SessionBackendError, SessionDataError } from '@sessionbridge/core'
-import { keepingAppErrors, parseSqlDateTime } from '@sessionbridge/core/adapter'
+import type { SessionBackend } from '@sessionbridge/core'
+import { backendCall, keepingAppErrors, parseSqlDateTime } from '@sessionbridge/core/adapter'
 import { sqlSessionData } from './data.ts'
-import { dataLimitOf, isDuplicateKey, PKG } from './dialect.ts'
+import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
 import { patchBuilder } from './patch.ts'
 import type { SqlLayout } from './schema.ts'
@@ -47,38 +47,11 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   // The native layout's one-statement save; the Django layout's data is encoded, so it merges.
   const patch = django ? null : patchBuilder(resolved.dialect, resolved.table)
 
-  /** A driver error as the typed error callers see: data the database refused, or I/O failure. */
-  const failure = (op: string, error: unknown): Error => {
-    if (error instanceof SessionDataError || error instanceof SessionBackendError) return error
-    const message = error instanceof Error ? error.message : String(error)
-    const limit = dataLimitOf(error)
-    if (limit)
-      return new SessionDataError(
-        PKG,
-        `${op}: the database refused the session data (${limit}): ${message}`,
-        {
-          cause: error,
-        },
-      )
-    return new SessionBackendError(PKG, op, message, { cause: error })
-  }
-
-  /**
-   * Runs one operation; bad ids never reach SQL, driver errors become typed errors. One `then`
-   * rather than an async wrapper: a promise less per call on every read and write.
-   */
-  const guarded = <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> => {
-    if (id !== null && (typeof id !== 'string' || !idFormat.validate(id))) return Promise.resolve(fallback)
-    let pending: Promise<T>
-    try {
-      pending = fn()
-    } catch (error) {
-      return Promise.reject(failure(op, error))
-    }
-    return pending.then(undefined, (error: unknown) => {
-      throw failure(op, error)
-    })
-  }
+  /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
+  const guarded = <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> =>
+    id !== null && (typeof id !== 'string' || !idFormat.validate(id))
+      ? Promise.resolve(fallback)
+      : backendCall(PKG, op, fn, refusedData)
 
   let stopSweeper: (() => void) | null = null
   const backend: SqlBackend = {

@@ -1,4 +1,4 @@
-import { SessionConfigError } from '@sessionbridge/core'
+import { SessionBackendError, SessionConfigError, SessionDataError } from '@sessionbridge/core'
 import { toDjangoSqlDateTime } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 
@@ -65,10 +65,28 @@ export function djangoTime(dialect: SqlDialect): DjangoTime {
 }
 
 /**
+ * The typed error a driver failure stands for when it is not an outage: data the database refused
+ * (a `SessionDataError` naming the limit), or an error the backend already typed. `null`: I/O failure.
+ */
+export function refusedData(error: unknown, operation: string): Error | null {
+  if (error instanceof SessionDataError || error instanceof SessionBackendError) return error
+  const limit = dataLimitOf(error)
+  if (!limit) return null
+  const message = error instanceof Error ? error.message : String(error)
+  return new SessionDataError(
+    PKG,
+    `${operation}: the database refused the session data (${limit}): ${message}`,
+    {
+      cause: error,
+    },
+  )
+}
+
+/**
  * A name for the limit a database error hit when it refused a value for its size or content,
  * or `null` when the error is something else (then it is an I/O failure).
  */
-export function dataLimitOf(error: unknown): string | null {
+function dataLimitOf(error: unknown): string | null {
   if (!error || typeof error !== 'object') return null
   const { code, errno } = error as { code?: unknown; errno?: unknown }
   if (code === '54000') return 'PostgreSQL size limit (program_limit_exceeded)'

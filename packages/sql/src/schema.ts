@@ -1,4 +1,5 @@
-import { SessionBackendError, SessionConfigError } from '@sessionbridge/core'
+import { SessionConfigError } from '@sessionbridge/core'
+import { backendCall } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
 
@@ -93,11 +94,9 @@ export async function migrate(client: SqlClient, options: MigrateOptions): Promi
   if (options?.layout !== 'native')
     throw new SessionConfigError(PKG, 'layout', '%s must be "native" or "django"')
   const statements = nativeTableDdl(dialect, options.table ?? DEFAULT_TABLES.native)
-  try {
+  await backendCall(PKG, 'migrate', async () => {
     for (const statement of statements) await client.query(statement)
-  } catch (error) {
-    throw new SessionBackendError(PKG, 'migrate', (error as Error).message, { cause: error })
-  }
+  })
 }
 
 const DJANGO_COLUMNS = ['session_key', 'session_data', 'expire_date'] as const
@@ -129,12 +128,10 @@ export async function tableColumns(
     sql = schema ? `SELECT name FROM pragma_table_info(?, ?)` : `SELECT name FROM pragma_table_info(?)`
     params = schema ? [name, schema] : [name]
   }
-  try {
-    const { rows } = await client.query<{ name?: string; NAME?: string }>(sql, params)
-    return new Set(rows.map((r) => String(r.name ?? r.NAME).toLowerCase()))
-  } catch (error) {
-    throw new SessionBackendError(PKG, operation, (error as Error).message, { cause: error })
-  }
+  const { rows } = await backendCall(PKG, operation, () =>
+    client.query<{ name?: string; NAME?: string }>(sql, params),
+  )
+  return new Set(rows.map((r) => String(r.name ?? r.NAME).toLowerCase()))
 }
 
 /**

@@ -1,5 +1,4 @@
-import { SessionBackendError } from '@sessionbridge/core'
-import { sqlStatement } from '@sessionbridge/core/adapter'
+import { backendCall, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { baseName, checkDialect, PKG, quoteName, quoteTable } from './dialect.ts'
 
@@ -34,11 +33,9 @@ export function userTableDdl(dialect: SqlDialect, table: string = DEFAULT_USER_T
 /** Creates the Django layout's user table and its index if they do not exist (idempotent). */
 export async function migrateUserTable(client: SqlClient, table: string = DEFAULT_USER_TABLE): Promise<void> {
   const statements = userTableDdl(checkDialect(client?.dialect), table)
-  try {
+  await backendCall(PKG, 'migrateUserTable', async () => {
     for (const statement of statements) await client.query(statement)
-  } catch (error) {
-    throw new SessionBackendError(PKG, 'migrateUserTable', (error as Error).message, { cause: error })
-  }
+  })
 }
 
 /** The statements of the user table, for one dialect, the session table and the user table. */
