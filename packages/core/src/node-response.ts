@@ -11,21 +11,21 @@ export interface NodeResponse {
   destroy(error?: Error): unknown
 }
 
-const kGate = Symbol('sessionbridge.gate')
-const kEnd = Symbol('sessionbridge.end')
-const kWrite = Symbol('sessionbridge.write')
-const kQueue = Symbol('sessionbridge.queue')
+const kHold = Symbol('sessionbridge.hold')
 interface GateConfig {
   state(res: NodeResponse): RequestSession | null
   fail(res: NodeResponse, error: unknown): void
 }
-type Held = NodeResponse & {
-  [kGate]: GateConfig
-  [kEnd]: (...args: unknown[]) => unknown
-  [kWrite]: (...args: unknown[]) => unknown
+type Method = (...args: unknown[]) => unknown
+/** What a held response carries, in one property: adding several to every response made Node's own code on it slower. */
+interface Hold {
+  readonly gate: GateConfig
+  readonly end: Method
+  readonly write: Method
   /** `null`: nothing sent yet; a list: waiting for the commit; `true`: sent (a kept wrapper passes through). */
-  [kQueue]: unknown[][] | null | true
+  queue: unknown[][] | null | true
 }
+type Held = NodeResponse & { [kHold]: Hold }
 
 // Shared by every response: a held response costs no closures.
 function end(this: Held, ...args: unknown[]) {
@@ -36,10 +36,10 @@ function write(this: Held, ...args: unknown[]) {
   return true
 }
 
-function release(held: Held): void {
-  held.end = held[kEnd] as Held['end']
-  held.write = held[kWrite] as Held['write']
-  held[kQueue] = true
+function release(held: Held, hold: Hold): void {
+  held.end = hold.end as Held['end']
+  held.write = hold.write as Held['write']
+  hold.queue = true
 }
 
 /**
@@ -60,11 +60,8 @@ export class ResponseGate<Res extends NodeResponse> {
   /** Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside). Once per response. */
   hold(res: Res): void {
     const held = res as unknown as Held
-    if (held[kGate]) return // held already (a second middleware on the same request)
-    held[kGate] = this.#config
-    held[kEnd] = res.end as Held[typeof kEnd]
-    held[kWrite] = res.write as Held[typeof kWrite]
-    held[kQueue] = null
+    if (held[kHold]) return // held already (a second middleware on the same request)
+    held[kHold] = { gate: this.#config, end: res.end as Method, write: res.write as Method, queue: null }
     res.end = end as Res['end']
     res.write = write as Res['write']
   }
@@ -72,28 +69,28 @@ export class ResponseGate<Res extends NodeResponse> {
 
 /** The first `write`/`end`: commit (when the session was used), then send in order. */
 function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
-  const queue = held[kQueue]
+  const hold = held[kHold]
+  const queue = hold.queue
   if (queue === true) {
-    held[method === 'end' ? kEnd : kWrite].apply(held, args)
+    hold[method].apply(held, args)
     return held
   }
   if (queue) {
     queue.push([method, ...args])
     return held
   }
-  const config = held[kGate]
-  const state = config.state(held)
+  const state = hold.gate.state(held)
   if (!state || state.untouched) {
-    release(held)
+    release(held, hold)
     ;(held[method] as (...a: unknown[]) => unknown).apply(held, args)
     return held
   }
   // Until the commit is done, later writes (also through wrappers that kept ours) wait in order.
   const pending: unknown[][] = [[method, ...args]]
-  held[kQueue] = pending
+  hold.queue = pending
   state.finish().then(
     (cookies) => {
-      release(held)
+      release(held, hold)
       try {
         if (!held.headersSent) for (const cookie of cookies) held.appendHeader('Set-Cookie', cookie)
         for (const [m, ...a] of pending) (held[m as 'end'] as (...x: unknown[]) => unknown)(...a)
@@ -102,7 +99,7 @@ function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
       }
     },
     (error: unknown) => {
-      release(held)
+      release(held, hold)
       failSafely(held, error)
     },
   )
@@ -111,7 +108,7 @@ function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
 
 function failSafely(held: Held, error: unknown): void {
   try {
-    held[kGate].fail(held, error)
+    held[kHold].gate.fail(held, error)
   } catch (again) {
     held.destroy(again as Error)
   }

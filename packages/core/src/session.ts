@@ -183,17 +183,18 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Loads the data once; later calls reuse the first. Throws `SessionBackendError` when the policy is `fail`. */
   async load(): Promise<this> {
-    if (!this.#loaded) {
-      this.#loading ??= this.#load().finally(() => {
-        this.#loading = null
-      })
-      await this.#loading
-    }
+    if (!this.#loaded) await this.#loadOnce()
     return this
   }
 
+  /** The load in progress, started if none is: a plain method, so a read awaits one promise less. */
+  #loadOnce(): Promise<void> {
+    this.#loading ??= this.#load()
+    return this.#loading
+  }
+
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    if (!this.#loaded) await this.load()
+    if (!this.#loaded) await this.#loadOnce()
     const value = this.#data[key]
     if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched?.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
@@ -481,41 +482,47 @@ export class Session<Data extends SessionData = SessionData> {
     return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
   }
 
+  // Clears `#loading` when done, so a failed load is retried by the next call; no `.finally`
+  // promise on the read path.
   async #load(): Promise<void> {
-    const { backend, options } = this.#ctx
-    let record: SessionRecord | null = null
-    if (this.#id !== null) {
-      const id = this.#id
-      try {
-        record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
-      } catch (error) {
-        if (options.onBackendError !== 'continue') throw error
-        this.#logger.warn(
-          `[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`,
-        )
-        this.#degraded = true
+    try {
+      const { backend, options } = this.#ctx
+      let record: SessionRecord | null = null
+      if (this.#id !== null) {
+        const id = this.#id
+        try {
+          record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
+        } catch (error) {
+          if (options.onBackendError !== 'continue') throw error
+          this.#logger.warn(
+            `[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`,
+          )
+          this.#degraded = true
+        }
       }
+      const now = options.now()
+      if (record && (record.expiresAt <= now || this.#pastAbsoluteDeadline(record.data, now))) record = null
+      if (this.#destroyed) return // destroy() during the load wins
+      this.#exists = record !== null
+      this.#storedExpiresAt = record?.expiresAt ?? 0
+      this.#storedVersion = record?.version
+      this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
+      this.#loadedData = record?.data ?? null
+      // Own keys only, into a null-prototype object, whatever object the backend handed back.
+      const data = plainData(record ? record.data : undefined)
+      if (this.#clearPending) {
+        for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
+        this.#clearPending = false
+      }
+      for (const [key, change] of this.#changes) {
+        if (change === DELETED) delete data[key]
+        else data[key] = change.value
+      }
+      this.#data = data
+      this.#loaded = true
+    } finally {
+      this.#loading = null
     }
-    const now = options.now()
-    if (record && (record.expiresAt <= now || this.#pastAbsoluteDeadline(record.data, now))) record = null
-    if (this.#destroyed) return // destroy() during the load wins
-    this.#exists = record !== null
-    this.#storedExpiresAt = record?.expiresAt ?? 0
-    this.#storedVersion = record?.version
-    this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
-    this.#loadedData = record?.data ?? null
-    // Own keys only, into a null-prototype object, whatever object the backend handed back.
-    const data = plainData(record ? record.data : undefined)
-    if (this.#clearPending) {
-      for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
-      this.#clearPending = false
-    }
-    for (const [key, change] of this.#changes) {
-      if (change === DELETED) delete data[key]
-      else data[key] = change.value
-    }
-    this.#data = data
-    this.#loaded = true
   }
 
   #pastAbsoluteDeadline(data: SessionData, now: number): boolean {

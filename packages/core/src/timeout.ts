@@ -34,39 +34,112 @@ export function boundedCall<T>(
   )
 }
 
+/** One bounded call still waiting for its answer. */
+interface Pending {
+  readonly deadline: number
+  settled: boolean
+  readonly expire: () => void
+}
+
 /**
- * `call()` bounded by `timeoutMs`: one promise, one timer, no `Promise.race` (this runs for every
- * backend call, so it allocates as little as it can).
+ * The calls waiting under one timeout length, oldest first. All share one timeout, so deadlines
+ * come in the order the calls started: one timer, armed for the oldest unsettled call, serves them
+ * all, and a call costs an array slot rather than a timer of its own (this runs for every backend
+ * call). Settled calls leave from the front as soon as everything before them has settled.
  */
+class DeadlineQueue {
+  readonly #ms: number
+  #calls: Pending[] = []
+  #head = 0
+  #timer: ReturnType<typeof setTimeout> | null = null
+
+  constructor(ms: number) {
+    this.#ms = ms
+  }
+
+  add(expire: () => void): Pending {
+    const call: Pending = { deadline: clock() + this.#ms, settled: false, expire }
+    this.#calls.push(call)
+    if (this.#timer === null) this.#arm(this.#ms)
+    return call
+  }
+
+  settle(call: Pending): void {
+    call.settled = true
+    this.#dropSettled()
+  }
+
+  #dropSettled(): void {
+    const calls = this.#calls
+    while (this.#head < calls.length && calls[this.#head]!.settled) this.#head++
+    if (this.#head === calls.length) {
+      calls.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > calls.length) {
+      this.#calls = calls.slice(this.#head)
+      this.#head = 0
+    }
+  }
+
+  #arm(ms: number): void {
+    // Unreferenced: a pending call waits on a socket or a server that keeps the process alive itself.
+    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(ms)))
+    this.#timer.unref?.()
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = null
+    const now = clock()
+    const calls = this.#calls
+    while (this.#head < calls.length) {
+      const call = calls[this.#head]!
+      if (!call.settled && call.deadline > now) break
+      this.#head++
+      if (!call.settled) {
+        call.settled = true
+        call.expire()
+      }
+    }
+    this.#dropSettled()
+    if (this.#head < this.#calls.length) this.#arm(this.#calls[this.#head]!.deadline - now)
+  }
+}
+
+const queues = new Map<number, DeadlineQueue>()
+
+/** `call()` bounded by `timeoutMs`: one promise, and a slot in the shared queue of that timeout. */
 function deadlineCall<T>(
   backend: string,
   operation: string,
   timeoutMs: number,
   call: () => Promise<T>,
 ): Promise<T> {
+  let queue = queues.get(timeoutMs)
+  if (queue === undefined) {
+    queue = new DeadlineQueue(timeoutMs)
+    queues.set(timeoutMs, queue)
+  }
+  const deadlines = queue
   return new Promise<T>((resolve, reject) => {
-    let settled = false
+    const pending = deadlines.add(() => reject(new SessionTimeoutError(backend, operation, timeoutMs)))
     const fail = (error: unknown) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
+      if (pending.settled) return
+      deadlines.settle(pending)
       // Typed errors already say what went wrong (e.g. SessionDataError: a value too large); only
       // untyped I/O failures are wrapped.
       if (error instanceof SessionError) return reject(error)
       const message = error instanceof Error ? error.message : String(error)
       reject(new SessionBackendError(backend, operation, message, { cause: error }))
     }
-    const timer = setTimeout(() => fail(new SessionTimeoutError(backend, operation, timeoutMs)), timeoutMs)
-    let pending: Promise<T>
+    let answer: Promise<T>
     try {
-      pending = call()
+      answer = call()
     } catch (error) {
       return fail(error)
     }
-    Promise.resolve(pending).then((value) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
+    Promise.resolve(answer).then((value) => {
+      if (pending.settled) return
+      deadlines.settle(pending)
       resolve(value)
     }, fail)
   })

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { SessionBackendError, SessionDataError, SessionTimeoutError } from '../src/index.ts'
+import { boundedCall } from '../src/timeout.ts'
+
+const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
+const never = () => new Promise<never>(() => {})
+const outcome = (pending: Promise<unknown>) =>
+  pending.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
+
+// Calls of one timeout length share one timer (timeout.ts): these check that sharing it never
+// times out a call early or late, nor lets one call's answer settle another.
+describe('boundedCall', () => {
+  it('times out hanging calls and answers settled ones, in any order, under one timeout', async () => {
+    const ms = 137 // a length no other test uses: its own queue
+    const started = performance.now()
+    const calls = [
+      outcome(boundedCall('t', 'a', ms, never)),
+      outcome(boundedCall('t', 'b', ms, () => later(60, 'b'))),
+      outcome(boundedCall('t', 'c', ms, () => later(5, 'c'))),
+      outcome(boundedCall('t', 'd', ms, never)),
+      outcome(boundedCall('t', 'e', ms, () => later(400, 'e'))),
+    ]
+    const [a, b, c, d, e] = await Promise.all(calls)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(ms - 2)
+    expect(b).toEqual({ value: 'b' })
+    expect(c).toEqual({ value: 'c' })
+    for (const [result, operation] of [
+      [a, 'a'],
+      [d, 'd'],
+      [e, 'e'],
+    ] as const) {
+      const error = (result as { error: unknown }).error
+      expect(error).toBeInstanceOf(SessionTimeoutError)
+      expect(error).toMatchObject({ backend: 't', operation, timeoutMs: ms })
+    }
+  })
+
+  it("a call started later is not timed out at an earlier call's deadline", async () => {
+    const ms = 200
+    const first = outcome(boundedCall('t', 'first', ms, never))
+    await later(120, null)
+    // Answers at about 220 ms, after the first call's deadline (200 ms), within its own (320 ms).
+    const second = outcome(boundedCall('t', 'second', ms, () => later(100, 'second')))
+    expect(((await first) as { error: unknown }).error).toBeInstanceOf(SessionTimeoutError)
+    expect(await second).toEqual({ value: 'second' })
+  })
+
+  it('a call started after the others settled gets its own full time, and still times out', async () => {
+    const ms = 90
+    expect(await boundedCall('t', 'first', ms, () => later(10, 1))).toBe(1)
+    await later(ms * 2, null) // the queue is empty and its timer has long fired or never run
+    const started = performance.now()
+    const late = await outcome(boundedCall('t', 'late', ms, never))
+    const waited = performance.now() - started
+    expect((late as { error: unknown }).error).toBeInstanceOf(SessionTimeoutError)
+    expect(waited).toBeGreaterThanOrEqual(ms - 2)
+    expect(waited).toBeLessThan(ms + 500)
+  })
+
+  it('does not time out a call that answers within its time, however many share the queue', async () => {
+    const ms = 250
+    const results = await Promise.all(
+      Array.from({ length: 3000 }, (_, i) => boundedCall('t', 'many', ms, () => later(i % 40, i))),
+    )
+    expect(results).toEqual(Array.from({ length: 3000 }, (_, i) => i))
+  })
+
+  it('wraps untyped failures and synchronous throws, and passes typed errors as they are', async () => {
+    const data = new SessionDataError('t', 'too large')
+    await expect(boundedCall('t', 'save', 100, () => Promise.reject(data))).rejects.toBe(data)
+    const io = await outcome(boundedCall('t', 'save', 100, () => Promise.reject(new Error('ECONNRESET'))))
+    expect((io as { error: unknown }).error).toBeInstanceOf(SessionBackendError)
+    expect((io as { error: SessionBackendError }).error.message).toContain('ECONNRESET')
+    const thrown = await outcome(
+      boundedCall('t', 'load', 100, () => {
+        throw new TypeError('bad')
+      }),
+    )
+    expect((thrown as { error: SessionBackendError }).error.cause).toBeInstanceOf(TypeError)
+  })
+})
