@@ -3,9 +3,12 @@
 // on CPU per request (the steadier figure on a shared machine), with throughput beside it.
 import type { CompareResult, PointResult, VariantResult } from './compare/run.ts'
 
-/** Issue 22's goals: reads (memory against bare), reads and writes against their limits. */
+/**
+ * Issue 22's goals, each row against its limit row. Memory's limit row is bare plus a `Map` lookup
+ * (started and warmed like every other row); without it, memory is judged against bare.
+ */
 const GOALS: Record<string, { read: number; incr: number }> = {
-  memory: { read: 0.85, incr: 0 },
+  memory: { read: 0.85, incr: 0.9 },
   redis: { read: 0.9, incr: 0.9 },
   memcached: { read: 0.9, incr: 0.9 },
   postgres: { read: 0.9, incr: 0.9 },
@@ -43,10 +46,8 @@ export function limitSection(compare: CompareResult): string[] {
       (v) => v.status === 'measured' && v.name.startsWith('sessionbridge'),
     )) {
       const store = storeOf(ours.name)
-      const limit =
-        store === 'memory'
-          ? null
-          : (f.variants.find((v) => v.status === 'measured' && v.name === `limit (${store})`) ?? undefined)
+      const limitRow = f.variants.find((v) => v.status === 'measured' && v.name === `limit (${store})`)
+      const limit = limitRow ?? (store === 'memory' ? null : undefined)
       if (limit === undefined) {
         table.push(`| ${f.framework} | ${store} | no limit row measured | | |`)
         continue

@@ -74,6 +74,15 @@ export function goals(compare: CompareResult): string[] {
     const measured = f.variants.filter((v) => v.status === 'measured')
     const ours = measured.filter((v) => v.name.startsWith('sessionbridge'))
     const peers = measured.filter((v) => !v.name.startsWith('sessionbridge') && !v.name.startsWith('limit'))
+    // The control: a limit row's no-cookie request runs the bare app's own code, in a process
+    // started and warmed like every other row; how far it reads from 1.00 is the error bar.
+    const controls = measured.filter((v) => v.name.startsWith('limit') && v.scenarios.none)
+    if (controls.length > 0) {
+      const figures = controls.map((v) => v.scenarios.none!.cpuRatio ?? v.scenarios.none!.ratio)
+      lines.push(
+        `- ${f.framework} / control: the limit rows' no-cookie requests (bare's own code) read ${Math.min(...figures).toFixed(2)}-${Math.max(...figures).toFixed(2)} of bare (CPU per request): the error bar of the no-cookie checks below`,
+      )
+    }
     for (const mine of ours) {
       const none = mine.scenarios.none
       // Judged on CPU per request where measured (throughput alone is too noisy on 2 cores).
@@ -126,7 +135,7 @@ export function renderMarkdown(run: RunResult): string {
     out.push(
       '## Each backend against its limit',
       '',
-      "A limit row is the bare framework plus the raw round trips a session needs on that store (read: one `GET` / `get` / `SELECT` by primary key / rest-sessions `GET`; increment: that plus one `SET` / `set` / `UPDATE` / rest-sessions `POST set`), through the same client library, keyed by a plain unsigned cookie (src/compare/limits.ts). The ratio is the limit's server CPU per request over sessionbridge's (1.00 = costs what the raw round trips cost); memory is judged against bare.",
+      "A limit row is the bare framework plus the raw round trips a session needs on that store (read: one `GET` / `get` / `SELECT` by primary key / rest-sessions `GET`; increment: that plus one `SET` / `set` / `UPDATE` / rest-sessions `POST set`), through the same client library, keyed by a plain unsigned cookie (src/compare/limits.ts). The ratio is the limit's server CPU per request over sessionbridge's (1.00 = costs what the raw round trips cost). Memory's limit row is bare plus a `Map` lookup and one `JSON.parse`: no I/O, so it is bare as a fresh process runs it, and its no-cookie column is the control for every no-cookie figure (it runs exactly the bare app's code).",
       '',
       ...limitSection(run.compare),
     )

@@ -443,7 +443,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CompareConf
   return {
     rounds: Number(env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
     seconds: Number(env.BENCH_SECONDS ?? 2),
-    warmupSeconds: Number(env.BENCH_WARMUP ?? 1),
+    warmupSeconds: Number(env.BENCH_WARMUP ?? 3),
     connections: Number(env.BENCH_CONNECTIONS ?? 32),
     frameworks: (env.BENCH_FRAMEWORKS ?? '').split(',').filter(Boolean) as Framework[],
     variants: (env.BENCH_VARIANTS ?? '').split(',').filter(Boolean),
