@@ -70,7 +70,7 @@ if (profiler && process.env.PROFILE_OUT) {
 }
 const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1)
 console.log(
-  `${framework} ${store} ${path}: ${requests} requests, ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request`,
+  `${framework} ${store} ${path}: ${requests} requests, ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (user ${(cpu.user / requests).toFixed(1)})`,
 )
 await server.close()
 process.exit(0)

@@ -31,13 +31,18 @@ function cell(ours: VariantResult, limit: VariantResult | null, key: 'read' | 'i
   if (!mine || (limit && !theirs)) return '-'
   const { cpu, rps } = versus(mine, theirs)
   const limitCpu = theirs ? `${theirs.cpuUs.toFixed(0)} µs` : 'bare'
-  return `**${cpu.toFixed(2)}** (${mine.cpuUs.toFixed(0)} vs ${limitCpu}; throughput ${rps.toFixed(2)})`
+  // Older result files have no user-space split.
+  const user =
+    theirs && mine.userUs !== undefined && theirs.userUs !== undefined
+      ? `, user ${mine.userUs.toFixed(0)} vs ${theirs.userUs.toFixed(0)}`
+      : ''
+  return `**${cpu.toFixed(2)}** (${mine.cpuUs.toFixed(0)} vs ${limitCpu}${user}; throughput ${rps.toFixed(2)})`
 }
 
 /** The table of every sessionbridge row against its limit, then the goals checked. */
 export function limitSection(compare: CompareResult): string[] {
   const table = [
-    '| framework | store | read: CPU ratio to limit (µs ours vs limit; throughput) | increment: same | limit round trips read / increment |',
+    '| framework | store | read: CPU ratio to limit (µs ours vs limit, of it user space; throughput) | increment: same | limit round trips read / increment |',
     '|---|---|---:|---:|---|',
   ]
   const goals: string[] = []

@@ -55,6 +55,11 @@ export interface PointResult {
   redisCommands: number | null
   /** The server process's CPU time per request (user + system), microseconds: the steadier figure. */
   cpuUs: number
+  /**
+   * The user-space part of `cpuUs`: the JavaScript (and V8) work. The rest is the kernel's, mostly
+   * the socket writes, which cost more per request the less a slower server batches them.
+   */
+  userUs: number
   /** Bare framework's CPU per request / this one's, paired like `ratio` (1 = costs what bare costs). */
   cpuRatio: number
   errors: number
@@ -189,6 +194,7 @@ async function startVariant(variant: CompareVariant, env: Record<string, string>
 interface ServerStats {
   calls: number
   cpuMicros: number
+  userMicros: number
 }
 
 function statsOf(started: Started): Promise<ServerStats> {
@@ -328,6 +334,7 @@ async function runFramework(
       bare: number
       bareCpuUs: number
       cpuUs: number
+      userUs: number
       calls: number | null
       redis: number
     }
@@ -336,7 +343,14 @@ async function runFramework(
     bareRuns.push(bareBefore)
     for (let round = 0; round < config.rounds; round++) {
       for (const started of running) {
-        const block: { key: string; run: WrkRun; calls: number; redis: number; cpuUs: number }[] = []
+        const block: {
+          key: string
+          run: WrkRun
+          calls: number
+          redis: number
+          cpuUs: number
+          userUs: number
+        }[] = []
         for (const scenario of SCENARIOS) {
           const before = await statsOf(started)
           const redisBefore = await redisCommandCount(redis)
@@ -355,6 +369,7 @@ async function runFramework(
             calls: after.calls - before.calls,
             redis: redisCalls,
             cpuUs: (after.cpuMicros - before.cpuMicros) / Math.max(1, run.requests),
+            userUs: (after.userMicros - before.userMicros) / Math.max(1, run.requests),
           })
         }
         const bareAfter = await measureBare()
@@ -396,6 +411,7 @@ async function runFramework(
           roundTrips: variant.cookieStore ? 0 : storeCalls,
           redisCommands: showRedis ? perRequest((s) => s.redis) : null,
           cpuUs: median(list.map((s) => s.cpuUs)),
+          userUs: median(list.map((s) => s.userUs)),
           cpuRatio: median(list.map((s) => s.bareCpuUs / Math.max(0.001, s.cpuUs))),
           errors: list.reduce((sum, s) => sum + s.run.errors, 0),
         }

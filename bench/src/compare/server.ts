@@ -1,6 +1,6 @@
 // Child process: starts one (framework, layer) server and prints `READY <port>`. Over IPC it
 // answers `stats` with the backend calls counted so far and the CPU time this process has used
-// (user + system, microseconds), and `stop` by closing and exiting.
+// (user + system, and user alone, microseconds), and `stop` by closing and exiting.
 import { startApp } from './apps.ts'
 import type { CallCounter } from './counting.ts'
 import type { Framework, Layer } from './layers.ts'
@@ -16,7 +16,7 @@ const server = await startApp(
 process.on('message', async (message: unknown) => {
   if (message === 'stats') {
     const cpu = process.cpuUsage()
-    process.send?.({ calls: counter.calls, cpuMicros: cpu.user + cpu.system })
+    process.send?.({ calls: counter.calls, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user })
   } else if (message === 'stop') {
     await server.close()
     process.exit(0)
