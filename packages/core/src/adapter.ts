@@ -35,7 +35,7 @@ export {
   writeCookie,
 } from './cookies.ts'
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
-export { backendCall, keepingAppErrors, missingOption } from './errors.ts'
+export { backendCall, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
 export { base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
 export {
   createSessionManager,

@@ -91,11 +91,34 @@ const keepBackendErrors = (error: unknown): Error | null =>
   error instanceof SessionBackendError ? error : null
 
 /**
+ * A `typed` hook for `backendCall` that lets every `SessionError` through as it is (a backend's own
+ * `SessionDataError` for a value too large, a timeout): only untyped I/O failures are wrapped.
+ */
+export const keepSessionErrors = (error: unknown): Error | null =>
+  error instanceof SessionError ? error : null
+
+/** The error a failed backend call throws: what `typed` answers, else a `SessionBackendError`. */
+export function backendError(
+  backend: string,
+  operation: string,
+  error: unknown,
+  typed: (error: unknown, operation: string) => Error | null = keepBackendErrors,
+): Error {
+  return (
+    typed(error, operation) ??
+    new SessionBackendError(backend, operation, error instanceof Error ? error.message : String(error), {
+      cause: error,
+    })
+  )
+}
+
+/**
  * Runs one I/O call of a backend or store: a failure (a rejection, or a synchronous throw of
  * `call`) becomes a `SessionBackendError` of `backend`'s `operation` with the original as `cause`,
  * unless `typed` answers it with an error to throw instead (by default: a `SessionBackendError`
- * passes as it is; a backend may let its `SessionDataError`s through, or map a driver's error).
- * A `.catch`, not an async wrapper: every read and write of a backend runs through here.
+ * passes as it is; a backend may let its `SessionDataError`s through with `keepSessionErrors`, or
+ * map a driver's error). A `.catch`, not an async wrapper: every read and write of a backend runs
+ * through here.
  */
 export function backendCall<T>(
   backend: string,
@@ -104,12 +127,7 @@ export function backendCall<T>(
   typed: (error: unknown, operation: string) => Error | null = keepBackendErrors,
 ): Promise<T> {
   const wrap = (error: unknown): never => {
-    throw (
-      typed(error, operation) ??
-      new SessionBackendError(backend, operation, error instanceof Error ? error.message : String(error), {
-        cause: error,
-      })
-    )
+    throw backendError(backend, operation, error, typed)
   }
   let pending: Promise<T>
   try {

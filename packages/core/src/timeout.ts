@@ -1,5 +1,5 @@
 import { type CallOutcome, channels, clock } from './diagnostics.ts'
-import { SessionBackendError, SessionError, SessionTimeoutError } from './errors.ts'
+import { backendError, keepSessionErrors, SessionTimeoutError } from './errors.ts'
 
 /**
  * Runs one backend call with a deadline, and turns whatever untyped error it throws into a
@@ -125,11 +125,7 @@ function deadlineCall<T>(
     const fail = (error: unknown) => {
       if (pending.settled) return
       deadlines.settle(pending)
-      // Typed errors already say what went wrong (e.g. SessionDataError: a value too large); only
-      // untyped I/O failures are wrapped.
-      if (error instanceof SessionError) return reject(error)
-      const message = error instanceof Error ? error.message : String(error)
-      reject(new SessionBackendError(backend, operation, message, { cause: error }))
+      reject(backendError(backend, operation, error, keepSessionErrors))
     }
     let answer: Promise<T>
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backendCall, keepingAppErrors } from '../src/adapter.ts'
+import { backendCall, keepingAppErrors, keepSessionErrors } from '../src/adapter.ts'
 import { SessionBackendError, SessionDataError } from '../src/index.ts'
 
 describe('backendCall', () => {
@@ -45,6 +45,19 @@ describe('backendCall', () => {
       (e: unknown) => e,
     )
     expect((rewrapped as SessionBackendError).cause).toBe(own)
+  })
+
+  it('with keepSessionErrors, lets every SessionError through and wraps the rest', async () => {
+    const data = new SessionDataError('memcached', 'too large')
+    await expect(
+      backendCall('memcached', 'save', () => Promise.reject(data), keepSessionErrors),
+    ).rejects.toBe(data)
+    const io = new Error('ECONNRESET')
+    const wrapped = await backendCall('memcached', 'save', () => Promise.reject(io), keepSessionErrors).catch(
+      (e: unknown) => e,
+    )
+    expect(wrapped).toBeInstanceOf(SessionBackendError)
+    expect((wrapped as SessionBackendError).cause).toBe(io)
   })
 })
 

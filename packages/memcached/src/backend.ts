@@ -11,7 +11,6 @@ import {
   SessionConflictError,
   type SessionData,
   SessionDataError,
-  SessionError,
   type SessionRecord,
 } from '@sessionbridge/core'
 import {
@@ -19,6 +18,7 @@ import {
   type ChangeSet,
   isPlainObject,
   keepingAppErrors,
+  keepSessionErrors,
   type UpdateOptions,
   type UpdateResult,
 } from '@sessionbridge/core/adapter'
@@ -29,8 +29,6 @@ import { decodeStoredSession, encodeStoredSession } from './record.ts'
 import { memcachedUserIndex } from './user-index.ts'
 
 const PKG = 'memcached'
-/** Errors the backend raised on purpose (backend, data, conflict) pass its I/O wrapper as they are. */
-const keepSessionErrors = (error: unknown): Error | null => (error instanceof SessionError ? error : null)
 
 /** Options of `memcachedBackend`. Give `servers` (built-in client) or `client` (your own). */
 export interface MemcachedBackendOptions extends Partial<MemcachedClientOptions> {
@@ -157,6 +155,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
           now,
           exptime: () => (userIndexTtl === 0 ? 0 : exptimeFor(now() + userIndexTtl * 1000, now())),
         })
+  // Errors the backend raises on purpose (backend, data, conflict) pass its I/O wrapper as they are.
   const guarded = <T>(operation: string, fn: () => Promise<T>): Promise<T> =>
     backendCall(PKG, operation, fn, keepSessionErrors)
   const encode = async (userId: string | null, data: SessionData): Promise<string> => {
