@@ -1,4 +1,4 @@
-import { isPlainObject, plainData } from './codec-json.ts'
+import { isPlainObject } from './codec-json.ts'
 import { defaultIdFormat } from './ids.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
 
@@ -9,9 +9,11 @@ export interface MemoryEntry {
   userId: string | null
 }
 
-/** Sets an own property, so a key named `__proto__` stays data. */
-const setOwn = (data: Record<string, unknown>, key: string, value: unknown) =>
-  Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+/** Sets an own property, so a key named `__proto__` stays data (only that key needs the slow way). */
+const setOwn = (data: Record<string, unknown>, key: string, value: unknown) => {
+  if (key !== '__proto__') data[key] = value
+  else Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+}
 
 /** Options of `memoryBackend`. */
 export interface MemoryBackendOptions {
@@ -56,7 +58,11 @@ export function memoryBackend(
       while (store.size > maxEntries) store.delete(store.keys().next().value!)
     }
   }
-  /** The stored data, or `null` when it does not decode (then nothing may overwrite it but create/destroy). */
+  /**
+   * The stored data, or `null` when it does not decode (then nothing may overwrite it but
+   * create/destroy). A fresh object of JSON.parse's, no copy: it keeps a `__proto__` key as an own
+   * data property, and `setOwn` writes one the same way; the session copies what it loads anyway.
+   */
   const dataOf = (entry: MemoryEntry): Record<string, unknown> | null => {
     let data: unknown
     try {
@@ -64,8 +70,7 @@ export function memoryBackend(
     } catch {
       data = null
     }
-    // JSON.parse keeps a `__proto__` key as an own property; the copy keeps it data for good.
-    if (isPlainObject(data)) return plainData(data)
+    if (isPlainObject(data)) return data
     console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
     return null
   }
