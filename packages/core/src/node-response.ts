@@ -80,7 +80,7 @@ function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
     return held
   }
   const state = hold.gate.state(held)
-  if (!state || state.untouched) {
+  if (!state || state.settled) {
     release(held, hold)
     ;(held[method] as (...a: unknown[]) => unknown).apply(held, args)
     return held

@@ -343,6 +343,20 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   }
 
   /**
+   * `finish()` would call no backend and send no cookie: `untouched`, or the session was only read
+   * (see `Session.settled`). Adapters check this instead of `untouched` to skip `finish()` without
+   * a promise on the common read.
+   */
+  get settled(): boolean {
+    return (
+      this.#finished ||
+      ((this.#session === null || this.#session.settled) &&
+        this.#revoke === null &&
+        this.extensionData === null)
+    )
+  }
+
+  /**
    * Ends the request: commits the session and returns the `Set-Cookie` values to send. Throws only
    * `SessionError`s (a backend failure: `SessionBackendError`; see `sessionErrorAnswer`).
    */

@@ -167,6 +167,29 @@ export class Session<Data extends SessionData = SessionData> {
     )
   }
   /**
+   * Commit would call no backend and send no cookie, as far as is known without I/O: `untouched`,
+   * or loaded and only read (nothing changed, no object handed out that could change in place, no
+   * touch or renewal due). An adapter may skip commit then; `false` when unsure.
+   */
+  get settled(): boolean {
+    if (this.#committed || this.untouched) return true
+    if (!this.#loaded || this.#degraded) return false
+    if (
+      this.#changes.size > 0 ||
+      this.#watched?.size ||
+      this.#regenerate ||
+      this.#destroyed ||
+      this.#clearPending ||
+      this.#forceTouch ||
+      this.#staleSignature
+    )
+      return false
+    // A cookie naming a session that is gone must be cleared.
+    if (!this.#exists) return !this.#hadId
+    const maxAge = this.#maxAgeSeconds()
+    return maxAge === this.#storedMaxAge && !this.#touchDue(this.#ctx.options.now(), maxAge)
+  }
+  /**
    * Whether the backend declares `capabilities.update`, so `update()` is atomic against the store.
    * Asynchronous: a backend that learns its capabilities from its server (rest-sessions) is asked
    * first (`ready()`), so the first request after start gets the final answer, never the

@@ -107,7 +107,7 @@ function withoutDetails(request: FastifyRequest, reply: FastifyReply, payload: u
 // headers are written after it) to Fastify's error handling; a callback inside `.then` would not.
 async function finishReply(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
   const state = request[kState]
-  if (state && !state.untouched) {
+  if (state && !state.settled) {
     for (const cookie of await state.finish()) reply.header('set-cookie', cookie)
   }
   return withoutDetails(request, reply, payload)
@@ -178,7 +178,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // onSend runs for every reply (errors and redirects included) before the headers go out.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = request[kState]
-    if ((!state || state.untouched) && !request[kFailure]) return done(null, payload)
+    // A request that only read its session needs no commit: no promise on the common read.
+    if ((!state || state.settled) && !request[kFailure]) return done(null, payload)
     return finishReply(request, reply, payload) as unknown as undefined
   })
 }

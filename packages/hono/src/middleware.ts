@@ -217,7 +217,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     let cookies: readonly string[] = []
     const state = carrier[kState]
     try {
-      if (state && !state.untouched) cookies = await state.finish()
+      if (state && !state.settled) cookies = await state.finish()
     } catch (error) {
       logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
       const answer = sessionErrorAnswer(error)

@@ -148,7 +148,7 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     }
     const state = carrier[kState]
     let cookies: readonly string[] = []
-    if (state && !state.untouched) {
+    if (state && !state.settled) {
       try {
         cookies = await state.finish()
       } catch (commitError) {
