@@ -1,6 +1,7 @@
 // Renders a whole benchmark run as markdown: the machine, the comparison tables (ratios to bare,
 // latency, round trips), the goals of issue 10 checked against the figures, and the backend runs.
 import type { BackendsResult, FileRun } from './backends.ts'
+import type { FloorResult } from './compare/floor.ts'
 import {
   type CompareResult,
   type FrameworkResult,
@@ -8,6 +9,7 @@ import {
   SCENARIOS,
   type VariantResult,
 } from './compare/run.ts'
+import { floorSection } from './report-floor.ts'
 import { limitSection } from './report-limits.ts'
 
 export interface Machine {
@@ -26,6 +28,8 @@ export interface RunResult {
   command: string
   seconds: number
   compare: CompareResult | null
+  /** Absent in runs made before the floor part existed. */
+  floor?: FloorResult | null
   backends: BackendsResult | null
   others: FileRun[]
 }
@@ -140,6 +144,7 @@ export function renderMarkdown(run: RunResult): string {
       ...limitSection(run.compare),
     )
   }
+  if (run.floor) out.push(...floorSection(run.floor))
   if (run.backends) {
     out.push(
       '## Backends: load and save per second beside the raw client',

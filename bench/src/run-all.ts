@@ -3,18 +3,20 @@
 // results/latest.md and results/latest.json.
 // Env: BENCH_QUICK=1 (1 round, short backend runs: a few minutes), BENCH_ROUNDS, BENCH_SECONDS,
 // BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_FRAMEWORKS=fastify,koa, BENCH_VARIANTS=redis,memory,
-// BENCH_PARTS=compare,backends,others (the default), plus `http` for the frameworks' own
+// BENCH_PARTS=compare,floor,backends,others (the default; floor: compare/floor.ts, BENCH_FLOOR_TURNS,
+// BENCH_FLOOR_SECONDS, BENCH_FLOOR_STORES), plus `http` for the frameworks' own
 // bare-vs-sessionbridge harness (src/http/run.ts, memory backend only); BENCH_OUT=results/name.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBackends, runBenchFile } from './backends.ts'
+import { floorConfigFromEnv, runFloor } from './compare/floor.ts'
 import { configFromEnv, runCompare } from './compare/run.ts'
 import { type Machine, type RunResult, renderMarkdown } from './report.ts'
 
 const quick = process.env.BENCH_QUICK === '1'
-const parts = new Set((process.env.BENCH_PARTS ?? 'compare,backends,others').split(','))
+const parts = new Set((process.env.BENCH_PARTS ?? 'compare,floor,backends,others').split(','))
 const here = dirname(fileURLToPath(import.meta.url))
 const out = resolve(here, '..', process.env.BENCH_OUT ?? 'results/latest')
 const started = performance.now()
@@ -36,6 +38,7 @@ log(
 )
 
 const compare = parts.has('compare') ? await runCompare(configFromEnv(), log) : null
+const floor = parts.has('floor') ? await runFloor(floorConfigFromEnv(), log) : null
 const backends = parts.has('backends') ? await runBackends(quick, log) : null
 const others = []
 if (parts.has('others')) {
@@ -60,6 +63,7 @@ const result: RunResult = {
   command,
   seconds: (performance.now() - started) / 1000,
   compare,
+  floor,
   backends,
   others,
 }

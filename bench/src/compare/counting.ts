@@ -37,3 +37,39 @@ export function countCalls<T extends object>(
     },
   })
 }
+
+/**
+ * An object in front of `target` whose methods (own and inherited) add one to `counter` per call
+ * and run on `target` itself; any other property reads through to `target`. For our own backends
+ * and clients: unlike `countCalls`' proxy, which slows every property read of the object the
+ * library's hot path touches (a `Proxy` trap each, several microseconds per request in all), this
+ * costs one closure call per counted call, as the limit rows' inline `counter.calls++` does.
+ */
+export function countMethods<T extends object>(target: T, counter: CallCounter): T {
+  const front = Object.create(target) as Record<string | symbol, unknown>
+  for (
+    let level: object | null = target;
+    level && level !== Object.prototype;
+    level = Object.getPrototypeOf(level)
+  ) {
+    for (const key of Reflect.ownKeys(level)) {
+      if (key === 'constructor' || Object.hasOwn(front, key)) continue
+      const descriptor = Object.getOwnPropertyDescriptor(level, key)!
+      if (descriptor.get || descriptor.set) {
+        // Accessors run against the target, whose private fields they may read.
+        Object.defineProperty(front, key, {
+          get: () => Reflect.get(target, key),
+          set: (value: unknown) => Reflect.set(target, key, value),
+          enumerable: descriptor.enumerable ?? false,
+        })
+      } else if (typeof descriptor.value === 'function') {
+        const method = descriptor.value as (...args: unknown[]) => unknown
+        front[key] = (...args: unknown[]) => {
+          counter.calls++
+          return method.apply(target, args)
+        }
+      }
+    }
+  }
+  return front as T
+}

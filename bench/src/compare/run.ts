@@ -36,7 +36,7 @@ export const SCENARIOS = [
 ] as const
 export type ScenarioKey = (typeof SCENARIOS)[number]['key']
 
-interface WrkRun {
+export interface WrkRun {
   rps: number
   requests: number
   p50: number
@@ -99,10 +99,10 @@ const toMs = (value: string, unit: string) =>
   Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1)
 
 /** Sessions per variant: requests rotate through them, so concurrent requests rarely share one. */
-const SESSIONS = 256
+export const SESSIONS = 256
 
 /** A wrk script sending the cookies round-robin, one per request. */
-function cookieScript(dir: string, name: string, cookies: string[]): string {
+export function cookieScript(dir: string, name: string, cookies: string[]): string {
   const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.lua`)
   const list = cookies.map((cookie) => JSON.stringify(cookie)).join(',\n')
   writeFileSync(
@@ -112,7 +112,7 @@ function cookieScript(dir: string, name: string, cookies: string[]): string {
   return file
 }
 
-async function wrk(
+export async function wrk(
   url: string,
   script: string | null,
   seconds: number,
@@ -152,10 +152,10 @@ interface Measured {
 }
 
 /** Lets in-flight requests finish before the counters are read. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
 
 /** A variant's server process and how to ask it for its counters. */
-interface Started {
+export interface Started {
   variant: CompareVariant
   child: ChildProcess
   base: string
@@ -163,12 +163,16 @@ interface Started {
   script: string | null
 }
 
-async function startVariant(variant: CompareVariant, env: Record<string, string>): Promise<Started> {
+export async function startVariant(variant: CompareVariant, env: Record<string, string>): Promise<Started> {
   const child = fork(
     fileURLToPath(new URL('./server.ts', import.meta.url)),
     [variant.framework, JSON.stringify(variant.layer)],
     {
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: [
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        '--import',
+        import.meta.resolve('tsx'),
+      ],
       env: { ...process.env, ...env, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
@@ -197,7 +201,7 @@ interface ServerStats {
   userMicros: number
 }
 
-function statsOf(started: Started): Promise<ServerStats> {
+export function statsOf(started: Started): Promise<ServerStats> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no stats reply')), 5000)
     started.child.once('message', (message: unknown) => {
@@ -208,7 +212,7 @@ function statsOf(started: Started): Promise<ServerStats> {
   })
 }
 
-async function stopVariant(started: Started): Promise<void> {
+export async function stopVariant(started: Started): Promise<void> {
   if (started.child.exitCode !== null) return
   const exited = new Promise((resolve) => started.child.once('exit', resolve))
   started.child.send('stop')
@@ -217,7 +221,7 @@ async function stopVariant(started: Started): Promise<void> {
 }
 
 /** Seeds a session and checks, for the first, that the cookie carries it (an increment is read back). */
-async function seed(started: Started, check: boolean): Promise<string> {
+export async function seed(started: Started, check: boolean): Promise<string> {
   const response = await fetch(`${started.base}/seed`)
   const cookie = response.headers
     .getSetCookie()

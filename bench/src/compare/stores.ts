@@ -13,7 +13,7 @@ import Database from 'better-sqlite3'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { createClient } from 'redis'
-import { type CallCounter, countCalls } from './counting.ts'
+import { type CallCounter, countMethods } from './counting.ts'
 
 export const STORE_NAMES = [
   'memory',
@@ -64,20 +64,20 @@ export async function openStore(name: StoreName, counter: CallCounter): Promise<
   switch (name) {
     case 'memory': {
       // No I/O: the count is of backend calls, to show which ones a request makes.
-      return { backend: countCalls(memoryBackend({ maxEntries: 100_000 }), counter), close: async () => {} }
+      return { backend: countMethods(memoryBackend({ maxEntries: 100_000 }), counter), close: async () => {} }
     }
     case 'redis': {
       const client = createClient({ url: benchEnv.redisUrl() })
       await client.connect()
       const backend = redisBackend({
-        client: countCalls(nodeRedisAdapter(client), counter),
+        client: countMethods(nodeRedisAdapter(client), counter),
         prefix: 'sbbench:sess:',
       })
       return { backend, close: async () => void client.destroy() }
     }
     case 'memcached': {
       const client = createMemcachedClient({ servers: [benchEnv.memcached()] })
-      const backend = memcachedBackend({ client: countCalls(client, counter), prefix: 'sbbench:' })
+      const backend = memcachedBackend({ client: countMethods(client, counter), prefix: 'sbbench:' })
       return { backend, close: async () => client.close?.() }
     }
     case 'postgres': {
@@ -113,7 +113,7 @@ export async function openStore(name: StoreName, counter: CallCounter): Promise<
         url: benchEnv.restSessionsUrl(),
         app: 'sbbench',
         anonymousId: 'anonymous',
-        transport: countCalls(transport, counter),
+        transport: countMethods(transport, counter),
       })
       return { backend, close: async () => transport.close?.() }
     }

@@ -1,0 +1,65 @@
+// The CPU floor section (compare/floor.ts): per framework, the least CPU per request each point
+// needed over many interleaved slices, and the goals of issue 22 that the floors can judge: no
+// cookie within 5% of bare, each row against its limit row, with the control beside them.
+import type { FloorFramework, FloorResult, FloorRow } from './compare/floor.ts'
+import { GOALS } from './report-limits.ts'
+
+const us = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(1))
+const storeOf = (name: string) => /\(([^)]+)\)/.exec(name)?.[1] ?? ''
+
+function table(f: FloorFramework): string[] {
+  const lines = [
+    `### ${f.framework} (bare, no cookie: ${us(f.bareUs)} µs)`,
+    '',
+    '| row | no cookie µs (bare / it) | read µs | increment µs |',
+    '|---|---:|---:|---:|',
+  ]
+  for (const row of f.rows) {
+    const none = row.floorUs.none
+    const ratio = none === undefined ? '' : ` (**${(f.bareUs / none).toFixed(2)}**)`
+    lines.push(`| ${row.name} | ${us(none)}${ratio} | ${us(row.floorUs.read)} | ${us(row.floorUs.incr)} |`)
+  }
+  return [...lines, '']
+}
+
+function checks(f: FloorFramework): string[] {
+  const lines: string[] = []
+  const limitOf = (row: FloorRow) => f.rows.find((r) => r.name === `limit (${storeOf(row.name)})`)
+  for (const row of f.rows.filter((r) => r.name.startsWith('limit'))) {
+    lines.push(
+      `- ${f.framework} / control: ${row.name} runs bare's code on a request without cookie: ${(f.bareUs / row.floorUs.none!).toFixed(2)} of bare`,
+    )
+  }
+  for (const row of f.rows.filter((r) => r.name.startsWith('sessionbridge'))) {
+    const none = f.bareUs / row.floorUs.none!
+    lines.push(
+      `- ${f.framework} / ${row.name}, no cookie: ${none.toFixed(2)} of bare: ${none >= 0.95 ? 'met' : 'MISSED (goal 0.95)'}`,
+    )
+    const limit = limitOf(row)
+    const goal = GOALS[storeOf(row.name)]
+    if (!limit || !goal) continue
+    for (const key of ['read', 'incr'] as const) {
+      const ours = row.floorUs[key]
+      const theirs = limit.floorUs[key]
+      if (ours === undefined || theirs === undefined) continue
+      const x = theirs / ours
+      lines.push(
+        `- ${f.framework} / ${row.name}, ${key === 'read' ? 'read' : 'increment'}: ${x.toFixed(2)} of its limit (${us(ours)} vs ${us(theirs)} µs): ${x >= goal[key] ? 'met' : `MISSED (goal ${goal[key]})`}`,
+      )
+    }
+  }
+  return lines
+}
+
+export function floorSection(floor: FloorResult): string[] {
+  const c = floor.config
+  return [
+    '## CPU floor: the least CPU per request over interleaved slices',
+    '',
+    `Stores: ${c.stores.join(', ')}. Each point (bare's \`GET /\`, and every row's three scenarios) gets ${c.turns} slices of ${c.seconds} s (wrk -c${c.connections}), taken in turns with every other point after ${c.warmupSeconds} s of warm-up each; the figure is the slice with the least server CPU per request (user + system). Noise from the shared machine only adds CPU, so the least-disturbed slice is the steadiest figure this box gives; the control row (bare's own code in a process of its own) shows how far it still is from exact. Ratios: bare's floor (or the limit row's) over the row's.`,
+    '',
+    ...floor.frameworks.flatMap(table),
+    ...floor.frameworks.flatMap(checks),
+    '',
+  ]
+}
