@@ -2,7 +2,7 @@ import { plainData } from './codec-json.ts'
 import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
-import { SessionBackendError, SessionError } from './errors.ts'
+import { backendError, SessionBackendError, SessionError } from './errors.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
@@ -414,8 +414,7 @@ export class Session<Data extends SessionData = SessionData> {
       // The app's own exception from `fn` reaches the app as itself (the queue hands it back
       // unwrapped); anything untyped from the store is an I/O failure.
       if (error instanceof SessionError || !isStoreFailure(error)) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      throw new SessionBackendError(backend.name, 'update', message, { cause: error })
+      throw backendError(backend.name, 'update', error)
     }
   }
 
