@@ -11,13 +11,12 @@ export interface NodeResponse {
   destroy(error?: Error): unknown
 }
 
-const kHold = Symbol('sessionbridge.hold')
 interface GateConfig {
   state(res: NodeResponse): RequestSession | null
   fail(res: NodeResponse, error: unknown): void
 }
 type Method = (...args: unknown[]) => unknown
-/** What a held response carries, in one property: adding several to every response made Node's own code on it slower. */
+/** What a held response is waiting with. */
 interface Hold {
   readonly gate: GateConfig
   readonly end: Method
@@ -25,7 +24,10 @@ interface Hold {
   /** `null`: nothing sent yet; a list: waiting for the commit; `true`: sent (a kept wrapper passes through). */
   queue: unknown[][] | null | true
 }
-type Held = NodeResponse & { [kHold]: Hold }
+type Held = NodeResponse
+// Kept beside the response, not on it: every property added to an Express response copies its
+// hidden class (about 1 µs each); only the two methods the gate must replace go on it.
+const holds = new WeakMap<Held, Hold>()
 
 // Shared by every response: a held response costs no closures.
 function end(this: Held, ...args: unknown[]) {
@@ -59,9 +61,8 @@ export class ResponseGate<Res extends NodeResponse> {
 
   /** Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside). Once per response. */
   hold(res: Res): void {
-    const held = res as unknown as Held
-    if (held[kHold]) return // held already (a second middleware on the same request)
-    held[kHold] = { gate: this.#config, end: res.end as Method, write: res.write as Method, queue: null }
+    if (holds.has(res)) return // held already (a second middleware on the same request)
+    holds.set(res, { gate: this.#config, end: res.end as Method, write: res.write as Method, queue: null })
     res.end = end as Res['end']
     res.write = write as Res['write']
   }
@@ -69,7 +70,7 @@ export class ResponseGate<Res extends NodeResponse> {
 
 /** The first `write`/`end`: commit (when the session was used), then send in order. */
 function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
-  const hold = held[kHold]
+  const hold = holds.get(held)!
   const queue = hold.queue
   if (queue === true) {
     hold[method].apply(held, args)
@@ -108,7 +109,7 @@ function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
 
 function failSafely(held: Held, error: unknown): void {
   try {
-    held[kHold].gate.fail(held, error)
+    holds.get(held)!.gate.fail(held, error)
   } catch (again) {
     held.destroy(again as Error)
   }

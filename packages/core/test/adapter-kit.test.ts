@@ -26,7 +26,8 @@ describe('RequestSlot', () => {
     )
     expect(slot.attach(request, driverFor(), 'other=1')).toBeUndefined()
     expect(slot.opened(request)).toBeNull()
-    expect(Reflect.ownKeys(request)).toEqual([slot.driverKey])
+    // Nothing on the request object itself (Express pays for every property added to one).
+    expect(Reflect.ownKeys(request)).toEqual([])
     const state = slot.of(request)
     expect(state).toBeInstanceOf(RequestSession)
     expect(slot.opened(request)).toBe(state)
@@ -36,8 +37,16 @@ describe('RequestSlot', () => {
   it('opens the state at once for a cookie that may carry a session; begin() runs the checks', async () => {
     const slot = new RequestSlot<object>('kit', () => true)
     const request = {}
-    await slot.attach(request, driverFor(), 'sessionid=0123456789abcdefghijklmnopqrstuv')
-    expect(slot.opened(request)?.secure).toBe(true)
+    await slot.attach(request, driverFor(), 'sessionid=0123456789abcdefghijklmnopqrstuv', 'first')
+    const opened = slot.opened(request)
+    expect(opened?.secure).toBe(true)
+    expect(slot.handle(request)).toBe('first')
+    // A second middleware on the same request: its driver and handle, the state the first opened.
+    expect(slot.attach(request, driverFor(), undefined, 'second')).toBeUndefined()
+    expect(slot.opened(request)).toBe(opened)
+    expect(slot.of(request)).toBe(opened)
+    expect(slot.handle(request)).toBe('second')
+    expect(slot.handle({})).toBeUndefined()
     // Without checks and without a cookie, nothing to wait for.
     expect(
       slot.begin({}, driverFor(), undefined, () => ({

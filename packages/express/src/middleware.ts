@@ -54,13 +54,13 @@ export function stateOf(req: Request): RequestSession<ExpressSessionUser, Expres
   gate.hold(req.res!)
   return slot.of(req)
 }
-const kNext = Symbol('sessionbridge.next')
-type Nexting = Request & { [kNext]: NextFunction }
-// A commit failure (or a header Node refuses) goes to Express's error handling.
+// A commit failure (or a header Node refuses) goes to Express's error handling, through the
+// `next` the middleware was given (kept in the slot).
 const gate = new ResponseGate<Response>(
   (res) => slot.opened(res.req),
-  (res, error) => (res.req as Nexting)[kNext](error),
+  (res, error) => (slot.handle(res.req) as NextFunction)(error),
 )
+const kMembers = Symbol('sessionbridge.members')
 const members = {
   ...sessionMembers<Request>({
     state: stateOf,
@@ -68,7 +68,7 @@ const members = {
     cookie: (req) => req.headers.cookie,
   }),
   realtimeTicket: { writable: true, value: null },
-  [kNext]: { value: null, writable: true },
+  [kMembers]: { value: true },
 }
 
 /**
@@ -83,9 +83,8 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
   return function sessionbridge(req, res, next) {
     // Shared members on the app's request prototype, defined once: a request costs no objects.
     const proto = Object.getPrototypeOf(req) as object
-    if (!Object.hasOwn(proto, kNext)) Object.defineProperties(proto, members)
-    ;(req as Nexting)[kNext] = next
-    const before = slot.begin(req, driver, req.headers.cookie, checkInput)
+    if (!Object.hasOwn(proto, kMembers)) Object.defineProperties(proto, members)
+    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next)
     // A request that carries no session and never uses one goes out untouched (no hold).
     if (slot.opened(req)) gate.hold(res)
     if (!before) return next()
