@@ -24,23 +24,23 @@ interface Hold {
   /** `null`: nothing sent yet; a list: waiting for the commit; `true`: sent (a kept wrapper passes through). */
   queue: unknown[][] | null | true
 }
-type Held = NodeResponse
+
 // Kept beside the response, not on it: every property added to an Express response copies its
 // hidden class (about 1 µs each); only the two methods the gate must replace go on it.
-const holds = new WeakMap<Held, Hold>()
+const holds = new WeakMap<NodeResponse, Hold>()
 
 // Shared by every response: a held response costs no closures.
-function end(this: Held, ...args: unknown[]) {
+function end(this: NodeResponse, ...args: unknown[]) {
   return send(this, 'end', args)
 }
-function write(this: Held, ...args: unknown[]) {
+function write(this: NodeResponse, ...args: unknown[]) {
   send(this, 'write', args)
   return true
 }
 
-function release(held: Held, hold: Hold): void {
-  held.end = hold.end as Held['end']
-  held.write = hold.write as Held['write']
+function release(held: NodeResponse, hold: Hold): void {
+  held.end = hold.end as NodeResponse['end']
+  held.write = hold.write as NodeResponse['write']
   hold.queue = true
 }
 
@@ -69,7 +69,7 @@ export class ResponseGate<Res extends NodeResponse> {
 }
 
 /** The first `write`/`end`: commit (when the session was used), then send in order. */
-function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
+function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): NodeResponse {
   const hold = holds.get(held)!
   const queue = hold.queue
   if (queue === true) {
@@ -107,7 +107,7 @@ function send(held: Held, method: 'end' | 'write', args: unknown[]): Held {
   return held
 }
 
-function failSafely(held: Held, error: unknown): void {
+function failSafely(held: NodeResponse, error: unknown): void {
   try {
     holds.get(held)!.gate.fail(held, error)
   } catch (again) {

@@ -1,5 +1,5 @@
 import { plainData } from './codec-json.ts'
-import { type CommitPlan, type CommitReason, decideCommit } from './commit.ts'
+import { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
 import { backendError, SessionBackendError, SessionError } from './errors.ts'
@@ -173,21 +173,12 @@ export class Session<Data extends SessionData = SessionData> {
    */
   get settled(): boolean {
     if (this.#committed || this.untouched) return true
-    if (!this.#loaded || this.#degraded) return false
-    if (
-      this.#changes.size > 0 ||
-      this.#watched?.size ||
-      this.#regenerate ||
-      this.#destroyed ||
-      this.#clearPending ||
-      this.#forceTouch ||
-      this.#staleSignature
-    )
-      return false
-    // A cookie naming a session that is gone must be cleared.
-    if (!this.#exists) return !this.#hadId
+    // Only commit can tell: whether an object handed out changed in place, what a pending clear
+    // leaves after the load, whether a new max age needs a new record (an asynchronous capability).
+    if (!this.#loaded || this.#watched?.size || this.#clearPending) return false
     const maxAge = this.#maxAgeSeconds()
-    return maxAge === this.#storedMaxAge && !this.#touchDue(this.#ctx.options.now(), maxAge)
+    if (maxAge !== this.#storedMaxAge) return false
+    return decideCommit(this.#commitState(this.#ctx.options.now(), maxAge)).reason === 'nothing'
   }
   /**
    * Whether the backend declares `capabilities.update`, so `update()` is atomic against the store.
@@ -461,20 +452,9 @@ export class Session<Data extends SessionData = SessionData> {
     }
   }
 
-  async #commit(): Promise<CommitResult> {
-    const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
-    if (needsLoad && !this.#loaded) await this.load()
-    const read = this.#readBasis()
-    this.#collectInPlaceChanges()
-
-    const { options } = this.#ctx
-    const now = options.now()
-    const maxAge = this.#maxAgeSeconds()
-    // A store that fixes a record's lifetime at create cannot move it: a new max age, a new record.
-    if (this.#exists && maxAge !== this.#storedMaxAge && (await this.#capabilities()).fixedTtl) {
-      this.#regenerate = true
-    }
-    const plan = decideCommit({
+  /** What `decideCommit` judges, as the session stands now. */
+  #commitState(now: number, maxAge: number): CommitState {
+    return {
       degraded: this.#degraded,
       hadId: this.#hadId,
       loaded: this.#loaded,
@@ -489,7 +469,22 @@ export class Session<Data extends SessionData = SessionData> {
       touchDue: this.#forceTouch || this.#touchDue(now, maxAge),
       expiryChanged: this.#changes.has(RESERVED_KEYS.expiry),
       staleSignature: this.#staleSignature,
-    })
+    }
+  }
+  async #commit(): Promise<CommitResult> {
+    const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
+    if (needsLoad && !this.#loaded) await this.load()
+    const read = this.#readBasis()
+    this.#collectInPlaceChanges()
+
+    const { options } = this.#ctx
+    const now = options.now()
+    const maxAge = this.#maxAgeSeconds()
+    // A store that fixes a record's lifetime at create cannot move it: a new max age, a new record.
+    if (this.#exists && maxAge !== this.#storedMaxAge && (await this.#capabilities()).fixedTtl) {
+      this.#regenerate = true
+    }
+    const plan = decideCommit(this.#commitState(now, maxAge))
     this.#plannedReason = plan.reason
     if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
       this.#dropped = true
