@@ -9,15 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Framework } from './layers.ts'
 import {
-  cookieScript,
+  measureRun,
   SCENARIOS,
   type ScenarioKey,
-  SESSIONS,
   type Started,
-  seed,
-  settle,
+  seedScript,
   startVariant,
-  statsOf,
   stopVariant,
   wrk,
 } from './run.ts'
@@ -67,21 +64,10 @@ interface Point {
 /** One slice of `point`: its CPU (total, user) per request. */
 async function slice(point: Point, seconds: number, connections: number) {
   const { started, scenario } = point
-  const before = await statsOf(started)
-  const run = await wrk(
-    `${started.base}${scenario.path}`,
-    scenario.cookie ? started.script : null,
-    seconds,
-    connections,
-  )
-  await settle()
-  const after = await statsOf(started)
-  const requests = Math.max(1, run.requests)
+  const script = scenario.cookie ? started.script : null
+  const { run, cpuUs, userUs } = await measureRun(started, scenario.path, script, seconds, connections)
   if (run.errors > 0) throw new Error(`${started.variant.name} ${scenario.path}: ${run.errors} errors`)
-  return {
-    cpuUs: (after.cpuMicros - before.cpuMicros) / requests,
-    userUs: (after.userMicros - before.userMicros) / requests,
-  }
+  return { cpuUs, userUs }
 }
 
 async function floorOf(
@@ -104,9 +90,7 @@ async function floorOf(
       const started = await startVariant(variant, services.env)
       running.push(started)
       if (variant.layer.kind === 'bare') continue
-      const cookies = [await seed(started, true)]
-      while (cookies.length < SESSIONS) cookies.push(await seed(started, false))
-      started.script = cookieScript(scriptDir, `${framework}-${variant.name}`, cookies)
+      started.script = await seedScript(started, scriptDir, `${framework}-${variant.name}`)
     }
     // Bare serves only `GET /`; every other row serves all three scenarios.
     const points: Point[] = running.flatMap((started) =>

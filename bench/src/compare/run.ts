@@ -99,10 +99,10 @@ const toMs = (value: string, unit: string) =>
   Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1)
 
 /** Sessions per variant: requests rotate through them, so concurrent requests rarely share one. */
-export const SESSIONS = 256
+const SESSIONS = 256
 
 /** A wrk script sending the cookies round-robin, one per request. */
-export function cookieScript(dir: string, name: string, cookies: string[]): string {
+function cookieScript(dir: string, name: string, cookies: string[]): string {
   const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.lua`)
   const list = cookies.map((cookie) => JSON.stringify(cookie)).join(',\n')
   writeFileSync(
@@ -152,7 +152,7 @@ interface Measured {
 }
 
 /** Lets in-flight requests finish before the counters are read. */
-export const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
 
 /** A variant's server process and how to ask it for its counters. */
 export interface Started {
@@ -201,7 +201,7 @@ interface ServerStats {
   userMicros: number
 }
 
-export function statsOf(started: Started): Promise<ServerStats> {
+function statsOf(started: Started): Promise<ServerStats> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no stats reply')), 5000)
     started.child.once('message', (message: unknown) => {
@@ -221,7 +221,7 @@ export async function stopVariant(started: Started): Promise<void> {
 }
 
 /** Seeds a session and checks, for the first, that the cookie carries it (an increment is read back). */
-export async function seed(started: Started, check: boolean): Promise<string> {
+async function seed(started: Started, check: boolean): Promise<string> {
   const response = await fetch(`${started.base}/seed`)
   const cookie = response.headers
     .getSetCookie()
@@ -235,6 +235,37 @@ export async function seed(started: Started, check: boolean): Promise<string> {
       throw new Error(`the seeded cookie does not carry the session (incr ${first}, read ${read})`)
   }
   return cookie
+}
+
+/** Seeds `SESSIONS` sessions on `started` (the first checked to carry its session) and writes their wrk script. */
+export async function seedScript(started: Started, dir: string, name: string): Promise<string> {
+  const cookies = [await seed(started, true)]
+  while (cookies.length < SESSIONS) {
+    const batch = Array.from({ length: Math.min(16, SESSIONS - cookies.length) }, () => seed(started, false))
+    cookies.push(...(await Promise.all(batch)))
+  }
+  return cookieScript(dir, name, cookies)
+}
+
+/** One measured wrk run of `path` on `started`, and the server's counters over it, per request. */
+export async function measureRun(
+  started: Started,
+  path: string,
+  script: string | null,
+  seconds: number,
+  connections: number,
+): Promise<{ run: WrkRun; calls: number; cpuUs: number; userUs: number }> {
+  const before = await statsOf(started)
+  const run = await wrk(`${started.base}${path}`, script, seconds, connections)
+  await settle()
+  const after = await statsOf(started)
+  const requests = Math.max(1, run.requests)
+  return {
+    run,
+    calls: after.calls - before.calls,
+    cpuUs: (after.cpuMicros - before.cpuMicros) / requests,
+    userUs: (after.userMicros - before.userMicros) / requests,
+  }
 }
 
 const IGNORED_REDIS = new Set(['info', 'ping', 'client', 'hello', 'select', 'auth', 'command', 'config'])
@@ -294,14 +325,7 @@ async function runFramework(
         if (variant.layer.kind === 'bare') bare = started
         else {
           running.push(started)
-          const cookies = [await seed(started, true)]
-          while (cookies.length < SESSIONS) {
-            const batch = Array.from({ length: Math.min(16, SESSIONS - cookies.length) }, () =>
-              seed(started, false),
-            )
-            cookies.push(...(await Promise.all(batch)))
-          }
-          started.script = cookieScript(scriptDir, `${framework}-${variant.name}`, cookies)
+          started.script = await seedScript(started, scriptDir, `${framework}-${variant.name}`)
         }
       } catch (error) {
         Object.assign(result, { status: 'not measured', reason: (error as Error).message.slice(0, 300) })
@@ -323,15 +347,8 @@ async function runFramework(
     }
     // Each variant's block of scenarios is bracketed by bare runs, so every ratio is taken against
     // the bare framework measured within seconds of it (the machine's load drifts).
-    const measureBare = async (): Promise<Measured> => {
-      const before = await statsOf(bareServer)
-      const run = await wrk(url(bareServer, '/'), null, config.seconds, config.connections)
-      await settle()
-      return {
-        run,
-        cpuUs: ((await statsOf(bareServer)).cpuMicros - before.cpuMicros) / Math.max(1, run.requests),
-      }
-    }
+    const measureBare = (): Promise<Measured> =>
+      measureRun(bareServer, '/', null, config.seconds, config.connections)
     const bareRuns: Measured[] = []
     type Sample = {
       run: WrkRun
@@ -356,25 +373,16 @@ async function runFramework(
           userUs: number
         }[] = []
         for (const scenario of SCENARIOS) {
-          const before = await statsOf(started)
           const redisBefore = await redisCommandCount(redis)
-          const run = await wrk(
-            url(started, scenario.path),
+          const measured = await measureRun(
+            started,
+            scenario.path,
             scenario.cookie ? started.script : null,
             config.seconds,
             config.connections,
           )
-          await settle()
-          const after = await statsOf(started)
           const redisCalls = (await redisCommandCount(redis)) - redisBefore
-          block.push({
-            key: `${started.variant.name}|${scenario.key}`,
-            run,
-            calls: after.calls - before.calls,
-            redis: redisCalls,
-            cpuUs: (after.cpuMicros - before.cpuMicros) / Math.max(1, run.requests),
-            userUs: (after.userMicros - before.userMicros) / Math.max(1, run.requests),
-          })
+          block.push({ key: `${started.variant.name}|${scenario.key}`, ...measured, redis: redisCalls })
         }
         const bareAfter = await measureBare()
         bareRuns.push(bareAfter)
