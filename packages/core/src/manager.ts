@@ -66,14 +66,22 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const ctx: SessionContext = { backend, options: resolved, signer, stats: { droppedWrites: 0 } }
 
   const cookieName = resolved.cookie.name
-  const fromRaw = (raw: string | null, staleSignature: boolean, secure: boolean, logger?: SessionLogger) => {
+  /** `signed`: the cookie's value when `raw` came out of its signature. */
+  const fromRaw = (
+    raw: string | null,
+    staleSignature: boolean,
+    secure: boolean,
+    logger: SessionLogger | undefined,
+    signed?: string,
+  ) => {
     // A malformed id never reaches the backend: it is simply "no session".
     const id = raw !== null && backend.idFormat.validate(raw) ? raw : null
     return new Session<Data>(ctx, {
       id,
       staleSignature: id !== null && staleSignature,
       secure,
-      ...(logger ? { logger } : {}),
+      logger,
+      signedId: id !== null && !staleSignature ? signed : undefined,
     })
   }
   const openCookie = (cookieHeader: string | null | undefined, secure: boolean, logger?: SessionLogger) => {
@@ -81,8 +89,8 @@ export function createSessionManager<Data extends SessionData = SessionData>(
     if (raw === null || !signer) return fromRaw(raw, false, secure, logger)
     // A signature verified before is known at once: no promise for a returning visitor.
     const known = signer.verified?.(raw)
-    if (known) return fromRaw(known.value, known.renew, secure, logger)
-    return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure, logger))
+    if (known) return fromRaw(known.value, known.renew, secure, logger, raw)
+    return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure, logger, raw))
   }
   return {
     backend,
@@ -93,12 +101,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
     },
     openWithoutCookie(request, logger) {
       const secure = isSecureRequest(request, resolved.trustProxy)
-      return new Session<Data>(ctx, {
-        id: null,
-        staleSignature: false,
-        secure,
-        ...(logger ? { logger } : {}),
-      })
+      return new Session<Data>(ctx, { id: null, staleSignature: false, secure, logger })
     },
     openCookie,
     async open(request) {

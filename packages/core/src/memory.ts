@@ -7,6 +7,12 @@ export interface MemoryEntry {
   json: string
   expiresAt: number
   userId: string | null
+  /**
+   * Changes with every write of the data; handed out as the record's `version`, so a save that
+   * finds it unchanged writes the session's data whole instead of parsing and merging. Entries
+   * seeded without one always merge; change or drop it when you edit `json` in place.
+   */
+  version?: string
 }
 
 /** Sets an own property, so a key named `__proto__` stays data (only that key needs the slow way). */
@@ -40,6 +46,8 @@ export function memoryBackend(
     throw new RangeError('maxEntries must be a positive integer')
   const store = options.storage ?? new Map<string, MemoryEntry>()
   const now = options.now ?? Date.now
+  let writes = 0
+  const nextVersion = () => String(++writes)
 
   const live = (id: string): MemoryEntry | undefined => {
     const entry = store.get(id)
@@ -78,6 +86,7 @@ export function memoryBackend(
     json: JSON.stringify(record.data),
     expiresAt: record.expiresAt,
     userId: record.userId,
+    version: nextVersion(),
   })
 
   return {
@@ -101,7 +110,9 @@ export function memoryBackend(
       put(id, entry)
       const data = dataOf(entry)
       if (!data) return null
-      return { data, expiresAt: entry.expiresAt, userId: entry.userId }
+      const record: SessionRecord = { data, expiresAt: entry.expiresAt, userId: entry.userId }
+      if (entry.version !== undefined) record.version = entry.version
+      return record
     },
     async create(proposedId, record) {
       if (live(proposedId)) return null
@@ -110,11 +121,18 @@ export function memoryBackend(
     },
     async save(id: string, changes: ChangeSet, record: SessionRecord) {
       const entry = live(id)
-      const data = entry ? dataOf(entry) : null
+      if (!entry) return false
+      // Nothing written since this request loaded: its data is the stored data with its changes.
+      if (entry.version !== undefined && record.version === entry.version) {
+        put(id, entryOf(record))
+        return true
+      }
+      const data = dataOf(entry)
       if (!data) return false
       for (const key of changes.deleted) delete data[key]
-      for (const [key, value] of Object.entries(changes.set)) setOwn(data, key, value)
-      put(id, { json: JSON.stringify(data), expiresAt: record.expiresAt, userId: record.userId })
+      const set = changes.set
+      for (const key of Object.keys(set)) setOwn(data, key, set[key])
+      put(id, entryOf({ data, expiresAt: record.expiresAt, userId: record.userId }))
       return true
     },
     // Synchronous from read to write: nothing can interleave, so one attempt always suffices.
@@ -126,7 +144,7 @@ export function memoryBackend(
       if (next === undefined) delete data[key]
       else setOwn(data, key, next)
       const json = JSON.stringify(data)
-      put(id, { json, expiresAt, userId: entry.userId }) // the stored user stays: only `key` changes
+      put(id, { json, expiresAt, userId: entry.userId, version: nextVersion() }) // the stored user stays: only `key` changes
       const stored = JSON.parse(json) as Record<string, unknown>
       return { value: Object.hasOwn(stored, key) ? stored[key] : undefined, data: stored }
     },

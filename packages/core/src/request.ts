@@ -363,7 +363,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   async finish(): Promise<readonly string[]> {
     if (this.#finished || this.untouched) return NO_COOKIES
     this.#finished = true
-    await this.#revokeTickets()
+    if (this.#revoke !== null) await this.#revokeTickets()
     const result = this.#session === null ? null : await this.#session.commit()
     let cookies: readonly string[] = result?.setCookie ? [result.setCookie] : NO_COOKIES
     for (const extension of this.driver.extensions) {

@@ -67,7 +67,12 @@ export interface SessionStart {
   /** The request came over HTTPS (decides `Secure`). */
   secure: boolean
   /** This request's logger (a framework's, e.g. Fastify's `request.log`). @default the manager's `logger` */
-  logger?: SessionLogger
+  logger?: SessionLogger | undefined
+  /**
+   * The cookie's value as the request presented it, when it is `id` signed with the current secret:
+   * a commit that keeps the id writes it back as is. @default undefined (signed again)
+   */
+  signedId?: string | undefined
 }
 
 const DELETED: unique symbol = Symbol('deleted')
@@ -107,6 +112,7 @@ export class Session<Data extends SessionData = SessionData> {
   #staleSignature: boolean
   #secure: boolean
   #logger: SessionLogger
+  #signedId: string | undefined
   #loading: Promise<void> | null = null
   #loaded = false
   #exists = false
@@ -138,6 +144,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#staleSignature = start.staleSignature
     this.#secure = start.secure
     this.#logger = start.logger ?? ctx.options.logger
+    this.#signedId = start.signedId
   }
 
   /** The session id as known so far: the cookie's until a load finds nothing, a new one after commit. */
@@ -226,7 +233,7 @@ export class Session<Data extends SessionData = SessionData> {
     return Object.hasOwn(this.#data, key)
   }
 
-  /** A shallow, null-prototype copy of all data, reserved keys included. */
+  /** A shallow copy of all data (inheriting nothing, see `plainData`), reserved keys included. */
   async all(): Promise<Partial<Data>> {
     await this.load()
     for (const [key, value] of Object.entries(this.#data)) {
@@ -369,7 +376,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (result === null) {
       // The record went away meanwhile (a logout elsewhere): carry on as a new session.
       this.#exists = false
-      this.#data = {}
+      this.#data = plainData()
       for (const [k, change] of this.#changes) if (change !== DELETED) this.#data[k] = change.value
       return this.#updateLocally(key, fn)
     }
@@ -463,7 +470,7 @@ export class Session<Data extends SessionData = SessionData> {
       // Only a change, a regenerate, a destroy or a missing record makes emptiness matter.
       empty:
         (this.#changes.size > 0 || this.#regenerate || this.#destroyed || !this.#exists) &&
-        Object.keys(this.#data).every((k) => BOOKKEEPING.has(k)),
+        this.#onlyBookkeeping(),
       destroyed: this.#destroyed,
       regenerate: this.#regenerate,
       touchDue: this.#forceTouch || this.#touchDue(now, maxAge),
@@ -471,6 +478,13 @@ export class Session<Data extends SessionData = SessionData> {
       staleSignature: this.#staleSignature,
     }
   }
+  /** Whether the data holds nothing but bookkeeping keys; a value set now answers without a scan. */
+  #onlyBookkeeping(): boolean {
+    for (const [key, change] of this.#changes) if (change !== DELETED && !BOOKKEEPING.has(key)) return false
+    for (const key in this.#data) if (!BOOKKEEPING.has(key)) return false
+    return true
+  }
+
   async #commit(): Promise<CommitResult> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
@@ -496,7 +510,8 @@ export class Session<Data extends SessionData = SessionData> {
     // The common read ends here: no backend call, no cookie, no further promise.
     if (plan.reason === 'nothing') return { reason: 'nothing', setCookie: null, lost: false }
     const lost = await this.#execute(plan, now, maxAge, read)
-    return { reason: plan.reason, setCookie: await this.#cookieFor(plan, now, maxAge, lost), lost }
+    const cookie = this.#cookieFor(plan, now, maxAge, lost)
+    return { reason: plan.reason, setCookie: typeof cookie === 'string' ? cookie : await cookie, lost }
   }
 
   // Clears `#loading` when done, so a failed load is retried by the next call; no `.finally`
@@ -525,7 +540,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#storedVersion = record?.version
       this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
       this.#loadedData = record?.data ?? null
-      // Own keys only, into a null-prototype object, whatever object the backend handed back.
+      // Own keys only, into an object that inherits nothing, whatever object the backend handed back.
       const data = plainData(record ? record.data : undefined)
       if (this.#clearPending) {
         for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
@@ -598,12 +613,13 @@ export class Session<Data extends SessionData = SessionData> {
 
   #record(now: number, maxAge: number, version?: string): SessionRecord {
     const user = this.#data[this.#ctx.options.userIdKey]
-    return {
+    const record: SessionRecord = {
       data: this.#data,
       expiresAt: this.#expiresAt(now, maxAge),
       userId: typeof user === 'string' || typeof user === 'number' ? String(user) : null,
-      ...(version === undefined ? {} : { version }),
     }
+    if (version !== undefined) record.version = version
+    return record
   }
 
   /** What this request read of each key it changed (see `ChangeSet.read`). */
@@ -612,14 +628,17 @@ export class Session<Data extends SessionData = SessionData> {
     if (loaded === null) return undefined
     // A request that only read plain values (the common read) has nothing to report.
     if (this.#changes.size === 0 && !this.#watched?.size) return NOTHING_READ
-    const read: Record<string, string | null> = {}
-    const keys = new Set([...this.#changes.keys(), ...(this.#watched?.keys() ?? [])])
-    for (const key of keys) {
-      if (this.#blind?.has(key)) continue
-      const snapshot = this.#readSnapshots?.get(key) ?? this.#watched?.get(key)
-      read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
-    }
+    const read = plainData() as Record<string, string | null>
+    for (const key of this.#changes.keys()) this.#readOf(read, loaded, key)
+    if (this.#watched) for (const key of this.#watched.keys()) this.#readOf(read, loaded, key)
     return read
+  }
+
+  /** Adds what the request read of `key` (a snapshot, else the loaded value) unless it wrote blindly. */
+  #readOf(read: Record<string, string | null>, loaded: SessionData, key: string): void {
+    if (Object.hasOwn(read, key) || this.#blind?.has(key)) return
+    const snapshot = this.#readSnapshots?.get(key) ?? this.#watched?.get(key)
+    read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
   }
 
   async #execute(
@@ -639,15 +658,13 @@ export class Session<Data extends SessionData = SessionData> {
     }
     if (plan.save && oldId !== null) {
       const changes: ChangeSet = { set: plainData(), deleted: [] }
+      const basis = read ? (plainData() as Record<string, string | null>) : undefined
       for (const [key, change] of this.#changes) {
         if (change === DELETED) changes.deleted.push(key)
         else changes.set[key] = change.value
+        if (basis && Object.hasOwn(read!, key)) basis[key] = read![key]!
       }
-      if (read) {
-        changes.read = {}
-        for (const key of [...changes.deleted, ...Object.keys(changes.set)])
-          if (Object.hasOwn(read, key)) changes.read[key] = read[key]!
-      }
+      if (basis) changes.read = basis
       const record = this.#record(now, maxAge, this.#storedVersion)
       lost = !(await this.#call('save', () => backend.save(oldId, changes, record)))
     }
@@ -681,17 +698,24 @@ export class Session<Data extends SessionData = SessionData> {
     )
   }
 
-  async #cookieFor(plan: CommitPlan, now: number, maxAge: number, lost: boolean): Promise<string | null> {
+  /** The commit's `Set-Cookie` value; synchronous unless the id's signature must be computed. */
+  #cookieFor(plan: CommitPlan, now: number, maxAge: number, lost: boolean): string | null | Promise<string> {
     const { options, signer } = this.#ctx
     const { cookie } = options
     if (plan.cookie === 'clear') return writeCookie(cookie, '', 0, this.#secure, now)
-    if (plan.cookie !== 'set' || this.#id === null || lost) return null
+    const id = this.#id
+    if (plan.cookie !== 'set' || id === null || lost) return null
     const browserSession = this.#data[RESERVED_KEYS.expiry] === 0 || !cookie.persistent
     const idChanged = plan.create
     if (!idChanged && browserSession && !this.#staleSignature) return null
-    const value = signer ? await signer.sign(this.#id) : this.#id
-    const seconds = Math.max(1, Math.round((this.#expiresAt(now, maxAge) - now) / 1000))
-    return writeCookie(cookie, value, browserSession ? null : seconds, this.#secure, now)
+    const seconds = browserSession
+      ? null
+      : Math.max(1, Math.round((this.#expiresAt(now, maxAge) - now) / 1000))
+    if (!signer) return writeCookie(cookie, id, seconds, this.#secure, now)
+    // A returning visitor's id was signed before: its cookie, or the signer's memory, has it.
+    const signed = idChanged ? signer.signed?.(id) : (this.#signedId ?? signer.signed?.(id))
+    if (signed !== undefined) return writeCookie(cookie, signed, seconds, this.#secure, now)
+    return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, this.#secure, now))
   }
 
   #assertOpen(): void {

@@ -24,6 +24,11 @@ export interface Signer {
    * promise.
    */
   verified?(signed: string): UnsignResult | undefined
+  /**
+   * What `sign(value)` answered before, synchronously, while it is remembered; `undefined`
+   * otherwise: then call `sign`. Lets a commit write its cookie without a promise.
+   */
+  signed?(value: string): string | undefined
 }
 
 /**
@@ -69,6 +74,9 @@ export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize
     },
     verified(signed) {
       return verified.get(signed)
+    },
+    signed(value) {
+      return signatures.get(value)
     },
     async unsign(signed) {
       const hit = verified.get(signed)

@@ -160,4 +160,12 @@ describe('writeCookie', () => {
     expect(() => writeCookie(resolveCookieOptions({ name: 'a b' }), 'v', 10, false, 0)).toThrow(TypeError)
     expect(() => writeCookie(resolveCookieOptions({ path: '/;x' }), 'v', 10, false, 0)).toThrow(TypeError)
   })
+
+  it('percent-encodes a value as the cookie package does when it holds more than id characters', () => {
+    const options = resolveCookieOptions({ name: 'sid', persistent: false })
+    for (const value of ['a b', 'a;b', 'ä', 'a=b', "a'b(c)*!", 'a%2Fb', 'plain.Safe_-~9'])
+      expect(writeCookie(options, value, null, false, 0)).toBe(
+        serialize('sid', value, { path: '/', httpOnly: true, sameSite: 'lax' }),
+      )
+  })
 })

@@ -16,6 +16,7 @@ testBackend({
   corrupt: async (backend, id) => {
     const entry = storages.get(backend)!.get(id)!
     entry.json = '{not json'
+    entry.version = undefined // an entry edited in place: no save may take it as unchanged
   },
   expiryResolutionMs: 200,
 })

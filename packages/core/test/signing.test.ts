@@ -16,6 +16,17 @@ describe('createSigner', () => {
     expect(await createSigner([NEW]).unsign(signedOld)).toEqual({ value: null, renew: false })
   })
 
+  it('answers a remembered signature synchronously, and nothing for a value never signed', async () => {
+    const signer = createSigner([NEW])
+    expect(signer.signed?.('abc')).toBeUndefined()
+    const signed = await signer.sign('abc')
+    expect(signer.signed?.('abc')).toBe(signed)
+    expect(signer.signed?.('abd')).toBeUndefined()
+    const forgetful = createSigner([NEW], 'core', 0)
+    expect(await forgetful.sign('abc')).toBe(signed)
+    expect(forgetful.signed?.('abc')).toBeUndefined()
+  })
+
   it('rejects forged, truncated and malformed values without throwing', async () => {
     const signer = createSigner([NEW])
     const good = await signer.sign('abc')

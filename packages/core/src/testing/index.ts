@@ -1,4 +1,5 @@
 import { describe, expect, it, type TestContext } from 'vitest'
+import { isPlainObject } from '../codec-json.ts'
 import { SessionBackendError, SessionConflictError, SessionError } from '../errors.ts'
 import { createSessionManager } from '../manager.ts'
 import type { ChangeSet, SessionBackend, SessionRecord } from '../types.ts'
@@ -54,8 +55,7 @@ function withProtoKey(value: unknown): Record<string, unknown> {
 function expectPlainProtoKey(data: Record<string, unknown> | undefined, value: unknown, what: string): void {
   expect(data, what).toBeDefined()
   expect(data!.isAdmin, `${what}: a stored "__proto__" key became the prototype`).toBeUndefined()
-  const proto = Object.getPrototypeOf(data)
-  expect(proto === null || proto === Object.prototype, `${what}: data has a foreign prototype`).toBe(true)
+  expect(isPlainObject(data), `${what}: data has a foreign prototype`).toBe(true)
   expect(Object.hasOwn(data!, '__proto__'), `${what}: the "__proto__" key was dropped`).toBe(true)
   expect(Object.getOwnPropertyDescriptor(data!, '__proto__')?.value, what).toEqual(value)
 }
