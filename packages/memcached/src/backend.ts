@@ -84,7 +84,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * wrote blind (without loading) are applied as they are.
  */
 export function mergeNewer(stored: SessionData, changes: ChangeSet): SessionData {
-  const data: SessionData = plainData(stored) // a key named `__proto__` stays data
+  const data: SessionData = plainData(stored)
   const newer = (key: string) => {
     const read = changes.read
     if (!read || !Object.hasOwn(read, key)) return false
@@ -93,8 +93,8 @@ export function mergeNewer(stored: SessionData, changes: ChangeSet): SessionData
   }
   for (const key of changes.deleted) if (!newer(key)) delete data[key]
   for (const [key, value] of Object.entries(changes.set)) {
-    if (newer(key)) continue
-    Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+    // `plainData` inherits nothing: a plain store keeps a key named `__proto__` as data.
+    if (!newer(key)) data[key] = value
   }
   return data
 }

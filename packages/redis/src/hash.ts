@@ -13,6 +13,15 @@ export const uidMarker = (userId: string | null) => (userId === null ? '-' : `+$
 export const userOfMarker = (marker: unknown) =>
   typeof marker === 'string' && marker.startsWith('+') ? marker.slice(1) : null
 
+/**
+ * `JSON.stringify({ [key]: value })`, without making the one-key object (a computed key costs twice
+ * the string work). A value JSON cannot hold (a function) gives `{}`, as the object would.
+ */
+const jsonField = (key: string, value: unknown): string => {
+  const text = JSON.stringify(value)
+  return text === undefined ? '{}' : `{${JSON.stringify(key)}:${text}}`
+}
+
 /** A decoded session hash: the record, plus the raw fields `update()` compares against. */
 export interface DecodedHash extends SessionRecord {
   /** The raw stored text of each data field, by data key. */
@@ -32,7 +41,7 @@ export function hashCodec(ctx: RedisContext) {
     for (const key of Object.keys(values)) {
       const value = values[key]
       if (value === undefined) continue
-      out.push(`${DATA}${key}`, json ? JSON.stringify({ [key]: value }) : await encodeValue(key, value))
+      out.push(`${DATA}${key}`, json ? jsonField(key, value) : await encodeValue(key, value))
     }
     return out
   }
@@ -53,7 +62,7 @@ export function hashCodec(ctx: RedisContext) {
     flat: unknown[],
     decoded: (stored: string, index: number) => unknown,
   ): DecodedHash | null => {
-    const data: SessionData = plainData() // a field named `__proto__` stays data
+    const data: SessionData = plainData()
     const raw = new Map<string, string>()
     let expiresAt = Number.NaN
     let userId: string | null = null
@@ -72,14 +81,8 @@ export function hashCodec(ctx: RedisContext) {
         const key = field.slice(DATA.length)
         const object = decoded(value, i + 1)
         if (!isPlainObject(object)) return warn(id, `has an undecodable value for "${key}"`)
-        if (Object.hasOwn(object, key)) {
-          Object.defineProperty(data, key, {
-            value: object[key],
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          })
-        }
+        // `plainData` inherits nothing: a plain store keeps a key named `__proto__` as data.
+        if (Object.hasOwn(object, key)) data[key] = object[key]
         raw.set(key, value)
       }
     }
