@@ -42,7 +42,7 @@ const seconds = process.env.BENCH_SECONDS ?? '5'
 const run = (target: string, duration: string) =>
   promisify(execFile)('taskset', [
     '-c',
-    '0',
+    process.env.WRK_CPU ?? '0',
     'wrk',
     '-t1',
     '-c32',
@@ -64,7 +64,8 @@ if (profiler) {
   await post('Profiler.setSamplingInterval', { interval: 100 })
   await post('Profiler.start')
 }
-// wrk on core 0 when the server runs pinned to core 1 (`taskset -c 1 node ...`)
+// wrk on core 0 when the server runs pinned to core 1 (`taskset -c 1 node ...`); WRK_CPU=1 puts it
+// beside the server (no cross-core wakeups, see the floor's BENCH_FLOOR_LOAD_CORE)
 // REPEAT=n: n slices of BENCH_SECONDS each; the slice with the least CPU per request is reported
 // (noise on a shared box only adds), with the others listed
 let out = ''

@@ -58,7 +58,7 @@ export function floorSection(floor: FloorResult): string[] {
   return [
     '## CPU floor: the least CPU per request over interleaved slices',
     '',
-    `Stores: ${c.stores.join(', ')}. Each point (bare's \`GET /\`, and every row's three scenarios) gets ${c.turns} slices of ${c.seconds} s (wrk -c${c.connections}), taken in turns with every other point after ${c.warmupSeconds} s of warm-up each; the figure is the slice with the least server CPU per request (user + system). Noise from the shared machine only adds CPU, so the least-disturbed slice is the steadiest figure this box gives; the control row (bare's own code in a process of its own) shows how far it still is from exact. Ratios: bare's floor (or the limit row's) over the row's.`,
+    `Stores: ${c.stores.join(', ')}. Each point (bare's \`GET /\`, and every row's three scenarios) gets ${c.turns} slices of ${c.seconds} s (wrk -c${c.connections}), taken in turns with every other point after ${c.warmupSeconds} s of warm-up each; the figure is the slice with the least server CPU per request (user + system). wrk ran ${c.loadCore === 'shared' ? "on the server's core (`BENCH_FLOOR_LOAD_CORE=shared`: no cross-core wakeups billed to the server)" : 'on a core of its own'}. Noise from the shared machine only adds CPU, so the least-disturbed slice is the steadiest figure this box gives; the control row (bare's own code in a process of its own) shows how far it still is from exact. Ratios: bare's floor (or the limit row's) over the row's.`,
     '',
     ...floor.frameworks.flatMap(table),
     ...floor.frameworks.flatMap(checks),

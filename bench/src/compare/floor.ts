@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Framework } from './layers.ts'
+import { LOAD_CPU, SERVER_CPU } from './pinning.ts'
 import {
   measureRun,
   SCENARIOS,
@@ -34,6 +35,14 @@ export interface FloorConfig {
   frameworks: Framework[]
   /** The stores whose sessionbridge row and limit row are measured. @default ['memory'] */
   stores: StoreName[]
+  /**
+   * Where wrk runs: `separate`, its own core (as the comparison does), or `shared`, the server's.
+   * Across cores every response wakes a sleeping wrk with an interprocessor interrupt (a VM exit
+   * here), kernel time the server is billed for and that grows as the server slows: on this box 5
+   * µs more of a handler's own work added 1.8 µs of kernel time per request across cores, none on
+   * one core. `shared` measures the server's code without that amplifier. @default 'separate'
+   */
+  loadCore: 'separate' | 'shared'
 }
 
 /** One row's floors, microseconds of CPU per request (user + system), by scenario. */
@@ -62,10 +71,18 @@ interface Point {
 }
 
 /** One slice of `point`: its CPU (total, user) per request. */
-async function slice(point: Point, seconds: number, connections: number) {
+async function slice(point: Point, config: FloorConfig) {
   const { started, scenario } = point
   const script = scenario.cookie ? started.script : null
-  const { run, cpuUs, userUs } = await measureRun(started, scenario.path, script, seconds, connections)
+  const cpu = config.loadCore === 'shared' ? SERVER_CPU : LOAD_CPU
+  const { run, cpuUs, userUs } = await measureRun(
+    started,
+    scenario.path,
+    script,
+    config.seconds,
+    config.connections,
+    cpu,
+  )
   if (run.errors > 0) throw new Error(`${started.variant.name} ${scenario.path}: ${run.errors} errors`)
   return { cpuUs, userUs }
 }
@@ -113,7 +130,7 @@ async function floorOf(
       // the same one.
       const rotated = [...points.slice(turn % points.length), ...points.slice(0, turn % points.length)]
       for (const point of turn % 2 ? rotated.reverse() : rotated) {
-        const measured = await slice(point, config.seconds, config.connections)
+        const measured = await slice(point, config)
         const previous = best.get(point)
         if (!previous || measured.cpuUs < previous.cpuUs) best.set(point, measured)
       }
@@ -163,5 +180,12 @@ export function floorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): FloorC
     connections: Number(env.BENCH_CONNECTIONS ?? 32),
     frameworks: (env.BENCH_FRAMEWORKS ?? '').split(',').filter(Boolean) as Framework[],
     stores: (env.BENCH_FLOOR_STORES ?? 'memory').split(',').filter(Boolean) as StoreName[],
+    loadCore: loadCoreOf(env.BENCH_FLOOR_LOAD_CORE),
   }
+}
+
+function loadCoreOf(value: string | undefined): FloorConfig['loadCore'] {
+  if (value === undefined || value === '' || value === 'separate') return 'separate'
+  if (value === 'shared') return 'shared'
+  throw new Error(`BENCH_FLOOR_LOAD_CORE must be "separate" or "shared", not "${value}"`)
 }

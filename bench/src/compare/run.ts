@@ -117,6 +117,7 @@ export async function wrk(
   script: string | null,
   seconds: number,
   connections: number,
+  cpu: string = LOAD_CPU,
 ): Promise<WrkRun> {
   const args = [
     '-t1',
@@ -126,7 +127,7 @@ export async function wrk(
     ...(script ? ['-s', script] : []),
     url,
   ]
-  const [command, ...rest] = pinned(LOAD_CPU, ['wrk', ...args])
+  const [command, ...rest] = pinned(cpu, ['wrk', ...args])
   const { stdout } = await execFileAsync(command!, rest, { timeout: (seconds + 30) * 1000 })
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
   const requests = /(\d+) requests in/.exec(stdout)
@@ -254,9 +255,10 @@ export async function measureRun(
   script: string | null,
   seconds: number,
   connections: number,
+  cpu?: string,
 ): Promise<{ run: WrkRun; calls: number; cpuUs: number; userUs: number }> {
   const before = await statsOf(started)
-  const run = await wrk(`${started.base}${path}`, script, seconds, connections)
+  const run = await wrk(`${started.base}${path}`, script, seconds, connections, cpu)
   await settle()
   const after = await statsOf(started)
   const requests = Math.max(1, run.requests)

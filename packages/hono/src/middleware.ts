@@ -202,7 +202,9 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     if (driver.manager.mayCarrySession(cookie)) {
       const opened = driver.open(cookie, isSecure(c, trustProxy))
       carrier[kState] = opened as unknown as RequestSession
-      await opened.start()
+      // A signature verified before needs no promise: no await (a tick) on a returning visitor.
+      const verifying = opened.start()
+      if (verifying) await verifying
     }
 
     let failure: { error: unknown } | null = null

@@ -131,8 +131,11 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     Object.defineProperty(ctx.state, 'user', userDescriptor)
     const cookie = ctx.headers.cookie
     if (driver.manager.mayCarrySession(cookie)) {
-      carrier[kState] = driver.open(cookie, ctx.protocol === 'https')
-      await carrier[kState].start()
+      const state = driver.open(cookie, ctx.protocol === 'https')
+      carrier[kState] = state
+      // A signature verified before needs no promise: no await (a tick) on a returning visitor.
+      const verifying = state.start()
+      if (verifying) await verifying
     }
 
     let failure: { error: unknown } | null = null
