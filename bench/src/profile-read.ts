@@ -14,10 +14,10 @@ import type { StoreName } from './compare/stores.ts'
 
 const [framework = 'fastify', store = 'memory', path = '/read'] = process.argv.slice(2)
 const counter = { calls: 0 }
-// `bare`, a store name, or `limit:<store>` for that store's limit row
+// `bare`, `middleware` (bare + an empty middleware), a store name, or `limit:<store>` for that store's limit row
 const layer: Layer =
-  store === 'bare'
-    ? { kind: 'bare' }
+  store === 'bare' || store === 'middleware'
+    ? { kind: store }
     : store.startsWith('limit:')
       ? { kind: 'limit', store: store.slice(6) as StoreName }
       : { kind: 'sessionbridge', store: store as StoreName }
@@ -36,7 +36,10 @@ for (let i = 0; i < 256; i++) {
 const script = join(tmpdir(), `sb-profile-${process.pid}.lua`)
 writeFileSync(
   script,
-  `local cookies = {\n${cookies.map((c) => JSON.stringify(c)).join(',\n')}\n}\nlocal i = 0\nrequest = function()\n  i = i % #cookies + 1\n  return wrk.format(nil, nil, { ["Cookie"] = cookies[i] })\nend\n`,
+  // NO_COOKIE=1: requests without a Cookie header (the no-cookie scenario)
+  process.env.NO_COOKIE === '1'
+    ? ''
+    : `local cookies = {\n${cookies.map((c) => JSON.stringify(c)).join(',\n')}\n}\nlocal i = 0\nrequest = function()\n  i = i % #cookies + 1\n  return wrk.format(nil, nil, { ["Cookie"] = cookies[i] })\nend\n`,
 )
 const seconds = process.env.BENCH_SECONDS ?? '5'
 const run = (target: string, duration: string) =>

@@ -7,6 +7,8 @@ import { GOALS } from './report-limits.ts'
 const us = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(1))
 // Checks print three decimals: a 0.947 shown as 0.95 beside "MISSED (goal 0.95)" reads as a contradiction.
 const ratio = (value: number) => value.toFixed(3)
+/** The floor's second control row (compare/variants.ts). */
+const EMPTY_MIDDLEWARE = 'empty middleware'
 const storeOf = (name: string) => /\(([^)]+)\)/.exec(name)?.[1] ?? ''
 
 function table(f: FloorFramework): string[] {
@@ -32,10 +34,18 @@ function checks(f: FloorFramework): string[] {
       `- ${f.framework} / control: ${row.name} runs bare's code on a request without cookie: ${ratio(f.bareUs / row.floorUs.none!)} of bare`,
     )
   }
+  const middleware = f.rows.find((r) => r.name === EMPTY_MIDDLEWARE)?.floorUs.none
+  if (middleware !== undefined) {
+    lines.push(
+      `- ${f.framework} / ${EMPTY_MIDDLEWARE}: ${ratio(f.bareUs / middleware)} of bare (what any middleware costs a request)`,
+    )
+  }
   for (const row of f.rows.filter((r) => r.name.startsWith('sessionbridge'))) {
     const none = f.bareUs / row.floorUs.none!
+    const beside =
+      middleware === undefined ? '' : `; ${ratio(middleware / row.floorUs.none!)} of the empty middleware`
     lines.push(
-      `- ${f.framework} / ${row.name}, no cookie: ${ratio(none)} of bare: ${none >= 0.95 ? 'met' : 'MISSED (goal 0.95)'}`,
+      `- ${f.framework} / ${row.name}, no cookie: ${ratio(none)} of bare: ${none >= 0.95 ? 'met' : 'MISSED (goal 0.95)'}${beside}`,
     )
     const limit = limitOf(row)
     const goal = GOALS[storeOf(row.name)]
@@ -58,7 +68,7 @@ export function floorSection(floor: FloorResult): string[] {
   return [
     '## CPU floor: the least CPU per request over interleaved slices',
     '',
-    `Stores: ${c.stores.join(', ')}. Each point (bare's \`GET /\`, and every row's three scenarios) gets ${c.turns} slices of ${c.seconds} s (wrk -c${c.connections}), taken in turns with every other point after ${c.warmupSeconds} s of warm-up each; the figure is the slice with the least server CPU per request (user + system). wrk ran ${c.loadCore === 'shared' ? "on the server's core (`BENCH_FLOOR_LOAD_CORE=shared`: no cross-core wakeups billed to the server)" : 'on a core of its own'}. Noise from the shared machine only adds CPU, so the least-disturbed slice is the steadiest figure this box gives; the control row (bare's own code in a process of its own) shows how far it still is from exact. Ratios: bare's floor (or the limit row's) over the row's.`,
+    `Stores: ${c.stores.join(', ')}. Each point (bare's \`GET /\`, and every row's three scenarios) gets ${c.turns} slices of ${c.seconds} s (wrk -c${c.connections}), taken in turns with every other point after ${c.warmupSeconds} s of warm-up each; the figure is the slice with the least server CPU per request (user + system). wrk ran ${c.loadCore === 'shared' ? "on the server's core (`BENCH_FLOOR_LOAD_CORE=shared`: no cross-core wakeups billed to the server)" : 'on a core of its own'}. Noise from the shared machine only adds CPU, so the least-disturbed slice is the steadiest figure this box gives; the control row (bare's own code in a process of its own) shows how far it still is from exact, and the empty middleware what the framework charges any middleware. Ratios: bare's floor (or the limit row's) over the row's.`,
     '',
     ...floor.frameworks.flatMap(table),
     ...floor.frameworks.flatMap(checks),

@@ -116,7 +116,10 @@ async function startFastify(
   const app = Fastify({ logger: false })
   cleanups.push(() => app.close())
   let handlers: Handlers | null = null
-  if (layer.kind === 'sessionbridge') {
+  if (layer.kind === 'middleware') {
+    app.addHook('onRequest', (_request, _reply, done) => done())
+    app.addHook('onSend', (_request, _reply, payload, done) => done(null, payload))
+  } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
     await app.register(sessionPlugin, { backend: store.backend, secrets: [SECRET] })
@@ -173,7 +176,11 @@ async function startKoa(
   const app = new Koa()
   app.keys = [SECRET]
   let handlers: Handlers | null = null
-  if (layer.kind === 'sessionbridge') {
+  if (layer.kind === 'middleware') {
+    app.use(async (_ctx, next) => {
+      await next()
+    })
+  } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
     app.use(koaSessions({ backend: store.backend, secrets: [SECRET] }))
@@ -228,7 +235,11 @@ async function startHono(
   // Variables are typed loosely on purpose: two session libraries share the one app shape.
   const app = new Hono<{ Variables: { session: unknown } }>()
   let handlers: Handlers | null = null
-  if (layer.kind === 'sessionbridge') {
+  if (layer.kind === 'middleware') {
+    app.use(async (_c, next) => {
+      await next()
+    })
+  } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
     app.use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
@@ -297,7 +308,9 @@ async function startExpress(
 ): Promise<number> {
   const app = express()
   let handlers: Handlers | null = null
-  if (layer.kind === 'peer') {
+  if (layer.kind === 'middleware') {
+    app.use((_req, _res, next) => next())
+  } else if (layer.kind === 'peer') {
     const client = layer.store === 'redis' ? await peerRedis() : null
     if (client) cleanups.push(async () => void client.destroy())
     const store = client

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Framework } from './layers.ts'
+import type { Framework, Layer } from './layers.ts'
 import { LOAD_CPU, SERVER_CPU } from './pinning.ts'
 import {
   measureRun,
@@ -65,6 +65,9 @@ export interface FloorResult {
   frameworks: FloorFramework[]
 }
 
+/** The controls have no session: only their no-cookie request is measured. */
+const onlyRoot = (layer: Layer) => layer.kind === 'bare' || layer.kind === 'middleware'
+
 interface Point {
   started: Started
   scenario: (typeof SCENARIOS)[number]
@@ -97,6 +100,7 @@ async function floorOf(
     (v) =>
       v.framework === framework &&
       (v.layer.kind === 'bare' ||
+        v.layer.kind === 'middleware' ||
         ((v.layer.kind === 'sessionbridge' || v.layer.kind === 'limit') &&
           config.stores.includes(v.layer.store))),
   )
@@ -106,12 +110,12 @@ async function floorOf(
     for (const variant of wanted) {
       const started = await startVariant(variant, services.env)
       running.push(started)
-      if (variant.layer.kind === 'bare') continue
+      if (onlyRoot(variant.layer)) continue
       started.script = await seedScript(started, scriptDir, `${framework}-${variant.name}`)
     }
-    // Bare serves only `GET /`; every other row serves all three scenarios.
+    // Bare and the empty middleware serve only `GET /`; every other row serves all three scenarios.
     const points: Point[] = running.flatMap((started) =>
-      SCENARIOS.filter((s) => started.variant.layer.kind !== 'bare' || s.key === 'none').map((scenario) => ({
+      SCENARIOS.filter((s) => !onlyRoot(started.variant.layer) || s.key === 'none').map((scenario) => ({
         started,
         scenario,
       })),

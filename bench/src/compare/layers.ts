@@ -10,6 +10,12 @@ export type Layer =
   /** Bare + the raw round trips of a read (1) or a write (2) on the store, same client (limits.ts). */
   | { kind: 'limit'; store: StoreName }
   | { kind: 'peer'; store: 'memory' | 'redis' | 'cookie' }
+  /**
+   * Bare plus one middleware that does nothing, the framework's way (Fastify: an `onRequest` and an
+   * `onSend` hook; Koa, Hono: `async (ctx, next) => { await next() }`; Express: `next()`): what any
+   * session middleware costs a request before it does anything.
+   */
+  | { kind: 'middleware' }
 
 /** A running server: its port, and how to stop it. */
 export interface RunningServer {

@@ -312,8 +312,8 @@ async function runFramework(
   try {
     const wanted = (v: CompareVariant) =>
       v.layer.kind === 'bare' ||
-      config.variants.length === 0 ||
-      config.variants.some((w) => v.name.includes(w))
+      (v.layer.kind !== 'middleware' &&
+        (config.variants.length === 0 || config.variants.some((w) => v.name.includes(w))))
     for (const variant of VARIANTS.filter((v) => v.framework === framework && wanted(v))) {
       const result: VariantResult = { framework, name: variant.name, status: 'measured', scenarios: {} }
       results.push(result)

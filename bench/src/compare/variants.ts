@@ -44,11 +44,14 @@ const v = (
  * row is bare plus a `Map` lookup: its no-cookie request runs exactly the bare app's code, in a
  * process started and warmed like every other row, so it shows what bare costs in such a process.
  */
-const ours = (framework: Framework) =>
-  STORE_NAMES.flatMap((store) => [
+const ours = (framework: Framework) => [
+  // The floor's second control: what any middleware costs (the comparison leaves it out).
+  v(framework, 'empty middleware', { kind: 'middleware' }),
+  ...STORE_NAMES.flatMap((store) => [
     v(framework, `sessionbridge (${store})`, { kind: 'sessionbridge', store }),
     v(framework, `limit (${store})`, { kind: 'limit', store }),
-  ])
+  ]),
+]
 
 export const VARIANTS: CompareVariant[] = [
   v('fastify', 'bare', { kind: 'bare' }),

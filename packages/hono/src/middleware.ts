@@ -1,7 +1,6 @@
 import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import { SessionConfigError } from '@sessionbridge/core'
 import {
-  isSecureRequest,
   type RequestSession,
   SessionDriver,
   type SessionDriverOptions,
@@ -9,6 +8,14 @@ import {
 } from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import {
+  appendCookies,
+  checkInput,
+  header,
+  isDefaultErrorAnswer,
+  isSecure,
+  socketAddress,
+} from './request-io.ts'
 
 /** What the middleware puts on the context: `c.get('session')`, `c.get('user')`, ... */
 export interface SessionVariables<Data extends SessionData = SessionData, User extends AuthUser = AuthUser> {
@@ -78,15 +85,6 @@ export function stateOf<User extends AuthUser = AuthUser, Data extends SessionDa
   return carrier[kState] as unknown as RequestSession<User, Data>
 }
 
-const isSecure = (c: Context, trustProxy: boolean) =>
-  isSecureRequest(
-    {
-      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-      forwardedProto: header(c, 'x-forwarded-proto'),
-    },
-    trustProxy,
-  )
-
 /**
  * `c.get` of a context the middleware ran on: the session's variables are made on first read (a
  * request that never reads them costs no object and no `c.set`); other keys are Hono's own.
@@ -123,46 +121,6 @@ function sessionGet(this: Carrier, key: string): unknown {
       return this[kGet](key) ?? null
     default:
       return this[kGet](key as never)
-  }
-}
-
-type NodeBindings = {
-  incoming?: { headers?: Record<string, string | string[] | undefined>; socket?: { remoteAddress?: string } }
-}
-
-/** `@hono/node-server`'s socket address; other runtimes have none without help. */
-export function socketAddress(c: Context): string | null {
-  return (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress ?? null
-}
-
-/**
- * A request header. On `@hono/node-server` the Node request is `c.env.incoming`: reading its parsed
- * headers directly spares building a `Headers` object on every request. Elsewhere: Web APIs.
- */
-function header(c: Context, name: string): string | undefined {
-  const headers = (c.env as NodeBindings | undefined)?.incoming?.headers
-  if (headers && typeof headers === 'object') {
-    const value = headers[name]
-    return Array.isArray(value) ? value[0] : value
-  }
-  return c.req.header(name)
-}
-
-/** Hono's own default error answer (the app built no other): only this one may be replaced. */
-async function isDefaultErrorAnswer(response: Response): Promise<boolean> {
-  if (response.status !== 500 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
-  return (await response.clone().text()) === 'Internal Server Error'
-}
-
-function appendCookies(c: Context, cookies: readonly string[]): void {
-  for (const cookie of cookies) {
-    try {
-      // In place: c.header() would rebuild the response around its body stream, which costs
-      // @hono/node-server its fast path for plain bodies.
-      c.res.headers.append('Set-Cookie', cookie)
-    } catch {
-      c.header('Set-Cookie', cookie, { append: true }) // immutable headers (Response.redirect, fetch)
-    }
   }
 }
 
@@ -240,15 +198,3 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     if (cookies.length > 0) appendCookies(c, cookies)
   }
 }
-
-const checkInput = (c: Context) => ({
-  method: c.req.method,
-  path: c.req.path,
-  header: (name: string) => header(c, name),
-  formField: async (name: string) => {
-    const type = c.req.header('content-type') ?? ''
-    if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined
-    const value = (await c.req.parseBody())[name]
-    return typeof value === 'string' ? value : undefined
-  },
-})
