@@ -2,13 +2,12 @@
 // needed over many interleaved slices, and the goals of issue 22 that the floors can judge: no
 // cookie within 5% of bare, each row against its limit row, with the control beside them.
 import type { FloorFramework, FloorResult, FloorRow } from './compare/floor.ts'
+import { EMPTY_MIDDLEWARE } from './compare/variants.ts'
 import { GOALS } from './report-limits.ts'
 
 const us = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(1))
 // Checks print three decimals: a 0.947 shown as 0.95 beside "MISSED (goal 0.95)" reads as a contradiction.
 const ratio = (value: number) => value.toFixed(3)
-/** The floor's second control row (compare/variants.ts). */
-const EMPTY_MIDDLEWARE = 'empty middleware'
 const storeOf = (name: string) => /\(([^)]+)\)/.exec(name)?.[1] ?? ''
 
 function table(f: FloorFramework): string[] {

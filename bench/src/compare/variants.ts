@@ -25,6 +25,9 @@ export const STORE_PACKAGES: Record<StoreName, { dir: string; symbol: string }> 
   'rest-sessions': { dir: 'rest-sessions', symbol: 'restSessionsBackend' },
 }
 
+/** The name of the floor's empty-middleware row (its report looks the row up by it). */
+export const EMPTY_MIDDLEWARE = 'empty middleware'
+
 const v = (
   framework: Framework,
   name: string,
@@ -46,7 +49,7 @@ const v = (
  */
 const ours = (framework: Framework) => [
   // The floor's second control: what any middleware costs (the comparison leaves it out).
-  v(framework, 'empty middleware', { kind: 'middleware' }),
+  v(framework, EMPTY_MIDDLEWARE, { kind: 'middleware' }),
   ...STORE_NAMES.flatMap((store) => [
     v(framework, `sessionbridge (${store})`, { kind: 'sessionbridge', store }),
     v(framework, `limit (${store})`, { kind: 'limit', store }),
