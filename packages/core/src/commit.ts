@@ -61,15 +61,26 @@ const plan = (reason: CommitReason, parts: Partial<Omit<CommitPlan, 'reason'>> =
   ...parts,
 })
 
+// The plans that depend on nothing but their reason, made once: this runs at every commit.
+const NOTHING: CommitPlan = Object.freeze(plan('nothing'))
+const DEGRADED: CommitPlan = Object.freeze(plan('degraded'))
+const RENEW: CommitPlan = Object.freeze(plan('renew', { cookie: 'set' }))
+const CREATE: CommitPlan = Object.freeze(plan('create', { create: true, cookie: 'set' }))
+const EXPIRED: CommitPlan = Object.freeze(plan('expired', { cookie: 'clear' }))
+const EMPTIED: CommitPlan = Object.freeze(plan('destroy', { destroyOld: true, cookie: 'clear' }))
+const REGENERATE: CommitPlan = Object.freeze(
+  plan('regenerate', { destroyOld: true, create: true, cookie: 'set' }),
+)
+const SAVE: CommitPlan = Object.freeze(plan('save', { save: true, cookie: 'set' }))
+const TOUCH: CommitPlan = Object.freeze(plan('touch', { touch: true, cookie: 'set' }))
+
 /**
  * The commit decision, as one pure function: every request ends with exactly one reason, and the
  * backend calls that reason needs and no others. The round-trip budget follows from it: a request
  * that never touched its session costs nothing.
  */
-const NOTHING: CommitPlan = Object.freeze(plan('nothing'))
-
 export function decideCommit(s: CommitState): CommitPlan {
-  if (s.degraded) return plan('degraded')
+  if (s.degraded) return DEGRADED
 
   if (s.destroyed) {
     // Logout followed by new data (e.g. a flash message) starts a fresh session.
@@ -79,19 +90,18 @@ export function decideCommit(s: CommitState): CommitPlan {
 
   if (!s.loaded) {
     // Nothing was read or written, so nothing is known to be due; at most the signature is stale.
-    return s.staleSignature ? plan('renew', { cookie: 'set' }) : NOTHING
+    return s.staleSignature ? RENEW : NOTHING
   }
 
   if (!s.exists) {
-    if (!s.empty) return plan('create', { create: true, cookie: 'set' })
-    return s.hadId ? plan('expired', { cookie: 'clear' }) : NOTHING
+    if (!s.empty) return CREATE
+    return s.hadId ? EXPIRED : NOTHING
   }
 
-  if (s.empty && (s.changes > 0 || s.regenerate))
-    return plan('destroy', { destroyOld: true, cookie: 'clear' })
-  if (s.regenerate) return plan('regenerate', { destroyOld: true, create: true, cookie: 'set' })
-  if (s.changes > 0) return plan('save', { save: true, cookie: 'set' })
-  if (s.touchDue || s.expiryChanged) return plan('touch', { touch: true, cookie: 'set' })
-  if (s.staleSignature) return plan('renew', { cookie: 'set' })
+  if (s.empty && (s.changes > 0 || s.regenerate)) return EMPTIED
+  if (s.regenerate) return REGENERATE
+  if (s.changes > 0) return SAVE
+  if (s.touchDue || s.expiryChanged) return TOUCH
+  if (s.staleSignature) return RENEW
   return NOTHING
 }

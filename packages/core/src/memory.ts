@@ -1,19 +1,8 @@
-import { isPlainObject } from './codec-json.ts'
 import { defaultIdFormat } from './ids.ts'
+import { decodeEntry, type MemoryEntry, StoredEntry } from './memory-entry.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
 
-/** One stored session of the memory backend: JSON text, so callers never share objects with it. */
-export interface MemoryEntry {
-  json: string
-  expiresAt: number
-  userId: string | null
-  /**
-   * Changes with every write of the data; handed out as the record's `version`, so a save that
-   * finds it unchanged writes the session's data whole instead of parsing and merging. Entries
-   * seeded without one always merge; change or drop it when you edit `json` in place.
-   */
-  version?: string
-}
+export type { MemoryEntry } from './memory-entry.ts'
 
 /** Sets an own property, so a key named `__proto__` stays data (only that key needs the slow way). */
 const setOwn = (data: Record<string, unknown>, key: string, value: unknown) => {
@@ -66,28 +55,11 @@ export function memoryBackend(
       while (store.size > maxEntries) store.delete(store.keys().next().value!)
     }
   }
-  /**
-   * The stored data, or `null` when it does not decode (then nothing may overwrite it but
-   * create/destroy). A fresh object of JSON.parse's, no copy: it keeps a `__proto__` key as an own
-   * data property, and `setOwn` writes one the same way; the session copies what it loads anyway.
-   */
-  const dataOf = (entry: MemoryEntry): Record<string, unknown> | null => {
-    let data: unknown
-    try {
-      data = JSON.parse(entry.json)
-    } catch {
-      data = null
-    }
-    if (isPlainObject(data)) return data
-    console.warn(`[sessionbridge/memory] session data does not decode; treating it as no session`)
-    return null
-  }
-  const entryOf = (record: SessionRecord): MemoryEntry => ({
-    json: JSON.stringify(record.data),
-    expiresAt: record.expiresAt,
-    userId: record.userId,
-    version: nextVersion(),
-  })
+  /** The stored data (a fresh object), or `null` when it does not decode (then nothing may overwrite it but create/destroy). */
+  const dataOf = (entry: MemoryEntry): Record<string, unknown> | null =>
+    entry instanceof StoredEntry ? entry.data() : decodeEntry(entry.json)
+  const entryOf = (record: SessionRecord): MemoryEntry =>
+    new StoredEntry(record.data, record.expiresAt, record.userId, nextVersion())
 
   return {
     name: 'memory',
@@ -151,7 +123,8 @@ export function memoryBackend(
     async touch(id, expiresAt) {
       const entry = live(id)
       if (!entry) return false
-      put(id, { ...entry, expiresAt })
+      entry.expiresAt = expiresAt
+      put(id, entry)
       return true
     },
     async destroy(id) {

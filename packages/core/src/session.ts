@@ -77,6 +77,8 @@ export interface SessionStart {
 
 const DELETED: unique symbol = Symbol('deleted')
 type Change = { value: unknown } | typeof DELETED
+/** The change set of every session that changed nothing yet: shared, so never written (`#changed()`). */
+const NO_CHANGES: ReadonlyMap<string, Change> = new Map()
 const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
 // The largest per-session max age honoured (100 years, in seconds); larger stored values mean the default.
 const MAX_SESSION_AGE = 3_155_760_000
@@ -121,7 +123,7 @@ export class Session<Data extends SessionData = SessionData> {
   #storedVersion: string | undefined
   #storedMaxAge = 0
   #data: Record<string, unknown> = plainData()
-  #changes = new Map<string, Change>()
+  #changes: ReadonlyMap<string, Change> = NO_CHANGES
   #clearPending = false
   // Created on first use: most requests watch, snapshot and blindly write nothing.
   #watched: Map<string, string> | null = null
@@ -183,6 +185,8 @@ export class Session<Data extends SessionData = SessionData> {
     // Only commit can tell: whether an object handed out changed in place, what a pending clear
     // leaves after the load, whether a new max age needs a new record (an asynchronous capability).
     if (!this.#loaded || this.#watched?.size || this.#clearPending) return false
+    // A change, a destroy or a regenerate almost always writes: commit decides (no second decision here).
+    if (this.#changes.size > 0 || this.#destroyed || this.#regenerate) return false
     const maxAge = this.#maxAgeSeconds()
     if (maxAge !== this.#storedMaxAge) return false
     return decideCommit(this.#commitState(this.#ctx.options.now(), maxAge)).reason === 'nothing'
@@ -256,7 +260,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.delete(key)
       return
     }
-    this.#changes.set(key, { value })
+    this.#changed().set(key, { value })
     this.#watched?.delete(key)
     if (this.#loaded) this.#data[key] = value
     else {
@@ -267,7 +271,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   delete(key: keyof Data & string): void {
     this.#assertOpen()
-    this.#changes.set(key, DELETED)
+    this.#changed().set(key, DELETED)
     this.#watched?.delete(key)
     if (this.#loaded) delete this.#data[key]
     else {
@@ -280,10 +284,10 @@ export class Session<Data extends SessionData = SessionData> {
   clear(): void {
     this.#assertOpen()
     if (this.#loaded) {
-      for (const key of Object.keys(this.#data)) this.#changes.set(key, DELETED)
+      for (const key of Object.keys(this.#data)) this.#changed().set(key, DELETED)
       this.#data = plainData()
     } else {
-      this.#changes.clear()
+      this.#changes = NO_CHANGES
       this.#clearPending = true
     }
     this.#watched?.clear()
@@ -302,7 +306,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#loaded = true
     this.#exists = false
     this.#data = plainData()
-    this.#changes.clear()
+    this.#changes = NO_CHANGES
     this.#watched?.clear()
     this.#clearPending = false
     this.#loadedData = null
@@ -419,7 +423,7 @@ export class Session<Data extends SessionData = SessionData> {
   /** Takes the store's data after an update; this request's other pending changes still apply. */
   #adoptStored(key: string, result: UpdateResult): void {
     this.#collectInPlaceChanges()
-    this.#changes.delete(key)
+    if (this.#changes.has(key)) this.#changed().delete(key)
     const data: Record<string, unknown> = { ...result.data }
     for (const [k, change] of this.#changes) {
       if (change === DELETED) delete data[k]
@@ -543,7 +547,7 @@ export class Session<Data extends SessionData = SessionData> {
       // Own keys only, into an object that inherits nothing, whatever object the backend handed back.
       const data = plainData(record ? record.data : undefined)
       if (this.#clearPending) {
-        for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changes.set(key, DELETED)
+        for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changed().set(key, DELETED)
         this.#clearPending = false
       }
       for (const [key, change] of this.#changes) {
@@ -605,7 +609,7 @@ export class Session<Data extends SessionData = SessionData> {
         Object.hasOwn(this.#data, key) &&
         JSON.stringify(this.#data[key]) !== before
       ) {
-        this.#changes.set(key, { value: this.#data[key] })
+        this.#changed().set(key, { value: this.#data[key] })
       }
     }
     this.#watched?.clear()
@@ -716,6 +720,12 @@ export class Session<Data extends SessionData = SessionData> {
     const signed = idChanged ? signer.signed?.(id) : (this.#signedId ?? signer.signed?.(id))
     if (signed !== undefined) return writeCookie(cookie, signed, seconds, this.#secure, now)
     return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, this.#secure, now))
+  }
+
+  /** The change set, made on the first change: most requests change nothing. */
+  #changed(): Map<string, Change> {
+    if (this.#changes === NO_CHANGES) this.#changes = new Map()
+    return this.#changes as Map<string, Change>
   }
 
   #assertOpen(): void {

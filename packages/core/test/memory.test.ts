@@ -37,4 +37,50 @@ describe('memoryBackend', () => {
   it('refuses a maxEntries that is not a positive integer', () => {
     expect(() => memoryBackend({ maxEntries: 0 })).toThrow(/maxEntries/)
   })
+
+  describe('flat data (kept as a copy, not as JSON text)', () => {
+    const at = () => Date.now() + 60_000
+    const id = 'f'.repeat(32)
+
+    it('loads what a JSON round trip would give: -0 as 0, NaN and Infinity as null', async () => {
+      const backend = memoryBackend()
+      const values = ['x\ud800', 1.5, -0, Number.NaN, Number.POSITIVE_INFINITY, false, null]
+      for (const value of values) {
+        const data = { a: 1, value }
+        await backend.create(id, { data, expiresAt: at(), userId: null })
+        const loaded = (await backend.load(id))!.data
+        expect(loaded, String(value)).toEqual(JSON.parse(JSON.stringify(data)))
+        expect(Object.is(loaded.value, -0), String(value)).toBe(false)
+        await backend.destroy(id)
+      }
+    })
+
+    it('shares no object with the caller, either way', async () => {
+      const backend = memoryBackend()
+      const data: Record<string, unknown> = { a: 1 }
+      await backend.create(id, { data, expiresAt: at(), userId: null })
+      data.a = 2
+      const first = (await backend.load(id))!.data
+      first.a = 3
+      expect((await backend.load(id))!.data).toEqual({ a: 1 })
+    })
+
+    it("writes the entry's json on demand, and a json assigned in place is the truth again", async () => {
+      const storage = new Map<string, MemoryEntry>()
+      const backend = memoryBackend({ storage })
+      await backend.create(id, { data: { a: 1, b: 'x' }, expiresAt: at(), userId: null })
+      expect(storage.get(id)!.json).toBe('{"a":1,"b":"x"}')
+      storage.get(id)!.json = '{"a":7}'
+      expect((await backend.load(id))!.data).toEqual({ a: 7 })
+    })
+
+    it('keeps a flat "__proto__" key as plain data', async () => {
+      const backend = memoryBackend()
+      const data = JSON.parse('{"__proto__":"x","a":1}') as Record<string, unknown>
+      await backend.create(id, { data, expiresAt: at(), userId: null })
+      const loaded = (await backend.load(id))!.data
+      expect(Object.getOwnPropertyDescriptor(loaded, '__proto__')?.value).toBe('x')
+      expect(Object.getPrototypeOf(loaded)).not.toBe('x')
+    })
+  })
 })
