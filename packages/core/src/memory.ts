@@ -115,9 +115,10 @@ export function memoryBackend(
       const next = fn(Object.hasOwn(data, key) ? data[key] : undefined)
       if (next === undefined) delete data[key]
       else setOwn(data, key, next)
-      const json = JSON.stringify(data)
-      put(id, { json, expiresAt, userId: entry.userId, version: nextVersion() }) // the stored user stays: only `key` changes
-      const stored = JSON.parse(json) as Record<string, unknown>
+      const written = new StoredEntry(data, expiresAt, entry.userId, nextVersion()) // the stored user stays: only `key` changes
+      put(id, written)
+      // What a load would now give (a JSON round trip's value), never `fn`'s own object.
+      const stored = written.data()!
       return { value: Object.hasOwn(stored, key) ? stored[key] : undefined, data: stored }
     },
     async touch(id, expiresAt) {

@@ -74,6 +74,22 @@ describe('memoryBackend', () => {
       expect((await backend.load(id))!.data).toEqual({ a: 7 })
     })
 
+    it('update answers what a load then gives, sharing no object with fn', async () => {
+      const backend = memoryBackend()
+      await backend.create(id, { data: { a: 1 }, expiresAt: at(), userId: null })
+      const options = { expiresAt: at(), userId: null, maxAttempts: 1 }
+      const mine = { x: 1 }
+      const result = (await backend.update!(id, 'o', () => mine, options))!
+      expect(result.value).toEqual({ x: 1 })
+      expect(result.value).not.toBe(mine)
+      mine.x = 2
+      expect((await backend.load(id))!.data).toEqual({ a: 1, o: { x: 1 } })
+      await backend.update!(id, 'o', () => undefined, options)
+      const flat = (await backend.update!(id, 'z', () => -0, options))!
+      expect(Object.is(flat.value, 0)).toBe(true)
+      expect((await backend.load(id))!.data).toEqual({ a: 1, z: 0 })
+    })
+
     it('keeps a flat "__proto__" key as plain data', async () => {
       const backend = memoryBackend()
       const data = JSON.parse('{"__proto__":"x","a":1}') as Record<string, unknown>
