@@ -3,9 +3,9 @@
 // same at any load): run it under callgrind with two N and divide the difference, e.g.
 //   N=10000 W=2000 valgrind --tool=callgrind node --single-threaded --import tsx src/core-read-cpu.ts
 //   N=30000 W=2000 valgrind ...   → (collected(30000) - collected(10000)) / 20000 instructions per read
-// `--single-threaded` keeps V8's compiler and GC threads out: with them, repeated runs differ by ~20%,
-// without them by < 1%. Runs on the built packages (`pnpm build`); the source condition would add tsx's
-// helpers to every function.
+// `--single-threaded` keeps V8's compiler and GC threads out: with them, two runs of one build
+// differed by 27%, without them by < 1%. Runs on the built packages (`pnpm build`); the source
+// condition would add tsx's helpers to every function.
 import { createSessionManager, memoryBackend } from '@sessionbridge/core'
 
 const backend = memoryBackend({ maxEntries: 100_000 })

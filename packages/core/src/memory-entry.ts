@@ -14,17 +14,21 @@ export interface MemoryEntry {
 }
 
 /**
- * Whether a shallow copy of `data` equals its JSON round trip: every value a string, a boolean,
- * `null` or a finite number other than `-0` (JSON turns `-0` into `0` and `NaN` into `null`).
+ * A copy of `data` when that copy equals its JSON round trip, else `null`: every value a string, a
+ * boolean, `null` or a finite number other than `-0` (JSON turns `-0` into `0` and `NaN` into
+ * `null`). One pass: the check and the copy walk the keys together.
  */
-function isFlat(data: Record<string, unknown>): boolean {
+function flatCopy(data: Record<string, unknown>): Record<string, unknown> | null {
+  const copy = plainData()
   for (const key of Object.keys(data)) {
     const value = data[key]
     const type = typeof value
-    if (type === 'string' || type === 'boolean' || value === null) continue
-    if (type !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return false
+    if (type !== 'string' && type !== 'boolean' && value !== null) {
+      if (type !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return null
+    }
+    copy[key] = value
   }
-  return true
+  return copy
 }
 
 /**
@@ -41,7 +45,8 @@ export class StoredEntry implements MemoryEntry {
   version?: string
 
   constructor(data: Record<string, unknown>, expiresAt: number, userId: string | null, version: string) {
-    if (isFlat(data)) this.#flat = plainData(data)
+    const flat = flatCopy(data)
+    if (flat) this.#flat = flat
     else this.#json = JSON.stringify(data)
     this.expiresAt = expiresAt
     this.userId = userId
