@@ -1,7 +1,9 @@
 // A Worker for test/django-d1.test.ts: Hono with Django's sessions and users kept in Cloudflare D1.
-// The Django codec and signer run on workerd's Web Crypto and CompressionStream.
+// The Django codec and signer run on workerd's Web Crypto and CompressionStream (no nodejs_compat,
+// so no Node crypto or zlib: core's nativeModules is null).
 
 import type { AuthUser, SessionData } from '@sessionbridge/core'
+import { nativeModules } from '@sessionbridge/core/adapter'
 import { djangoCodec, djangoUsers, dumps, loads } from '@sessionbridge/django'
 import { type SessionEnv, sessionMiddleware } from '@sessionbridge/hono'
 import { type D1DatabaseLike, d1Client, sqlBackend } from '@sessionbridge/sql'
@@ -64,7 +66,11 @@ function build(env: Bindings): Hono {
     c.json(await loads(await c.req.text(), { key: env.SECRET_KEY, salt: SIGNING_SALT })),
   )
   app.get('/runtime', (c) =>
-    c.json({ userAgent: navigator.userAgent, compressionStream: typeof CompressionStream }),
+    c.json({
+      userAgent: navigator.userAgent,
+      compressionStream: typeof CompressionStream,
+      nativeModules: nativeModules !== null,
+    }),
   )
   return app
 }

@@ -73,11 +73,12 @@ describe.skipIf(!(await serviceAvailable('django')))(
       }
     }
 
-    it('runs on workerd with Web Crypto and CompressionStream', async () => {
+    it("runs on workerd with Web Crypto and CompressionStream, not Node's crypto and zlib", async () => {
       const { response } = await call('/runtime')
       expect(await response.json()).toEqual({
         userAgent: 'Cloudflare-Workers',
         compressionStream: 'function',
+        nativeModules: false,
       })
     })
 

@@ -21,6 +21,7 @@ export {
   type ResolvedBasicGuard,
   resolveBasicGuard,
 } from './basic-auth.ts'
+export { BoundedCache } from './bounded-cache.ts'
 export { isPlainObject } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 export { timingSafeEqual } from './compare.ts'
@@ -44,6 +45,13 @@ export {
   type SessionRequest,
 } from './manager.ts'
 export type { MemoryEntry } from './memory.ts'
+export {
+  type NativeCrypto,
+  type NativeDigest,
+  type NativeModules,
+  type NativeZlib,
+  nativeModules,
+} from './native.ts'
 export { type NodeResponse, ResponseGate } from './node-response.ts'
 export { type ResolvedSessionOptions, resolveSessionOptions } from './options.ts'
 export {

@@ -7,6 +7,8 @@
  * outcome, the duration and, for commits, the reason.
  */
 
+import { builtinModule } from './native.ts'
+
 /** Channel names; subscribe with `diagnostics_channel.subscribe(name, listener)`. */
 export const DIAGNOSTICS_CHANNELS = Object.freeze({
   /** One message per backend call (load, create, save, update, touch, destroy, ...): `BackendCallEvent`. */
@@ -55,14 +57,7 @@ interface DiagnosticsChannelModule {
 const silent: ChannelLike = { hasSubscribers: false, publish() {} }
 
 function lookUpChannels(): { backend: ChannelLike; commit: ChannelLike } {
-  // `process.getBuiltinModule` (Node >= 20.16, Bun, Deno) keeps core free of static `node:` imports.
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  let module: DiagnosticsChannelModule | undefined
-  try {
-    module = runtime?.getBuiltinModule?.('node:diagnostics_channel') as DiagnosticsChannelModule | undefined
-  } catch {
-    module = undefined
-  }
+  const module = builtinModule('node:diagnostics_channel') as DiagnosticsChannelModule | undefined
   if (!module || typeof module.channel !== 'function') return { backend: silent, commit: silent }
   return {
     backend: module.channel(DIAGNOSTICS_CHANNELS.backend),

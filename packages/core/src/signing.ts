@@ -1,6 +1,8 @@
+import { BoundedCache } from './bounded-cache.ts'
 import { timingSafeEqual } from './compare.ts'
 import { SessionConfigError } from './errors.ts'
 import { base64UrlEncode } from './ids.ts'
+import { type NativeCrypto, nativeModules } from './native.ts'
 
 const encoder = new TextEncoder()
 
@@ -12,30 +14,34 @@ export interface UnsignResult {
   renew: boolean
 }
 
-/** Signs values with HMAC-SHA256 (Web Crypto) under rotating secrets. */
+/** Signs values with HMAC-SHA256 under rotating secrets (Node's `crypto` where the runtime has it, else Web Crypto). */
 export interface Signer {
   /** `value.signature`, signed with the first (current) secret. */
   sign(value: string): Promise<string>
   /** Checks `value.signature` against every secret; bad input gives `{ value: null }`, never a throw. */
   unsign(signed: string): Promise<UnsignResult>
   /**
-   * What `unsign(signed)` answered before, synchronously, while it is remembered (successes only);
-   * `undefined` otherwise: then call `unsign`. Lets a returning visitor's request start without a
-   * promise.
+   * What `unsign(signed)` answers, synchronously, when the signer can tell without a promise: it
+   * remembers the answer, or the runtime computes HMACs synchronously (Node's `crypto`). Else
+   * `undefined`: then call `unsign`. Lets a request start without a promise.
    */
   verified?(signed: string): UnsignResult | undefined
-  /**
-   * What `sign(value)` answered before, synchronously, while it is remembered; `undefined`
-   * otherwise: then call `sign`. Lets a commit write its cookie without a promise.
-   */
+  /** The same for `sign(value)`: lets a commit write its cookie without a promise. */
   signed?(value: string): string | undefined
 }
 
-/**
- * A signer over `secrets`: the first signs, all verify. Rotate by putting the new secret first
- * and keeping the old ones until their cookies have expired.
- */
-export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize = 10_000): Signer {
+const NO_VALUE: UnsignResult = Object.freeze({ value: null, renew: false })
+
+/** `[value, signature]` of `value.signature`, or `null` when it cannot carry a SHA-256 signature. */
+function split(signed: string): [string, string] | null {
+  const dot = typeof signed === 'string' ? signed.lastIndexOf('.') : -1
+  // A SHA-256 signature in unpadded base64url is exactly 43 characters.
+  if (dot <= 0 || signed.length - dot - 1 !== 43) return null
+  return [signed.slice(0, dot), signed.slice(dot + 1)]
+}
+
+/** Throws `SessionConfigError` unless `secrets` is a non-empty array of strings of 16+ characters. */
+function checkSecrets(secrets: readonly string[], pkg: string): void {
   if (!Array.isArray(secrets) || secrets.length === 0) {
     throw new SessionConfigError(pkg, 'secrets', '%s must be a non-empty array of strings')
   }
@@ -48,53 +54,97 @@ export function createSigner(secrets: readonly string[], pkg = 'core', cacheSize
       )
     }
   }
+}
+
+/** HMAC-SHA256 of `value` under `secrets[i]`, unpadded base64url: synchronous through Node's crypto. */
+type Mac = (i: number, value: string) => string | Promise<string>
+
+function nativeMac(secrets: readonly string[], native: NativeCrypto): (i: number, value: string) => string {
+  // Key bytes made once: a string key is encoded again on every call.
+  const keys = secrets.map((s) => encoder.encode(s))
+  return (i, value) => native.createHmac('sha256', keys[i]!).update(value).digest('base64url')
+}
+
+function webMac(secrets: readonly string[]): Mac {
   const keys = secrets.map((s) =>
     crypto.subtle.importKey('raw', encoder.encode(s), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
   )
-  const mac = async (key: Promise<CryptoKey>, value: string) =>
-    base64UrlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(value))))
-  // Web Crypto's HMAC is asynchronous and costs tens of microseconds; a returning visitor presents the
-  // same signed cookie many times. Signing is deterministic, so remembering verified pairs is safe.
-  // Only successes are cached, so forged cookies cannot fill the cache.
-  const verified = new Map<string, UnsignResult>()
-  const signatures = new Map<string, string>()
-  const remember = <V>(cache: Map<string, V>, key: string, value: V) => {
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
-    cache.set(key, value)
+  return async (i, value) =>
+    base64UrlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await keys[i]!, encoder.encode(value))))
+}
+
+/**
+ * The index of the first secret whose signature matches, or -1. Checks every secret, even after a
+ * match, so timing does not reveal which one matched.
+ */
+function firstMatch(signature: string, macs: readonly string[]): number {
+  let matched = -1
+  for (let i = 0; i < macs.length; i++) {
+    if (timingSafeEqual(macs[i]!, signature) && matched === -1) matched = i
+  }
+  return matched
+}
+
+/**
+ * A signer over `secrets`: the first signs, all verify. Rotate by putting the new secret first
+ * and keeping the old ones until their cookies have expired. `native`: Node's `crypto` (the
+ * default where the runtime has it), which answers `verified` and `signed` at once; `null` signs
+ * through Web Crypto, asynchronously.
+ */
+export function createSigner(
+  secrets: readonly string[],
+  pkg = 'core',
+  cacheSize = 10_000,
+  native: NativeCrypto | null = nativeModules?.crypto ?? null,
+): Signer {
+  checkSecrets(secrets, pkg)
+  const syncMac = native ? nativeMac(secrets, native) : null
+  const mac: Mac = syncMac ?? webMac(secrets)
+  // A returning visitor presents the same signed cookie many times, and signing is deterministic, so
+  // remembering verified pairs is safe; a hit costs less than even a synchronous HMAC. Only
+  // successes are remembered, so forged cookies cannot fill the cache.
+  const verified = new BoundedCache<string, UnsignResult>(cacheSize)
+  const signatures = new BoundedCache<string, string>(cacheSize)
+  const settle = (signed: string, value: string, matched: number): UnsignResult => {
+    if (matched === -1) return NO_VALUE
+    const result = Object.freeze({ value, renew: matched > 0 })
+    verified.set(signed, result)
+    return result
+  }
+  const signNow = (value: string, signature: string) => {
+    const result = `${value}.${signature}`
+    signatures.set(value, result)
+    return result
   }
 
   return {
     async sign(value) {
-      let result = signatures.get(value)
-      if (result === undefined) {
-        result = `${value}.${await mac(keys[0]!, value)}`
-        if (cacheSize > 0) remember(signatures, value, result)
-      }
-      return result
+      return signatures.get(value) ?? signNow(value, await mac(0, value))
     },
     verified(signed) {
-      return verified.get(signed)
+      const hit = verified.get(signed)
+      if (hit || !syncMac) return hit
+      const parts = split(signed)
+      if (parts === null) return NO_VALUE
+      return settle(
+        signed,
+        parts[0],
+        firstMatch(
+          parts[1],
+          secrets.map((_, i) => syncMac(i, parts[0])),
+        ),
+      )
     },
     signed(value) {
-      return signatures.get(value)
+      return signatures.get(value) ?? (syncMac ? signNow(value, syncMac(0, value)) : undefined)
     },
     async unsign(signed) {
       const hit = verified.get(signed)
       if (hit) return hit
-      const dot = typeof signed === 'string' ? signed.lastIndexOf('.') : -1
-      // A SHA-256 signature in unpadded base64url is exactly 43 characters.
-      if (dot <= 0 || signed.length - dot - 1 !== 43) return { value: null, renew: false }
-      const value = signed.slice(0, dot)
-      const signature = signed.slice(dot + 1)
-      // Check every secret, even after a match, so timing does not reveal which one matched.
-      let matched = -1
-      for (let i = 0; i < keys.length; i++) {
-        if (timingSafeEqual(await mac(keys[i]!, value), signature) && matched === -1) matched = i
-      }
-      if (matched === -1) return { value: null, renew: false }
-      const result = Object.freeze({ value, renew: matched > 0 })
-      if (cacheSize > 0) remember(verified, signed, result)
-      return result
+      const parts = split(signed)
+      if (parts === null) return NO_VALUE
+      const macs = await Promise.all(secrets.map((_, i) => mac(i, parts[0])))
+      return settle(signed, parts[0], firstMatch(parts[1], macs))
     },
   }
 }

@@ -5,7 +5,7 @@ import {
   type SessionData,
   type SessionLogger,
 } from '@sessionbridge/core'
-import { isPlainObject, missingOption, RESERVED_KEYS } from '@sessionbridge/core/adapter'
+import { BoundedCache, isPlainObject, missingOption, RESERVED_KEYS } from '@sessionbridge/core/adapter'
 import { base64DecodeLenient, constantTimeEqual, latin1Decode, saltedHmac, toHex } from './crypto.ts'
 import { parseDjangoExpiry } from './expiry.ts'
 import { pythonJsonLoads } from './python-json.ts'
@@ -89,11 +89,9 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
     throw new SessionConfigError(PKG, 'cacheSize', '%s must be a whole number >= 0')
   }
   // Only successes are cached, and only values of ordinary size, so input cannot grow it unboundedly.
-  const verifiedDecodes = new Map<string, SessionData>()
+  const verifiedDecodes = new BoundedCache<string, SessionData>(cacheSize)
   const remember = (stored: string, value: SessionData) => {
-    if (cacheSize === 0 || stored.length > 64 * 1024) return
-    if (verifiedDecodes.size >= cacheSize) verifiedDecodes.delete(verifiedDecodes.keys().next().value!)
-    verifiedDecodes.set(stored, value)
+    if (stored.length <= 64 * 1024) verifiedDecodes.set(stored, value)
   }
   const keys = [options.secretKey, ...(options.fallbackKeys ?? [])]
   const logger = options.logger ?? console

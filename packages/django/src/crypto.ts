@@ -1,4 +1,4 @@
-import { timingSafeEqual } from '@sessionbridge/core/adapter'
+import { BoundedCache, type NativeCrypto, nativeModules, timingSafeEqual } from '@sessionbridge/core/adapter'
 
 /** The hash functions Django signs with: `sha256` (3.1+) and the legacy `sha1` that 3.2 still reads. */
 export type DjangoHashAlgorithm = 'sha256' | 'sha1'
@@ -6,43 +6,59 @@ export type DjangoHashAlgorithm = 'sha256' | 'sha1'
 const encoder = new TextEncoder()
 const WEB_HASH: Record<DjangoHashAlgorithm, string> = { sha256: 'SHA-256', sha1: 'SHA-1' }
 // HMAC keys depend only on (salt, secret, algorithm): derive each once per process.
-const keyCache = new Map<string, Promise<CryptoKey>>()
-const KEY_CACHE_LIMIT = 256
+const webKeys = new BoundedCache<string, Promise<CryptoKey>>(256)
+const nativeKeys = new BoundedCache<string, Uint8Array>(256)
 
 /** UTF-8 bytes of `text` (Django's `force_bytes`). */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text)
 }
 
-/** The HMAC key Django's `salted_hmac` derives: a plain hash of `key_salt + secret`. */
-export function saltedHmacKey(
-  keySalt: string,
-  secret: string,
-  algorithm: DjangoHashAlgorithm,
-): Promise<CryptoKey> {
-  const id = `${algorithm}\u0000${keySalt}\u0000${secret}`
-  let key = keyCache.get(id)
-  if (!key) {
-    const hash = WEB_HASH[algorithm]
-    key = crypto.subtle
-      .digest(hash, utf8(keySalt + secret))
-      .then((raw) => crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash }, false, ['sign']))
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!)
-    keyCache.set(id, key)
-  }
-  return key
+/** The same bytes as a plain `Uint8Array` (Node answers a `Buffer`, a subclass), without a copy. */
+export function plainBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
 }
 
-/** Django's `salted_hmac(key_salt, value, secret, algorithm=...)`, as raw digest bytes. */
+/** The cached value for `id`, made by `make` on a miss. */
+function cached<V>(cache: BoundedCache<string, V>, id: string, make: () => V): V {
+  let value = cache.get(id)
+  if (value === undefined) {
+    value = make()
+    cache.set(id, value)
+  }
+  return value
+}
+
+/**
+ * Django's `salted_hmac(key_salt, value, secret, algorithm=...)`, as raw digest bytes. Its key is a
+ * plain hash of `key_salt + secret`. `native`: Node's `crypto` (the default where the runtime has
+ * it); `null` computes through Web Crypto.
+ */
 export async function saltedHmac(
   keySalt: string,
   value: string | Uint8Array<ArrayBuffer>,
   secret: string,
   algorithm: DjangoHashAlgorithm = 'sha1',
+  native: NativeCrypto | null = nativeModules?.crypto ?? null,
 ): Promise<Uint8Array> {
-  const key = await saltedHmacKey(keySalt, secret, algorithm)
+  const id = `${algorithm}\u0000${keySalt}\u0000${secret}`
+  if (native) {
+    const key = cached(nativeKeys, id, () =>
+      native
+        .createHash(algorithm)
+        .update(keySalt + secret)
+        .digest(),
+    )
+    return plainBytes(native.createHmac(algorithm, key).update(value).digest())
+  }
+  const key = cached(webKeys, id, () => {
+    const hash = WEB_HASH[algorithm]
+    return crypto.subtle
+      .digest(hash, utf8(keySalt + secret))
+      .then((raw) => crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash }, false, ['sign']))
+  })
   return new Uint8Array(
-    await crypto.subtle.sign('HMAC', key, typeof value === 'string' ? utf8(value) : value),
+    await crypto.subtle.sign('HMAC', await key, typeof value === 'string' ? utf8(value) : value),
   )
 }
 
@@ -77,12 +93,24 @@ export function base64DecodeLenient(text: string): Uint8Array | null {
   }
 }
 
+// Strict UTF-8: a byte sequence it decodes into as many characters as bytes was pure ASCII.
+const asciiDecoder = new TextDecoder('utf-8', { fatal: true })
+
 /** Bytes as a string of code points 0-255: Python's `bytes.decode('latin-1')`. */
 export function latin1Decode(bytes: Uint8Array): string {
+  // Django's JSON is ASCII (ensure_ascii): decoded natively, where latin-1 and UTF-8 agree. The
+  // Web's 'latin1' decoder is windows-1252, so it cannot serve the rest.
+  try {
+    const ascii = asciiDecoder.decode(bytes)
+    if (ascii.length === bytes.length) return ascii
+  } catch {
+    // not UTF-8, so not ASCII either
+  }
   let out = ''
-  const CHUNK = 0x8000
+  const CHUNK = 0x2000
   for (let i = 0; i < bytes.length; i += CHUNK) {
-    out += String.fromCharCode(...bytes.subarray(i, i + CHUNK))
+    // `apply` takes the typed array as it is; a spread would make an iterator and an array first.
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[])
   }
   return out
 }

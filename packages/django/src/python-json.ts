@@ -102,6 +102,38 @@ export function pythonJsonDumps(value: unknown): string {
  * 2^53 kept exact as `bigint`. Throws `SyntaxError` on anything else that is not JSON.
  */
 export function pythonJsonLoads(text: string): unknown {
+  if (jsonParseAgrees(text)) {
+    try {
+      return JSON.parse(text)
+    } catch {
+      // NaN, Infinity or not JSON: the parser below accepts the first two and explains the rest.
+    }
+  }
+  return parsePythonJson(text)
+}
+
+/**
+ * Whether `JSON.parse` answers as Python would, wherever it answers at all: no integer can pass
+ * 2^53 (no run of 16 digits; a float's long fraction is sent the slow way too), and nothing can nest
+ * deeper than the parser below allows (at most 512 brackets). `JSON.parse` keeps `__proto__` as an
+ * own key, as the parser below does.
+ */
+function jsonParseAgrees(text: string): boolean {
+  let digits = 0
+  let brackets = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits === 16) return false
+      continue
+    }
+    digits = 0
+    if ((c === 0x5b || c === 0x7b) && ++brackets > 512) return false
+  }
+  return true
+}
+
+function parsePythonJson(text: string): unknown {
   let pos = 0
   const fail = (what: string): never => {
     throw new SyntaxError(`${what} at position ${pos}`)

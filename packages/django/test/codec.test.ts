@@ -27,6 +27,24 @@ describe('base62 and Python JSON (no Django needed)', () => {
     expect(Object.keys(parsed)).toEqual(['__proto__'])
     expect(() => pythonJsonLoads('{"a":1} x')).toThrow(SyntaxError)
   })
+  it('answers as Python wherever the fast JSON.parse path could differ', () => {
+    expect(pythonJsonLoads('[9007199254740991, -9007199254740993, 0.12345678901234567]')).toEqual([
+      9007199254740991,
+      -9007199254740993n,
+      Number('0.12345678901234567'),
+    ])
+    expect(pythonJsonLoads('{"n":"12345678901234567890","z":-0}')).toEqual({
+      n: '12345678901234567890',
+      z: -0,
+    })
+    expect(Object.is((pythonJsonLoads('{"z":-0}') as { z: number }).z, -0)).toBe(true)
+    // 513 levels nest too deep for Python's parser here; JSON.parse alone would accept them.
+    expect(() => pythonJsonLoads(`${'['.repeat(514)}${']'.repeat(514)}`)).toThrow(/too deep/)
+    expect(pythonJsonLoads(`${'['.repeat(100)}${']'.repeat(100)}`)).toHaveLength(1)
+    for (const bad of ['{"a":1,}', '[1] [2]', '"\u0001"', "{'a':1}", '', '01'])
+      expect(() => pythonJsonLoads(bad), bad).toThrow(SyntaxError)
+    expect(pythonJsonLoads('{"a":[1,2],"a":3}')).toEqual({ a: 3 })
+  })
   it('writes floats with Python repr rules', () => {
     expect(pythonFloatRepr(1e-7)).toBe('1e-07')
     expect(pythonFloatRepr(1.5e100)).toBe('1.5e+100')

@@ -25,55 +25,74 @@ export function luaScript(source: string): LuaScript {
 
 // Session hash layout: see hash.ts.
 
+// Lua: one HSET (or HDEL) per 1000 arguments, 500 field/value pairs: Lua's unpack has a limit.
+const IN_CHUNKS = `
+local function in_chunks(command, key, list)
+  for i = 1, #list, 1000 do
+    redis.call(command, key, unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+`
+
 /** KEYS[1] session; ARGV: expiresAt, uid marker, index score or '', then field/value pairs. 1 = created, 0 = id taken. */
-export const CREATE = luaScript(`
+export const CREATE = luaScript(`${IN_CHUNKS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'm:exp', ARGV[1], 'm:uid', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'm:idx', ARGV[3]) end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local set = { 'm:exp', ARGV[1], 'm:uid', ARGV[2] }
+if ARGV[3] ~= '' then
+  set[#set + 1] = 'm:idx'
+  set[#set + 1] = ARGV[3]
+end
+for i = 4, #ARGV do set[#set + 1] = ARGV[i] end
+in_chunks('HSET', KEYS[1], set)
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 `)
 
-// Lua that answers `false` (the session counts as gone) when a data field does not decode as a
-// one-key JSON object: save and update never overwrite a record load() calls undecodable. Only for
-// the default JSON codec (ARGV flag '1'); Lua cannot run another codec.
-const DECODABLE = `
-local function decodable(key)
-  local all = redis.call('HGETALL', key)
+// Lua that reads the whole session hash in one command (HGETALL), as a field map plus the flat
+// reply. It answers `false` (the session counts as gone) when the key is missing or not a hash, or,
+// with `check` (the default JSON codec; Lua cannot run another), when a data field does not decode
+// as a one-key JSON object: save and update never overwrite a record load() calls undecodable.
+const READ_HASH = `
+local function read_hash(key, check)
+  local all = redis.pcall('HGETALL', key)
+  if type(all) ~= 'table' or all.err or #all == 0 then return false end
+  local fields = {}
   for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'd:' then
-      local v = all[i + 1]
+    local f, v = all[i], all[i + 1]
+    if check and string.sub(f, 1, 2) == 'd:' then
       local ok, t = pcall(cjson.decode, v)
       if not ok or type(t) ~= 'table' or string.sub(v, 1, 1) ~= '{' then return false end
     end
+    fields[f] = v
   end
-  return true
+  return fields, all
 end
-`
+${IN_CHUNKS}`
 
 /**
  * KEYS[1] session; ARGV: expiresAt, uid marker, check-JSON flag ('1'/'0'), number of set pairs,
  * the pairs, then fields to delete. Nil when the session is gone (never resurrected) or does not
  * decode, else { previous uid marker, index score or '' }. A change of user forgets the index score.
+ * Redis runs 3 commands for a save that deletes nothing (HGETALL, HSET, PEXPIREAT), 4 otherwise.
  */
-export const SAVE = luaScript(`${DECODABLE}
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
-if ARGV[3] == '1' and not decodable(KEYS[1]) then return false end
-local previous = redis.call('HGET', KEYS[1], 'm:uid') or '-'
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  i = i + 2
+export const SAVE = luaScript(`${READ_HASH}
+local fields = read_hash(KEYS[1], ARGV[3] == '1')
+if not fields then return false end
+local previous = fields['m:uid'] or '-'
+local indexed = fields['m:idx'] or ''
+local count = tonumber(ARGV[4])
+local set = { 'm:exp', ARGV[1], 'm:uid', ARGV[2] }
+for i = 5, 4 + 2 * count do set[#set + 1] = ARGV[i] end
+local gone = {}
+for i = 5 + 2 * count, #ARGV do gone[#gone + 1] = ARGV[i] end
+if previous ~= ARGV[2] and indexed ~= '' then
+  gone[#gone + 1] = 'm:idx'
+  indexed = ''
 end
-while i <= #ARGV do
-  redis.call('HDEL', KEYS[1], ARGV[i])
-  i = i + 1
-end
-if previous ~= ARGV[2] then redis.call('HDEL', KEYS[1], 'm:idx') end
-redis.call('HSET', KEYS[1], 'm:exp', ARGV[1], 'm:uid', ARGV[2])
+in_chunks('HSET', KEYS[1], set)
+if #gone > 0 then in_chunks('HDEL', KEYS[1], gone) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return { previous, redis.call('HGET', KEYS[1], 'm:idx') or '' }
+return { previous, indexed }
 `)
 
 /**
@@ -82,29 +101,33 @@ return { previous, redis.call('HGET', KEYS[1], 'm:idx') or '' }
  * `update()`: writes only when the field still holds what the caller read. Nil when the session is
  * gone; else { 1 = written or 0 = changed meanwhile, the whole hash after (HGETALL) }.
  */
-export const UPDATE = luaScript(`${DECODABLE}
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
-if ARGV[5] == '1' and not decodable(KEYS[1]) then return false end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
+export const UPDATE = luaScript(`${READ_HASH}
+local fields, all = read_hash(KEYS[1], ARGV[5] == '1')
+if not fields then return false end
+local current = fields[ARGV[1]]
 local expected = ARGV[2]
 local matches = (expected == '' and not current) or (current and expected == '=' .. current)
-if not matches then return { 0, redis.call('HGETALL', KEYS[1]) } end
+if not matches then return { 0, all } end
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
 else
-  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2))
+  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2), 'm:exp', ARGV[4])
 end
-redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 return { 1, redis.call('HGETALL', KEYS[1]) }
 `)
 
-/** KEYS[1] session; ARGV: expiresAt. Nil when the session is gone, else { uid marker, index score or '' }. */
+/**
+ * KEYS[1] session; ARGV: expiresAt. Nil when the session is gone (missing, not a hash, or without the
+ * expiry every session has, which load() also calls no session), else { uid marker, index score or '' }.
+ */
 export const TOUCH = luaScript(`
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+local meta = redis.pcall('HMGET', KEYS[1], 'm:exp', 'm:uid', 'm:idx')
+if type(meta) ~= 'table' or meta.err or not meta[1] then return false end
 redis.call('HSET', KEYS[1], 'm:exp', ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return { redis.call('HGET', KEYS[1], 'm:uid') or '-', redis.call('HGET', KEYS[1], 'm:idx') or '' }
+return { meta[2] or '-', meta[3] or '' }
 `)
 
 /** KEYS[1] session; ARGV: index score, uid marker. Records the score once the index holds it. */

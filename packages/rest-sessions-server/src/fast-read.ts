@@ -1,3 +1,4 @@
+import { BoundedCache } from '@sessionbridge/core/adapter'
 import type { RedisCommandSender } from './store.ts'
 
 /**
@@ -27,14 +28,17 @@ const FIELDS = ['id', 'r', 'w', 'ttl', 'la', 'ip', 'no_resave', 'd']
 const luaNumber = (text: string | null | undefined): number =>
   typeof text === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN
 
-/** A bounded map of `app:token` to the last access the process saw, epoch seconds. */
+/**
+ * A bounded map of `app:token` to the last access the process saw, epoch seconds: core's
+ * `BoundedCache`, whose eviction costs the same at any size (a `Map` dropping its oldest key per
+ * insert costs time linear in its size under V8).
+ */
 export class LastAccessCache {
-  readonly #entries = new Map<string, number>()
-  readonly #max: number
+  readonly #entries: BoundedCache<string, number>
 
-  /** `max` entries at most; the oldest written goes first. `0` remembers nothing. */
+  /** `max` entries at most; the least recently written go first, half at a time. `0` remembers nothing. */
   constructor(max: number) {
-    this.#max = max
+    this.#entries = new BoundedCache(max)
   }
 
   get(key: string): number | undefined {
@@ -42,13 +46,7 @@ export class LastAccessCache {
   }
 
   set(key: string, la: number): void {
-    if (this.#max <= 0) return
-    this.#entries.delete(key)
     this.#entries.set(key, la)
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest !== undefined) this.#entries.delete(oldest)
-    }
   }
 
   delete(key: string): void {

@@ -76,8 +76,11 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         const stored = django ? await data.decode(row.session_data) : data.decodeJson(row.data)
         const expiresAt = django ? parseSqlDateTime(row.expire_date) : Number(row.expires_at)
         if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
-        const userId = django ? data.userOf(stored) : row.user_id == null ? null : String(row.user_id)
-        return { data: stored, expiresAt, userId }
+        if (django) {
+          // The loaded text is the version: a save writes once if the row still holds it (update.ts).
+          return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row.session_data) }
+        }
+        return { data: stored, expiresAt, userId: row.user_id == null ? null : String(row.user_id) }
       }),
     create: (proposedId, record) =>
       guarded('create', null, proposedId, async () => {

@@ -12,6 +12,11 @@ export interface SessionStatements {
   lockedRead: string
   /** The write of read-merge-write and of update. */
   write: string
+  /**
+   * The Django layout's one-statement save: the write, only while the row still holds the
+   * `session_data` text the request loaded (byte for byte) and has not expired. `null`: native.
+   */
+  writeIfUnchanged: string | null
   touch: string
   destroy: string
   destroyUser: string | null
@@ -33,6 +38,8 @@ interface DialectSql {
   ifAbsent(key: string): string
   /** A delete of at most `batch` rows matching `where`. */
   limitedDelete(table: string, key: string, where: string, batch: number): string
+  /** `column` holds exactly the text `param`: byte equality, whatever the column's collation. */
+  sameText(column: string, param: string): string
 }
 
 const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
@@ -44,6 +51,7 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
     ifAbsent: (key) => ` ON CONFLICT (${key}) DO NOTHING`,
     limitedDelete: (table, key, where, batch) =>
       `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
+    sameText: (column, param) => `${column} = ${param}`, // deterministic collations compare bytes
   },
   mysql: {
     json: (param) => param,
@@ -51,6 +59,8 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
     forUpdate: ' FOR UPDATE',
     ifAbsent: () => '', // INSERT IGNORE would hide other errors: the duplicate-key error is caught instead
     limitedDelete: (table, _key, where, batch) => `DELETE FROM ${table} WHERE ${where} LIMIT ${batch}`,
+    // Django's longtext usually has a case-insensitive collation: compare the bytes.
+    sameText: (column, param) => `CAST(${column} AS BINARY) = CAST(${param} AS BINARY)`,
   },
   sqlite: {
     json: (param) => param,
@@ -59,6 +69,7 @@ const DIALECTS: Readonly<Record<SqlDialect, DialectSql>> = {
     ifAbsent: (key) => ` ON CONFLICT (${key}) DO NOTHING`,
     limitedDelete: (table, key, where, batch) =>
       `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${batch})`,
+    sameText: (column, param) => `${column} = ${param}`, // BINARY, SQLite's default collation
   },
 }
 
@@ -93,6 +104,7 @@ export function sessionStatements(
         (p) =>
           `UPDATE ${table} SET data = ${d.json(p())}, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()}`,
       ),
+      writeIfUnchanged: null,
       touch: s((p) => `UPDATE ${table} SET expires_at = ${p()} WHERE id = ${p()} AND expires_at > ${p()}`),
       destroy: s((p) => `DELETE FROM ${table} WHERE id = ${p()}`),
       destroyUser: s((p) => `DELETE FROM ${table} WHERE user_id = ${p()}`),
@@ -117,6 +129,10 @@ export function sessionStatements(
     ),
     write: s(
       (p) => `UPDATE ${table} SET session_data = ${p()}, expire_date = ${p()} WHERE session_key = ${p()}`,
+    ),
+    writeIfUnchanged: s(
+      (p) =>
+        `UPDATE ${table} SET session_data = ${p()}, expire_date = ${p()} WHERE session_key = ${p()} AND ${d.sameText('session_data', p())} AND expire_date > ${p()}`,
     ),
     touch: s(
       (p) => `UPDATE ${table} SET expire_date = ${p()} WHERE session_key = ${p()} AND expire_date > ${p()}`,

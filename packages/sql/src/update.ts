@@ -13,7 +13,8 @@ export type UserChangeHook = (tx: SqlClient, id: string, userId: string | null) 
  * The two read-modify-writes of the SQL backend, both under a row lock in one transaction
  * (`SELECT ... FOR UPDATE`; SQLite: `BEGIN IMMEDIATE`), so they never conflict and never retry:
  * concurrent writers wait for the lock instead. Round trips on PostgreSQL and MariaDB: BEGIN,
- * locked read, write, COMMIT = 4 (SQLite: in-process, no network).
+ * locked read, write, COMMIT = 4 (SQLite: in-process, no network). A Django-layout save first tries
+ * one conditional write of what the request loaded (`writeIfUnchanged`).
  */
 export function lockedWrites(
   resolved: ResolvedSqlBackendOptions,
@@ -21,10 +22,28 @@ export function lockedWrites(
   data: SqlSessionData,
   onUserChange: UserChangeHook | null = null,
 ) {
-  const { client, django, now } = resolved
+  const { client, django, now, userIdKey } = resolved
+
+  /**
+   * The Django layout's save when the request loaded the row (`record.version`: the loaded
+   * `session_data` text) and changed no user the user table tracks: `record.data` is then exactly
+   * the merge, so one conditional UPDATE writes it (1 round trip instead of 4). `false` when the row
+   * changed meanwhile (or expired, or went): then the locked merge decides.
+   */
+  const writeIfUnchanged = async (id: string, changes: ChangeSet, record: SessionRecord) => {
+    const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+    if (sql.writeIfUnchanged === null || record.version === undefined || (onUserChange && userChanged))
+      return false
+    const text = await data.encode(record.data)
+    const params = [text, sql.time(record.expiresAt), id, record.version, sql.time(now())]
+    return (await client.query(sql.writeIfUnchanged, params)).rowCount > 0
+  }
 
   /** Applies a change set to the stored data (the save when no one-statement patch applies: `patch.ts`). */
-  const merge = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
+  const merge = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
+    (await writeIfUnchanged(id, changes, record)) || lockedMerge(id, changes, record)
+
+  const lockedMerge = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
     client.transaction(async (tx) => {
       const { rows } = await tx.query<Record<string, unknown>>(sql.lockedRead, [id, sql.time(now())])
       const row = rows[0]

@@ -42,17 +42,19 @@ export const base64JsonCodec: SessionCodec = Object.freeze({
   },
 })
 
-/** Counts statements, so tests can prove that a call never reached SQL. */
-export function countingClient(client: SqlClient): SqlClient & { count: number } {
+/** Counts statements and transactions (each also counted once in `count`), so tests can prove that a call never reached SQL. */
+export function countingClient(client: SqlClient): SqlClient & { count: number; transactions: number } {
   const counted = {
     dialect: client.dialect,
     count: 0,
+    transactions: 0,
     query: <Row>(sql: string, params?: readonly unknown[]) => {
       counted.count++
       return client.query<Row>(sql, params)
     },
     transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
       counted.count++
+      counted.transactions++
       return client.transaction(fn)
     },
   }
@@ -258,6 +260,50 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
         expect(after).toHaveLength(0)
         await b.close()
       })
+
+      it.runIf(layout === 'django')(
+        'saves what it loaded in one statement while the row is unchanged; else merges under the lock',
+        async () => {
+          const counted = countingClient(suite.client())
+          const b = make(layout, { client: counted })
+          const id = (await b.create(b.idFormat.generate(), record({ a: 1 })))!
+          const [first, second] = [(await b.load(id))!, (await b.load(id))!]
+          expect(first.version).toBeTypeOf('string')
+          counted.count = 0
+          const saveWith = (loaded: SessionRecord, key: string) =>
+            b.save(id, { set: { [key]: 2 }, deleted: [] }, { ...loaded, data: { ...loaded.data, [key]: 2 } })
+          expect(await saveWith(first, 'b')).toBe(true)
+          // One UPDATE, no transaction (the locked merge: BEGIN, locked read, write, COMMIT).
+          expect([counted.count, counted.transactions]).toEqual([1, 0])
+          // The second request loaded the same row, which has changed since: its write merges.
+          expect(await saveWith(second, 'c')).toBe(true)
+          expect([counted.count, counted.transactions]).toEqual([3, 1])
+          expect((await b.load(id))?.data).toEqual({ a: 1, b: 2, c: 2 })
+        },
+      )
+
+      it.runIf(layout === 'django')(
+        "takes a row whose text changed only in letter case as changed (MySQL's collation ignores case)",
+        async () => {
+          const b = make(layout, { logger: { warn: () => {} } })
+          const id = (await b.create(b.idFormat.generate(), record({ a: 'MiXeD' })))!
+          const loaded = (await b.load(id))!
+          const swapped = loaded.version!.replace(/[a-z]/gi, (c) =>
+            c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase(),
+          )
+          await suite.client().query(
+            q((p) => `UPDATE ${table(layout)} SET ${dataColumn} = ${p()} WHERE ${idColumn} = ${p()}`),
+            [swapped, id],
+          )
+          // The stored text no longer decodes: the locked merge leaves it alone.
+          expect(await b.save(id, { set: { a: 2 }, deleted: [] }, { ...loaded, data: { a: 2 } })).toBe(false)
+          const { rows } = await suite.client().query<Record<string, unknown>>(
+            q((p) => `SELECT ${dataColumn} AS v FROM ${table(layout)} WHERE ${idColumn} = ${p()}`),
+            [id],
+          )
+          expect(String(rows[0]?.v)).toBe(swapped)
+        },
+      )
 
       it('declares user capabilities honestly for this layout', () => {
         expect(backend.capabilities.destroyUser).toBe(layout === 'native')
