@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import fastifyCookie from '@fastify/cookie'
+import { nativeModules } from '@sessionbridge/core/adapter'
 import { createMemcachedClient } from '@sessionbridge/memcached'
 import { nodeRedisAdapter } from '@sessionbridge/redis'
 import { pgClient } from '@sessionbridge/sql'
@@ -25,6 +26,7 @@ import {
   type SessionAdopter,
   sqlForeignStore,
 } from '../src/index.ts'
+import { hmacSigners } from '../src/signature.ts'
 
 // @fastify/session declares its own `FastifyRequest.session`, which clashes with @sessionbridge/fastify's
 // in this project's program (test/switch.test.ts): load it through a specifier TypeScript does not follow.
@@ -239,6 +241,18 @@ describe('adopting koa-session cookie sessions', () => {
       'other=1',
     ]) {
       expect(await adopter.read(bad)).toBeNull()
+    }
+  })
+})
+
+describe("the peers' HMACs on Node's crypto and on Web Crypto", () => {
+  it('give the same base64 on both paths, for both hashes', async () => {
+    expect(nativeModules).not.toBeNull()
+    for (const hash of ['SHA-256', 'SHA-1'] as const) {
+      const [node] = hmacSigners(['secret-é'], hash, nativeModules!.crypto)
+      const [web] = hmacSigners(['secret-é'], hash, null)
+      for (const value of ['', 's:abc', 'é€😀', 'a\ud800b', 'k'.repeat(5000)])
+        expect(await node!(value), `${hash} ${value.slice(0, 10)}`).toBe(await web!(value))
     }
   })
 })

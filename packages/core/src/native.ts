@@ -15,7 +15,7 @@
 export interface NativeDigest {
   update(data: string | Uint8Array): NativeDigest
   digest(): Uint8Array
-  digest(encoding: 'base64url' | 'hex'): string
+  digest(encoding: 'base64' | 'base64url' | 'hex'): string
 }
 
 /** The parts of `node:crypto` sessionbridge uses. */
