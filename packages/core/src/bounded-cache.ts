@@ -23,10 +23,7 @@ export class BoundedCache<K, V> {
     const hit = this.#current.get(key)
     if (hit !== undefined || this.#previous.size === 0) return hit
     const old = this.#previous.get(key)
-    if (old !== undefined) {
-      this.#previous.delete(key)
-      this.set(key, old)
-    }
+    if (old !== undefined) this.set(key, old) // takes it out of the previous generation too
     return old
   }
 

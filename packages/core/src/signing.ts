@@ -56,7 +56,7 @@ function checkSecrets(secrets: readonly string[], pkg: string): void {
   }
 }
 
-/** HMAC-SHA256 of `value` under `secrets[i]`, unpadded base64url: synchronous through Node's crypto. */
+/** HMAC-SHA256 of `value` under `secrets[i]`, unpadded base64url: a string through Node's crypto, a promise through Web Crypto. */
 type Mac = (i: number, value: string) => string | Promise<string>
 
 function nativeMac(secrets: readonly string[], native: NativeCrypto): (i: number, value: string) => string {

@@ -30,29 +30,10 @@ const luaNumber = (text: string | null | undefined): number =>
 
 /**
  * A bounded map of `app:token` to the last access the process saw, epoch seconds: core's
- * `BoundedCache`, whose eviction costs the same at any size (a `Map` dropping its oldest key per
- * insert costs time linear in its size under V8).
+ * `BoundedCache` (at most `max` entries, the least recently written dropped half at a time; `0`
+ * remembers nothing), whose eviction costs the same at any size.
  */
-export class LastAccessCache {
-  readonly #entries: BoundedCache<string, number>
-
-  /** `max` entries at most; the least recently written go first, half at a time. `0` remembers nothing. */
-  constructor(max: number) {
-    this.#entries = new BoundedCache(max)
-  }
-
-  get(key: string): number | undefined {
-    return this.#entries.get(key)
-  }
-
-  set(key: string, la: number): void {
-    this.#entries.set(key, la)
-  }
-
-  delete(key: string): void {
-    this.#entries.delete(key)
-  }
-
+export class LastAccessCache extends BoundedCache<string, number> {
   /**
    * Remembers the last access after a script answered `view` at `now` (seconds): the scripts move
    * it to `now` when the session was idle more than 1 s (or got a new ttl: idle 0), else keep it.
