@@ -95,27 +95,73 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return { previous, indexed }
 `)
 
+/** How long a writer that lost a compare-and-set holds the turn of its field (ms). */
+export const TURN_MS = 200
+
 /**
  * KEYS[1] session; ARGV: data field, expected stored value, new value (ARGV 2 and 3: '' = absent,
- * else the value prefixed with '='), expiresAt, check-JSON flag. The compare-and-set of one field behind
- * `update()`: writes only when the field still holds what the caller read. Nil when the session is
- * gone; else { 1 = written or 0 = changed meanwhile, the whole hash after (HGETALL) }.
+ * else the value prefixed with '='), expiresAt, check-JSON flag, the caller's turn token ('' = take
+ * no turn: its last try). The
+ * compare-and-set of one field behind `update()`: writes only when the field still holds what the
+ * caller read. Nil when the session is gone; else { 1 = written, the hash after } or
+ * { 0 = changed meanwhile, the hash now } or { 2 = another writer's turn, ms it has left }.
+ *
+ * Turns keep a writer from losing forever to the others (each failure is another's success, but
+ * one writer can keep being that other): a writer whose compare fails takes the field's turn
+ * (`m:turn` = "token until field", by Redis's clock) unless someone holds it; while it is held,
+ * other writers of that field wait instead of writing. The holder retries at once from the hash
+ * this answer carries, so its next try wins; its write (or TURN_MS) ends the turn.
  */
 export const UPDATE = luaScript(`${READ_HASH}
 local fields, all = read_hash(KEYS[1], ARGV[5] == '1')
 if not fields then return false end
-local current = fields[ARGV[1]]
-local expected = ARGV[2]
-local matches = (expected == '' and not current) or (current and expected == '=' .. current)
-if not matches then return { 0, all } end
-if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
-else
-  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2), 'm:exp', ARGV[4])
+local field, token = ARGV[1], ARGV[6]
+-- Redis's clock, read only where a turn is in play (the uncontended write needs none).
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local holder, till, of, live = nil, nil, nil, false
+if fields['m:turn'] then
+  holder, till, of = string.match(fields['m:turn'], '^(%S+) (%d+) (.*)$')
+  if holder then
+    local left = tonumber(till) - clock_ms()
+    live = left > 0
+    if live and holder ~= token and of == field then return { 2, left } end
+  end
+end
+local current = fields[field]
+local expected = ARGV[2]
+if not ((expected == '' and not current) or (current and expected == '=' .. current)) then
+  if not live and token ~= '' then redis.call('HSET', KEYS[1], 'm:turn', token .. ' ' .. (clock_ms() + ${TURN_MS}) .. ' ' .. field) end
+  return { 0, all }
+end
+local value = ARGV[3] ~= '' and string.sub(ARGV[3], 2) or nil
+local ended = fields['m:turn'] ~= nil and (not live or holder == token)
+if value then redis.call('HSET', KEYS[1], field, value, 'm:exp', ARGV[4])
+else
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
+end
+if ended then redis.call('HDEL', KEYS[1], 'm:turn') end
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-return { 1, redis.call('HGETALL', KEYS[1]) }
+-- The hash after the write, built from the one read (no second HGETALL).
+local after = {}
+for i = 1, #all, 2 do
+  local f = all[i]
+  if f == 'm:exp' then
+    after[#after + 1] = f
+    after[#after + 1] = ARGV[4]
+  elseif f ~= field and not (ended and f == 'm:turn') then
+    after[#after + 1] = f
+    after[#after + 1] = all[i + 1]
+  end
+end
+if value then
+  after[#after + 1] = field
+  after[#after + 1] = value
+end
+return { 1, after }
 `)
 
 /**

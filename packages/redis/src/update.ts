@@ -1,20 +1,37 @@
 import { jsonCodec, SessionConflictError } from '@sessionbridge/core'
-import type { UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
+import {
+  BoundedCache,
+  randomString,
+  type UpdateOptions,
+  type UpdateResult,
+} from '@sessionbridge/core/adapter'
 import { DATA, type DecodedHash, type hashCodec } from './hash.ts'
 import { PKG, type RedisContext } from './io.ts'
-import { UPDATE } from './scripts.ts'
+import { TURN_MS, UPDATE } from './scripts.ts'
 import type { UserIndex } from './user-index.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
+/** The longest pause while another writer holds the turn: it needs one round trip to finish. */
+const TURN_POLL_MS = 2
+/** Sessions whose last written hash is kept. */
+const LAST_WRITTEN_SIZE = 1024
 
 /**
  * `update()` for Redis: optimistic compare-and-set of one hash field. Read the hash (HGETALL),
  * run `fn`, then one script writes the new value only if the field still holds the text read; on
- * a mismatch the script answers the fresh hash, so a retry costs one round trip, not two.
+ * a mismatch the script answers the fresh hash and gives this call the field's turn (scripts.ts),
+ * so the retry costs one round trip, not two, and is not overtaken. A call that meets another's
+ * turn waits for it (a few ms, at most TURN_MS) without spending an attempt.
  * Round trips: 1 + attempts (+2 when the user index's score must move, as for a save).
  */
 export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec>, index: UserIndex | null) {
   const { sessionKey, script, send } = ctx
+  // The hash each session had after this process's last update of it (the script's flat answer:
+  // strings only, so no caller can change it). The next update of that session starts from it
+  // instead of reading: when another process wrote since, the compare fails and its answer is the
+  // fresh hash, which costs what the read would have.
+  const lastWritten = new BoundedCache<string, unknown[]>(LAST_WRITTEN_SIZE)
   return async (
     id: string,
     key: string,
@@ -22,8 +39,15 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
     options: UpdateOptions,
   ): Promise<UpdateResult | null> => {
     const field = `${DATA}${key}`
-    let current = await hash.decodeHash(id, await send('update', sessionKey(id), ['HGETALL', sessionKey(id)]))
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    const token = randomString(12, TOKEN_ALPHABET)
+    // Waiting on turns is bounded too: every turn ends within TURN_MS.
+    const waitUntil = Date.now() + options.maxAttempts * TURN_MS
+    const known = lastWritten.get(id)
+    let current = await hash.decodeHash(
+      id,
+      known ?? (await send('update', sessionKey(id), ['HGETALL', sessionKey(id)])),
+    )
+    for (let attempt = 1; attempt <= options.maxAttempts; ) {
       if (current === null) return null
       const value = fn(Object.hasOwn(current.data, key) ? current.data[key] : undefined)
       const read = current.raw.get(key)
@@ -33,19 +57,30 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
         value === undefined ? '' : `=${await hash.encodeValue(key, value)}`,
         String(options.expiresAt),
         ctx.codec === jsonCodec ? '1' : '0',
+        // The last try takes no turn: it would hold one it never uses.
+        attempt < options.maxAttempts ? token : '',
       ]
       const reply = await script('update', UPDATE, sessionKey(id), args)
-      if (!Array.isArray(reply)) return null
-      const [written, flat] = reply as [unknown, unknown]
-      const after: DecodedHash | null = await hash.decodeHash(id, flat)
-      if (written === 1 && after !== null) {
+      if (!Array.isArray(reply)) {
+        lastWritten.delete(id)
+        return null
+      }
+      const [outcome, answer] = reply as [unknown, unknown]
+      if (outcome === 2) {
+        // Another writer's turn: `current` stays valid to compare against once it has written.
+        if (Date.now() >= waitUntil) break
+        await sleep(Math.min(Number(answer), TURN_POLL_MS))
+        continue
+      }
+      const after: DecodedHash | null = await hash.decodeHash(id, answer)
+      if (outcome === 1 && after !== null) {
+        lastWritten.set(id, answer as unknown[])
         if (index && after.userId !== null)
           await index.keepIndexed('update', id, after.userId, options.expiresAt, after.indexed)
         return { value: Object.hasOwn(after.data, key) ? after.data[key] : undefined, data: after.data }
       }
       current = after
-      // Another writer got in between: a short random pause spreads out the writers that collided.
-      if (attempt < options.maxAttempts) await sleep(Math.random() * Math.min(2 ** attempt, 25))
+      attempt++
     }
     throw new SessionConflictError(PKG, key, options.maxAttempts)
   }

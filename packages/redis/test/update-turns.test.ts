@@ -1,0 +1,145 @@
+// update()'s turns (scripts.ts UPDATE): a writer whose compare-and-set lost takes the field's turn,
+// so it cannot keep losing to the others, and no 409 comes out of ordinary contention.
+import { createSessionManager, SessionConflictError } from '@sessionbridge/core'
+import { serviceAvailable } from '@sessionbridge/test-services'
+import type { RedisClientType } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nodeRedisAdapter, type RedisCommands, redisBackend } from '../src/index.ts'
+import { deleteKeys, nodeClient, testPrefix } from './helpers.ts'
+
+const HOUR = 3_600_000
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const increment = (n: unknown) => (typeof n === 'number' ? n : 0) + 1
+const options = (maxAttempts = 10) => ({ expiresAt: Date.now() + HOUR, userId: null, maxAttempts })
+
+describe.skipIf(!(await serviceAvailable('redis')))('Redis update(): turns', () => {
+  const prefix = testPrefix('turns')
+  let client: RedisClientType
+  beforeAll(async () => {
+    client = await nodeClient()
+    // Load the scripts once, so every EVALSHA below is the script's run (no NOSCRIPT fallback).
+    const warm = backendOn(nodeRedisAdapter(client))
+    const id = (await warm.create(warm.idFormat.generate(), { data: {}, ...options() }))!
+    await warm.update!(id, 'count', increment, options())
+  })
+  afterAll(async () => {
+    await deleteKeys(nodeRedisAdapter(client), prefix)
+    await client?.destroy()
+  })
+
+  function backendOn(commands: RedisCommands) {
+    return redisBackend({ client: commands, prefix, userIndex: false })
+  }
+  const hashOf = (id: string) => client.hGetAll(`${prefix}${id}`)
+  const newSession = async (data: Record<string, unknown>) => {
+    const backend = backendOn(nodeRedisAdapter(client))
+    return (await backend.create(backend.idFormat.generate(), { data, ...options() }))!
+  }
+  /** Commands that let another writer's value of `count` land right before the first script. */
+  const interloping = (before: () => Promise<void>, after: () => Promise<void> = async () => {}) => {
+    const plain = nodeRedisAdapter(client)
+    let done = false
+    return {
+      send: async (key: string, args: readonly string[]) => {
+        if (done || args[0] !== 'EVALSHA') return plain.send(key, args)
+        done = true
+        await before()
+        const reply = await plain.send(key, args)
+        await after()
+        return reply
+      },
+    } satisfies RedisCommands
+  }
+  const foreignWrite = (id: string, count: number) => async () =>
+    void (await client.hSet(`${prefix}${id}`, 'd:count', JSON.stringify({ count })))
+
+  it('a writer that lost takes the turn: another waits, then applies its change after it', async () => {
+    const id = await newSession({ count: 0 })
+    const other = backendOn(nodeRedisAdapter(client))
+    let turn: string | undefined
+    let otherSettledDuringTurn: boolean | null = null
+    let second: Promise<unknown> = Promise.resolve()
+    const first = backendOn(
+      interloping(foreignWrite(id, 100), async () => {
+        turn = (await hashOf(id))['m:turn']
+        let settled = false
+        second = other.update!(id, 'count', increment, options()).finally(() => {
+          settled = true
+        })
+        await sleep(50)
+        otherSettledDuringTurn = settled
+      }),
+    )
+    const won = await first.update!(id, 'count', increment, options())
+    expect(turn).toMatch(/^[a-z0-9]+ \d+ d:count$/)
+    expect(otherSettledDuringTurn, 'the other writer wrote during the turn').toBe(false)
+    expect(won?.value).toBe(101)
+    expect(((await second) as { value: unknown }).value).toBe(102)
+    expect((await hashOf(id))['m:turn'], 'the winner ends its turn').toBeUndefined()
+    expect((await other.load(id))?.data).toEqual({ count: 102 })
+  })
+
+  it('the last try takes no turn: out of attempts leaves none behind', async () => {
+    const id = await newSession({ count: 0 })
+    const backend = backendOn(interloping(foreignWrite(id, 7)))
+    await expect(backend.update!(id, 'count', increment, options(1))).rejects.toBeInstanceOf(
+      SessionConflictError,
+    )
+    expect((await hashOf(id))['m:turn']).toBeUndefined()
+    expect((await backend.load(id))?.data).toEqual({ count: 7 })
+  })
+
+  it('a turn ends by itself; an expired one does not hold anyone up; another field’s does not block', async () => {
+    const id = await newSession({ count: 0, other: 0 })
+    const backend = backendOn(nodeRedisAdapter(client))
+    const [seconds, micros] = (await client.sendCommand(['TIME'])) as [string, string]
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+    const key = `${prefix}${id}`
+
+    await client.hSet(key, 'm:turn', `someone ${redisNow + 600} d:count`)
+    const t0 = performance.now()
+    expect((await backend.update!(id, 'other', increment, options()))?.value).toBe(1)
+    expect(performance.now() - t0, 'a turn on another field held this one up').toBeLessThan(400)
+    expect((await hashOf(id))['m:turn']).toBe(`someone ${redisNow + 600} d:count`)
+    expect((await backend.update!(id, 'count', increment, options()))?.value).toBe(1)
+    expect(performance.now() - t0, 'the turn did not hold the writer up').toBeGreaterThanOrEqual(500)
+    expect((await hashOf(id))['m:turn']).toBeUndefined()
+
+    await client.hSet(key, 'm:turn', 'someone 1 d:count')
+    const t1 = performance.now()
+    expect((await backend.update!(id, 'count', increment, options()))?.value).toBe(2)
+    expect(performance.now() - t1).toBeLessThan(400)
+    expect((await hashOf(id))['m:turn'], 'an expired turn is cleared by the next write').toBeUndefined()
+    expect((await backend.load(id))?.data).toEqual({ count: 2, other: 1 })
+  })
+
+  it('four processes, 32 requests at once on one key: no 409 and nothing lost', async () => {
+    const apps = Array.from({ length: 4 }, () =>
+      createSessionManager<{ count: number }>({ backend: backendOn(nodeRedisAdapter(client)) }),
+    )
+    const first = await apps[0]!.open({ protocol: 'https' })
+    first.set('count', 0)
+    const cookie = (await first.commit()).setCookie!.split(';')[0]!
+    const total = 600
+    let started = 0
+    let conflicts = 0
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, w) => {
+        while (started < total) {
+          started++
+          const session = await apps[w % 4]!.open({ cookie, protocol: 'https' })
+          try {
+            await session.update('count', (n) => (n ?? 0) + 1)
+            await session.commit()
+          } catch (error) {
+            if (!(error instanceof SessionConflictError)) throw error
+            conflicts++
+          }
+        }
+      }),
+    )
+    expect(conflicts).toBe(0)
+    const check = await apps[0]!.open({ cookie, protocol: 'https' })
+    expect(await check.get('count')).toBe(total)
+  })
+})
