@@ -14,8 +14,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 /** The longest pause while another writer holds the turn: it needs one round trip to finish. */
 const TURN_POLL_MS = 2
-/** Sessions whose last written hash is kept. */
-const LAST_WRITTEN_SIZE = 1024
+/** Sessions whose last written hash is kept, and the largest hash kept (characters): 4 MiB at most. */
+const LAST_WRITTEN_SIZE = 256
+const LAST_WRITTEN_CHARS = 16_384
+const textLength = (flat: unknown[]) => {
+  let n = 0
+  for (const item of flat) n += typeof item === 'string' ? item.length : 0
+  return n
+}
 
 /**
  * `update()` for Redis: optimistic compare-and-set of one hash field. Read the hash (HGETALL),
@@ -23,7 +29,8 @@ const LAST_WRITTEN_SIZE = 1024
  * a mismatch the script answers the fresh hash and gives this call the field's turn (scripts.ts),
  * so the retry costs one round trip, not two, and is not overtaken. A call that meets another's
  * turn waits for it (a few ms, at most TURN_MS) without spending an attempt.
- * Round trips: 1 + attempts (+2 when the user index's score must move, as for a save).
+ * Round trips: attempts, +1 for the read unless this process wrote the session last (+2 when the
+ * user index's score must move, as for a save).
  */
 export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec>, index: UserIndex | null) {
   const { sessionKey, script, send } = ctx
@@ -43,10 +50,10 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
     // Waiting on turns is bounded too: every turn ends within TURN_MS.
     const waitUntil = Date.now() + options.maxAttempts * TURN_MS
     const known = lastWritten.get(id)
-    let current = await hash.decodeHash(
-      id,
-      known ?? (await send('update', sessionKey(id), ['HGETALL', sessionKey(id)])),
-    )
+    // A kept hash that reads as expired may have been extended by another process since: read.
+    let current = (known && (await hash.decodeHash(id, known))) ?? null
+    if (current === null)
+      current = await hash.decodeHash(id, await send('update', sessionKey(id), ['HGETALL', sessionKey(id)]))
     for (let attempt = 1; attempt <= options.maxAttempts; ) {
       if (current === null) return null
       const value = fn(Object.hasOwn(current.data, key) ? current.data[key] : undefined)
@@ -74,7 +81,9 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
       }
       const after: DecodedHash | null = await hash.decodeHash(id, answer)
       if (outcome === 1 && after !== null) {
-        lastWritten.set(id, answer as unknown[])
+        const flat = answer as unknown[]
+        if (textLength(flat) <= LAST_WRITTEN_CHARS) lastWritten.set(id, flat)
+        else lastWritten.delete(id)
         if (index && after.userId !== null)
           await index.keepIndexed('update', id, after.userId, options.expiresAt, after.indexed)
         return { value: Object.hasOwn(after.data, key) ? after.data[key] : undefined, data: after.data }

@@ -113,6 +113,19 @@ describe.skipIf(!(await serviceAvailable('redis')))('Redis update(): turns', () 
     expect((await backend.load(id))?.data).toEqual({ count: 2, other: 1 })
   })
 
+  it('starts from the hash it wrote last, but reads again when that one reads as expired', async () => {
+    const id = await newSession({ count: 0 })
+    const writer = backendOn(nodeRedisAdapter(client))
+    const other = backendOn(nodeRedisAdapter(client))
+    const soon = () => ({ expiresAt: Date.now() + 300, userId: null, maxAttempts: 3 })
+    expect((await writer.update!(id, 'count', increment, soon()))?.value).toBe(1)
+    // Another process extends the session; the hash kept by `writer` still says it ends soon.
+    expect(await other.touch(id, Date.now() + HOUR)).toBe(true)
+    await sleep(350)
+    const after = await writer.update!(id, 'count', increment, options())
+    expect(after?.value, 'a stale kept hash made a live session look gone').toBe(2)
+  })
+
   it('four processes, 32 requests at once on one key: no 409 and nothing lost', async () => {
     const apps = Array.from({ length: 4 }, () =>
       createSessionManager<{ count: number }>({ backend: backendOn(nodeRedisAdapter(client)) }),
