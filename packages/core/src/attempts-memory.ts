@@ -1,3 +1,4 @@
+import { MapCapacity } from './map-capacity.ts'
 import type { AttemptCount, AttemptStore } from './throttle.ts'
 
 /** Options of `memoryAttemptStore`. */
@@ -17,14 +18,10 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
   const maxKeys = options.maxKeys ?? 100_000
   const counters = new Map<string, { count: number; resetAt: number }>()
 
-  const sweep = (at: number) => {
-    for (const [key, entry] of counters) if (entry.resetAt <= at) counters.delete(key)
-    // Still full: drop the oldest insertions (Map keeps insertion order).
-    for (const key of counters.keys()) {
-      if (counters.size < maxKeys) break
-      counters.delete(key)
-    }
-  }
+  const capacity = new MapCapacity(counters, {
+    max: maxKeys,
+    expired: (entry: { resetAt: number }, at: number) => entry.resetAt <= at,
+  })
 
   return {
     name: 'memory',
@@ -32,9 +29,10 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
       const at = now()
       let entry = counters.get(key)
       if (!entry || entry.resetAt <= at) {
-        if (counters.size >= maxKeys) sweep(at)
         entry = { count: 0, resetAt: at + windowMs }
+        counters.delete(key) // a new window counts as new: to the end of the insertion order
         counters.set(key, entry)
+        capacity.enforce(at)
       }
       entry.count++
       return { count: entry.count, ttlMs: entry.resetAt - at }

@@ -1,4 +1,5 @@
 import { defaultIdFormat } from './ids.ts'
+import { MapCapacity } from './map-capacity.ts'
 import { decodeEntry, type MemoryEntry, StoredEntry } from './memory-entry.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
 
@@ -46,14 +47,14 @@ export function memoryBackend(
     }
     return entry
   }
+  const capacity = new MapCapacity(store, {
+    max: maxEntries,
+    expired: (entry: MemoryEntry, t: number) => entry.expiresAt <= t,
+  })
   const put = (id: string, entry: MemoryEntry) => {
     store.delete(id) // re-insert: Map order is our LRU order
     store.set(id, entry)
-    if (store.size > maxEntries) {
-      const t = now()
-      for (const [key, value] of store) if (value.expiresAt <= t) store.delete(key)
-      while (store.size > maxEntries) store.delete(store.keys().next().value!)
-    }
+    capacity.enforce(now())
   }
   /** The stored data (a fresh object), or `null` when it does not decode (then nothing may overwrite it but create/destroy). */
   const dataOf = (entry: MemoryEntry): Record<string, unknown> | null =>

@@ -1,5 +1,6 @@
 import { SessionConfigError } from './errors.ts'
 import { randomToken } from './ids.ts'
+import { MapCapacity } from './map-capacity.ts'
 import type { TicketPayload, TicketStore } from './tickets.ts'
 
 /** Options of `memoryTicketStore`. */
@@ -24,12 +25,21 @@ export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): Ticke
   const tickets = new Map<string, Entry>()
   // Tickets by user, so logout can revoke them.
   const byUser = new Map<string, Set<string>>()
-  const forget = (ticket: string, entry: Entry) => {
-    tickets.delete(ticket)
+  const unindex = (ticket: string, entry: Entry) => {
     const own = byUser.get(entry.userId)
     own?.delete(ticket)
     if (own?.size === 0) byUser.delete(entry.userId)
   }
+  const forget = (ticket: string, entry: Entry) => {
+    tickets.delete(ticket)
+    unindex(ticket, entry)
+  }
+  // Beyond maxEntries, expired tickets go first, then the oldest.
+  const capacity = new MapCapacity(tickets, {
+    max: maxEntries,
+    expired: (entry: Entry, t: number) => entry.expiresAt <= t,
+    dropped: unindex,
+  })
   return {
     name: 'memory',
     async issue(payload: TicketPayload, ttlMs: number) {
@@ -37,10 +47,7 @@ export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): Ticke
       const userId = String(payload.userId)
       tickets.set(ticket, { payload: JSON.stringify(payload), userId, expiresAt: now() + ttlMs })
       byUser.get(userId)?.add(ticket) ?? byUser.set(userId, new Set([ticket]))
-      while (tickets.size > maxEntries) {
-        const oldest = tickets.keys().next().value!
-        forget(oldest, tickets.get(oldest)!)
-      }
+      capacity.enforce(now())
       return ticket
     },
     async consume(ticket: string) {
