@@ -22,6 +22,7 @@ export {
   resolveBasicGuard,
 } from './basic-auth.ts'
 export { BoundedCache } from './bounded-cache.ts'
+export { changesKey } from './changes.ts'
 export { isPlainObject } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 export { timingSafeEqual } from './compare.ts'

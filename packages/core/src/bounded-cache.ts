@@ -37,6 +37,16 @@ export class BoundedCache<K, V> {
     }
   }
 
+  /** The value for `key`, made by `make` and kept when missing. */
+  getOrSet(key: K, make: () => V): V {
+    let value = this.get(key)
+    if (value === undefined) {
+      value = make()
+      this.set(key, value)
+    }
+    return value
+  }
+
   delete(key: K): void {
     this.#current.delete(key)
     this.#previous.delete(key)

@@ -49,4 +49,14 @@ describe('BoundedCache', () => {
     expect(one.get('b')).toBe(2)
     expect(one.size).toBe(1)
   })
+
+  it('getOrSet makes a missing value once and keeps it', () => {
+    const cache = new BoundedCache<string, number>(4)
+    let made = 0
+    const make = () => ++made
+    expect(cache.getOrSet('a', make)).toBe(1)
+    expect(cache.getOrSet('a', make)).toBe(1)
+    expect(made).toBe(1)
+    expect(cache.get('a')).toBe(1)
+  })
 })

@@ -90,8 +90,9 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
   }
   // Only successes are cached, and only values of ordinary size, so input cannot grow it unboundedly.
   const verifiedDecodes = new BoundedCache<string, SessionData>(cacheSize)
+  // The cache keeps its own copy (callers own what they get); no copy when nothing is kept.
   const remember = (stored: string, value: SessionData) => {
-    if (stored.length <= 64 * 1024) verifiedDecodes.set(stored, value)
+    if (cacheSize > 0 && stored.length <= 64 * 1024) verifiedDecodes.set(stored, structuredClone(value))
   }
   const keys = [options.secretKey, ...(options.fallbackKeys ?? [])]
   const logger = options.logger ?? console
@@ -146,7 +147,7 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
       // A copy: callers own what they get and may change it.
       if (hit) return structuredClone(hit)
       const value = await decodeUncached(stored)
-      if (value) remember(stored, structuredClone(value))
+      if (value) remember(stored, value)
       return value
     },
   })

@@ -19,16 +19,6 @@ export function plainBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
 }
 
-/** The cached value for `id`, made by `make` on a miss. */
-function cached<V>(cache: BoundedCache<string, V>, id: string, make: () => V): V {
-  let value = cache.get(id)
-  if (value === undefined) {
-    value = make()
-    cache.set(id, value)
-  }
-  return value
-}
-
 /**
  * Django's `salted_hmac(key_salt, value, secret, algorithm=...)`, as raw digest bytes. Its key is a
  * plain hash of `key_salt + secret`. `native`: Node's `crypto` (the default where the runtime has
@@ -43,7 +33,7 @@ export async function saltedHmac(
 ): Promise<Uint8Array> {
   const id = `${algorithm}\u0000${keySalt}\u0000${secret}`
   if (native) {
-    const key = cached(nativeKeys, id, () =>
+    const key = nativeKeys.getOrSet(id, () =>
       native
         .createHash(algorithm)
         .update(keySalt + secret)
@@ -51,7 +41,7 @@ export async function saltedHmac(
     )
     return plainBytes(native.createHmac(algorithm, key).update(value).digest())
   }
-  const key = cached(webKeys, id, () => {
+  const key = webKeys.getOrSet(id, () => {
     const hash = WEB_HASH[algorithm]
     return crypto.subtle
       .digest(hash, utf8(keySalt + secret))

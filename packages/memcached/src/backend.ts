@@ -16,6 +16,7 @@ import {
 import {
   backendCall,
   type ChangeSet,
+  changesKey,
   isPlainObject,
   keepingAppErrors,
   keepSessionErrors,
@@ -284,7 +285,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       return guarded('save', async () => {
         const key = keyOf(id)
         if (!key) return false
-        const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+        const userChanged = changesKey(changes, userIdKey)
         if (index && userChanged && record.userId !== null) await index.add(record.userId, id)
         if (record.version !== undefined) {
           // The request loaded this item: if nobody wrote since (same CAS), its view is the merge,

@@ -1,5 +1,10 @@
 import type { SessionRecord } from '@sessionbridge/core'
-import type { ChangeSet, UpdateOptions, UpdateResult } from '@sessionbridge/core/adapter'
+import {
+  type ChangeSet,
+  changesKey,
+  type UpdateOptions,
+  type UpdateResult,
+} from '@sessionbridge/core/adapter'
 import { applyChanges } from './changes.ts'
 import type { SqlClient } from './client.ts'
 import type { SqlSessionData } from './data.ts'
@@ -31,7 +36,7 @@ export function lockedWrites(
    * changed meanwhile (or expired, or went): then the locked merge decides.
    */
   const writeIfUnchanged = async (id: string, changes: ChangeSet, record: SessionRecord) => {
-    const userChanged = Object.hasOwn(changes.set, userIdKey) || changes.deleted.includes(userIdKey)
+    const userChanged = changesKey(changes, userIdKey)
     if (sql.writeIfUnchanged === null || record.version === undefined || (onUserChange && userChanged))
       return false
     const text = await data.encode(record.data)
