@@ -1,36 +1,28 @@
 import { SessionConfigError } from '@sessionbridge/core'
-import { type NativeCrypto, nativeModules, timingSafeEqual } from '@sessionbridge/core/adapter'
+import {
+  type HmacHash,
+  hmacKey,
+  type NativeCrypto,
+  nativeModules,
+  timingSafeEqual,
+} from '@sessionbridge/core/adapter'
 
-const encoder = new TextEncoder()
-
-/** Base64 HMACs of a value, one per secret, keys imported once on first use. */
-export type HmacSigners = ReadonlyArray<(value: string) => Promise<string>>
+/** Base64 HMACs of a value, one per secret (core's `hmacKey`). */
+export type HmacSigners = ReadonlyArray<(value: string) => string | Promise<string>>
 
 /**
- * One signer per secret (`SHA-256` for cookie-signature, `SHA-1` for keygrip). `native`: Node's
- * `crypto` (the default where the runtime has it, synchronous), or `null` for Web Crypto.
+ * One signer per secret (`SHA-256` for cookie-signature, `SHA-1` for keygrip), answering standard
+ * base64. `native`: Node's `crypto` (the default where the runtime has it, synchronous), or `null`
+ * for Web Crypto.
  */
 export function hmacSigners(
   secrets: readonly string[],
-  hash: 'SHA-256' | 'SHA-1',
+  hash: HmacHash,
   native: NativeCrypto | null = nativeModules?.crypto ?? null,
 ): HmacSigners {
-  if (native) {
-    const algorithm = hash === 'SHA-256' ? 'sha256' : 'sha1'
-    return secrets.map((secret) => {
-      const key = encoder.encode(secret)
-      return async (value: string) => native.createHmac(algorithm, key).update(value).digest('base64')
-    })
-  }
   return secrets.map((secret) => {
-    let key: Promise<CryptoKey> | undefined
-    return async (value: string) => {
-      key ??= crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash }, false, ['sign'])
-      const signature = await crypto.subtle.sign('HMAC', await key, encoder.encode(value))
-      let binary = ''
-      for (const byte of new Uint8Array(signature)) binary += String.fromCharCode(byte)
-      return btoa(binary)
-    }
+    const key = hmacKey(hash, secret, native)
+    return (value: string) => key.text(value, 'base64')
   })
 }
 

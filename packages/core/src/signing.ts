@@ -1,10 +1,8 @@
 import { BoundedCache } from './bounded-cache.ts'
 import { timingSafeEqual } from './compare.ts'
 import { SessionConfigError } from './errors.ts'
-import { base64UrlEncode } from './ids.ts'
+import { hmacKey } from './hmac.ts'
 import { type NativeCrypto, nativeModules } from './native.ts'
-
-const encoder = new TextEncoder()
 
 /** The result of checking a signed value: whether it is valid, and whether it should be re-signed. */
 export interface UnsignResult {
@@ -59,20 +57,6 @@ function checkSecrets(secrets: readonly string[], pkg: string): void {
 /** HMAC-SHA256 of `value` under `secrets[i]`, unpadded base64url: a string through Node's crypto, a promise through Web Crypto. */
 type Mac = (i: number, value: string) => string | Promise<string>
 
-function nativeMac(secrets: readonly string[], native: NativeCrypto): (i: number, value: string) => string {
-  // Key bytes made once: a string key is encoded again on every call.
-  const keys = secrets.map((s) => encoder.encode(s))
-  return (i, value) => native.createHmac('sha256', keys[i]!).update(value).digest('base64url')
-}
-
-function webMac(secrets: readonly string[]): Mac {
-  const keys = secrets.map((s) =>
-    crypto.subtle.importKey('raw', encoder.encode(s), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
-  )
-  return async (i, value) =>
-    base64UrlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await keys[i]!, encoder.encode(value))))
-}
-
 /**
  * The index of the first secret whose signature matches, or -1. Checks every secret, even after a
  * match, so timing does not reveal which one matched.
@@ -98,8 +82,9 @@ export function createSigner(
   native: NativeCrypto | null = nativeModules?.crypto ?? null,
 ): Signer {
   checkSecrets(secrets, pkg)
-  const syncMac = native ? nativeMac(secrets, native) : null
-  const mac: Mac = syncMac ?? webMac(secrets)
+  const keys = secrets.map((secret) => hmacKey('SHA-256', secret, native))
+  const mac: Mac = (i, value) => keys[i]!.text(value, 'base64url')
+  const syncMac = native ? (mac as (i: number, value: string) => string) : null
   // A returning visitor presents the same signed cookie many times, and signing is deterministic, so
   // remembering verified pairs is safe; a hit costs less than even a synchronous HMAC. Only
   // successes are remembered, so forged cookies cannot fill the cache.

@@ -1,13 +1,21 @@
-import { BoundedCache, type NativeCrypto, nativeModules, timingSafeEqual } from '@sessionbridge/core/adapter'
+import {
+  BoundedCache,
+  type HmacHash,
+  type HmacKey,
+  hmacKey,
+  type NativeCrypto,
+  nativeModules,
+  timingSafeEqual,
+} from '@sessionbridge/core/adapter'
 
 /** The hash functions Django signs with: `sha256` (3.1+) and the legacy `sha1` that 3.2 still reads. */
 export type DjangoHashAlgorithm = 'sha256' | 'sha1'
 
 const encoder = new TextEncoder()
-const WEB_HASH: Record<DjangoHashAlgorithm, string> = { sha256: 'SHA-256', sha1: 'SHA-1' }
-// HMAC keys depend only on (salt, secret, algorithm): derive each once per process.
-const webKeys = new BoundedCache<string, Promise<CryptoKey>>(256)
-const nativeKeys = new BoundedCache<string, Uint8Array>(256)
+const WEB_HASH: Record<DjangoHashAlgorithm, HmacHash> = { sha256: 'SHA-256', sha1: 'SHA-1' }
+// HMAC keys depend only on (salt, secret, algorithm): derive each once per process (through Web
+// Crypto the derivation is a promise).
+const hmacKeys = new BoundedCache<string, HmacKey | Promise<HmacKey>>(256)
 
 /** UTF-8 bytes of `text` (Django's `force_bytes`). */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
@@ -32,24 +40,22 @@ export async function saltedHmac(
   native: NativeCrypto | null = nativeModules?.crypto ?? null,
 ): Promise<Uint8Array> {
   const id = `${algorithm}\u0000${keySalt}\u0000${secret}`
-  if (native) {
-    const key = nativeKeys.getOrSet(id, () =>
-      native
-        .createHash(algorithm)
-        .update(keySalt + secret)
-        .digest(),
-    )
-    return plainBytes(native.createHmac(algorithm, key).update(value).digest())
-  }
-  const key = webKeys.getOrSet(id, () => {
-    const hash = WEB_HASH[algorithm]
-    return crypto.subtle
-      .digest(hash, utf8(keySalt + secret))
-      .then((raw) => crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash }, false, ['sign']))
-  })
-  return new Uint8Array(
-    await crypto.subtle.sign('HMAC', await key, typeof value === 'string' ? utf8(value) : value),
+  const hash = WEB_HASH[algorithm]
+  const key = hmacKeys.getOrSet(id, () =>
+    native
+      ? hmacKey(
+          hash,
+          native
+            .createHash(algorithm)
+            .update(keySalt + secret)
+            .digest(),
+          native,
+        )
+      : crypto.subtle
+          .digest(hash, utf8(keySalt + secret))
+          .then((raw) => hmacKey(hash, new Uint8Array(raw), null)),
   )
+  return (key instanceof Promise ? await key : key).bytes(value)
 }
 
 /** Lower-case hex, as Python's `hexdigest()`. */
