@@ -54,27 +54,32 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
     let current = (known && (await hash.decodeHash(id, known))) ?? null
     if (current === null)
       current = await hash.decodeHash(id, await send('update', sessionKey(id), ['HGETALL', sessionKey(id)]))
+    let tried: string[] | null = null // the script's arguments for `current`, kept across waits
     for (let attempt = 1; attempt <= options.maxAttempts; ) {
       if (current === null) return null
-      const value = fn(Object.hasOwn(current.data, key) ? current.data[key] : undefined)
-      const read = current.raw.get(key)
-      const args = [
-        field,
-        read === undefined ? '' : `=${read}`,
-        value === undefined ? '' : `=${await hash.encodeValue(key, value)}`,
-        String(options.expiresAt),
-        ctx.codec === jsonCodec ? '1' : '0',
-        // The last try takes no turn: it would hold one it never uses.
-        attempt < options.maxAttempts ? token : '',
-      ]
-      const reply = await script('update', UPDATE, sessionKey(id), args)
+      if (tried === null) {
+        const value = fn(Object.hasOwn(current.data, key) ? current.data[key] : undefined)
+        const read = current.raw.get(key)
+        tried = [
+          field,
+          read === undefined ? '' : `=${read}`,
+          value === undefined ? '' : `=${await hash.encodeValue(key, value)}`,
+          String(options.expiresAt),
+          ctx.codec === jsonCodec ? '1' : '0',
+          '',
+        ]
+      }
+      // The last try takes no turn: it would hold one it never uses.
+      tried[5] = attempt < options.maxAttempts ? token : ''
+      const reply = await script('update', UPDATE, sessionKey(id), tried)
       if (!Array.isArray(reply)) {
         lastWritten.delete(id)
         return null
       }
       const [outcome, answer] = reply as [unknown, unknown]
       if (outcome === 2) {
-        // Another writer's turn: `current` stays valid to compare against once it has written.
+        // Another writer's turn. Once it has written, this try fails against the fresh hash and
+        // takes the turn itself, so the one after wins.
         if (Date.now() >= waitUntil) break
         await sleep(Math.min(Number(answer), TURN_POLL_MS))
         continue
@@ -89,6 +94,7 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
         return { value: Object.hasOwn(after.data, key) ? after.data[key] : undefined, data: after.data }
       }
       current = after
+      tried = null
       attempt++
     }
     throw new SessionConflictError(PKG, key, options.maxAttempts)
