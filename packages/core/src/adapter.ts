@@ -39,7 +39,7 @@ export {
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
 export { backendCall, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
 export { type HmacEncoding, type HmacHash, type HmacKey, hmacKey } from './hmac.ts'
-export { base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
+export { base64Encode, base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
 export {
   createSessionManager,
   type SessionManager,

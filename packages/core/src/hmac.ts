@@ -1,4 +1,4 @@
-import { base64UrlEncode } from './ids.ts'
+import { base64Encode, base64UrlEncode } from './ids.ts'
 import { type NativeCrypto, nativeModules } from './native.ts'
 
 /** A hash an HMAC is made with. */
@@ -23,13 +23,6 @@ const encoder = new TextEncoder()
 const NATIVE_NAME: Record<HmacHash, string> = { 'SHA-256': 'sha256', 'SHA-1': 'sha1' }
 const bytesOf = (data: string | Uint8Array): Uint8Array<ArrayBuffer> =>
   typeof data === 'string' ? encoder.encode(data) : (data as Uint8Array<ArrayBuffer>)
-
-/** Standard base64 with padding. */
-function base64Encode(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin)
-}
 
 /**
  * An HMAC key over `key` (a string is taken as UTF-8). `native`: Node's `crypto` (the default

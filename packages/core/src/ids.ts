@@ -80,11 +80,16 @@ export function randomToken(bytes = 24): string {
   return base64UrlEncode(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
-/** Unpadded base64url, Web APIs only. */
-export function base64UrlEncode(bytes: Uint8Array): string {
+/** Standard base64 with `=` padding (Python's `base64.b64encode`), Web APIs only. */
+export function base64Encode(bytes: Uint8Array): string {
   let bin = ''
   for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(bin)
+}
+
+/** Unpadded base64url, Web APIs only. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  return base64Encode(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /** Decodes unpadded or padded base64url; `null` for anything that is not base64url. */

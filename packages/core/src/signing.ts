@@ -84,7 +84,7 @@ export function createSigner(
   checkSecrets(secrets, pkg)
   const keys = secrets.map((secret) => hmacKey('SHA-256', secret, native))
   const mac: Mac = (i, value) => keys[i]!.text(value, 'base64url')
-  const syncMac = native ? (mac as (i: number, value: string) => string) : null
+  const syncMac = keys[0]!.sync ? (mac as (i: number, value: string) => string) : null
   // A returning visitor presents the same signed cookie many times, and signing is deterministic, so
   // remembering verified pairs is safe; a hit costs less than even a synchronous HMAC. Only
   // successes are remembered, so forged cookies cannot fill the cache.

@@ -65,12 +65,7 @@ export function toHex(bytes: Uint8Array): string {
   return out
 }
 
-/** Standard base64 with `=` padding (Python's `base64.b64encode`). */
-export function base64Encode(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin)
-}
+export { base64Encode } from '@sessionbridge/core/adapter'
 
 /**
  * Decodes base64 leniently like Python's `base64.b64decode` / `urlsafe_b64decode` after Django re-adds
