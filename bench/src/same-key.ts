@@ -3,8 +3,10 @@
 // backend, three ways: sessionbridge `session.update()`, sessionbridge plain get + set, and the
 // peers' way (express-session's store API: get the whole record, change it, set it whole; on
 // connect-redis where Redis is up; and @fastify/session on connect-redis end to end over HTTP,
-// same-key-fastify.ts). Reports lost updates, requests answered 409, increments/s and
-// store round trips per increment. Run: cd bench && npx tsx src/same-key.ts   (prints markdown;
+// same-key-fastify.ts). Reports lost updates, requests answered 409, increments/s (and update's
+// as a share of get + set's), store round trips per increment, the longest request and this
+// process's CPU per increment, measured after a warm-up race of a quarter as many increments on
+// the same managers. Run: cd bench && npx tsx src/same-key.ts   (prints markdown;
 // SAME_KEY_STORES=rest-sessions,Redis runs only those stores)
 // Uses unique key prefixes / tables and removes them.
 import {
@@ -12,6 +14,7 @@ import {
   memoryBackend,
   type SessionBackend,
   SessionConflictError,
+  type SessionManager,
 } from '@sessionbridge/core'
 import { randomString } from '@sessionbridge/core/adapter'
 import {
@@ -29,10 +32,12 @@ import { createClient } from 'redis'
 import { countedStore, fastifySessionRace } from './same-key-fastify.ts'
 import { openRestSessions } from './same-key-rest.ts'
 
-const INCREMENTS = Number(process.env.SAME_KEY_INCREMENTS ?? 2000)
+const INCREMENTS = Number(process.env.SAME_KEY_INCREMENTS ?? 5000)
 // Comma-separated store names to run (e.g. `rest-sessions,Redis`); all by default.
 const ONLY = process.env.SAME_KEY_STORES?.split(',').map((name) => name.trim().toLowerCase())
 const WORKERS = Number(process.env.SAME_KEY_WORKERS ?? 32)
+const WARM_SECONDS = 1
+const MEASURE_SECONDS = 2
 // Each simulated app has its own backend object, as separate processes would: their updates of one
 // key meet only in the store (within one process, one backend object queues them).
 const APPS = 4
@@ -165,22 +170,52 @@ async function backends(): Promise<Array<[string, () => Promise<Counted | null>]
 
 type Mode = 'update' | 'get+set'
 
-/** WORKERS concurrent requests until INCREMENTS were made; each opens the session by cookie. */
-async function race(counted: Counted, mode: Mode) {
+interface RaceResult {
+  increments: number
+  lost: number
+  conflicts: number
+  perSecond: number
+  roundTrips: number
+  longestMs: number
+  cpuMicros: number
+}
+
+/** WORKERS concurrent requests until INCREMENTS were made, after a warm-up race on the same managers. */
+async function race(counted: Counted, mode: Mode): Promise<RaceResult> {
   const managers = Array.from({ length: APPS }, () =>
     createSessionManager<{ count: number }>({ backend: counted.backend() }),
   )
+  // Warm up (JIT, connections, caches) for at least WARM_SECONDS, then measure at least INCREMENTS
+  // increments and at least MEASURE_SECONDS' worth at the warm rate: a fast store's few thousand
+  // increments would otherwise measure code V8 has not optimized yet.
+  const warmStart = performance.now()
+  let warm: RaceResult
+  do warm = await raceOn(managers, counted, mode, Math.ceil(INCREMENTS / 4))
+  while (performance.now() - warmStart < WARM_SECONDS * 1000)
+  return raceOn(managers, counted, mode, Math.max(INCREMENTS, Math.round(warm.perSecond * MEASURE_SECONDS)))
+}
+
+/** One race on a new session; each request opens the session by cookie. */
+async function raceOn(
+  managers: SessionManager<{ count: number }>[],
+  counted: Counted,
+  mode: Mode,
+  increments: number,
+): Promise<RaceResult> {
   const first = await managers[0]!.open({ protocol: 'https' })
   first.set('count', 0)
   const cookie = (await first.commit()).setCookie!.split(';')[0]!
   const before = counted.calls()
   let started = 0
   let conflicts = 0
+  let longestMs = 0
+  const cpu = process.cpuUsage()
   const t0 = performance.now()
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
-      while (started < INCREMENTS) {
+      while (started < increments) {
         started++
+        const begun = performance.now()
         const session = await managers[w % APPS]!.open({ cookie, protocol: 'https' })
         try {
           if (mode === 'update') await session.update('count', (n) => (n ?? 0) + 1)
@@ -190,18 +225,23 @@ async function race(counted: Counted, mode: Mode) {
           if (!(error instanceof SessionConflictError)) throw error
           conflicts++ // answered 409: the client knows, nothing was lost silently
         }
+        longestMs = Math.max(longestMs, performance.now() - begun)
       }
     }),
   )
   const seconds = (performance.now() - t0) / 1000
+  const used = process.cpuUsage(cpu)
   const check = await managers[0]!.open({ cookie, protocol: 'https' })
   const stored = (await check.get('count')) ?? 0
-  const succeeded = INCREMENTS - conflicts
+  const succeeded = increments - conflicts
   return {
+    increments,
     lost: succeeded - stored,
     conflicts,
-    perSecond: Math.round(INCREMENTS / seconds),
-    roundTrips: (counted.calls() - before) / INCREMENTS,
+    perSecond: Math.round(increments / seconds),
+    roundTrips: (counted.calls() - before) / increments,
+    longestMs,
+    cpuMicros: (used.user + used.system) / increments,
   }
 }
 
@@ -247,37 +287,49 @@ async function peerConnectRedis() {
 }
 
 const rows: string[] = [
-  `Increment race: ${INCREMENTS} increments of one key of one session, ${WORKERS} concurrent requests over ${APPS} session managers (as ${APPS} app processes).`,
+  `Increment race: increments of one key of one session (at least ${INCREMENTS}, and ${MEASURE_SECONDS} s at the warm rate), ${WORKERS} concurrent requests over ${APPS} session managers (as ${APPS} app processes), after ${WARM_SECONDS} s of warm-up races.`,
   '',
-  '| store | way | lost updates | answered 409 | increments/s | store round trips per increment |',
-  '| --- | --- | ---: | ---: | ---: | ---: |',
+  '| store | way | increments | lost updates | answered 409 | increments/s | of get + set | store round trips per increment | longest request (ms) | CPU per increment, this process (µs) |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ]
+const WAYS = { update: 'sessionbridge `session.update()`', 'get+set': 'sessionbridge get + set' } as const
 for (const [name, open] of await backends()) {
   if (ONLY && !ONLY.includes(name.toLowerCase())) continue
+  const measured = new Map<Mode, RaceResult | string>()
   for (const mode of ['update', 'get+set'] as const) {
     let counted: Counted | null = null
     try {
       counted = await open()
       if (!counted) continue
-      const r = await race(counted, mode)
-      const way = mode === 'update' ? 'sessionbridge `session.update()`' : 'sessionbridge get + set'
-      const trips = name === 'memory' ? '0' : r.roundTrips.toFixed(2)
-      rows.push(`| ${name} | ${way} | ${r.lost} | ${r.conflicts} | ${r.perSecond} | ${trips} |`)
+      measured.set(mode, await race(counted, mode))
     } catch (error) {
-      rows.push(`| ${name} | ${mode} | not measured: ${(error as Error).message.split('\n')[0]} | | | |`)
+      measured.set(mode, `not measured: ${(error as Error).message.split('\n')[0]}`)
     } finally {
       await counted?.close().catch(() => {})
     }
+  }
+  const plain = measured.get('get+set')
+  for (const [mode, r] of measured) {
+    if (typeof r === 'string') {
+      rows.push(`| ${name} | ${WAYS[mode]} | ${r} | | | | | | | |`)
+      continue
+    }
+    const share =
+      mode === 'update' && typeof plain === 'object' ? (r.perSecond / plain.perSecond).toFixed(2) : ''
+    const trips = name === 'memory' ? '0' : r.roundTrips.toFixed(2)
+    rows.push(
+      `| ${name} | ${WAYS[mode]} | ${r.increments} | ${r.lost} | ${r.conflicts} | ${r.perSecond} | ${share} | ${trips} | ${r.longestMs.toFixed(0)} | ${r.cpuMicros.toFixed(0)} |`,
+    )
   }
 }
 if (!ONLY || ONLY.includes('redis')) {
   try {
     const r = await peerConnectRedis()
     rows.push(
-      `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${r.lost} | 0 | ${r.perSecond} | ${r.roundTrips.toFixed(2)} |`,
+      `| Redis | peer: express-session's get + whole set (connect-redis 9) | ${INCREMENTS} | ${r.lost} | 0 | ${r.perSecond} | | ${r.roundTrips.toFixed(2)} | | |`,
     )
   } catch (error) {
-    rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | |`)
+    rows.push(`| Redis | peer: connect-redis | not measured: ${(error as Error).message} | | | | | | | |`)
   }
   try {
     const r = await fastifySessionRace({
@@ -288,10 +340,10 @@ if (!ONLY || ONLY.includes('redis')) {
       apps: APPS,
     })
     rows.push(
-      `| Redis | peer: @fastify/session 11 on connect-redis 9, over HTTP (${APPS} Fastify instances) | ${r.lost} | 0 | ${r.perSecond} | ${r.roundTrips.toFixed(2)} |`,
+      `| Redis | peer: @fastify/session 11 on connect-redis 9, over HTTP (${APPS} Fastify instances) | ${INCREMENTS} | ${r.lost} | 0 | ${r.perSecond} | | ${r.roundTrips.toFixed(2)} | | |`,
     )
   } catch (error) {
-    rows.push(`| Redis | peer: @fastify/session | not measured: ${(error as Error).message} | | | |`)
+    rows.push(`| Redis | peer: @fastify/session | not measured: ${(error as Error).message} | | | | | | | |`)
   }
 }
 console.log(rows.join('\n'))

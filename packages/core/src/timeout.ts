@@ -35,7 +35,7 @@ export function boundedCall<T>(
 }
 
 /** One bounded call still waiting for its answer. */
-interface Pending {
+export interface Pending {
   readonly deadline: number
   settled: boolean
   readonly expire: () => void
@@ -47,7 +47,7 @@ interface Pending {
  * all, and a call costs an array slot rather than a timer of its own (this runs for every backend
  * call). Settled calls leave from the front as soon as everything before them has settled.
  */
-class DeadlineQueue {
+export class DeadlineQueue {
   readonly #ms: number
   #calls: Pending[] = []
   #head = 0
@@ -107,6 +107,16 @@ class DeadlineQueue {
 
 const queues = new Map<number, DeadlineQueue>()
 
+/** The process's one queue of deadlines `timeoutMs` away (backend calls and queued updates share it). */
+export function deadlineQueue(timeoutMs: number): DeadlineQueue {
+  let queue = queues.get(timeoutMs)
+  if (queue === undefined) {
+    queue = new DeadlineQueue(timeoutMs)
+    queues.set(timeoutMs, queue)
+  }
+  return queue
+}
+
 /** `call()` bounded by `timeoutMs`: one promise, and a slot in the shared queue of that timeout. */
 function deadlineCall<T>(
   backend: string,
@@ -114,12 +124,7 @@ function deadlineCall<T>(
   timeoutMs: number,
   call: () => Promise<T>,
 ): Promise<T> {
-  let queue = queues.get(timeoutMs)
-  if (queue === undefined) {
-    queue = new DeadlineQueue(timeoutMs)
-    queues.set(timeoutMs, queue)
-  }
-  const deadlines = queue
+  const deadlines = deadlineQueue(timeoutMs)
   return new Promise<T>((resolve, reject) => {
     const pending = deadlines.add(() => reject(new SessionTimeoutError(backend, operation, timeoutMs)))
     const fail = (error: unknown) => {

@@ -1,4 +1,5 @@
 import { SessionTimeoutError } from './errors.ts'
+import { type DeadlineQueue, deadlineQueue, type Pending } from './timeout.ts'
 import type { SessionBackend, UpdateOptions, UpdateResult } from './types.ts'
 
 /** Errors thrown by the backend call (as opposed to an app function's own): marked on the way out. */
@@ -12,9 +13,15 @@ interface Entry {
   options: UpdateOptions
   resolve: (result: UpdateResult | null) => void
   reject: (error: unknown) => void
-  timer: ReturnType<typeof setTimeout>
-  settled: boolean
+  /** This caller's deadline, in the process's shared queue for its timeout (no timer of its own). */
+  deadline: Pending
+  deadlines: DeadlineQueue
+  /** Set while its batch runs: told when this caller times out. */
+  timedOut: (() => void) | null
 }
+
+/** A value the next function may change: each gets its own copy (primitives are their own). */
+const own = (value: unknown) => (typeof value === 'object' && value !== null ? structuredClone(value) : value)
 
 /** Most updates combined into one backend call. */
 const MAX_BATCH = 256
@@ -52,16 +59,19 @@ export class UpdateQueue {
   ): Promise<UpdateResult | null> {
     const slot = `${id}\u0000${key}`
     return new Promise((resolve, reject) => {
+      const deadlines = deadlineQueue(timeoutMs)
+      const expire = () => {
+        reject(new SessionTimeoutError(this.#backend.name, 'update', timeoutMs))
+        entry.timedOut?.()
+      }
       const entry: Entry = {
         fn,
         options,
         resolve,
         reject,
-        settled: false,
-        timer: setTimeout(() => {
-          entry.settled = true
-          reject(new SessionTimeoutError(this.#backend.name, 'update', timeoutMs))
-        }, timeoutMs),
+        deadlines,
+        deadline: deadlines.add(expire),
+        timedOut: null,
       }
       const queue = this.#pending.get(slot)
       if (queue) queue.push(entry)
@@ -74,16 +84,37 @@ export class UpdateQueue {
     this.#running.add(slot)
     try {
       for (;;) {
-        const waiting = (this.#pending.get(slot) ?? []).filter((e) => !e.settled)
-        if (waiting.length === 0) break
-        const batch = waiting.slice(0, MAX_BATCH)
-        this.#pending.set(slot, waiting.slice(MAX_BATCH))
-        await this.#run(id, key, batch)
+        const waiting = this.#pending.get(slot)
+        const batch: Entry[] = []
+        let next = 0
+        if (waiting) {
+          for (; next < waiting.length && batch.length < MAX_BATCH; next++)
+            if (!waiting[next]!.deadline.settled) batch.push(waiting[next]!)
+        }
+        if (batch.length === 0) break
+        if (next === waiting!.length) this.#pending.delete(slot)
+        else this.#pending.set(slot, waiting!.slice(next))
+        await this.#runBounded(id, key, batch)
       }
     } finally {
       this.#pending.delete(slot)
       this.#running.delete(slot)
     }
+  }
+
+  /**
+   * The batch's backend call, or until every caller in it has timed out: a call that never answers
+   * must not hold this key's queue (and every later update of it) forever.
+   */
+  #runBounded(id: string, key: string, batch: Entry[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let waiting = batch.length
+      const timedOut = () => {
+        if (--waiting === 0) resolve()
+      }
+      for (const entry of batch) entry.timedOut = timedOut
+      this.#run(id, key, batch).then(resolve, resolve)
+    })
   }
 
   /** One backend call for the whole batch; each entry settles with its own value or error. */
@@ -95,7 +126,7 @@ export class UpdateQueue {
       for (const entry of batch) {
         try {
           // Each function gets its own copy: one may not change what the next one sees.
-          value = entry.fn(value === undefined ? undefined : structuredClone(value))
+          value = entry.fn(own(value))
           outcomes.push({ value })
         } catch (error) {
           outcomes.push({ error }) // this caller's own failure; the others still apply
@@ -103,10 +134,10 @@ export class UpdateQueue {
       }
       return value
     }
-    const last = batch[batch.length - 1]!.options
-    const options: UpdateOptions = {
-      ...last,
-      expiresAt: Math.max(...batch.map((e) => e.options.expiresAt)),
+    let options = batch[batch.length - 1]!.options
+    for (const entry of batch) {
+      if (entry.options.expiresAt > options.expiresAt)
+        options = { ...options, expiresAt: entry.options.expiresAt }
     }
     let result: UpdateResult | null
     try {
@@ -127,8 +158,7 @@ export class UpdateQueue {
 }
 
 function settle(entry: Entry, fn: () => void): void {
-  clearTimeout(entry.timer)
-  if (entry.settled) return
-  entry.settled = true
+  if (entry.deadline.settled) return // timed out: the caller has its SessionTimeoutError
+  entry.deadlines.settle(entry.deadline)
   fn()
 }

@@ -5,6 +5,7 @@ import {
   type SessionBackend,
   SessionConflictError,
   SessionError,
+  SessionTimeoutError,
 } from '../src/index.ts'
 
 const increment = (n: number | undefined) => (n ?? 0) + 1
@@ -66,6 +67,38 @@ describe('session.update()', () => {
     expect(calls).toBeLessThanOrEqual(5)
     const after = await manager.open({ cookie, protocol: 'https' })
     expect(await after.get('count')).toBe(199)
+  })
+
+  it('bounds each caller by `timeout` in all: a hung store call and the callers queued behind it', async () => {
+    const base = memoryBackend()
+    let hang = true
+    const backend: SessionBackend = Object.create(base, {
+      update: {
+        value: (...args: Parameters<NonNullable<SessionBackend['update']>>) =>
+          hang ? new Promise(() => {}) : base.update!(...args),
+      },
+    })
+    const { cookie } = await withCookie(backend)
+    const manager = createSessionManager<Data>({ backend, timeout: 60 })
+    const ran: number[] = []
+    const started = performance.now()
+    const outcomes = await Promise.allSettled(
+      [0, 1, 2].map(async (i) => {
+        const session = await manager.open({ cookie, protocol: 'https' })
+        return session.update('count', (n) => {
+          ran.push(i)
+          return (n ?? 0) + 1
+        })
+      }),
+    )
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(SessionTimeoutError)
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(ran, 'a queued function ran after its caller had timed out').toEqual([])
+    // The queue is free again: the next caller reaches the store.
+    hang = false
+    const session = await manager.open({ cookie, protocol: 'https' })
+    expect(await session.update('count', increment)).toBe(1)
   })
 
   it('runs locally for a session with no record yet, which commit then creates', async () => {

@@ -4,7 +4,8 @@ import type { RedisContext } from './io.ts'
 
 // Session hash layout: data fields are `d:<key>`, bookkeeping fields `m:exp` (expiry, epoch ms),
 // `m:uid` (`+<user id>` or `-` for an anonymous session), `m:idx` (see user-index.ts) and, while
-// an update() holds it, `m:turn` (scripts.ts UPDATE); a reader skips fields it does not know.
+// an update() holds it, `m:turn` and `m:line:<field>` (scripts.ts UPDATE); a reader skips fields it
+// does not know.
 export const DATA = 'd:'
 export const EXPIRES = 'm:exp'
 export const USER = 'm:uid'

@@ -97,62 +97,106 @@ return { previous, indexed }
 
 /** How long a writer that lost a compare-and-set holds the turn of its field (ms). */
 export const TURN_MS = 200
+/** How long a place in line lasts without the waiter asking again (it asks every few ms). */
+const LINE_MS = 2 * TURN_MS
 
 /**
  * KEYS[1] session; ARGV: data field, expected stored value, new value (ARGV 2 and 3: '' = absent,
  * else the value prefixed with '='), expiresAt, check-JSON flag, the caller's turn token ('' = take
- * no turn: its last try). The
- * compare-and-set of one field behind `update()`: writes only when the field still holds what the
- * caller read. Nil when the session is gone; else { 1 = written, the hash after } or
- * { 0 = changed meanwhile, the hash now } or { 2 = another writer's turn, ms it has left }.
+ * no turn: its last try), '1' when the caller was told to wait before. The compare-and-set of one
+ * field behind `update()`: writes only when the field still holds what the caller read. Nil when
+ * the session is gone; else { 1 = written, the hash after } or { 0 = changed meanwhile, the hash
+ * now } or { 2 = another writer's turn, ms it has left }.
  *
  * Turns keep a writer from losing forever to the others (each failure is another's success, but
  * one writer can keep being that other): a writer whose compare fails takes the field's turn
  * (`m:turn` = "token until field", by Redis's clock) unless someone holds it; while it is held,
  * other writers of that field wait instead of writing. The holder retries at once from the hash
  * this answer carries, so its next try wins; its write (or TURN_MS) ends the turn.
+ *
+ * A waiter still waiting after a while (update.ts: LINE_AFTER_MS) takes a place in the field's line (`m:line:<field>`
+ * = "token until" pairs, oldest first); every write of the field hands the turn to the first in
+ * line, so a writer that waits (polling) cannot keep losing the free turn to writers that never
+ * sleep. Short waits stay first come, first served: the line costs a hand-off per write.
  */
 export const UPDATE = luaScript(`${READ_HASH}
 local fields, all = read_hash(KEYS[1], ARGV[5] == '1')
 if not fields then return false end
-local field, token = ARGV[1], ARGV[6]
--- Redis's clock, read only where a turn is in play (the uncontended write needs none).
+local field, token, waited = ARGV[1], ARGV[6], ARGV[7] == '1'
+-- Redis's clock, read once and only where a turn is in play (the uncontended write needs none).
+local now
 local function clock_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
 end
 local holder, till, of, live = nil, nil, nil, false
 if fields['m:turn'] then
   holder, till, of = string.match(fields['m:turn'], '^(%S+) (%d+) (.*)$')
-  if holder then
-    local left = tonumber(till) - clock_ms()
-    live = left > 0
-    if live and holder ~= token and of == field then return { 2, left } end
+  if holder then live = tonumber(till) > clock_ms() end
+end
+local line_key = 'm:line:' .. field
+local line, place = {}, nil
+if fields[line_key] then
+  for t, u in string.gmatch(fields[line_key], '(%S+) (%d+)') do
+    if tonumber(u) > clock_ms() then
+      line[#line + 1] = { t, u }
+      if t == token then place = #line end
+    end
   end
+end
+local function keep_line()
+  local parts = {}
+  for i, e in ipairs(line) do parts[i] = e[1] .. ' ' .. e[2] end
+  if #parts > 0 then redis.call('HSET', KEYS[1], line_key, table.concat(parts, ' '))
+  elseif fields[line_key] then redis.call('HDEL', KEYS[1], line_key) end
+end
+if live and holder ~= token and of == field then
+  if waited and token ~= '' then
+    local until_ms = tostring(clock_ms() + ${LINE_MS})
+    if place then line[place][2] = until_ms else line[#line + 1] = { token, until_ms } end
+    keep_line()
+  end
+  return { 2, tonumber(till) - clock_ms() }
 end
 local current = fields[field]
 local expected = ARGV[2]
 if not ((expected == '' and not current) or (current and expected == '=' .. current)) then
-  if not live and token ~= '' then redis.call('HSET', KEYS[1], 'm:turn', token .. ' ' .. (clock_ms() + ${TURN_MS}) .. ' ' .. field) end
+  if not live and token ~= '' then
+    redis.call('HSET', KEYS[1], 'm:turn', token .. ' ' .. (clock_ms() + ${TURN_MS}) .. ' ' .. field)
+    if place then
+      table.remove(line, place)
+      keep_line()
+    end
+  end
   return { 0, all }
 end
 local value = ARGV[3] ~= '' and string.sub(ARGV[3], 2) or nil
-local ended = fields['m:turn'] ~= nil and (not live or holder == token)
 if value then redis.call('HSET', KEYS[1], field, value, 'm:exp', ARGV[4])
 else
   redis.call('HDEL', KEYS[1], field)
   redis.call('HSET', KEYS[1], 'm:exp', ARGV[4])
 end
-if ended then redis.call('HDEL', KEYS[1], 'm:turn') end
+-- The turn ends with this write, or goes to the first in line; a live turn of another field stays.
+if place then table.remove(line, place) end
+if not (live and holder ~= token) then
+  if #line > 0 then
+    local first = table.remove(line, 1)
+    redis.call('HSET', KEYS[1], 'm:turn', first[1] .. ' ' .. (clock_ms() + ${TURN_MS}) .. ' ' .. field)
+  elseif fields['m:turn'] then redis.call('HDEL', KEYS[1], 'm:turn') end
+end
+if fields[line_key] then keep_line() end
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
--- The hash after the write, built from the one read (no second HGETALL).
+-- The hash after the write, built from the one read (no second HGETALL), without turns and lines.
 local after = {}
 for i = 1, #all, 2 do
   local f = all[i]
   if f == 'm:exp' then
     after[#after + 1] = f
     after[#after + 1] = ARGV[4]
-  elseif f ~= field and not (ended and f == 'm:turn') then
+  elseif f ~= field and f ~= 'm:turn' and string.sub(f, 1, 7) ~= 'm:line:' then
     after[#after + 1] = f
     after[#after + 1] = all[i + 1]
   end

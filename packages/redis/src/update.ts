@@ -11,9 +11,13 @@ import { TURN_MS, UPDATE } from './scripts.ts'
 import type { UserIndex } from './user-index.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 /** The longest pause while another writer holds the turn: it needs one round trip to finish. */
 const TURN_POLL_MS = 2
+/**
+ * A writer still waiting after this long takes a place in the field's line (ms). Shorter waits stay
+ * first come, first served: the line hands each turn to a writer that polls, which costs a poll.
+ */
+const LINE_AFTER_MS = 20
 /** Sessions whose last written hash is kept, and the largest hash kept (characters): 4 MiB at most. */
 const LAST_WRITTEN_SIZE = 256
 const LAST_WRITTEN_CHARS = 16_384
@@ -28,7 +32,8 @@ const textLength = (flat: unknown[]) => {
  * run `fn`, then one script writes the new value only if the field still holds the text read; on
  * a mismatch the script answers the fresh hash and gives this call the field's turn (scripts.ts),
  * so the retry costs one round trip, not two, and is not overtaken. A call that meets another's
- * turn waits for it (a few ms, at most TURN_MS) without spending an attempt.
+ * turn waits for it (a few ms, at most TURN_MS) without spending an attempt; one that has waited
+ * LINE_AFTER_MS holds a place in the field's line, so the turn comes to it (scripts.ts).
  * Round trips: attempts, +1 for the read unless this process wrote the session last (+2 when the
  * user index's score must move, as for a save).
  */
@@ -39,6 +44,10 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
   // instead of reading: when another process wrote since, the compare fails and its answer is the
   // fresh hash, which costs what the read would have.
   const lastWritten = new BoundedCache<string, unknown[]>(LAST_WRITTEN_SIZE)
+  // Turn tokens need only be unique among the writers of one field at one time: a random prefix
+  // per backend object and a counter (no random bytes per update).
+  const tokens = `${randomString(10, 'abcdefghijklmnopqrstuvwxyz0123456789')}.`
+  let issued = 0
   return async (
     id: string,
     key: string,
@@ -46,7 +55,7 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
     options: UpdateOptions,
   ): Promise<UpdateResult | null> => {
     const field = `${DATA}${key}`
-    const token = randomString(12, TOKEN_ALPHABET)
+    const token = `${tokens}${(issued++).toString(36)}`
     // Waiting on turns is bounded too: every turn ends within TURN_MS.
     const waitUntil = Date.now() + options.maxAttempts * TURN_MS
     const known = lastWritten.get(id)
@@ -55,6 +64,7 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
     if (current === null)
       current = await hash.decodeHash(id, await send('update', sessionKey(id), ['HGETALL', sessionKey(id)]))
     let tried: string[] | null = null // the script's arguments for `current`, kept across waits
+    let waitingSince = 0 // when this call was first told to wait, 0 while it is not waiting
     for (let attempt = 1; attempt <= options.maxAttempts; ) {
       if (current === null) return null
       if (tried === null) {
@@ -67,10 +77,12 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
           String(options.expiresAt),
           ctx.codec === jsonCodec ? '1' : '0',
           '',
+          '',
         ]
       }
       // The last try takes no turn: it would hold one it never uses.
       tried[5] = attempt < options.maxAttempts ? token : ''
+      tried[6] = waitingSince !== 0 && Date.now() - waitingSince >= LINE_AFTER_MS ? '1' : ''
       const reply = await script('update', UPDATE, sessionKey(id), tried)
       if (!Array.isArray(reply)) {
         lastWritten.delete(id)
@@ -81,9 +93,11 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
         // Another writer's turn. Once it has written, this try fails against the fresh hash and
         // takes the turn itself, so the one after wins.
         if (Date.now() >= waitUntil) break
+        if (waitingSince === 0) waitingSince = Date.now()
         await sleep(Math.min(Number(answer), TURN_POLL_MS))
         continue
       }
+      waitingSince = 0
       const after: DecodedHash | null = await hash.decodeHash(id, answer)
       if (outcome === 1 && after !== null) {
         const flat = answer as unknown[]
