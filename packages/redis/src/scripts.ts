@@ -106,7 +106,7 @@ const LINE_MS = 2 * TURN_MS
  * no turn: its last try), '1' when the caller was told to wait before. The compare-and-set of one
  * field behind `update()`: writes only when the field still holds what the caller read. Nil when
  * the session is gone; else { 1 = written, the hash after } or { 0 = changed meanwhile, the hash
- * now } or { 2 = another writer's turn, ms it has left }.
+ * now } or { 2 = another writer's turn, ms it has left, the caller's place in line or 0 }.
  *
  * Turns keep a writer from losing forever to the others (each failure is another's success, but
  * one writer can keep being that other): a writer whose compare fails takes the field's turn
@@ -117,7 +117,7 @@ const LINE_MS = 2 * TURN_MS
  * A waiter still waiting after a while (update.ts: LINE_AFTER_MS) takes a place in the field's line (`m:line:<field>`
  * = "token until" pairs, oldest first); every write of the field hands the turn to the first in
  * line, so a writer that waits (polling) cannot keep losing the free turn to writers that never
- * sleep. Short waits stay first come, first served: the line costs a hand-off per write.
+ * sleep. Short waits stay first come, first served: a hand-off costs the new holder a try.
  */
 export const UPDATE = luaScript(`${READ_HASH}
 local fields, all = read_hash(KEYS[1], ARGV[5] == '1')
@@ -156,10 +156,13 @@ end
 if live and holder ~= token and of == field then
   if waited and token ~= '' then
     local until_ms = tostring(clock_ms() + ${LINE_MS})
-    if place then line[place][2] = until_ms else line[#line + 1] = { token, until_ms } end
+    if not place then
+      line[#line + 1] = { token, until_ms }
+      place = #line
+    else line[place][2] = until_ms end
     keep_line()
   end
-  return { 2, tonumber(till) - clock_ms() }
+  return { 2, tonumber(till) - clock_ms(), place or 0 }
 end
 local current = fields[field]
 local expected = ARGV[2]

@@ -164,6 +164,30 @@ describe.skipIf(!(await serviceAvailable('redis')))('Redis update(): turns', () 
     expect(end['m:line:d:count']).toBeUndefined()
   })
 
+  it('a wait answers the place in line: 0 before the caller has waited a while, then first come, first placed', async () => {
+    const id = await newSession({ count: 0 })
+    const key = `${prefix}${id}`
+    await client.hSet(key, 'm:turn', `someone ${(await redisClock()) + 400} d:count`)
+    const ask = async (token: string, waited: boolean) =>
+      (await UPDATE.run(nodeRedisAdapter(client), key, [
+        'd:count',
+        `=${(await hashOf(id))['d:count']}`,
+        '=x',
+        String(Date.now() + HOUR),
+        '1',
+        token,
+        waited ? '1' : '',
+      ])) as [number, number, number]
+    const fresh = await ask('a.1', false)
+    expect(fresh[0]).toBe(2)
+    expect(fresh[1]).toBeGreaterThan(0)
+    expect(fresh[2]).toBe(0)
+    expect((await ask('a.1', true))[2]).toBe(1)
+    expect((await ask('b.2', true))[2]).toBe(2)
+    expect((await ask('a.1', true))[2], 'asking again keeps the place').toBe(1)
+    expect((await hashOf(id))['m:line:d:count']).toMatch(/^a\.1 \d+ b\.2 \d+$/)
+  })
+
   it('an expired place in line is dropped and hands nothing on', async () => {
     const id = await newSession({ count: 0 })
     const key = `${prefix}${id}`
