@@ -114,10 +114,11 @@ const LINE_MS = 2 * TURN_MS
  * other writers of that field wait instead of writing. The holder retries at once from the hash
  * this answer carries, so its next try wins; its write (or TURN_MS) ends the turn.
  *
- * A waiter still waiting after a while (update.ts: LINE_AFTER_MS) takes a place in the field's line (`m:line:<field>`
- * = "token until" pairs, oldest first); every write of the field hands the turn to the first in
- * line, so a writer that waits (polling) cannot keep losing the free turn to writers that never
- * sleep. Short waits stay first come, first served: a hand-off costs the new holder a try.
+ * A writer still waiting after a while (update.ts: LINE_AFTER_MS) takes a place in the field's
+ * line (`m:line:<field>` = "token until" pairs, oldest first); every write of the field hands the
+ * turn to the first in line, so a writer that waits (polling) cannot keep losing the free turn to
+ * writers that never sleep. Short waits stay first come, first served: a hand-off costs the new
+ * holder a try against the hash it had.
  */
 export const UPDATE = luaScript(`${READ_HASH}
 local fields, all = read_hash(KEYS[1], ARGV[5] == '1')
