@@ -1,5 +1,6 @@
 // `pnpm bench`: the whole benchmark in one run. The HTTP comparison (compare/), the backends
-// (backends.ts and the per-backend files), then the core and Django micro-benchmarks; writes
+// (backends.ts and the per-backend files), then the core and Django micro-benchmarks and the
+// increment race (same-key.ts: lost updates); writes
 // results/latest.md and results/latest.json.
 // Env: BENCH_QUICK=1 (1 round, short backend runs: a few minutes), BENCH_ROUNDS, BENCH_SECONDS,
 // BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_FRAMEWORKS=fastify,koa, BENCH_VARIANTS=redis,memory,
@@ -42,9 +43,12 @@ const floor = parts.has('floor') ? await runFloor(floorConfigFromEnv(), log) : n
 const backends = parts.has('backends') ? await runBackends(quick, log) : null
 const others = []
 if (parts.has('others')) {
-  for (const file of ['core-lifecycle.ts', 'django-codec.ts']) {
+  for (const file of ['core-lifecycle.ts', 'django-codec.ts', 'same-key.ts']) {
     log(`others: ${file}`)
-    others.push(await runBenchFile(file))
+    // The increment race (lost updates, issue 22's goal 4): a short race when quick.
+    others.push(
+      await runBenchFile(file, quick && file === 'same-key.ts' ? { SAME_KEY_INCREMENTS: '1000' } : {}),
+    )
   }
 }
 if (parts.has('http')) {
