@@ -21,6 +21,7 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
   const capacity = new MapCapacity(counters, {
     max: maxKeys,
     expired: (entry: { resetAt: number }, at: number) => entry.resetAt <= at,
+    now,
   })
 
   return {
@@ -32,7 +33,7 @@ export function memoryAttemptStore(options: MemoryAttemptStoreOptions = {}): Att
         entry = { count: 0, resetAt: at + windowMs }
         counters.delete(key) // a new window counts as new: to the end of the insertion order
         counters.set(key, entry)
-        capacity.enforce(at)
+        capacity.enforce()
       }
       entry.count++
       return { count: entry.count, ttlMs: entry.resetAt - at }

@@ -4,6 +4,8 @@ export interface MapCapacityOptions<K, V> {
   max: number
   /** Whether an entry has expired at `now`: expired entries go before live ones. */
   expired: (value: V, now: number) => boolean
+  /** The owner's clock (epoch ms): read only when a sweep runs, so an insert below `max` costs none. */
+  now: () => number
   /** Called for every entry dropped, after its deletion (for an owner's other indexes). */
   dropped?: (key: K, value: V) => void
 }
@@ -24,6 +26,7 @@ export class MapCapacity<K, V> {
   readonly #max: number
   readonly #sweepEvery: number
   readonly #expired: (value: V, now: number) => boolean
+  readonly #now: () => number
   readonly #dropped: ((key: K, value: V) => void) | undefined
   #sinceSweep: number
   #oldest: Iterator<K> | undefined
@@ -34,14 +37,16 @@ export class MapCapacity<K, V> {
     this.#sweepEvery = Math.max(1, Math.floor(options.max / 2))
     this.#sinceSweep = this.#sweepEvery // the first time the map is full, it sweeps
     this.#expired = options.expired
+    this.#now = options.now
     this.#dropped = options.dropped
   }
 
   /** Call after an insert: beyond `max`, drops expired entries, then the oldest. */
-  enforce(now: number): void {
+  enforce(): void {
     if (this.#map.size <= this.#max) return
     if (++this.#sinceSweep >= this.#sweepEvery) {
       this.#sinceSweep = 0
+      const now = this.#now()
       for (const [key, value] of this.#map) if (this.#expired(value, now)) this.#drop(key, value)
     }
     while (this.#map.size > this.#max) this.#dropOldest()

@@ -50,11 +50,12 @@ export function memoryBackend(
   const capacity = new MapCapacity(store, {
     max: maxEntries,
     expired: (entry: MemoryEntry, t: number) => entry.expiresAt <= t,
+    now,
   })
   const put = (id: string, entry: MemoryEntry) => {
     store.delete(id) // re-insert: Map order is our LRU order
     store.set(id, entry)
-    capacity.enforce(now())
+    capacity.enforce()
   }
   /** The stored data (a fresh object), or `null` when it does not decode (then nothing may overwrite it but create/destroy). */
   const dataOf = (entry: MemoryEntry): Record<string, unknown> | null =>

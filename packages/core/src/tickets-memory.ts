@@ -38,6 +38,7 @@ export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): Ticke
   const capacity = new MapCapacity(tickets, {
     max: maxEntries,
     expired: (entry: Entry, t: number) => entry.expiresAt <= t,
+    now,
     dropped: unindex,
   })
   return {
@@ -47,7 +48,7 @@ export function memoryTicketStore(options: MemoryTicketStoreOptions = {}): Ticke
       const userId = String(payload.userId)
       tickets.set(ticket, { payload: JSON.stringify(payload), userId, expiresAt: now() + ttlMs })
       byUser.get(userId)?.add(ticket) ?? byUser.set(userId, new Set([ticket]))
-      capacity.enforce(now())
+      capacity.enforce()
       return ticket
     },
     async consume(ticket: string) {

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { memoryAttemptStore, memoryBackend, memoryTicketStore } from '../src/index.ts'
 import { MapCapacity } from '../src/map-capacity.ts'
 
-/** A map of key -> expiry, kept by a MapCapacity; `seen` counts the expiry checks. */
-function capped(max: number) {
+/** A map of key -> expiry, kept by a MapCapacity at `clock.time`; `seen` counts the expiry checks. */
+function capped(max: number, clock = { time: 0 }) {
   const map = new Map<string, number>()
   const dropped: string[] = []
   const counts = { seen: 0 }
   const capacity = new MapCapacity(map, {
+    now: () => clock.time,
     max,
     expired: (until: number, now: number) => {
       counts.seen++
@@ -20,7 +21,7 @@ function capped(max: number) {
 
 describe('MapCapacity', () => {
   it('beyond max, drops the expired entries first, then the oldest', () => {
-    const { map, dropped, capacity } = capped(4)
+    const { map, dropped, capacity } = capped(4, { time: 10 })
     for (const [key, until] of [
       ['a', 100],
       ['b', 5],
@@ -29,12 +30,12 @@ describe('MapCapacity', () => {
     ] as const)
       map.set(key, until)
     map.set('e', 100)
-    capacity.enforce(10)
+    capacity.enforce()
     expect([...map.keys()]).toEqual(['a', 'c', 'e'])
     expect(dropped).toEqual(['b', 'd'])
     map.set('f', 100)
     map.set('g', 100)
-    capacity.enforce(10)
+    capacity.enforce()
     expect([...map.keys()]).toEqual(['c', 'e', 'f', 'g'])
   })
 
@@ -57,7 +58,7 @@ describe('MapCapacity', () => {
       map.set(key, Number.POSITIVE_INFINITY)
       if (model.includes(key)) model.splice(model.indexOf(key), 1)
       model.push(key)
-      capacity.enforce(0)
+      capacity.enforce()
       while (model.length > 50) model.shift()
       if (step % 997 === 0) expect([...map.keys()]).toEqual(model)
     }
@@ -69,7 +70,7 @@ describe('MapCapacity', () => {
     for (let i = 0; i < 1000; i++) map.set(`live${i}`, Number.POSITIVE_INFINITY)
     for (let i = 0; i < 5000; i++) {
       map.set(`new${i}`, Number.POSITIVE_INFINITY)
-      capacity.enforce(0)
+      capacity.enforce()
     }
     expect(map.size).toBe(1000)
     // 5000 inserts past the limit: 10 sweeps of 1001 entries. Sweeping each time would be 5 million.

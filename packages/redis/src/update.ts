@@ -91,7 +91,7 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
         lastWritten.delete(id)
         return null
       }
-      const [outcome, answer] = reply as [unknown, unknown]
+      const [outcome, answer, place] = reply as [unknown, unknown, unknown]
       if (outcome === 2) {
         // Another writer's turn. Once it has written, this try fails against the fresh hash and
         // takes the turn itself, so the one after wins.
@@ -101,7 +101,7 @@ export function redisUpdate(ctx: RedisContext, hash: ReturnType<typeof hashCodec
         // again at once while the turn is young (a holder slower than that is not waited on so
         // closely); everyone else every TURN_POLL_MS.
         const left = Number(answer)
-        if ((reply as unknown[])[2] === 1 && TURN_MS - left < CLOSE_WATCH_MS) await new Promise(setImmediate)
+        if (place === 1 && TURN_MS - left < CLOSE_WATCH_MS) await new Promise(setImmediate)
         else await sleep(Math.min(left, TURN_POLL_MS))
         continue
       }
