@@ -7,9 +7,10 @@ import { JSON_MEMBERS } from './lua-json.ts'
  * ARGV[1] and builds the keys of the rest-sessions layout itself (single Redis, like the original).
  *
  * Cost per call (INFO commandstats, EVALSHA included): a write is EVALSHA + HMGET + one HSET; when
- * the last access moves (at most once per 2 s per session, or on a ttl change) three ZADDs of the
- * index scores follow. A read is the GET script only when the last access may move (or the process
- * has not seen the session yet); otherwise it is HMGET + HINCRBY without a script (fast-read.ts).
+ * the last access moves (at most once per 2 s per session, or on a ttl change; a `newttl` equal to
+ * the stored ttl is no change) three ZADDs of the index scores follow. A read is the GET script
+ * only when the last access may move (or the process has not seen the session yet); otherwise it
+ * is HMGET + HINCRBY without a script (fast-read.ts).
  */
 
 // Shared helpers. A session is valid while `ttl >= now - la`; `no_resave` sessions count their ttl
@@ -40,9 +41,12 @@ end
 
 -- Writes the fields in one HSET, with the sliding expiry: la moves only when idle > 1 (the
 -- original's 2-second steps), or at once when the caller sets a new ttl (sessionbridge extension).
+-- A newttl equal to the ttl stored changes nothing but la, so it slides in the same steps: a
+-- client that sends its ttl with every write (sessionbridge's exactExpiry) then costs no index
+-- ZADDs but when la moves.
 local function save_session(ns, app, token, key, s, now, newttl, fields)
   local moved = s.no_resave
-  if newttl ~= '' then
+  if newttl ~= '' and (tonumber(newttl) ~= s.ttl or s.no_resave) then
     s.ttl = tonumber(newttl)
     s.idle = 0
     fields[#fields + 1] = 'ttl'

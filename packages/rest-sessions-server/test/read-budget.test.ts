@@ -95,6 +95,39 @@ describe.skipIf(!(await serviceAvailable('redis')))('read path: Redis commands p
     ])
   })
 
+  it('a write whose newttl is the stored ttl writes no index ZADDs; another ttl, or a due la, does', async () => {
+    // sessionbridge's client sends its ttl with every write (exactExpiry): the same ttl is no change.
+    const app = freshApp()
+    const token = await create(a, app, 600)
+    const set = (query: string) => a.call('POST', `/${app}/set/${token}${query}`, { json: { n: 1 } })
+    expect(await commands(() => set('?newttl=600'))).toEqual(['EVALSHA', 'HMGET', 'HSET'])
+    const key = `${namespace}:${app}:${token}`
+    expect(await redis.hGet(key, 'ttl')).toBe('600')
+    clock.advance(5)
+    // la is due: it moves, and with it the indexes, as on any access
+    expect(await commands(() => set('?newttl=600'))).toEqual([
+      'EVALSHA',
+      'HMGET',
+      'HSET',
+      'ZADD',
+      'ZADD',
+      'ZADD',
+    ])
+    expect(Number(await redis.hGet(key, 'la'))).toBe(Math.floor(clock.now() / 1000))
+    // a new ttl moves la at once
+    expect(await commands(() => set('?newttl=900'))).toEqual([
+      'EVALSHA',
+      'HMGET',
+      'HSET',
+      'ZADD',
+      'ZADD',
+      'ZADD',
+    ])
+    expect(await redis.hGet(key, 'ttl')).toBe('900')
+    const expiry = await redis.zScore(`${namespace}:SESSIONS`, `${app}:${token}:u`)
+    expect(expiry).toBe(Math.floor(clock.now() / 1000) + 900)
+  })
+
   it('an idle timeout still ends the session (the fast path never serves a due session)', async () => {
     const app = freshApp()
     const token = await create(a, app, 10)
