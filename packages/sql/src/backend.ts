@@ -22,9 +22,9 @@ export interface SqlBackend extends SessionBackend {
 
 /**
  * Sessions in a relational database. `native` keeps JSON data with a user index; a save is one
- * statement applying the change set with the database's JSON functions (`patch.ts`; keys a JSON
- * path cannot name, and the `django` layout, take a row lock in a transaction instead: read, merge
- * the change set, write). Either way concurrent writers of
+ * statement applying the change set with the database's JSON functions (two when the user changes:
+ * `patch.ts`; keys a JSON path cannot name, and the `django` layout, take a row lock in a
+ * transaction instead: read, merge the change set, write). Either way concurrent writers of
  * different keys all survive; `update` is the same row lock around one key. The parts:
  * `options.ts` (resolution), `data.ts` (encoding and size limits), `statements.ts` (SQL per
  * dialect), `update.ts` (locked read-modify-writes), `sweeper.ts` (background clearExpired).
@@ -105,12 +105,15 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       }),
     save: (id, changes, record) =>
       guarded('save', false, id, async () => {
-        const query = patch?.(changes, record.expiresAt, record.userId, id, now())
-        if (!query) return locked.merge(id, changes, record)
+        const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
+        if (!queries) return locked.merge(id, changes, record)
         // The merged size, as this request sees it; a promise only when MySQL's limit must be asked.
         const checked = data.encodeJson(record.data)
         if (typeof checked !== 'string') await checked
-        return (await client.query(query.text, query.params)).rowCount > 0
+        if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
+        // No row holds this user: it changed (or the row is gone, which this answers too).
+        const withUser = queries.withUser()
+        return (await client.query(withUser.text, withUser.params)).rowCount > 0
       }),
     update: (id, key, fn, updateOptions) =>
       keepingAppErrors(fn, (guardedFn) =>

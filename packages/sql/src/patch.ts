@@ -9,6 +9,18 @@ export interface PatchQuery {
 }
 
 /**
+ * A save's statements. `kept` matches only a row whose user is `userId` already and writes no
+ * user column: naming an indexed column in SET makes SQLite rewrite its index entry even when the
+ * value stays (about 5 µs of a 17 µs UPDATE on a WAL file), and the user changes only where
+ * login and logout do not make a new session. `withUser` writes the column too: the fallback when
+ * `kept` matched nothing (the user changed, or the row is gone).
+ */
+export interface PatchQueries {
+  kept: PatchQuery
+  withUser(): PatchQuery
+}
+
+/**
  * Builds the one-statement save of the native layout: the change set applied to the stored JSON
  * by the database, plus the expiry and user columns, matching only a live row whose data is a JSON
  * object (an undecodable row is never overwritten: the save reports the session gone, as the
@@ -21,7 +33,7 @@ export type PatchBuilder = (
   userId: string | null,
   id: string,
   now: number,
-) => PatchQuery | null
+) => PatchQueries | null
 
 /** Most keys one patch statement names (each is two bound values); larger saves read-merge-write. */
 export const MAX_PATCH_KEYS = 100
@@ -46,23 +58,53 @@ const pathOf = (key: string): string => `$."${key}"`
  * SQLite: `json_set(json_remove(data, paths), path, json(value), ...)`. MySQL/MariaDB: the same with
  * `JSON_SET`/`JSON_REMOVE` and `JSON_EXTRACT(?, '$')` for a value given as JSON text.
  */
+/**
+ * The statement after `SET data = ...`: the expiry, the user column unless `keepUser` (then the
+ * row must hold the user already), the version, and the live-JSON-object match.
+ */
+function tail(p: () => string, keepUser: boolean, same: string, isObject: string): string {
+  return keepUser
+    ? `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${isObject}`
+    : `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${isObject}`
+}
+
+/** Both statements of one save over the same data parameters `head` (see `tail` for the order). */
+function queries(
+  kept: string,
+  withUser: string,
+  head: unknown[],
+  expiresAt: number,
+  userId: string | null,
+  id: string,
+  now: number,
+): PatchQueries {
+  return {
+    kept: { text: kept, params: [...head, expiresAt, id, now, userId] },
+    withUser: () => ({ text: withUser, params: [...head, expiresAt, userId, id, now] }),
+  }
+}
+
 export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
   if (dialect === 'postgres') {
-    const statement = (removes: boolean) =>
+    const statement = (removes: boolean, keepUser: boolean) =>
       sqlStatement(dialect, (p) => {
         const kept = removes
           ? `(data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb)))`
           : 'data'
-        return `UPDATE ${table} SET data = ${kept} || ${p()}::text::jsonb, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND jsonb_typeof(data) = 'object'`
+        return `UPDATE ${table} SET data = ${kept} || ${p()}::text::jsonb, ${tail(p, keepUser, 'IS NOT DISTINCT FROM', "jsonb_typeof(data) = 'object'")}`
       })
-    const withRemovals = statement(true)
     // Most saves delete nothing: no array to bind, expand and subtract.
-    const setOnly = statement(false)
+    const texts = [
+      statement(false, true),
+      statement(false, false),
+      statement(true, true),
+      statement(true, false),
+    ]
     return (changes, expiresAt, userId, id, now) => {
       const set = JSON.stringify(changes.set)
-      return changes.deleted.length === 0
-        ? { text: setOnly, params: [set, expiresAt, userId, id, now] }
-        : { text: withRemovals, params: [JSON.stringify(changes.deleted), set, expiresAt, userId, id, now] }
+      const removes = changes.deleted.length > 0
+      const head = removes ? [JSON.stringify(changes.deleted), set] : [set]
+      return queries(texts[removes ? 2 : 0]!, texts[removes ? 3 : 1]!, head, expiresAt, userId, id, now)
     }
   }
   const mysql = dialect === 'mysql'
@@ -73,9 +115,10 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
   const isObject = mysql
     ? `CASE WHEN JSON_VALID(data) THEN JSON_TYPE(data) END = 'OBJECT'`
     : `CASE WHEN json_valid(data) THEN json_type(data) END = 'object'`
+  const same = mysql ? '<=>' : 'IS'
   const texts = new Map<string, string>()
-  const textFor = (deleted: number, setCount: number): string => {
-    const shape = `${deleted},${setCount}`
+  const textFor = (deleted: number, setCount: number, keepUser: boolean): string => {
+    const shape = `${deleted},${setCount},${keepUser}`
     let text = texts.get(shape)
     if (text === undefined) {
       text = sqlStatement(dialect, (p) => {
@@ -85,7 +128,7 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
           const pairs = Array.from({ length: setCount }, () => `${p()}, ${value(p())}`)
           expr = `${set}(${expr}, ${pairs.join(', ')})`
         }
-        return `UPDATE ${table} SET data = ${expr}, expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${isObject}`
+        return `UPDATE ${table} SET data = ${expr}, ${tail(p, keepUser, same, isObject)}`
       })
       texts.set(shape, text)
     }
@@ -95,13 +138,21 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
     const entries = Object.entries(changes.set)
     if (changes.deleted.length + entries.length > MAX_PATCH_KEYS) return null
     if (!changes.deleted.every(pathSafeKey)) return null
-    const params: unknown[] = changes.deleted.map(pathOf)
+    const head: unknown[] = changes.deleted.map(pathOf)
     for (const [key, item] of entries) {
       const json: string | undefined = JSON.stringify(item)
       if (json === undefined || !pathSafeKey(key)) return null // no JSON text: the merge drops it
-      params.push(pathOf(key), json)
+      head.push(pathOf(key), json)
     }
-    params.push(expiresAt, userId, id, now)
-    return { text: textFor(changes.deleted.length, entries.length), params }
+    const [deleted, setCount] = [changes.deleted.length, entries.length]
+    return queries(
+      textFor(deleted, setCount, true),
+      textFor(deleted, setCount, false),
+      head,
+      expiresAt,
+      userId,
+      id,
+      now,
+    )
   }
 }

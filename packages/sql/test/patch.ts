@@ -41,20 +41,26 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       const id = b.idFormat.generate()
       // The user column only (record() would also put the user id in the data).
       await b.create(id, { ...record({ keep: 'k', gone: 1, n: 0 }), userId: 'u1' })
-      const next = { ...record({ keep: 'k', n: 1, obj: { x: [1, 'y'] } }, 2 * HOUR), userId: 'u2' }
+      const next = { ...record({ keep: 'k', n: 1, obj: { x: [1, 'y'] } }, 2 * HOUR), userId: 'u1' }
       const changes = { set: { n: 1, obj: { x: [1, 'y'] } }, deleted: ['gone'] }
       expect(await counter.take(() => b.save(id, changes, next))).toBe(1)
       const loaded = await b.load(id)
       expect(loaded?.data).toEqual({ keep: 'k', n: 1, obj: { x: [1, 'y'] } })
-      expect(loaded?.userId).toBe('u2')
+      expect(loaded?.userId).toBe('u1')
       expect(loaded?.expiresAt).toBe(next.expiresAt)
-      // An empty change set still moves the expiry and the user, in 1 statement.
-      const touched = record(loaded!.data, 3 * HOUR)
+      // A save that changes the user: the statement that keeps it matches nothing, the second
+      // writes the column (login and logout make a new session, so this is the rare case).
+      const moved = { ...record(loaded!.data, 2 * HOUR), userId: 'u2' }
+      expect(await counter.take(() => b.save(id, { set: { n: 2 }, deleted: [] }, moved))).toBe(2)
+      expect(await b.load(id)).toMatchObject({ data: { n: 2 }, userId: 'u2' })
+      // An empty change set still moves the expiry and the user (to none here).
+      const touched = record({ ...loaded!.data, n: 2 }, 3 * HOUR)
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, touched))).toBe(2)
+      expect(await b.load(id)).toEqual({ data: touched.data, expiresAt: touched.expiresAt, userId: null })
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, touched))).toBe(1)
-      expect(await b.load(id)).toEqual({ data: loaded!.data, expiresAt: touched.expiresAt, userId: null })
-      // A session that is gone: 1 statement, false, nothing created.
+      // A session that is gone: both statements match nothing: false, nothing created.
       const missing = b.idFormat.generate()
-      expect(await counter.take(() => b.save(missing, changes, next))).toBe(1)
+      expect(await counter.take(() => b.save(missing, changes, next))).toBe(2)
       expect(await b.save(missing, changes, next)).toBe(false)
       expect(await b.load(missing)).toBeNull()
     })
