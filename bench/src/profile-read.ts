@@ -1,7 +1,8 @@
 // CPU per request of one scenario of one sessionbridge server, in-process, and its CPU profile over
 // the measured window only: `PROFILE_OUT=read.cpuprofile node --conditions=@sessionbridge/source
 // --import tsx src/profile-read.ts [framework] [store] [path]`; wrk drives it for BENCH_SECONDS
-// (default 5) over 256 seeded sessions.
+// (default 5) over 256 seeded sessions. PROFILE_INTERVAL: the sampling interval, µs (default 100;
+// 500 - 1000 disturbs the server less over long runs).
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
@@ -64,7 +65,7 @@ const post = (method: string, params?: object) =>
 if (profiler) {
   profiler.connect()
   await post('Profiler.enable')
-  await post('Profiler.setSamplingInterval', { interval: 100 })
+  await post('Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_INTERVAL ?? 100) })
   await post('Profiler.start')
 }
 // wrk on core 0 when the server runs pinned to core 1 (`taskset -c 1 node ...`); WRK_CPU=1 puts it
