@@ -4,6 +4,10 @@ import { createClient } from 'redis'
 import { createServer, type RestSessionsServer, type RestSessionsServerOptions } from '../src/index.ts'
 
 export const redisUrl = new URL(SERVICE_URLS.redis)
+/** What a script write runs in Redis (EVALSHA counted, as INFO commandstats does). */
+export const SCRIPT_WRITE = ['EVALSHA', 'HMGET', 'HSET']
+/** The same when the last access moves: the three index scores follow. */
+export const LAST_ACCESS_MOVES = [...SCRIPT_WRITE, 'ZADD', 'ZADD', 'ZADD']
 export const freshNamespace = () => `sbt-rs-${randomBytes(6).toString('hex')}`
 
 /** A controllable clock, epoch ms. */

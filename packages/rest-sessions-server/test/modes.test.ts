@@ -1,7 +1,15 @@
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXTENSIONS_PATH } from '../src/index.ts'
-import { dropNamespace, freshNamespace, manualClock, redisClient, startServer } from './helpers.ts'
+import {
+  dropNamespace,
+  freshNamespace,
+  LAST_ACCESS_MOVES,
+  manualClock,
+  redisClient,
+  SCRIPT_WRITE,
+  startServer,
+} from './helpers.ts'
 
 type View = { id: string; r: number; w: number; ttl: number; idle: number; d?: Record<string, unknown> }
 
@@ -178,20 +186,11 @@ describe.skipIf(!(await serviceAvailable('redis')))('server modes and extensions
       return seen.map((line) => /"([A-Za-z]+)"/.exec(line.split(']')[1] ?? '')?.[1]?.toUpperCase())
     }
     expect(await count(() => plain.get(app, token))).toEqual(['HMGET', 'HINCRBY'])
-    expect(await count(() => plain.call('POST', `/${app}/set/${token}`, { json: { b: 2 } }))).toEqual([
-      'EVALSHA',
-      'HMGET',
-      'HSET',
-    ])
+    expect(await count(() => plain.call('POST', `/${app}/set/${token}`, { json: { b: 2 } }))).toEqual(
+      SCRIPT_WRITE,
+    )
     plain.clock.advance(5) // the last access moves: the three index scores follow
-    expect(await count(() => plain.get(app, token))).toEqual([
-      'EVALSHA',
-      'HMGET',
-      'HSET',
-      'ZADD',
-      'ZADD',
-      'ZADD',
-    ])
+    expect(await count(() => plain.get(app, token))).toEqual(LAST_ACCESS_MOVES)
     expect(await count(() => plain.get(app, token))).toEqual(['HMGET', 'HINCRBY'])
     await monitor.close()
   })
