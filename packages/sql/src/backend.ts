@@ -45,7 +45,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     : null
   const locked = lockedWrites(resolved, sql, data, setUser)
   // The native layout's one-statement save; the Django layout's data is encoded, so it merges.
-  const patch = django ? null : patchBuilder(resolved.dialect, resolved.table)
+  const patch = django ? null : patchBuilder(resolved.dialect, resolved.table, resolved.expiryStepMs)
 
   /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
   const guarded = <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> =>
@@ -111,7 +111,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         const checked = data.encodeJson(record.data)
         if (typeof checked !== 'string') await checked
         if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
-        // No row holds this user: it changed (or the row is gone, which this answers too).
+        // No row holds this user and a recent expiry: one changed (or the row is gone, answered here too).
         const withUser = queries.withUser()
         return (await client.query(withUser.text, withUser.params)).rowCount > 0
       }),

@@ -37,6 +37,12 @@ export interface SqlBackendOptions {
   clearExpiredInterval?: number
   /** Rows one `clearExpired` statement deletes, so a big purge never holds long locks. @default 1000 */
   batchSize?: number
+  /**
+   * Seconds a native row's stored expiry may trail a save's: a save within this of the expiry last
+   * written leaves the column alone, so the database rewrites no index entry for it (as reads move
+   * it at most every `touchInterval`). `0` writes it on every save. @default 60
+   */
+  expiryStep?: number
   /** Largest encoded session stored, in bytes (UTF-8); `null` = leave it to the database. @default 1_048_576 */
   maxDataBytes?: number | null
   /** The data key holding the user id (the Django layout derives `userId` from it). @default '_auth_user_id' */
@@ -131,6 +137,7 @@ export function resolveSqlBackendOptions(options: SqlBackendOptions) {
     userTable: userTable === null ? null : quoteTable(dialect, userTable, 'userTable'),
     idFormat: checkIdFormat(options, layout, codec),
     batchSize: wholeNumber('batchSize', options.batchSize ?? 1000, 1),
+    expiryStepMs: wholeNumber('expiryStep', options.expiryStep ?? 60, 0) * 1000,
     interval: wholeNumber('clearExpiredInterval', options.clearExpiredInterval ?? 0, 0),
     maxDataBytes:
       options.maxDataBytes === null

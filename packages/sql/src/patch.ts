@@ -9,11 +9,13 @@ export interface PatchQuery {
 }
 
 /**
- * A save's statements. `kept` matches only a row whose user is `userId` already and writes no
- * user column: naming an indexed column in SET makes SQLite rewrite its index entry even when the
- * value stays (about 5 µs of a 17 µs UPDATE on a WAL file), and the user changes only where
- * login and logout do not make a new session. `withUser` writes the column too: the fallback when
- * `kept` matched nothing (the user changed, or the row is gone).
+ * A save's statements. `kept` matches only a row that holds the record's user already and, with an
+ * expiry step, an expiry at most that step behind the record's, and writes neither column: naming
+ * an indexed column in SET makes SQLite rewrite its index entry even when the value stays (about 5
+ * µs of a 17 µs UPDATE on a WAL file each), PostgreSQL cannot make a changed expiry a HOT update,
+ * and a session's user changes only where login and logout do not make a new session. `withUser`
+ * writes both: the fallback when `kept` matched nothing (the user changed, the expiry is due, or
+ * the row is gone).
  */
 export interface PatchQueries {
   kept: PatchQuery
@@ -59,52 +61,55 @@ const pathOf = (key: string): string => `$."${key}"`
  * `JSON_SET`/`JSON_REMOVE` and `JSON_EXTRACT(?, '$')` for a value given as JSON text.
  */
 /**
- * The statement after `SET data = ...`: the expiry, the user column unless `keepUser` (then the
- * row must hold the user already), the version, and the live-JSON-object match.
+ * The statement after `SET data = ...`: `kept` (see `PatchQueries`) or the one that writes the
+ * expiry and the user; the version; the live-JSON-object match. `step`: the expiry step, ms.
  */
-function tail(p: () => string, keepUser: boolean, same: string, isObject: string): string {
-  return keepUser
-    ? `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${isObject}`
-    : `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${isObject}`
+function tail(p: () => string, kept: boolean, step: number, same: string, isObject: string): string {
+  if (!kept)
+    return `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${isObject}`
+  // Placeholders in the order of the parameters (PostgreSQL numbers them as `p()` is called).
+  return step > 0
+    ? `version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND expires_at BETWEEN ${p()} AND ${p()} AND ${isObject}`
+    : `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${isObject}`
 }
 
-/** Both statements of one save over the same data parameters `head` (see `tail` for the order). */
+/** Both statements of one save over the same data parameters `head` (in `tail`'s order). */
 function queries(
-  kept: string,
-  withUser: string,
+  texts: readonly [kept: string, withUser: string],
+  step: number,
   head: unknown[],
-  expiresAt: number,
-  userId: string | null,
-  id: string,
-  now: number,
+  record: { expiresAt: number; userId: string | null; id: string; now: number },
 ): PatchQueries {
+  const { expiresAt, userId, id, now } = record
   return {
-    kept: { text: kept, params: [...head, expiresAt, id, now, userId] },
-    withUser: () => ({ text: withUser, params: [...head, expiresAt, userId, id, now] }),
+    kept: {
+      text: texts[0],
+      params:
+        step > 0
+          ? [...head, id, now, userId, expiresAt - step, expiresAt]
+          : [...head, expiresAt, id, now, userId],
+    },
+    withUser: () => ({ text: texts[1], params: [...head, expiresAt, userId, id, now] }),
   }
 }
 
-export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
+export function patchBuilder(dialect: SqlDialect, table: string, step = 0): PatchBuilder {
   if (dialect === 'postgres') {
-    const statement = (removes: boolean, keepUser: boolean) =>
+    const statement = (removes: boolean, kept: boolean) =>
       sqlStatement(dialect, (p) => {
-        const kept = removes
+        const data = removes
           ? `(data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb)))`
           : 'data'
-        return `UPDATE ${table} SET data = ${kept} || ${p()}::text::jsonb, ${tail(p, keepUser, 'IS NOT DISTINCT FROM', "jsonb_typeof(data) = 'object'")}`
+        return `UPDATE ${table} SET data = ${data} || ${p()}::text::jsonb, ${tail(p, kept, step, 'IS NOT DISTINCT FROM', "jsonb_typeof(data) = 'object'")}`
       })
     // Most saves delete nothing: no array to bind, expand and subtract.
-    const texts = [
-      statement(false, true),
-      statement(false, false),
-      statement(true, true),
-      statement(true, false),
-    ]
+    const setOnly = [statement(false, true), statement(false, false)] as const
+    const withRemovals = [statement(true, true), statement(true, false)] as const
     return (changes, expiresAt, userId, id, now) => {
       const set = JSON.stringify(changes.set)
       const removes = changes.deleted.length > 0
       const head = removes ? [JSON.stringify(changes.deleted), set] : [set]
-      return queries(texts[removes ? 2 : 0]!, texts[removes ? 3 : 1]!, head, expiresAt, userId, id, now)
+      return queries(removes ? withRemovals : setOnly, step, head, { expiresAt, userId, id, now })
     }
   }
   const mysql = dialect === 'mysql'
@@ -117,8 +122,8 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
     : `CASE WHEN json_valid(data) THEN json_type(data) END = 'object'`
   const same = mysql ? '<=>' : 'IS'
   const texts = new Map<string, string>()
-  const textFor = (deleted: number, setCount: number, keepUser: boolean): string => {
-    const shape = `${deleted},${setCount},${keepUser}`
+  const textFor = (deleted: number, setCount: number, kept: boolean): string => {
+    const shape = `${deleted},${setCount},${kept}`
     let text = texts.get(shape)
     if (text === undefined) {
       text = sqlStatement(dialect, (p) => {
@@ -128,7 +133,7 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
           const pairs = Array.from({ length: setCount }, () => `${p()}, ${value(p())}`)
           expr = `${set}(${expr}, ${pairs.join(', ')})`
         }
-        return `UPDATE ${table} SET data = ${expr}, ${tail(p, keepUser, same, isObject)}`
+        return `UPDATE ${table} SET data = ${expr}, ${tail(p, kept, step, same, isObject)}`
       })
       texts.set(shape, text)
     }
@@ -145,14 +150,7 @@ export function patchBuilder(dialect: SqlDialect, table: string): PatchBuilder {
       head.push(pathOf(key), json)
     }
     const [deleted, setCount] = [changes.deleted.length, entries.length]
-    return queries(
-      textFor(deleted, setCount, true),
-      textFor(deleted, setCount, false),
-      head,
-      expiresAt,
-      userId,
-      id,
-      now,
-    )
+    const texts = [textFor(deleted, setCount, true), textFor(deleted, setCount, false)] as const
+    return queries(texts, step, head, { expiresAt, userId, id, now })
   }
 }

@@ -40,29 +40,48 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       const b = make(counter.client)
       const id = b.idFormat.generate()
       // The user column only (record() would also put the user id in the data).
-      await b.create(id, { ...record({ keep: 'k', gone: 1, n: 0 }), userId: 'u1' })
-      const next = { ...record({ keep: 'k', n: 1, obj: { x: [1, 'y'] } }, 2 * HOUR), userId: 'u1' }
+      const created = { ...record({ keep: 'k', gone: 1, n: 0 }), userId: 'u1' }
+      await b.create(id, created)
+      // The same user, an expiry within the step (60 s) of the stored one: 1 statement, which
+      // writes neither column (the stored expiry trails by the few ms since the create).
+      const next = { ...record({ keep: 'k', n: 1, obj: { x: [1, 'y'] } }), userId: 'u1' }
       const changes = { set: { n: 1, obj: { x: [1, 'y'] } }, deleted: ['gone'] }
       expect(await counter.take(() => b.save(id, changes, next))).toBe(1)
       const loaded = await b.load(id)
       expect(loaded?.data).toEqual({ keep: 'k', n: 1, obj: { x: [1, 'y'] } })
       expect(loaded?.userId).toBe('u1')
-      expect(loaded?.expiresAt).toBe(next.expiresAt)
-      // A save that changes the user: the statement that keeps it matches nothing, the second
-      // writes the column (login and logout make a new session, so this is the rare case).
-      const moved = { ...record(loaded!.data, 2 * HOUR), userId: 'u2' }
+      expect(loaded?.expiresAt).toBe(created.expiresAt)
+      // An expiry beyond the step: the first statement matches nothing, the second writes it.
+      const later = { ...record(loaded!.data, 2 * HOUR), userId: 'u1' }
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, later))).toBe(2)
+      expect(await b.load(id)).toMatchObject({ expiresAt: later.expiresAt, userId: 'u1' })
+      // A shorter expiry (a new max age) is written too, however close.
+      const shorter = { ...later, expiresAt: later.expiresAt - 1000 }
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, shorter))).toBe(2)
+      expect((await b.load(id))?.expiresAt).toBe(shorter.expiresAt)
+      // A save that changes the user writes it (login and logout make a new session: rare).
+      const moved = { ...shorter, data: { ...loaded!.data, n: 2 }, userId: 'u2' }
       expect(await counter.take(() => b.save(id, { set: { n: 2 }, deleted: [] }, moved))).toBe(2)
       expect(await b.load(id)).toMatchObject({ data: { n: 2 }, userId: 'u2' })
-      // An empty change set still moves the expiry and the user (to none here).
-      const touched = record({ ...loaded!.data, n: 2 }, 3 * HOUR)
-      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, touched))).toBe(2)
-      expect(await b.load(id)).toEqual({ data: touched.data, expiresAt: touched.expiresAt, userId: null })
-      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, touched))).toBe(1)
+      const anonymous = { ...moved, userId: null }
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(2)
+      expect(await b.load(id)).toEqual({ data: moved.data, expiresAt: shorter.expiresAt, userId: null })
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(1)
       // A session that is gone: both statements match nothing: false, nothing created.
       const missing = b.idFormat.generate()
       expect(await counter.take(() => b.save(missing, changes, next))).toBe(2)
       expect(await b.save(missing, changes, next)).toBe(false)
       expect(await b.load(missing)).toBeNull()
+    })
+
+    it('expiryStep 0 writes the expiry with every save, still in 1 statement', async () => {
+      const counter = statementCounter(suite.client())
+      const b = sqlBackend({ client: counter.client, layout: 'native', table, expiryStep: 0 })
+      const id = b.idFormat.generate()
+      await b.create(id, record({ n: 0 }))
+      const next = record({ n: 1 }, HOUR + 1)
+      expect(await counter.take(() => b.save(id, { set: { n: 1 }, deleted: [] }, next))).toBe(1)
+      expect(await b.load(id)).toMatchObject({ data: { n: 1 }, expiresAt: next.expiresAt })
     })
 
     it('round-trips awkward keys (dots, quotes, backslashes, unicode, __proto__, empty, control)', async () => {
