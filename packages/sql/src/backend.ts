@@ -22,10 +22,10 @@ export interface SqlBackend extends SessionBackend {
 
 /**
  * Sessions in a relational database. `native` keeps JSON data with a user index; a save is one
- * statement applying the change set with the database's JSON functions (two when the user changes:
- * `patch.ts`; keys a JSON path cannot name, and the `django` layout, take a row lock in a
- * transaction instead: read, merge the change set, write). Either way concurrent writers of
- * different keys all survive; `update` is the same row lock around one key. The parts:
+ * statement applying the change set with the database's JSON functions (two when the user changes
+ * or the expiry is due: `patch.ts`; keys a JSON path cannot name, and the `django` layout, take a
+ * row lock in a transaction instead: read, merge the change set, write). Either way concurrent
+ * writers of different keys all survive; `update` is the same row lock around one key. The parts:
  * `options.ts` (resolution), `data.ts` (encoding and size limits), `statements.ts` (SQL per
  * dialect), `update.ts` (locked read-modify-writes), `sweeper.ts` (background clearExpired).
  */

@@ -56,11 +56,6 @@ export function pathSafeKey(key: string): boolean {
 const pathOf = (key: string): string => `$."${key}"`
 
 /**
- * The patch builder of a dialect. PostgreSQL: one fixed statement (jsonb `-` and `||`, any key).
- * SQLite: `json_set(json_remove(data, paths), path, json(value), ...)`. MySQL/MariaDB: the same with
- * `JSON_SET`/`JSON_REMOVE` and `JSON_EXTRACT(?, '$')` for a value given as JSON text.
- */
-/**
  * The statement after `SET data = ...`: `kept` (see `PatchQueries`) or the one that writes the
  * expiry and the user; the version; the live-JSON-object match. `step`: the expiry step, ms.
  */
@@ -93,6 +88,12 @@ function queries(
   }
 }
 
+/**
+ * The patch builder of a dialect. PostgreSQL: one fixed statement (jsonb `-` and `||`, any key).
+ * SQLite: `json_set(json_remove(data, paths), path, json(value), ...)`. MySQL/MariaDB: the same with
+ * `JSON_SET`/`JSON_REMOVE` and `JSON_EXTRACT(?, '$')` for a value given as JSON text. `step`: the
+ * expiry step, ms (`0`: every save writes the expiry).
+ */
 export function patchBuilder(dialect: SqlDialect, table: string, step = 0): PatchBuilder {
   if (dialect === 'postgres') {
     const statement = (removes: boolean, kept: boolean) =>
