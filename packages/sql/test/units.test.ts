@@ -113,7 +113,7 @@ describe('misconfiguration fails at startup, naming the option', () => {
     expect((error as Error).message).toMatch(message)
   }
 
-  it('names client, layout, codec, table, batchSize, idFormat, maxDataBytes', () => {
+  it('names client, layout, codec, table, batchSize, expiryStep, idFormat, maxDataBytes', () => {
     const client = fakeClient('postgres')
     // @ts-expect-error: no options at all
     expectConfig(() => sqlBackend(undefined), 'client', /^\[sessionbridge\/sql\] missing option "client"/)
@@ -129,6 +129,12 @@ describe('misconfiguration fails at startup, naming the option', () => {
     )
     expectConfig(() => sqlBackend({ client, layout: 'native', table: 'a.b.c' }), 'table', /schema\.name/)
     expectConfig(() => sqlBackend({ client, layout: 'native', batchSize: 0 }), 'batchSize', /whole number/)
+    expectConfig(() => sqlBackend({ client, layout: 'native', expiryStep: -1 }), 'expiryStep', /whole number/)
+    expectConfig(
+      () => sqlBackend({ client, layout: 'native', expiryStep: 0.5 }),
+      'expiryStep',
+      /whole number/,
+    )
     expectConfig(
       () => sqlBackend({ client, layout: 'native', maxDataBytes: 1.5 }),
       'maxDataBytes',
