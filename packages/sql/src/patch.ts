@@ -122,23 +122,26 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
     ? `CASE WHEN JSON_VALID(data) THEN JSON_TYPE(data) END = 'OBJECT'`
     : `CASE WHEN json_valid(data) THEN json_type(data) END = 'object'`
   const same = mysql ? '<=>' : 'IS'
-  const texts = new Map<string, string>()
-  const textFor = (deleted: number, setCount: number, kept: boolean): string => {
-    const shape = `${deleted},${setCount},${kept}`
-    let text = texts.get(shape)
-    if (text === undefined) {
-      text = sqlStatement(dialect, (p) => {
-        let expr = 'data'
-        if (deleted > 0) expr = `${remove}(${expr}, ${Array.from({ length: deleted }, p).join(', ')})`
-        if (setCount > 0) {
-          const pairs = Array.from({ length: setCount }, () => `${p()}, ${value(p())}`)
-          expr = `${set}(${expr}, ${pairs.join(', ')})`
-        }
-        return `UPDATE ${table} SET data = ${expr}, ${tail(p, kept, step, same, isObject)}`
-      })
-      texts.set(shape, text)
+  // Both statements of a shape (keys deleted, keys set), made together on its first save.
+  const texts = new Map<string, readonly [kept: string, withUser: string]>()
+  const textsFor = (deleted: number, setCount: number) => {
+    const shape = `${deleted},${setCount}`
+    let pair = texts.get(shape)
+    if (pair === undefined) {
+      const statement = (kept: boolean) =>
+        sqlStatement(dialect, (p) => {
+          let expr = 'data'
+          if (deleted > 0) expr = `${remove}(${expr}, ${Array.from({ length: deleted }, p).join(', ')})`
+          if (setCount > 0) {
+            const pairs = Array.from({ length: setCount }, () => `${p()}, ${value(p())}`)
+            expr = `${set}(${expr}, ${pairs.join(', ')})`
+          }
+          return `UPDATE ${table} SET data = ${expr}, ${tail(p, kept, step, same, isObject)}`
+        })
+      pair = [statement(true), statement(false)]
+      texts.set(shape, pair)
     }
-    return text
+    return pair
   }
   return (changes, expiresAt, userId, id, now) => {
     const entries = Object.entries(changes.set)
@@ -150,8 +153,7 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
       if (json === undefined || !pathSafeKey(key)) return null // no JSON text: the merge drops it
       head.push(pathOf(key), json)
     }
-    const [deleted, setCount] = [changes.deleted.length, entries.length]
-    const texts = [textFor(deleted, setCount, true), textFor(deleted, setCount, false)] as const
-    return queries(texts, step, head, { expiresAt, userId, id, now })
+    const pair = textsFor(changes.deleted.length, entries.length)
+    return queries(pair, step, head, { expiresAt, userId, id, now })
   }
 }
