@@ -22,7 +22,7 @@ const layer: Layer =
     : store.startsWith('limit:')
       ? { kind: 'limit', store: store.slice(6) as StoreName }
       : { kind: 'sessionbridge', store: store as StoreName }
-const server = await startApp(framework as Framework, layer, counter)
+const server = await startApp(framework as Framework, [{ prefix: '', layer }], counter)
 const base = `http://127.0.0.1:${server.port}`
 const cookies: string[] = []
 for (let i = 0; i < 256; i++) {

@@ -1,7 +1,8 @@
-// One server per (framework, layer), with the routes every scenario uses: `GET /` never touches
-// the session; `GET /seed` stores `count = 0` and answers with the cookie; `GET /read` reads
-// `count`; `GET /incr` increments it. Peers run with their documented defaults, except the
-// cookie's `secure` flag (the benchmark speaks plain HTTP).
+// One server per framework holding one layer (the comparison) or several, each under its own path
+// prefix with its middleware scoped to it (the floor), with the routes every scenario uses:
+// `GET <prefix>/` never touches the session; `GET <prefix>/seed` stores `count = 0` and answers
+// with the cookie; `GET <prefix>/read` reads `count`; `GET <prefix>/incr` increments it. Peers run
+// with their documented defaults, except the cookie's `secure` flag (the benchmark speaks plain HTTP).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import fastifyCookie from '@fastify/cookie'
@@ -13,8 +14,8 @@ import { sessionMiddleware as koaSessions } from '@sessionbridge/koa'
 import { RedisStore } from 'connect-redis'
 import express from 'express'
 import expressSession from 'express-session'
-import Fastify, { type FastifyPluginAsync, type FastifyRequest } from 'fastify'
-import { Hono, type Context as HonoContext } from 'hono'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify'
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono'
 import {
   CookieStore,
   MemoryStore as HonoMemoryStore,
@@ -24,7 +25,7 @@ import Koa, { type Context } from 'koa'
 import koaSession from 'koa-session'
 import { createClient } from 'redis'
 import { type CallCounter, countCalls } from './counting.ts'
-import type { Framework, Layer, RunningServer } from './layers.ts'
+import type { Framework, Layer, Mount, RunningServer } from './layers.ts'
 import { asCount, SECRET } from './layers.ts'
 import { openLimit } from './limits.ts'
 import { honoRedisStore, koaMemoryStore, koaRedisStore } from './peer-stores.ts'
@@ -109,12 +110,27 @@ function listen(server: ReturnType<typeof createServer>): Promise<number> {
 }
 
 async function startFastify(
-  layer: Layer,
+  mounts: readonly Mount[],
   counter: CallCounter,
   cleanups: (() => Promise<void>)[],
 ): Promise<number> {
   const app = Fastify({ logger: false })
   cleanups.push(() => app.close())
+  for (const { prefix, layer } of mounts) {
+    // A prefixed layer lives in a scope of its own: its hooks run for its routes only.
+    if (prefix === '') await mountFastify(app, layer, counter, cleanups)
+    else await app.register((scope) => mountFastify(scope, layer, counter, cleanups), { prefix })
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as AddressInfo).port
+}
+
+async function mountFastify(
+  app: FastifyInstance,
+  layer: Layer,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<void> {
   let handlers: Handlers | null = null
   if (layer.kind === 'middleware') {
     app.addHook('onRequest', (_request, _reply, done) => done())
@@ -164,26 +180,62 @@ async function startFastify(
     if (written) await written
     return String(count)
   })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return (app.server.address() as AddressInfo).port
 }
 
 async function startKoa(
-  layer: Layer,
+  mounts: readonly Mount[],
   counter: CallCounter,
   cleanups: (() => Promise<void>)[],
 ): Promise<number> {
   const app = new Koa()
   app.keys = [SECRET]
+  const stacks: { prefix: string; run: Koa.Middleware }[] = []
+  for (const { prefix, layer } of mounts) {
+    const stack = await mountKoa(app, layer, prefix, counter, cleanups)
+    if (mounts.length === 1) for (const middleware of stack) app.use(middleware)
+    stacks.push({ prefix, run: chain(stack) })
+  }
+  if (stacks.length > 1) {
+    // Koa has no scopes: requests go to the stack whose prefix their path starts with.
+    const scoped = stacks.filter((stack) => stack.prefix !== '')
+    const root = stacks.find((stack) => stack.prefix === '')
+    app.use((ctx, next) => {
+      const stack = scoped.find((s) => ctx.path.startsWith(`${s.prefix}/`)) ?? root
+      return stack ? stack.run(ctx, next) : next()
+    })
+  }
+  const server = createServer(app.callback())
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return listen(server)
+}
+
+/** One middleware running `stack` in order, as `app.use` would. */
+function chain(stack: Koa.Middleware[]): Koa.Middleware {
+  return stack.reduceRight<Koa.Middleware>(
+    (after, middleware) => (ctx, next) => middleware(ctx, () => after(ctx, next)),
+    (_ctx, next) => next(),
+  )
+}
+
+/** The layer's middleware and the routes under `prefix`, in order. */
+async function mountKoa(
+  app: Koa,
+  layer: Layer,
+  prefix: string,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<Koa.Middleware[]> {
+  const stack: Koa.Middleware[] = []
   let handlers: Handlers | null = null
   if (layer.kind === 'middleware') {
-    app.use(async (_ctx, next) => {
+    stack.push(async (_ctx, next) => {
       await next()
     })
   } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
-    app.use(koaSessions({ backend: store.backend, secrets: [SECRET] }))
+    // @sessionbridge/koa is typed against another @types/koa release than this package: same shape.
+    stack.push(koaSessions({ backend: store.backend, secrets: [SECRET] }) as unknown as Koa.Middleware)
     const sessionOf = (ctx: unknown) => (ctx as Context).session as unknown as Session
     handlers = {
       read: async (ctx) => asCount(await sessionOf(ctx).get('count')),
@@ -192,12 +244,12 @@ async function startKoa(
   } else if (layer.kind === 'limit') {
     handlers = await limitHandlers(layer.store, counter, cleanups, (ctx) => (ctx as Context).headers.cookie)
   } else if (layer.kind === 'peer') {
-    if (layer.store === 'cookie') app.use(koaSession({}, app))
+    if (layer.store === 'cookie') stack.push(koaSession({}, app))
     else {
       const client = layer.store === 'redis' ? await peerRedis() : null
       if (client) cleanups.push(async () => void client.destroy())
       const store = client ? koaRedisStore(client) : countCalls(koaMemoryStore(), counter, storeWeight)
-      app.use(koaSession({ store }, app))
+      stack.push(koaSession({ store }, app))
     }
     const sessionOf = (ctx: unknown) => (ctx as { session: Record<string, unknown> }).session
     handlers = {
@@ -208,41 +260,59 @@ async function startKoa(
     }
   }
   const h = handlers
-  app.use(async (ctx) => {
-    if (ctx.path === '/') ctx.body = 'ok'
-    else if (ctx.path === '/seed') {
+  const [root, seed, read, incr] = ['/', '/seed', '/read', '/incr'].map((path) => prefix + path)
+  stack.push(async (ctx) => {
+    if (ctx.path === root) ctx.body = 'ok'
+    else if (ctx.path === seed) {
       if (h?.seed) ctx.set('Set-Cookie', await h.seed())
       else h?.write(ctx, 0)
       ctx.body = 'seeded'
-    } else if (ctx.path === '/read') ctx.body = String(h ? await h.read(ctx) : 0)
-    else if (ctx.path === '/incr') {
+    } else if (ctx.path === read) ctx.body = String(h ? await h.read(ctx) : 0)
+    else if (ctx.path === incr) {
       const count = (h ? await h.read(ctx) : 0) + 1
       const written = h?.write(ctx, count)
       if (written) await written
       ctx.body = String(count)
     }
   })
-  const server = createServer(app.callback())
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return listen(server)
+  return stack
 }
 
+// Variables are typed loosely on purpose: two session libraries share the one app shape.
+type HonoApp = Hono<{ Variables: { session: unknown } }>
+
 async function startHono(
-  layer: Layer,
+  mounts: readonly Mount[],
   counter: CallCounter,
   cleanups: (() => Promise<void>)[],
 ): Promise<number> {
-  // Variables are typed loosely on purpose: two session libraries share the one app shape.
-  const app = new Hono<{ Variables: { session: unknown } }>()
+  const app: HonoApp = new Hono()
+  for (const { prefix, layer } of mounts) await mountHono(app, layer, prefix, counter, cleanups)
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
+    cleanups.push(() => new Promise<void>((done) => server.close(() => done())))
+  })
+}
+
+/** The layer's middleware, for the paths under `prefix` only, and its routes there. */
+async function mountHono(
+  app: HonoApp,
+  layer: Layer,
+  prefix: string,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<void> {
+  const use = (middleware: MiddlewareHandler) =>
+    prefix ? app.use(`${prefix}/*`, middleware) : app.use(middleware)
   let handlers: Handlers | null = null
   if (layer.kind === 'middleware') {
-    app.use(async (_c, next) => {
+    use(async (_c, next) => {
       await next()
     })
   } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
-    app.use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
+    use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
     const sessionOf = (c: unknown) => (c as HonoContext).get('session') as Session
     handlers = {
       read: async (c) => asCount(await sessionOf(c).get('count')),
@@ -261,7 +331,7 @@ async function startHono(
         : client
           ? honoRedisStore(client)
           : countCalls(new HonoMemoryStore(), counter, storeWeight)
-    app.use(honoPeerSessions({ store, encryptionKey: SECRET, expireAfterSeconds: 3600 }))
+    use(honoPeerSessions({ store, encryptionKey: SECRET, expireAfterSeconds: 3600 }))
     type PeerSession = { get(key: string): unknown; set(key: string, value: unknown): void }
     const sessionOf = (c: unknown) => (c as HonoContext).get('session') as PeerSession
     handlers = {
@@ -270,22 +340,18 @@ async function startHono(
     }
   }
   const h = handlers
-  app.get('/', (c) => c.text('ok'))
-  app.get('/seed', async (c) => {
+  app.get(`${prefix}/`, (c) => c.text('ok'))
+  app.get(`${prefix}/seed`, async (c) => {
     if (h?.seed) c.header('Set-Cookie', await h.seed())
     else h?.write(c, 0)
     return c.text('seeded')
   })
-  app.get('/read', async (c) => c.text(String(h ? await h.read(c) : 0)))
-  app.get('/incr', async (c) => {
+  app.get(`${prefix}/read`, async (c) => c.text(String(h ? await h.read(c) : 0)))
+  app.get(`${prefix}/incr`, async (c) => {
     const count = (h ? await h.read(c) : 0) + 1
     const written = h?.write(c, count)
     if (written) await written
     return c.text(String(count))
-  })
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
-    cleanups.push(() => new Promise<void>((done) => server.close(() => done())))
   })
 }
 
@@ -302,14 +368,30 @@ async function expressSessions() {
 }
 
 async function startExpress(
-  layer: Layer,
+  mounts: readonly Mount[],
   counter: CallCounter,
   cleanups: (() => Promise<void>)[],
 ): Promise<number> {
   const app = express()
+  for (const { prefix, layer } of mounts) await mountExpress(app, layer, prefix, counter, cleanups)
+  const server = createServer(app)
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return listen(server)
+}
+
+/** The layer's middleware, for the paths under `prefix` only, and its routes there. */
+async function mountExpress(
+  app: express.Express,
+  layer: Layer,
+  prefix: string,
+  counter: CallCounter,
+  cleanups: (() => Promise<void>)[],
+): Promise<void> {
+  const use = (middleware: express.RequestHandler) =>
+    prefix ? app.use(prefix, middleware) : app.use(middleware)
   let handlers: Handlers | null = null
   if (layer.kind === 'middleware') {
-    app.use((_req, _res, next) => next())
+    use((_req, _res, next) => next())
   } else if (layer.kind === 'peer') {
     const client = layer.store === 'redis' ? await peerRedis() : null
     if (client) cleanups.push(async () => void client.destroy())
@@ -317,7 +399,7 @@ async function startExpress(
       ? new RedisStore({ client, prefix: 'sbbench:express:' })
       : countCalls(new expressSession.MemoryStore(), counter, storeWeight)
     // resave: false as the README asks (and what connect-redis recommends); the rest are defaults.
-    app.use(expressSession({ secret: SECRET, store, resave: false, saveUninitialized: true }))
+    use(expressSession({ secret: SECRET, store, resave: false, saveUninitialized: true }))
     type PeerSession = Record<string, unknown>
     const sessionOf = (req: unknown) => (req as { session: PeerSession }).session
     handlers = {
@@ -336,7 +418,7 @@ async function startExpress(
   } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
-    app.use((await expressSessions())({ backend: store.backend, secrets: [SECRET] }))
+    use((await expressSessions())({ backend: store.backend, secrets: [SECRET] }))
     const sessionOf = (req: unknown) => (req as { session: Session }).session
     handlers = {
       read: async (req) => asCount(await sessionOf(req).get('count')),
@@ -344,34 +426,37 @@ async function startExpress(
     }
   }
   const h = handlers
-  app.get('/', (_req, res) => void res.send('ok'))
-  app.get('/seed', async (req, res) => {
+  app.get(`${prefix}/`, (_req, res) => void res.send('ok'))
+  app.get(`${prefix}/seed`, async (req, res) => {
     if (h?.seed) res.setHeader('Set-Cookie', await h.seed())
     else h?.write(req, 0)
     res.send('seeded')
   })
-  app.get('/read', async (req, res) => void res.send(String(h ? await h.read(req) : 0)))
-  app.get('/incr', async (req, res) => {
+  app.get(`${prefix}/read`, async (req, res) => void res.send(String(h ? await h.read(req) : 0)))
+  app.get(`${prefix}/incr`, async (req, res) => {
     const count = (h ? await h.read(req) : 0) + 1
     const written = h?.write(req, count)
     if (written) await written
     res.send(String(count))
   })
-  const server = createServer(app)
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return listen(server)
 }
 
 const starters = { fastify: startFastify, koa: startKoa, hono: startHono, express: startExpress }
 
-/** Starts one server on a free loopback port; `close()` stops it and what it opened. */
+/**
+ * Starts one server on a free loopback port with each layer's routes under its prefix (`''`: at the
+ * root; several layers: only bare may sit there, the others each scoped to its prefix); `close()`
+ * stops it and what it opened.
+ */
 export async function startApp(
   framework: Framework,
-  layer: Layer,
+  mounts: readonly Mount[],
   counter: CallCounter,
 ): Promise<RunningServer> {
+  if (mounts.length > 1 && mounts.some((m) => m.prefix === '' && m.layer.kind !== 'bare'))
+    throw new Error('several layers in one server: only bare may be mounted at the root')
   const cleanups: (() => Promise<void>)[] = []
-  const port = await starters[framework](layer, counter, cleanups)
+  const port = await starters[framework](mounts, counter, cleanups)
   return {
     port,
     close: async () => {

@@ -15,6 +15,7 @@ import {
   type ScenarioKey,
   type Started,
   seedScript,
+  startTogether,
   startVariant,
   stopVariant,
   wrk,
@@ -43,6 +44,15 @@ export interface FloorConfig {
    * one core. `shared` measures the server's code without that amplifier. @default 'separate'
    */
   loadCore: 'separate' | 'shared'
+  /**
+   * `separate`: every row in a server process of its own; `shared`: one process per framework
+   * holding them all, each under its own path with its middleware scoped to it (bare at the root).
+   * Two processes of one build differ by up to 10-20% here (where V8 and the allocator put things,
+   * the core's other load during each one's life), so rows in separate processes carry that error
+   * into their ratio; in one process they share it, and the slices of every row interleave over
+   * the same life. @default 'shared'
+   */
+  process: 'separate' | 'shared'
 }
 
 /** One row's floors, microseconds of CPU per request (user + system), by scenario. */
@@ -107,11 +117,11 @@ async function floorOf(
   const scriptDir = mkdtempSync(join(tmpdir(), 'sb-floor-'))
   const running: Started[] = []
   try {
-    for (const variant of wanted) {
-      const started = await startVariant(variant, services.env)
-      running.push(started)
-      if (onlyRoot(variant.layer)) continue
-      started.script = await seedScript(started, scriptDir, `${framework}-${variant.name}`)
+    if (config.process === 'shared') running.push(...(await startTogether(wanted, services.env)))
+    else for (const variant of wanted) running.push(await startVariant(variant, services.env))
+    for (const started of running) {
+      if (onlyRoot(started.variant.layer)) continue
+      started.script = await seedScript(started, scriptDir, `${framework}-${started.variant.name}`)
     }
     // Bare and the empty middleware serve only `GET /`; every other row serves all three scenarios.
     const points: Point[] = running.flatMap((started) =>
@@ -185,7 +195,14 @@ export function floorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): FloorC
     frameworks: (env.BENCH_FRAMEWORKS ?? '').split(',').filter(Boolean) as Framework[],
     stores: (env.BENCH_FLOOR_STORES ?? 'memory').split(',').filter(Boolean) as StoreName[],
     loadCore: loadCoreOf(env.BENCH_FLOOR_LOAD_CORE),
+    process: processOf(env.BENCH_FLOOR_PROCESS),
   }
+}
+
+function processOf(value: string | undefined): FloorConfig['process'] {
+  if (value === undefined || value === '' || value === 'shared') return 'shared'
+  if (value === 'separate') return 'separate'
+  throw new Error(`BENCH_FLOOR_PROCESS must be "shared" or "separate", not "${value}"`)
 }
 
 function loadCoreOf(value: string | undefined): FloorConfig['loadCore'] {

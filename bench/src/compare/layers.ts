@@ -17,6 +17,12 @@ export type Layer =
    */
   | { kind: 'middleware' }
 
+/** A layer and the path its routes sit under in a server (`''` or `/name`). */
+export interface Mount {
+  prefix: string
+  layer: Layer
+}
+
 /** A running server: its port, and how to stop it. */
 export interface RunningServer {
   port: number

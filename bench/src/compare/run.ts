@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createClient } from 'redis'
-import type { Framework } from './layers.ts'
+import type { Framework, Mount } from './layers.ts'
 import { LOAD_CPU, pinned, pinServer } from './pinning.ts'
 import { type BenchServices, startServices } from './services.ts'
 import { type CompareVariant, STORE_PACKAGES, VARIANTS } from './variants.ts'
@@ -164,10 +164,15 @@ export interface Started {
   script: string | null
 }
 
-export async function startVariant(variant: CompareVariant, env: Record<string, string>): Promise<Started> {
+/** Starts one server process of `framework` holding `mounts`; answers it and its port. */
+async function startServer(
+  framework: Framework,
+  mounts: readonly Mount[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(
     fileURLToPath(new URL('./server.ts', import.meta.url)),
-    [variant.framework, JSON.stringify(variant.layer)],
+    [framework, JSON.stringify(mounts)],
     {
       execArgv: [
         ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
@@ -192,7 +197,34 @@ export async function startVariant(variant: CompareVariant, env: Record<string, 
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${errors.trim()}`)))
   })
   await pinServer(child.pid)
+  return { child, port }
+}
+
+/** Starts `variant` in a server process of its own. */
+export async function startVariant(variant: CompareVariant, env: Record<string, string>): Promise<Started> {
+  const { child, port } = await startServer(variant.framework, [{ prefix: '', layer: variant.layer }], env)
   return { variant, child, base: `http://127.0.0.1:${port}`, script: null }
+}
+
+/**
+ * Starts `variants` (one framework's) together in one server process: bare at the root, every other
+ * under `/<its name>`, its middleware scoped to its routes. Each gets a `Started` of its own over the
+ * shared process, whose CPU counters then cover whichever point wrk is driving.
+ */
+export async function startTogether(
+  variants: readonly CompareVariant[],
+  env: Record<string, string>,
+): Promise<Started[]> {
+  const prefixOf = (variant: CompareVariant) =>
+    variant.layer.kind === 'bare' ? '' : `/${variant.name.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')}`
+  const mounts = variants.map((variant) => ({ prefix: prefixOf(variant), layer: variant.layer }))
+  const { child, port } = await startServer(variants[0]!.framework, mounts, env)
+  return variants.map((variant) => ({
+    variant,
+    child,
+    base: `http://127.0.0.1:${port}${prefixOf(variant)}`,
+    script: null,
+  }))
 }
 
 /** A server's counters: backend calls so far and CPU microseconds used so far. */

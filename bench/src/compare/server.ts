@@ -1,15 +1,16 @@
-// Child process: starts one (framework, layer) server and prints `READY <port>`. Over IPC it
+// Child process: starts one framework server with the given layers (a JSON list of mounts, each a
+// layer under a path prefix; one at the root as a rule) and prints `READY <port>`. Over IPC it
 // answers `stats` with the backend calls counted so far and the CPU time this process has used
 // (user + system, and user alone, microseconds), and `stop` by closing and exiting.
 import { startApp } from './apps.ts'
 import type { CallCounter } from './counting.ts'
-import type { Framework, Layer } from './layers.ts'
+import type { Framework, Mount } from './layers.ts'
 
-const [framework, layerJson] = process.argv.slice(2)
+const [framework, mountsJson] = process.argv.slice(2)
 const counter: CallCounter = { calls: 0 }
 const server = await startApp(
   framework as Framework,
-  JSON.parse(layerJson ?? '{"kind":"bare"}') as Layer,
+  JSON.parse(mountsJson ?? '[{"prefix":"","layer":{"kind":"bare"}}]') as Mount[],
   counter,
 )
 
