@@ -47,7 +47,7 @@ export interface FloorConfig {
   /**
    * `separate`: every row in a server process of its own; `shared`: one process per framework
    * holding them all, each under its own path with its middleware scoped to it (bare at the root).
-   * Two processes of one build differ by up to 10-20% here (where V8 and the allocator put things,
+   * Two processes of one build differ by 10 - 30% here (where V8 and the allocator put things,
    * the core's other load during each one's life), so rows in separate processes carry that error
    * into their ratio; in one process they share it, and the slices of every row interleave over
    * the same life. @default 'shared'
