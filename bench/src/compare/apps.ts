@@ -192,10 +192,11 @@ async function startKoa(
   const stacks: { prefix: string; run: Koa.Middleware }[] = []
   for (const { prefix, layer } of mounts) {
     const stack = await mountKoa(app, layer, prefix, counter, cleanups)
+    // One layer: its middleware straight on the app, as an app would have them.
     if (mounts.length === 1) for (const middleware of stack) app.use(middleware)
-    stacks.push({ prefix, run: chain(stack) })
+    else stacks.push({ prefix, run: chain(stack) })
   }
-  if (stacks.length > 1) {
+  if (stacks.length > 0) {
     // Koa has no scopes: requests go to the stack whose prefix their path starts with.
     const scoped = stacks.filter((stack) => stack.prefix !== '')
     const root = stacks.find((stack) => stack.prefix === '')
