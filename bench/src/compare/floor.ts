@@ -45,12 +45,15 @@ export interface FloorConfig {
    */
   loadCore: 'separate' | 'shared'
   /**
-   * `separate`: every row in a server process of its own; `shared`: one process per framework
-   * holding them all, each under its own path with its middleware scoped to it (bare at the root).
-   * Two processes of one build differ by 10 - 30% here (where V8 and the allocator put things,
-   * the core's other load during each one's life), so rows in separate processes carry that error
-   * into their ratio; in one process they share it, and the slices of every row interleave over
-   * the same life. @default 'shared'
+   * `separate`: every row in a server process of its own; `shared`: one process per framework and
+   * store holding bare, the empty middleware and that store's two rows, each under its own path
+   * with its middleware scoped to it (bare at the root). Two processes of one build differ by 10 -
+   * 30% here (where V8 and the allocator put things, the core's other load during each one's life),
+   * so rows in separate processes carry that error into their ratio; in one process they share it,
+   * and the slices of every row interleave over the same life. One store per process, as an app
+   * runs: with several backends warm in one process the core's calls into them turn polymorphic
+   * (core's memory read in a loop: 2.4 -> 3.2 µs with Redis, SQLite and PostgreSQL warmed beside
+   * it, see the README), a cost no app with one store pays. @default 'shared'
    */
   process: 'separate' | 'shared'
 }
@@ -65,7 +68,9 @@ export interface FloorRow {
 
 export interface FloorFramework {
   framework: Framework
-  /** Bare's floor on `GET /` (no cookie). */
+  /** The stores of this group's rows (one per server process in `shared` mode). */
+  stores?: StoreName[]
+  /** Bare's floor on `GET /` (no cookie), in this group's process when shared. */
   bareUs: number
   rows: FloorRow[]
 }
@@ -102,6 +107,7 @@ async function slice(point: Point, config: FloorConfig) {
 
 async function floorOf(
   framework: Framework,
+  stores: readonly StoreName[],
   config: FloorConfig,
   services: BenchServices,
   log: (line: string) => void,
@@ -111,8 +117,7 @@ async function floorOf(
       v.framework === framework &&
       (v.layer.kind === 'bare' ||
         v.layer.kind === 'middleware' ||
-        ((v.layer.kind === 'sessionbridge' || v.layer.kind === 'limit') &&
-          config.stores.includes(v.layer.store))),
+        ((v.layer.kind === 'sessionbridge' || v.layer.kind === 'limit') && stores.includes(v.layer.store))),
   )
   const scriptDir = mkdtempSync(join(tmpdir(), 'sb-floor-'))
   const running: Started[] = []
@@ -148,7 +153,7 @@ async function floorOf(
         const previous = best.get(point)
         if (!previous || measured.cpuUs < previous.cpuUs) best.set(point, measured)
       }
-      log(`floor ${framework}: turn ${turn + 1}/${config.turns}`)
+      log(`floor ${framework} (${stores.join(', ')}): turn ${turn + 1}/${config.turns}`)
     }
     const rows: FloorRow[] = []
     let bareUs = Number.NaN
@@ -162,7 +167,7 @@ async function floorOf(
       if (started.variant.layer.kind === 'bare') bareUs = row.floorUs.none!
       else rows.push(row)
     }
-    return { framework, bareUs, rows }
+    return { framework, stores: [...stores], bareUs, rows }
   } finally {
     for (const started of running) await stopVariant(started)
     rmSync(scriptDir, { recursive: true, force: true })
@@ -178,7 +183,9 @@ export async function runFloor(config: FloorConfig, log: (line: string) => void)
     for (const framework of all.filter(
       (f) => config.frameworks.length === 0 || config.frameworks.includes(f),
     )) {
-      frameworks.push(await floorOf(framework, config, services, log))
+      // Shared: a process per store, each with its own bare (see `FloorConfig.process`).
+      const groups = config.process === 'shared' ? config.stores.map((store) => [store]) : [config.stores]
+      for (const stores of groups) frameworks.push(await floorOf(framework, stores, config, services, log))
     }
   } finally {
     await services.stop()
