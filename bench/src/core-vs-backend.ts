@@ -1,14 +1,22 @@
 // Where a store's increment (or read) CPU goes, in-process and without HTTP: 32 concurrent callers
-// each run the request's path three ways, in alternating rounds, over 256 seeded sessions:
+// each run the request's path three ways, in rounds (each begun by the next path), over 256
+// seeded sessions:
 //   core     the session manager: open (signed cookie), get, [set,] commit, as a handler does
 //   backend  the backend alone: `load`, [`save` of the same change set], no cookie, no manager
 //   limit    the raw round trips of the store's limit row (compare/limits.ts)
-// prints CPU µs per operation (user + system, and user) for each. `core - backend` is what the
-// lifecycle costs on that store; `backend - limit` what the backend adds to the raw round trips.
+// prints CPU µs per operation (user + system, and user) for each, and the µs of garbage collection
+// pauses per operation (steadier than CPU on this box). `core - backend` is what the lifecycle
+// costs on that store; `backend - limit` what the backend adds to the raw round trips.
 //   STORE=postgres MODE=incr|read N=5000 ROUNDS=4 taskset -c 1 node --import tsx src/core-vs-backend.ts
+// ONLY=core|backend|limit runs that path alone, WARM (default 2000) operations and then N, for an
+// instruction count: two runs under `valgrind --tool=callgrind` with different N, and the
+// difference of their totals over the difference of N (warm with 6000: TurboFan's compiles,
+// which a count includes, take that long under valgrind to settle).
 // STORE=memory-async: the memory backend behind one `setImmediate` per call (a store that yields
-// to the event loop without a peer's noise). Pin the database to the other core
-// (`taskset -a -p -c 0 <pid>`): a database sharing the measured core swings every figure.
+// to the event loop without a peer's noise; its limit stays the plain `Map`). Pin the database to
+// the other core (`taskset -a -p -c 0 <pid>`): a database sharing the measured core swings every
+// figure.
+import { PerformanceObserver } from 'node:perf_hooks'
 import { createSessionManager, memoryBackend, type SessionBackend } from '@sessionbridge/core'
 import { type LimitStore, openLimit } from './compare/limits.ts'
 import { openStore, type StoreName } from './compare/stores.ts'
@@ -47,6 +55,8 @@ const backend = opened.backend
 const manager = createSessionManager<{ count: number }>({
   backend,
   secrets: ['bench-secret-0123456789abcdef'],
+  // Under valgrind (instructions.ts) a call can take seconds; the deadline queue runs all the same.
+  timeout: 120_000,
 })
 
 const cookies: string[] = []
@@ -92,24 +102,51 @@ const paths: Record<'core' | 'backend' | 'limit', (i: number) => Promise<void>> 
   },
 }
 
-/** CPU µs per operation of `n` operations, CONCURRENCY at a time. */
+/** Milliseconds of garbage collection pauses so far (entries arrive after their pause). */
+const paused = { ms: 0 }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) paused.ms += entry.duration
+}).observe({ entryTypes: ['gc'] })
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+/** CPU µs per operation of `n` operations, CONCURRENCY at a time, and GC pause µs per operation. */
 async function measure(path: (i: number) => Promise<void>, count: number) {
   let next = 0
   const caller = async () => {
     while (next < count) await path(next++)
   }
+  await settle()
+  const gcBefore = paused.ms
   const start = process.cpuUsage()
   await Promise.all(Array.from({ length: CONCURRENCY }, caller))
   const used = process.cpuUsage(start)
-  return `${((used.user + used.system) / count).toFixed(1)} (user ${(used.user / count).toFixed(1)})`
+  await settle()
+  const gc = ((paused.ms - gcBefore) * 1000) / count
+  return `${((used.user + used.system) / count).toFixed(1)} (user ${(used.user / count).toFixed(1)}, gc ${gc.toFixed(1)})`
 }
 
+const only = process.env.ONLY as keyof typeof paths | undefined
+if (only !== undefined) {
+  if (!(only in paths)) throw new Error(`ONLY: one of ${Object.keys(paths).join(', ')}`)
+  await measure(paths[only], Number(process.env.WARM ?? 2000))
+  console.log(`${storeName}, ${increment ? 'increment' : 'read'}, ${only}: ${await measure(paths[only], n)}`)
+  await opened.close()
+  await limit.close()
+  process.exit(0)
+}
 for (const path of Object.values(paths)) await measure(path, 2000) // warm-up
-console.log(`${storeName}, ${increment ? 'increment' : 'read'}: CPU µs per operation (user), ${n} each`)
+console.log(
+  `${storeName}, ${increment ? 'increment' : 'read'}: CPU µs per operation (user, gc pauses), ${n} each`,
+)
+const names = Object.keys(paths) as (keyof typeof paths)[]
 for (let round = 0; round < rounds; round++) {
-  const line: string[] = []
-  for (const [name, path] of Object.entries(paths)) line.push(`${name} ${await measure(path, n)}`)
-  console.log(line.join('   '))
+  // Each round starts with another path: what runs first after a pause would otherwise always pay it.
+  const figures = new Map<string, string>()
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(round + k) % names.length]!
+    figures.set(name, await measure(paths[name], n))
+  }
+  console.log(names.map((name) => `${name} ${figures.get(name)}`).join('   '))
 }
 await opened.close()
 await limit.close()

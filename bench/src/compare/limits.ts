@@ -84,20 +84,28 @@ export async function openLimit(store: StoreName, counter: CallCounter): Promise
     case 'postgres': {
       const pool = new pg.Pool({ connectionString: benchEnv.postgresUrl(), max: 10 })
       await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id text PRIMARY KEY, data text NOT NULL)`)
+      const read = `SELECT data FROM ${TABLE} WHERE id = $1`
+      const write = `UPDATE ${TABLE} SET data = $2 WHERE id = $1`
+      // Named, as sessionbridge's pgClient runs its statements (each connection parses them once),
+      // unless BENCH_PG_PREPARED=0 measures both unnamed.
+      const prepared = benchEnv.pgPrepared()
+      const names = { read: prepared ? 'limit_read' : undefined, write: prepared ? 'limit_write' : undefined }
       return {
         seed: seeded(
           async (key) => void (await pool.query(`INSERT INTO ${TABLE} VALUES ($1, $2)`, [key, body(0)])),
         ),
         read: async (key) => {
           counter.calls++
-          const { rows } = await pool.query<{ data: string }>(`SELECT data FROM ${TABLE} WHERE id = $1`, [
-            key,
-          ])
+          const { rows } = await pool.query<{ data: string }>({
+            name: names.read,
+            text: read,
+            values: [key],
+          })
           return countOf(rows[0]?.data)
         },
         write: async (key, count) => {
           counter.calls++
-          await pool.query(`UPDATE ${TABLE} SET data = $2 WHERE id = $1`, [key, body(count)])
+          await pool.query({ name: names.write, text: write, values: [key, body(count)] })
         },
         close: () => pool.end(),
       }

@@ -35,6 +35,11 @@ export const benchEnv = {
   restSessionsUrl: () => process.env.SB_BENCH_RS_URL ?? 'http://127.0.0.1:3000',
   /** Set by the orchestrator (a database of the run's own). */
   mariadbUrl: () => process.env.SB_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/mysql',
+  /**
+   * `BENCH_PG_PREPARED=0`: PostgreSQL statements unnamed, ours (`pgClient`'s `preparedStatements:
+   * false`) and the limit's, to measure what naming them buys.
+   */
+  pgPrepared: () => process.env.BENCH_PG_PREPARED !== '0',
   /** Set by the orchestrator: each server process keeps its SQLite file there. */
   sqliteDir: () => process.env.SB_BENCH_SQLITE_DIR ?? '/tmp',
 }
@@ -82,7 +87,7 @@ export async function openStore(name: StoreName, counter: CallCounter): Promise<
     }
     case 'postgres': {
       const pool = new pg.Pool({ connectionString: benchEnv.postgresUrl(), max: 10 })
-      const client = pgClient(pool)
+      const client = pgClient(pool, { preparedStatements: benchEnv.pgPrepared() })
       const table = 'sb_bench_session'
       await migrate(client, { layout: 'native', table })
       const backend = sqlBackend({ client: countSql(client, counter), layout: 'native', table })

@@ -1,6 +1,8 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { SessionBackendError, SessionDataError, SessionTimeoutError } from '../src/index.ts'
-import { boundedCall } from '../src/timeout.ts'
+import { boundedCall, DeadlineQueue } from '../src/timeout.ts'
 
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
 const never = () => new Promise<never>(() => {})
@@ -80,5 +82,26 @@ describe('boundedCall', () => {
       }),
     )
     expect((thrown as { error: SessionBackendError }).error.cause).toBeInstanceOf(TypeError)
+  })
+})
+
+describe('DeadlineQueue', () => {
+  // A call that settles behind an older, still pending one stays in the queue's array until the
+  // head passes it; what its deadline held (the caller's promise, and with it the answer) must not.
+  it('lets go of what a settled call held while an older call still waits', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const queue = new DeadlineQueue(60_000)
+    const older = queue.add(() => {})
+    const held = (() => {
+      const answer = { rows: Array.from({ length: 64 }, (_, i) => i) }
+      const pending = queue.add(() => void answer.rows.length)
+      queue.settle(pending)
+      return new WeakRef(answer)
+    })()
+    await later(0, null)
+    gc()
+    expect(held.deref()).toBeUndefined()
+    queue.settle(older)
   })
 })

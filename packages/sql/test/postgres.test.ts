@@ -2,7 +2,14 @@ import { serviceAvailable, uniqueName } from '@sessionbridge/test-services'
 import pg from 'pg'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pgClient, postgresJsClient, type SqlClient, type SqlLayout, sqlBackend } from '../src/index.ts'
+import {
+  migrate,
+  pgClient,
+  postgresJsClient,
+  type SqlClient,
+  type SqlLayout,
+  sqlBackend,
+} from '../src/index.ts'
 import { dropPostgresDatabase, ensurePostgresDatabase, urlFor } from './databases.ts'
 import { base64JsonCodec, expectBackendError, record, sleep, sqlSuite } from './suite.ts'
 
@@ -124,5 +131,60 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
       )
       expect(rows[0]).toEqual({ a: 'one', has: true, c: 'is it?two' })
     }
+  })
+  describe('pg: named statements', () => {
+    // One connection, so pg_prepared_statements shows what the backend's connection holds.
+    const onePool = () =>
+      new pg.Pool({ connectionString: urlFor('postgres'), max: 1, application_name: APP_NAME })
+    const held = async (one: pg.Pool) =>
+      (await one.query<{ name: string }>('SELECT name FROM pg_prepared_statements')).rows.map(
+        (row) => row.name,
+      )
+    const exercise = async (client: SqlClient, table: string) => {
+      await migrate(client, { layout: 'native', table })
+      const backend = sqlBackend({ client, layout: 'native', table })
+      const id = (await backend.create(backend.idFormat.generate(), record({ a: 1 })))!
+      expect((await backend.load(id))?.data.a).toBe(1)
+      return { backend, id }
+    }
+
+    it('runs the backend statements prepared once per connection', async () => {
+      const one = onePool()
+      try {
+        const { backend, id } = await exercise(pgClient(one), 'sbt_pg_named')
+        const names = await held(one)
+        expect(names.length).toBeGreaterThanOrEqual(2)
+        for (const name of names) expect(name).toMatch(/^sb_[0-9a-f]{16}$/)
+        expect((await backend.load(id))?.data.a).toBe(1)
+        expect(await held(one)).toEqual(names) // a second run parses nothing new
+      } finally {
+        await one.end()
+      }
+    })
+
+    it('with preparedStatements: false, prepares nothing', async () => {
+      const one = onePool()
+      try {
+        await exercise(pgClient(one, { preparedStatements: false }), 'sbt_pg_unnamed')
+        expect(await held(one)).toEqual([])
+      } finally {
+        await one.end()
+      }
+    })
+
+    it('a server that lost them (as PgBouncer in transaction mode does): the statement runs unnamed, and the rest too', async () => {
+      const one = onePool()
+      try {
+        const { backend, id } = await exercise(pgClient(one), 'sbt_pg_lost')
+        expect((await held(one)).length).toBeGreaterThan(0)
+        await one.query('DEALLOCATE ALL') // pg still believes its connection holds them
+        expect((await backend.load(id))?.data.a).toBe(1)
+        expect(await backend.save(id, { set: { a: 2 }, deleted: [], read: {} }, record({ a: 2 }))).toBe(true)
+        expect((await backend.load(id))?.data.a).toBe(2)
+        expect(await held(one)).toEqual([])
+      } finally {
+        await one.end()
+      }
+    })
   })
 })

@@ -1,0 +1,129 @@
+// Instructions per operation of core-vs-backend.ts's paths, counted by callgrind: CPU time per
+// operation swings by ±20% between rounds on this 2-core box. Each path runs twice under
+// `valgrind --tool=callgrind` (WARM operations, then LOW or HIGH operations, 32 at once);
+// (count at HIGH - count at LOW) / (HIGH - LOW) leaves out startup, seeding and the warm-up.
+// Printed per operation: the main thread's instructions (the figure to compare), the garbage
+// collection among them, and the other threads' (V8's compiler, still at work after the warm-up,
+// and the GC's helpers), which swing with timing.
+//   STORE=postgres MODE=incr PATHS=core,backend,limit node --import tsx src/instructions.ts
+// Needs valgrind (Debian package `valgrind`); about 2 minutes a path, two runs at a time. The
+// store's server runs as usual: pin it to core 0 for the CPU figures, not needed for these.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const PATH_NAMES = ['core', 'backend', 'limit'] as const
+type PathName = (typeof PATH_NAMES)[number]
+
+const paths = (process.env.PATHS ?? PATH_NAMES.join(',')).split(',') as PathName[]
+for (const path of paths)
+  if (!PATH_NAMES.includes(path)) throw new Error(`bench/instructions: PATHS takes ${PATH_NAMES.join(', ')}`)
+const low = Number(process.env.LOW ?? 2000)
+const high = Number(process.env.HIGH ?? 8000)
+const warm = Number(process.env.WARM ?? 6000)
+if (!(high > low && low > 0)) throw new Error('bench/instructions: HIGH must exceed LOW, both above 0')
+if (spawnSync('valgrind', ['--version']).status !== 0)
+  throw new Error('bench/instructions: needs valgrind (Debian package `valgrind`)')
+
+const script = fileURLToPath(new URL('./core-vs-backend.ts', import.meta.url))
+const benchDir = fileURLToPath(new URL('..', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'sb-instructions-'))
+
+/** One run's instructions: the main thread's (JS, and the GC work it does itself), the others'. */
+interface Counts {
+  main: number
+  mainGc: number
+  others: number
+}
+
+const GC =
+  /Scaveng|Marking|Sweep|v8::internal::Heap::|heap::base::|EvacuationAllocator|Evacuat|IterateObjectCache/
+
+/** A callgrind file's total and its garbage collection functions' sum (callgrind_annotate). */
+function totalsOf(file: string): { total: number; gc: number } {
+  const out = spawnSync('callgrind_annotate', ['--threshold=100', file], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  if (out.status !== 0) throw new Error(`bench/instructions: callgrind_annotate failed: ${out.stderr}`)
+  const totals = { total: 0, gc: 0 }
+  for (const line of out.stdout.split('\n')) {
+    const match = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line)
+    if (!match) continue
+    const value = Number(match[1]!.replaceAll(',', ''))
+    if (match[2]!.includes('PROGRAM TOTALS')) totals.total = value
+    else if (GC.test(match[2]!)) totals.gc += value
+  }
+  return totals
+}
+
+/**
+ * `--separate-threads=yes` writes a file per thread, `<file>-01` the main one: V8 compiles and
+ * helps the GC on other threads, whose share of a run swings with timing; the main thread's is
+ * the steady figure.
+ */
+function countsOf(file: string): Counts {
+  const base = basename(file)
+  const counts: Counts = { main: 0, mainGc: 0, others: 0 }
+  for (const name of readdirSync(dir).filter((entry) => entry.startsWith(`${base}-`))) {
+    const totals = totalsOf(join(dir, name))
+    if (name === `${base}-01`) {
+      counts.main = totals.total
+      counts.mainGc = totals.gc
+    } else counts.others += totals.total
+  }
+  if (counts.main === 0) throw new Error(`bench/instructions: no main thread's count in ${dir}`)
+  return counts
+}
+
+/** One run of `path` under callgrind with `n` measured operations. */
+function run(path: PathName, n: number): Promise<Counts> {
+  const file = join(dir, `${path}.${n}.out`)
+  const env = { ...process.env, ONLY: path, N: String(n), WARM: String(warm) }
+  const args = [
+    '--tool=callgrind',
+    '--separate-threads=yes',
+    `--callgrind-out-file=${file}`,
+    'node',
+    '--import',
+    'tsx',
+    script,
+  ]
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, { cwd: benchDir, env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000)
+    })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(countsOf(file))
+      else reject(new Error(`bench/instructions: ${path} (N=${n}) exited ${code}: ${stderr}`))
+    })
+  })
+}
+
+/** Per operation: the difference of two runs over the difference of their operations. */
+async function perOperation(path: PathName) {
+  const [a, b] = await Promise.all([run(path, low), run(path, high)])
+  const per = (key: keyof Counts) => (b[key] - a[key]) / (high - low)
+  return { path, main: per('main'), mainGc: per('mainGc'), others: per('others') }
+}
+
+const k = (value: number) => `${(value / 1000).toFixed(1)}k`
+const store = process.env.STORE ?? 'postgres'
+const mode = process.env.MODE ?? 'incr'
+console.log(`${store}, ${mode}: instructions per operation (warm ${warm}, runs of ${low} and ${high})`)
+console.log(
+  '| path | main thread | of which GC | other threads (compiler, GC helpers) |\n|---|---:|---:|---:|',
+)
+try {
+  for (const path of paths) {
+    const row = await perOperation(path)
+    console.log(`| ${row.path} | ${k(row.main)} | ${k(row.mainGc)} | ${k(row.others)} |`)
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
