@@ -13,7 +13,14 @@ export {
   type MysqlQueryable,
   mysqlClient,
 } from './adapters/mysql.ts'
-export { type PgPoolClientLike, type PgPoolLike, type PgQueryable, pgClient } from './adapters/pg.ts'
+export {
+  type PgClientOptions,
+  type PgNamedQuery,
+  type PgPoolClientLike,
+  type PgPoolLike,
+  type PgQueryable,
+  pgClient,
+} from './adapters/pg.ts'
 export { type PgliteLike, type PgliteQueryable, pgliteClient } from './adapters/pglite.ts'
 export { type PostgresJsLike, type PostgresJsQueryable, postgresJsClient } from './adapters/postgres-js.ts'
 export {
