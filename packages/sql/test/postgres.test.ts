@@ -186,5 +186,22 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
         await one.end()
       }
     })
+
+    // Last: it fills the process's cache of names, after which new texts run unnamed.
+    it('names at most 256 texts a process runs: later ones run unnamed', async () => {
+      const one = onePool()
+      try {
+        const client = pgClient(one)
+        for (let k = 0; k < 300; k++) {
+          const { rows } = await client.query<{ n: number }>(`SELECT $1::int + ${k} AS n`, [1])
+          expect(rows[0]?.n).toBe(k + 1)
+        }
+        const names = await held(one)
+        expect(names.length).toBeGreaterThan(0)
+        expect(names.length).toBeLessThanOrEqual(256)
+      } finally {
+        await one.end()
+      }
+    })
   })
 })

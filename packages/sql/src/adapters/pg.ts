@@ -115,8 +115,10 @@ const names = new Map<string, string | null>()
 function nameOf(sql: string): string | null {
   let name = names.get(sql)
   if (name !== undefined) return name
+  // Past the cap, unnamed: every connection would otherwise keep every text it ever ran.
+  if (names.size >= MAX_NAMES) return null
   name = /^\s*(select|insert|update|delete|with)\b/i.test(sql) ? `sb_${hash64(sql)}` : null
-  if (names.size < MAX_NAMES) names.set(sql, name)
+  names.set(sql, name)
   return name
 }
 
