@@ -6,7 +6,7 @@
 // collection among them, and the other threads' (V8's compiler, still at work after the warm-up,
 // and the GC's helpers), which swing with timing.
 //   STORE=postgres MODE=incr PATHS=core,backend,limit node --import tsx src/instructions.ts
-// Needs valgrind (Debian package `valgrind`); about 2 minutes a path, two runs at a time. The
+// Needs valgrind (Debian package `valgrind`); about 4 minutes a path, its two runs at once. The
 // store's server runs as usual: pin it to core 0 for the CPU figures, not needed for these.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
