@@ -134,8 +134,14 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
   })
   describe('pg: named statements', () => {
     // One connection, so pg_prepared_statements shows what the backend's connection holds.
-    const onePool = () =>
-      new pg.Pool({ connectionString: urlFor('postgres'), max: 1, application_name: APP_NAME })
+    const withOnePool = async (fn: (one: pg.Pool) => Promise<void>) => {
+      const one = new pg.Pool({ connectionString: urlFor('postgres'), max: 1, application_name: APP_NAME })
+      try {
+        await fn(one)
+      } finally {
+        await one.end()
+      }
+    }
     const held = async (one: pg.Pool) =>
       (await one.query<{ name: string }>('SELECT name FROM pg_prepared_statements')).rows.map(
         (row) => row.name,
@@ -148,33 +154,24 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
       return { backend, id }
     }
 
-    it('runs the backend statements prepared once per connection', async () => {
-      const one = onePool()
-      try {
+    it('runs the backend statements prepared once per connection', () =>
+      withOnePool(async (one) => {
         const { backend, id } = await exercise(pgClient(one), 'sbt_pg_named')
         const names = await held(one)
         expect(names.length).toBeGreaterThanOrEqual(2)
         for (const name of names) expect(name).toMatch(/^sb_[0-9a-f]{16}$/)
         expect((await backend.load(id))?.data.a).toBe(1)
         expect(await held(one)).toEqual(names) // a second run parses nothing new
-      } finally {
-        await one.end()
-      }
-    })
+      }))
 
-    it('with preparedStatements: false, prepares nothing', async () => {
-      const one = onePool()
-      try {
+    it('with preparedStatements: false, prepares nothing', () =>
+      withOnePool(async (one) => {
         await exercise(pgClient(one, { preparedStatements: false }), 'sbt_pg_unnamed')
         expect(await held(one)).toEqual([])
-      } finally {
-        await one.end()
-      }
-    })
+      }))
 
-    it('a server that lost them (as PgBouncer in transaction mode does): the statement runs unnamed, and the rest too', async () => {
-      const one = onePool()
-      try {
+    it('a server that lost them (as PgBouncer in transaction mode does): the statement runs unnamed, and the rest too', () =>
+      withOnePool(async (one) => {
         const { backend, id } = await exercise(pgClient(one), 'sbt_pg_lost')
         expect((await held(one)).length).toBeGreaterThan(0)
         await one.query('DEALLOCATE ALL') // pg still believes its connection holds them
@@ -182,15 +179,11 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
         expect(await backend.save(id, { set: { a: 2 }, deleted: [], read: {} }, record({ a: 2 }))).toBe(true)
         expect((await backend.load(id))?.data.a).toBe(2)
         expect(await held(one)).toEqual([])
-      } finally {
-        await one.end()
-      }
-    })
+      }))
 
     // Last: it fills the process's cache of names, after which new texts run unnamed.
-    it('names at most 256 texts a process runs: later ones run unnamed', async () => {
-      const one = onePool()
-      try {
+    it('names at most 256 texts a process runs: later ones run unnamed', () =>
+      withOnePool(async (one) => {
         const client = pgClient(one)
         for (let k = 0; k < 300; k++) {
           const { rows } = await client.query<{ n: number }>(`SELECT $1::int + ${k} AS n`, [1])
@@ -199,9 +192,6 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
         const names = await held(one)
         expect(names.length).toBeGreaterThan(0)
         expect(names.length).toBeLessThanOrEqual(256)
-      } finally {
-        await one.end()
-      }
-    })
+      }))
   })
 })
