@@ -38,8 +38,7 @@ interface Counts {
   others: number
 }
 
-const GC =
-  /Scaveng|Marking|Sweep|v8::internal::Heap::|heap::base::|EvacuationAllocator|Evacuat|IterateObjectCache/
+const GC = /Scaveng|Marking|Sweep|v8::internal::Heap::|heap::base::|Evacuat|IterateObjectCache/
 
 /** A callgrind file's total and its garbage collection functions' sum (callgrind_annotate). */
 function totalsOf(file: string): { total: number; gc: number } {

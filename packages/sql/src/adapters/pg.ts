@@ -45,10 +45,20 @@ function resultOf<Row>(result: { rows: unknown[]; rowCount: number | null }): Sq
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
 }
 
-/** One statement; `then` rather than an async wrapper, one promise less per statement. */
-function run<Row>(conn: PgQueryable, sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
+/**
+ * One statement, named when `name` is given; `then` rather than an async wrapper, one promise
+ * less per statement.
+ */
+function run<Row>(
+  conn: PgQueryable,
+  sql: string,
+  params: readonly unknown[] = [],
+  name?: string,
+): Promise<SqlResult<Row>> {
   try {
-    return conn.query(sql, params as unknown[]).then(resultOf<Row>)
+    const values = params as unknown[]
+    const answer = name === undefined ? conn.query(sql, values) : conn.query({ name, text: sql, values })
+    return answer.then(resultOf<Row>)
   } catch (error) {
     return Promise.reject(error) // a driver that throws at once still rejects, as before
   }
@@ -149,20 +159,13 @@ const isUnprepared = (error: unknown): boolean => {
 /** Runs statements named until the server shows it does not keep them, then unnamed for good. */
 function namedRunner(pool: PgQueryable): SqlClient['query'] {
   let prepared = true
-  const unnamed = <Row>(sql: string, params?: readonly unknown[]) => run<Row>(pool, sql, params)
-  return <Row>(sql: string, params: readonly unknown[] = []) => {
+  return <Row>(sql: string, params?: readonly unknown[]) => {
     const name = prepared ? nameOf(sql) : null
-    if (name === null) return unnamed<Row>(sql, params)
-    let answer: Promise<{ rows: unknown[]; rowCount: number | null }>
-    try {
-      answer = pool.query({ name, text: sql, values: params as unknown[] })
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return answer.then(resultOf<Row>, (error: unknown) => {
+    if (name === null) return run<Row>(pool, sql, params)
+    return run<Row>(pool, sql, params, name).catch((error: unknown) => {
       if (!isUnprepared(error)) throw error
       prepared = false
-      return unnamed<Row>(sql, params)
+      return run<Row>(pool, sql, params)
     })
   }
 }
