@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { callgrindTotals } from './callgrind.ts'
 
 const PATH_NAMES = ['core', 'backend', 'limit'] as const
 type PathName = (typeof PATH_NAMES)[number]
@@ -38,26 +39,6 @@ interface Counts {
   others: number
 }
 
-const GC = /Scaveng|Marking|Sweep|v8::internal::Heap::|heap::base::|Evacuat|IterateObjectCache/
-
-/** A callgrind file's total and its garbage collection functions' sum (callgrind_annotate). */
-function totalsOf(file: string): { total: number; gc: number } {
-  const out = spawnSync('callgrind_annotate', ['--threshold=100', file], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
-  if (out.status !== 0) throw new Error(`bench/instructions: callgrind_annotate failed: ${out.stderr}`)
-  const totals = { total: 0, gc: 0 }
-  for (const line of out.stdout.split('\n')) {
-    const match = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line)
-    if (!match) continue
-    const value = Number(match[1]!.replaceAll(',', ''))
-    if (match[2]!.includes('PROGRAM TOTALS')) totals.total = value
-    else if (GC.test(match[2]!)) totals.gc += value
-  }
-  return totals
-}
-
 /**
  * `--separate-threads=yes` writes a file per thread, `<file>-01` the main one: V8 compiles and
  * helps the GC on other threads, whose share of a run swings with timing; the main thread's is
@@ -67,7 +48,7 @@ function countsOf(file: string): Counts {
   const base = basename(file)
   const counts: Counts = { main: 0, mainGc: 0, others: 0 }
   for (const name of readdirSync(dir).filter((entry) => entry.startsWith(`${base}-`))) {
-    const totals = totalsOf(join(dir, name))
+    const totals = callgrindTotals(join(dir, name))
     if (name === `${base}-01`) {
       counts.main = totals.total
       counts.mainGc = totals.gc

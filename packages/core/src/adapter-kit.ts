@@ -13,6 +13,8 @@ interface SlotEntry<User extends AuthUser, Data extends SessionData> {
   driver: SessionDriver<User, Data>
   state: RequestSession<User, Data> | null
   handle: unknown
+  /** On a `home` (a prototype), shared by its requests: never written through a request. */
+  readonly shared: boolean
 }
 
 /**
@@ -22,6 +24,14 @@ interface SlotEntry<User extends AuthUser, Data extends SessionData> {
  * measured on Express 5 in one process, a request without cookie cost 18 - 23 µs more than an empty
  * middleware (9 - 10 with the property), a third of it in the scavenger. A request without a
  * session cookie gets its state on first use, so one that never touches the session makes none.
+ *
+ * An adapter may name a `home`: an object every request it attaches inherits from for the rest of
+ * the request (Express: the root app's request prototype). A request without a session cookie
+ * then writes nothing on itself: the home's entry names the driver, and the request gets an entry
+ * of its own on first use. Any request inheriting the home counts as attached then (a route
+ * mounted before the middleware too), so a driver with checks (CSRF) never uses one. Adding a property to an object whose hidden class is its own costs
+ * V8 a copy of that class: Express gives every request one (`setPrototypeOf`), and the entry cost
+ * a request without cookie about 25,000 instructions, 4% of Express's own (`bench/src/http-instructions.ts`).
  */
 export class RequestSlot<
   Target extends object,
@@ -42,26 +52,49 @@ export class RequestSlot<
    * Attaches `driver` (and the adapter's own `handle`, e.g. Express's `next`) to the request. With
    * a cookie that may carry a session, the state opens now and the returned promise (when there is
    * one) verifies its signature: await it before the handler. A second attach (a second middleware
-   * on the same request) keeps a state the first opened unless the cookie opens a new one.
+   * on the same request) keeps a state the first opened unless the cookie opens a new one. `home`:
+   * see the class; without a session cookie, a request inheriting a home that names this driver
+   * (or none yet) gets no entry until first use, and no `handle` then.
    */
   attach(
     target: Target,
     driver: SessionDriver<User, Data>,
     cookieHeader: string | null | undefined,
     handle?: unknown,
+    home?: object,
   ): Promise<void> | undefined {
+    const carries = driver.manager.mayCarrySession(cookieHeader)
     let entry = this.#entry(target)
-    if (entry) {
+    // With checks (CSRF) every request opens its state at once: no home. Only then may a route
+    // that the middleware did not pass (mounted before it) find the home's entry, and it would skip them.
+    const homeless = home === undefined || driver.checks || (entry !== undefined && !entry.shared)
+    if (!carries && !homeless && this.#atHome(home, driver)) return undefined
+    if (entry && !entry.shared) {
       entry.driver = driver
       entry.handle = handle
     } else {
-      entry = { driver, state: null, handle }
+      entry = { driver, state: null, handle, shared: false }
       ;(target as Record<symbol, SlotEntry<User, Data>>)[this.#key] = entry
     }
-    if (!driver.manager.mayCarrySession(cookieHeader)) return undefined
+    if (!carries) return undefined
     const state = driver.open(cookieHeader, this.#secure(target))
     entry.state = state
     return state.start()
+  }
+
+  /** Whether `home`'s entry names `driver` (made when it has none); another driver's: `false`. */
+  #atHome(home: object, driver: SessionDriver<User, Data>): boolean {
+    if (!Object.hasOwn(home, this.#key)) {
+      const entry: SlotEntry<User, Data> = { driver, state: null, handle: undefined, shared: true }
+      // Writable: a request's own entry is an assignment, which a read-only inherited key would refuse.
+      Object.defineProperty(home, this.#key, {
+        value: Object.freeze(entry),
+        writable: true,
+        configurable: true,
+      })
+      return true
+    }
+    return (home as Record<symbol, SlotEntry<User, Data>>)[this.#key]!.driver === driver
   }
 
   /**
@@ -75,8 +108,9 @@ export class RequestSlot<
     cookieHeader: string | null | undefined,
     input: (target: Target) => RequestCheckInput,
     handle?: unknown,
+    home?: object,
   ): Promise<ExtensionAnswer | null> | undefined {
-    const verifying = this.attach(target, driver, cookieHeader, handle)
+    const verifying = this.attach(target, driver, cookieHeader, handle, home)
     if (!driver.checks) return verifying?.then(() => null)
     const check = () => this.of(target).check(input(target))
     return verifying ? verifying.then(check) : check()
@@ -87,6 +121,13 @@ export class RequestSlot<
     const entry = this.#entry(target)
     if (!entry)
       throw new Error(`[sessionbridge/${this.#package}] the session middleware must run before this one`)
+    if (entry.shared) {
+      // First use of a request that left its entry at home: now it gets its own.
+      const state = entry.driver.open(undefined, this.#secure(target))
+      const own: SlotEntry<User, Data> = { driver: entry.driver, state, handle: undefined, shared: false }
+      ;(target as Record<symbol, SlotEntry<User, Data>>)[this.#key] = own
+      return state
+    }
     entry.state ??= entry.driver.open(undefined, this.#secure(target))
     return entry.state
   }
@@ -96,7 +137,7 @@ export class RequestSlot<
     return this.#entry(target)?.state ?? null
   }
 
-  /** The `handle` the last `attach` was given, `undefined` when none (or never attached). */
+  /** The `handle` the last `attach` was given, `undefined` when none (never attached, or left at home). */
   handle(target: Target): unknown {
     return this.#entry(target)?.handle
   }

@@ -56,6 +56,50 @@ describe('RequestSlot', () => {
       })),
     ).toBeUndefined()
   })
+
+  it('leaves the entry of a request without cookie at its home until first use', () => {
+    const slot = new RequestSlot<object>('kit', () => false)
+    const home = {}
+    const [driver, other] = [driverFor(), driverFor()]
+    const ours = (target: object) => Reflect.ownKeys(target).filter((key) => typeof key === 'symbol')
+    const request = Object.create(home) as object
+    expect(slot.attach(request, driver, undefined, 'next', home)).toBeUndefined()
+    expect(ours(request)).toEqual([]) // nothing written on the request
+    expect(ours(home)).toHaveLength(1)
+    expect(slot.opened(request)).toBeNull()
+    expect(slot.handle(request)).toBeUndefined()
+    const state = slot.of(request) // first use: an entry of its own, the home's stays empty
+    expect(state.driver).toBe(driver)
+    expect(ours(request)).toHaveLength(1)
+    expect(slot.of(request)).toBe(state)
+    expect(slot.opened(Object.create(home) as object)).toBeNull()
+    // Another driver through the same home: the request gets its own entry, as without a home.
+    const elsewhere = Object.create(home) as object
+    slot.attach(elsewhere, other, undefined, 'other next', home)
+    expect(ours(elsewhere)).toHaveLength(1)
+    expect(slot.of(elsewhere).driver).toBe(other)
+    expect(slot.handle(elsewhere)).toBe('other next')
+    // A cookie that may carry a session opens the state at once, on the request's own entry.
+    const returning = Object.create(home) as object
+    slot.attach(returning, driver, 'sessionid=0123456789abcdefghijklmnopqrstuv', 'next', home)
+    expect(slot.opened(returning)).toBeInstanceOf(RequestSession)
+    expect(slot.of(Object.create(home) as object)).not.toBe(state)
+  })
+
+  it('uses no home for a driver with checks (CSRF): a route the middleware did not pass would skip them', () => {
+    const slot = new RequestSlot<object>('kit', () => false)
+    const home = {}
+    const checked = new SessionDriver(
+      { backend: memoryBackend(), logger: quiet, csrf: { djangoVersion: '3.2' } },
+      { package: 'kit', frameworkProxyTrust: true },
+    )
+    expect(checked.checks).toBe(true)
+    const request = Object.create(home) as object
+    slot.attach(request, checked, undefined, 'next', home)
+    expect(Reflect.ownKeys(home)).toEqual([])
+    expect(slot.handle(request)).toBe('next')
+    expect(() => slot.of(Object.create(home) as object)).toThrow('must run before this one')
+  })
 })
 
 describe('bodyField', () => {

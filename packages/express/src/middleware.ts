@@ -56,10 +56,26 @@ export function stateOf(req: Request): RequestSession<ExpressSessionUser, Expres
 }
 // A commit failure (or a header Node refuses) goes to Express's error handling, through the
 // `next` the middleware was given (kept in the slot).
+// A request whose entry stayed at home (no cookie) has no `next` kept: Express's own `req.next`
+// (the router's, as `res.render` uses it) then.
 const gate = new ResponseGate<Response>(
   (res) => slot.opened(res.req),
-  (res, error) => (slot.handle(res.req) as NextFunction)(error),
+  (res, error) => {
+    const next = (slot.handle(res.req) ?? res.req.next) as NextFunction | undefined
+    if (typeof next !== 'function') throw error // the gate then destroys the response
+    next(error)
+  },
 )
+
+/**
+ * The request prototype of an app that is no other app's sub-app: Express sets it on the request
+ * once, while a mounted sub-app's is swapped back on the way out. Only there can a request without
+ * a session cookie leave its slot entry (see `RequestSlot`).
+ */
+function rootPrototype(req: Request, proto: object): object | undefined {
+  const app = req.app as { parent?: unknown; request?: unknown } | undefined
+  return app !== undefined && app.parent === undefined && app.request === proto ? proto : undefined
+}
 const kMembers = Symbol('sessionbridge.members')
 const members = {
   ...sessionMembers<Request>({
@@ -84,7 +100,7 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     // Shared members on the app's request prototype, defined once: a request costs no objects.
     const proto = Object.getPrototypeOf(req) as object
     if (!Object.hasOwn(proto, kMembers)) Object.defineProperties(proto, members)
-    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next)
+    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, rootPrototype(req, proto))
     // A request that carries no session and never uses one goes out untouched (no hold).
     if (slot.opened(req)) gate.hold(res)
     if (!before) return next()

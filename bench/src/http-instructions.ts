@@ -1,0 +1,160 @@
+// Instructions per HTTP request of one server process, counted by callgrind: CPU time per request
+// swings by ±10% between slices on this 2-core box, more than most changes of ours weigh, and
+// Express's 80 µs requests hide a 2 µs change entirely. The server (compare/server.ts, the bench's
+// own apps) runs under `valgrind --tool=callgrind`; after WARM requests `callgrind_control` zeroes
+// its counters, N requests run (CONCURRENCY at a time, keep-alive, a fixed count), and a dump
+// gives their instructions. Printed per request: the main thread's (the figure to compare), the
+// garbage collection among them, and the other threads' (V8's compiler and GC helpers, which
+// swing with timing). Each point runs ROUNDS times (default 2) to show the spread.
+//   node --import tsx src/http-instructions.ts express memory,middleware,bare / [read|incr|none]
+// The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
+// scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
+// Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { Agent, get } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { callgrindTotals } from './callgrind.ts'
+import type { Layer } from './compare/layers.ts'
+import type { StoreName } from './compare/stores.ts'
+
+const [framework = 'fastify', layerList = 'memory', scenario = 'read'] = process.argv.slice(2)
+const warm = Number(process.env.WARM ?? 3000)
+const n = Number(process.env.N ?? 2000)
+const rounds = Number(process.env.ROUNDS ?? 2)
+const concurrency = Number(process.env.CONCURRENCY ?? 8)
+if (!['none', 'read', 'incr'].includes(scenario))
+  throw new Error('bench/http-instructions: the scenario is none, read or incr')
+if (spawnSync('valgrind', ['--version']).status !== 0)
+  throw new Error('bench/http-instructions: needs valgrind (Debian package `valgrind`)')
+
+const serverScript = fileURLToPath(new URL('./compare/server.ts', import.meta.url))
+const benchDir = fileURLToPath(new URL('..', import.meta.url))
+
+function layerOf(name: string): Layer {
+  if (name === 'bare' || name === 'middleware') return { kind: name }
+  if (name.startsWith('limit:')) return { kind: 'limit', store: name.slice(6) as StoreName }
+  return { kind: 'sessionbridge', store: name as StoreName }
+}
+
+/** Starts the server under callgrind; resolves with its port, pid and the dump's base path. */
+function startServer(layer: Layer, dir: string) {
+  const file = join(dir, 'cg.out')
+  const mounts = JSON.stringify([{ prefix: '', layer }])
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${file}`,
+      'node',
+      '--import',
+      'tsx',
+      serverScript,
+      framework,
+      mounts,
+    ],
+    { cwd: benchDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+  const port = new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const ready = /READY (\d+)/.exec(out)
+      if (ready) resolve(Number(ready[1]))
+    })
+    child.on('close', (code) =>
+      reject(new Error(`bench/http-instructions: server exited ${code}: ${stderr}`)),
+    )
+  })
+  return { child, port, file }
+}
+
+/** One GET over the keep-alive agent: its status and `Set-Cookie` values, the body read and dropped. */
+function fetchOne(agent: Agent, url: string, cookie?: string) {
+  return new Promise<{ status: number; setCookie: string[] }>((resolve, reject) => {
+    get(url, { agent, headers: cookie ? { cookie } : {} }, (response) => {
+      response.resume()
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, setCookie: response.headers['set-cookie'] ?? [] }),
+      )
+      response.on('error', reject)
+    }).on('error', reject)
+  })
+}
+
+/** `count` requests to `path`, `concurrency` at a time; the cookies (if any) in turn. */
+async function drive(agent: Agent, base: string, path: string, cookies: string[], count: number) {
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      const { status } = await fetchOne(agent, base + path, cookies[i % cookies.length])
+      if (status !== 200) throw new Error(`bench/http-instructions: ${path} answered ${status}`)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+const control = (args: string[]) => {
+  const out = spawnSync('callgrind_control', args, { encoding: 'utf8' })
+  if (out.status !== 0)
+    throw new Error(`bench/http-instructions: callgrind_control ${args.join(' ')}: ${out.stderr}`)
+}
+
+/** One point: instructions per request of `layerName` in the scenario. */
+async function measure(layerName: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-http-instructions-'))
+  const server = startServer(layerOf(layerName), dir)
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  try {
+    const base = `http://127.0.0.1:${await server.port}`
+    const cookies: string[] = []
+    if (scenario !== 'none') {
+      for (let i = 0; i < 256; i++) {
+        const { setCookie } = await fetchOne(agent, `${base}/seed`)
+        cookies.push(setCookie.map((h) => h.split(';')[0]).join('; ') || 'none=1')
+      }
+    }
+    const path = scenario === 'none' ? '/' : `/${scenario}`
+    await drive(agent, base, path, cookies, warm)
+    control(['-z', String(server.child.pid)])
+    await drive(agent, base, path, cookies, n)
+    control(['-d', String(server.child.pid)])
+    const dumps = readdirSync(dir).filter((name) => /^cg\.out\.\d+-\d+$/.test(name))
+    if (dumps.length === 0) throw new Error(`bench/http-instructions: no dump in ${dir}`)
+    let main = 0
+    let mainGc = 0
+    let others = 0
+    for (const name of dumps) {
+      const totals = callgrindTotals(join(dir, name))
+      if (name.endsWith('-01')) {
+        main += totals.total
+        mainGc += totals.gc
+      } else others += totals.total
+    }
+    return { main: main / n, mainGc: mainGc / n, others: others / n }
+  } finally {
+    agent.destroy()
+    server.child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const k = (value: number) => `${(value / 1000).toFixed(1)}k`
+console.log(
+  `${framework}, ${scenario}: instructions per request (warm ${warm}, ${n} counted, ${concurrency} at a time)`,
+)
+console.log('| layer | main thread | of which GC | other threads |\n|---|---:|---:|---:|')
+for (let round = 0; round < rounds; round++) {
+  for (const layerName of layerList.split(',')) {
+    const row = await measure(layerName)
+    console.log(`| ${layerName} | ${k(row.main)} | ${k(row.mainGc)} | ${k(row.others)} |`)
+  }
+}
