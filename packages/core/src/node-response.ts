@@ -23,6 +23,8 @@ interface Hold {
   readonly write: Method
   /** `null`: nothing sent yet; a list: waiting for the commit; `true`: sent (a kept wrapper passes through). */
   queue: unknown[][] | null | true
+  /** Held by its home's methods: nothing of ours on the response to take back. */
+  readonly atHome: boolean
 }
 
 // Kept beside the response, not on it: every property added to an Express response copies its
@@ -39,9 +41,53 @@ function write(this: NodeResponse, ...args: unknown[]) {
 }
 
 function release(held: NodeResponse, hold: Hold): void {
-  held.end = hold.end as NodeResponse['end']
-  held.write = hold.write as NodeResponse['write']
+  if (!hold.atHome) {
+    held.end = hold.end as NodeResponse['end']
+    held.write = hold.write as NodeResponse['write']
+  }
   hold.queue = true
+}
+
+/** The homes whose `end`/`write` are ours, each with the gate that put them there. */
+const homes = new WeakMap<object, GateConfig>()
+
+/**
+ * Puts `end` and `write` on `home` that hold a response of a used session on its first write: a
+ * response that inherits them and has none of its own is held without a property of its own.
+ * The methods they stand in front of are `home`'s prototype's, looked up at each call.
+ */
+function installAtHome(home: object, gate: GateConfig): void {
+  homes.set(home, gate)
+  const inherited = (method: 'end' | 'write') =>
+    Reflect.get(Object.getPrototypeOf(home) as object, method) as Method
+  const atHome = (held: NodeResponse, method: 'end' | 'write', args: unknown[]): unknown => {
+    const hold = holds.get(held)
+    // Held at home already: its queue decides. Held by methods of its own, which call these once
+    // released, or never used: pass on.
+    if (hold?.atHome) return send(held, method, args)
+    const state = hold === undefined ? gate.state(held) : null
+    if (!state || state.settled) return inherited(method).apply(held, args)
+    holds.set(held, { gate, end: inherited('end'), write: inherited('write'), queue: null, atHome: true })
+    return send(held, method, args)
+  }
+  Object.defineProperties(home, {
+    end: {
+      configurable: true,
+      writable: true,
+      value(this: NodeResponse, ...args: unknown[]) {
+        atHome(this, 'end', args)
+        return this
+      },
+    },
+    write: {
+      configurable: true,
+      writable: true,
+      value(this: NodeResponse, ...args: unknown[]) {
+        const written = atHome(this, 'write', args)
+        return typeof written === 'boolean' ? written : true
+      },
+    },
+  })
 }
 
 /**
@@ -59,10 +105,27 @@ export class ResponseGate<Res extends NodeResponse> {
     this.#config = { state, fail } as GateConfig
   }
 
-  /** Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside). Once per response. */
-  hold(res: Res): void {
-    if (holds.has(res)) return // held already (a second middleware on the same request)
-    holds.set(res, { gate: this.#config, end: res.end as Method, write: res.write as Method, queue: null })
+  /**
+   * Takes over `res.write`/`res.end` (as they are now: other middleware's wrappers stay inside).
+   * Once per response. `home`: an object the response inherits from for its whole life (Express:
+   * the root app's response prototype). While the response has no `end` or `write` of its own, the
+   * home's (put there once) hold it, and nothing is written on the response: adding a property to
+   * an Express response copies its hidden class (the gate's two cost ~50k instructions a request).
+   */
+  hold(res: Res, home?: object): void {
+    if (holds.has(res)) return // held already (a second middleware on the same response)
+    if (home !== undefined && !Object.hasOwn(res, 'end') && !Object.hasOwn(res, 'write')) {
+      const installed = homes.get(home)
+      if (installed === undefined) installAtHome(home, this.#config)
+      if (installed === undefined || installed === this.#config) return
+    }
+    holds.set(res, {
+      gate: this.#config,
+      end: res.end as Method,
+      write: res.write as Method,
+      queue: null,
+      atHome: false,
+    })
     res.end = end as Res['end']
     res.write = write as Res['write']
   }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
@@ -153,7 +153,12 @@ describe('sessionMembers and sessionRoutes', () => {
   })
 })
 
-describe('ResponseGate on a real Node server', () => {
+// `home`: each response inherits a prototype of the test's own, which the gate holds it from
+// (ResponseGate's home, as Express's root app response prototype): nothing is written on the response.
+describe.each([
+  ['its own methods', false],
+  ['its home', true],
+])('ResponseGate on a real Node server, holding a response by %s', (_name, atHome) => {
   type Handler = (state: () => RequestSession, res: ServerResponse) => void
   async function serve(driver: SessionDriver, handler: Handler) {
     const slot = new RequestSlot<IncomingMessage>('kit', () => false)
@@ -166,9 +171,12 @@ describe('ResponseGate on a real Node server', () => {
         res.end('failed')
       },
     )
+    const home = Object.create(ServerResponse.prototype) as object
     const server = createServer((req, res) => {
-      gate.hold(res)
-      gate.hold(res) // a second middleware on the same response: once is enough, and no loop
+      if (atHome) Object.setPrototypeOf(res, home)
+      gate.hold(res, atHome ? home : undefined)
+      gate.hold(res, atHome ? home : undefined) // a second middleware on the same response: once is enough, and no loop
+      expect(Object.hasOwn(res, 'end')).toBe(!atHome)
       slot.attach(req, driver, req.headers.cookie)
       handler(() => slot.of(req), res)
     })

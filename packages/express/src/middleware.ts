@@ -51,7 +51,7 @@ export function stateOf(req: Request): RequestSession<ExpressSessionUser, Expres
   const opened = slot.opened(req)
   if (opened) return opened
   // The first use of the session holds the response until its commit.
-  gate.hold(req.res!)
+  gate.hold(req.res!, rootApp(req)?.response)
   return slot.of(req)
 }
 // A commit failure (or a header Node refuses) goes to Express's error handling, through the
@@ -68,13 +68,24 @@ const gate = new ResponseGate<Response>(
 )
 
 /**
- * The request prototype of an app that is no other app's sub-app: Express sets it on the request
- * once, while a mounted sub-app's is swapped back on the way out. Only there can a request without
- * a session cookie leave its slot entry (see `RequestSlot`).
+ * The request's app when it is no other app's sub-app and the request and response inherit its
+ * prototypes: Express sets them once, while a mounted sub-app's are swapped back on the way out.
+ * Only there can a request leave its slot entry (`RequestSlot`) and a response its hold
+ * (`ResponseGate`) at home, writing nothing on either.
  */
-function rootPrototype(req: Request, proto: object): object | undefined {
-  const app = req.app as { parent?: unknown; request?: unknown } | undefined
-  return app !== undefined && app.parent === undefined && app.request === proto ? proto : undefined
+function rootApp(req: Request): { request: object; response: object } | undefined {
+  const app = req.app as { parent?: unknown; request?: object; response?: object } | undefined
+  if (
+    app === undefined ||
+    app.parent !== undefined ||
+    app.request === undefined ||
+    app.response === undefined
+  )
+    return undefined
+  const res = req.res
+  return Object.getPrototypeOf(req) === app.request && res && Object.getPrototypeOf(res) === app.response
+    ? (app as { request: object; response: object })
+    : undefined
 }
 const kMembers = Symbol('sessionbridge.members')
 const members = {
@@ -100,9 +111,10 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     // Shared members on the app's request prototype, defined once: a request costs no objects.
     const proto = Object.getPrototypeOf(req) as object
     if (!Object.hasOwn(proto, kMembers)) Object.defineProperties(proto, members)
-    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, rootPrototype(req, proto))
+    const root = rootApp(req)
+    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, root?.request)
     // A request that carries no session and never uses one goes out untouched (no hold).
-    if (slot.opened(req)) gate.hold(res)
+    if (slot.opened(req)) gate.hold(res, root?.response)
     if (!before) return next()
     before.then((answer) => {
       if (!answer) return next()
