@@ -104,8 +104,13 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       return new Session<Data>(ctx, { id: null, staleSignature: false, secure, logger })
     },
     openCookie,
-    async open(request) {
-      return openCookie(request.cookie, isSecureRequest(request, resolved.trustProxy))
+    open(request) {
+      // Not async: returning openCookie's promise from an async function would wrap it in another.
+      try {
+        return Promise.resolve(openCookie(request.cookie, isSecureRequest(request, resolved.trustProxy)))
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
   }
 }

@@ -152,8 +152,9 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
 
     update: (() => {
       const run = redisUpdate(ctx, hash, index)
-      return async (id, key, fn, updateOptions) =>
-        idFormat.validate(id) ? run(id, key, fn, updateOptions) : null
+      // Not async: returning run's promise from an async function would wrap it in another.
+      return (id, key, fn, updateOptions) =>
+        idFormat.validate(id) ? run(id, key, fn, updateOptions) : Promise.resolve(null)
     })(),
 
     async touch(id, expiresAt) {

@@ -106,7 +106,8 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     save: (id, changes, record) =>
       guarded('save', false, id, async () => {
         const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
-        if (!queries) return locked.merge(id, changes, record)
+        // Awaited: an async function returning the promise itself would wrap it in another.
+        if (!queries) return await locked.merge(id, changes, record)
         // The merged size, as this request sees it; a promise only when MySQL's limit must be asked.
         const checked = data.encodeJson(record.data)
         if (typeof checked !== 'string') await checked

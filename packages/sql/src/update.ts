@@ -46,7 +46,7 @@ export function lockedWrites(
 
   /** Applies a change set to the stored data (the save when no one-statement patch applies: `patch.ts`). */
   const merge = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
-    (await writeIfUnchanged(id, changes, record)) || lockedMerge(id, changes, record)
+    (await writeIfUnchanged(id, changes, record)) || (await lockedMerge(id, changes, record))
 
   const lockedMerge = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> =>
     client.transaction(async (tx) => {
