@@ -159,7 +159,10 @@ export interface RequestTransport {
 
 /** Whether the request reached us over HTTPS, trusting `X-Forwarded-Proto` only when told to. */
 export function isSecureRequest(transport: RequestTransport, trustProxy: boolean): boolean {
-  const proto = (transport.protocol ?? '').replace(/:$/, '').toLowerCase()
+  const given = transport.protocol
+  // The common spellings first: this runs for every request with a cookie on some adapters.
+  const proto =
+    given === 'https' || given === 'http' ? given : (given ?? '').replace(/:$/, '').toLowerCase()
   if (proto === 'https') return true
   if (trustProxy && typeof transport.forwardedProto === 'string') {
     // The first hop is the client's: `https, http` came in over HTTPS.
