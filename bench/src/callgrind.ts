@@ -1,5 +1,7 @@
 // What instructions.ts and http-instructions.ts read from a callgrind output file.
 import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 
 /** Functions of V8's garbage collector, as callgrind names them. */
 const GC = /Scaveng|Marking|Sweep|v8::internal::Heap::|heap::base::|Evacuat|IterateObjectCache/
@@ -20,4 +22,41 @@ export function callgrindTotals(file: string): { total: number; gc: number } {
     else if (GC.test(match[2]!)) totals.gc += value
   }
   return totals
+}
+
+/** valgrind's arguments that run the TypeScript `script` (through tsx) under callgrind, a file per thread. */
+export const callgrindNode = (file: string, script: string, ...args: string[]): string[] => [
+  '--tool=callgrind',
+  '--separate-threads=yes',
+  `--callgrind-out-file=${file}`,
+  'node',
+  '--import',
+  'tsx',
+  script,
+  ...args,
+]
+
+/** One run's instructions: the main thread's (JS, and the GC work it does itself), the others'. */
+export interface ThreadCounts {
+  main: number
+  mainGc: number
+  others: number
+}
+
+/**
+ * The counts of the per-thread files `<prefix>-NN` in `dir` (`--separate-threads=yes`): `-01` is
+ * the main thread; V8 compiles and helps the GC on the others, whose share swings with timing.
+ */
+export function threadCounts(dir: string, prefix: string): ThreadCounts {
+  const counts: ThreadCounts = { main: 0, mainGc: 0, others: 0 }
+  for (const name of readdirSync(dir).filter((entry) => /^-\d+$/.test(entry.slice(prefix.length)))) {
+    if (!name.startsWith(prefix)) continue
+    const totals = callgrindTotals(join(dir, name))
+    if (name === `${prefix}-01`) {
+      counts.main = totals.total
+      counts.mainGc = totals.gc
+    } else counts.others += totals.total
+  }
+  if (counts.main === 0) throw new Error(`bench: no main thread's count for ${prefix} in ${dir}`)
+  return counts
 }

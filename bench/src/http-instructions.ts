@@ -11,12 +11,12 @@
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
 // Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent, get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { callgrindTotals } from './callgrind.ts'
+import { callgrindNode, threadCounts } from './callgrind.ts'
 import type { Layer } from './compare/layers.ts'
 import type { StoreName } from './compare/stores.ts'
 
@@ -43,21 +43,10 @@ function layerOf(name: string): Layer {
 function startServer(layer: Layer, dir: string) {
   const file = join(dir, 'cg.out')
   const mounts = JSON.stringify([{ prefix: '', layer }])
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--separate-threads=yes',
-      `--callgrind-out-file=${file}`,
-      'node',
-      '--import',
-      'tsx',
-      serverScript,
-      framework,
-      mounts,
-    ],
-    { cwd: benchDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn('valgrind', callgrindNode(file, serverScript, framework, mounts), {
+    cwd: benchDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)
@@ -127,18 +116,7 @@ async function measure(layerName: string) {
     control(['-z', String(server.child.pid)])
     await drive(agent, base, path, cookies, n)
     control(['-d', String(server.child.pid)])
-    const dumps = readdirSync(dir).filter((name) => /^cg\.out\.\d+-\d+$/.test(name))
-    if (dumps.length === 0) throw new Error(`bench/http-instructions: no dump in ${dir}`)
-    let main = 0
-    let mainGc = 0
-    let others = 0
-    for (const name of dumps) {
-      const totals = callgrindTotals(join(dir, name))
-      if (name.endsWith('-01')) {
-        main += totals.total
-        mainGc += totals.gc
-      } else others += totals.total
-    }
+    const { main, mainGc, others } = threadCounts(dir, 'cg.out.1')
     return { main: main / n, mainGc: mainGc / n, others: others / n }
   } finally {
     agent.destroy()

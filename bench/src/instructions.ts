@@ -9,11 +9,11 @@
 // Needs valgrind (Debian package `valgrind`); about 4 minutes a path, its two runs at once. The
 // store's server runs as usual: pin it to core 0 for the CPU figures, not needed for these.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { callgrindTotals } from './callgrind.ts'
+import { callgrindNode, type ThreadCounts, threadCounts } from './callgrind.ts'
 
 const PATH_NAMES = ['core', 'backend', 'limit'] as const
 type PathName = (typeof PATH_NAMES)[number]
@@ -32,45 +32,11 @@ const script = fileURLToPath(new URL('./core-vs-backend.ts', import.meta.url))
 const benchDir = fileURLToPath(new URL('..', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'sb-instructions-'))
 
-/** One run's instructions: the main thread's (JS, and the GC work it does itself), the others'. */
-interface Counts {
-  main: number
-  mainGc: number
-  others: number
-}
-
-/**
- * `--separate-threads=yes` writes a file per thread, `<file>-01` the main one: V8 compiles and
- * helps the GC on other threads, whose share of a run swings with timing; the main thread's is
- * the steady figure.
- */
-function countsOf(file: string): Counts {
-  const base = basename(file)
-  const counts: Counts = { main: 0, mainGc: 0, others: 0 }
-  for (const name of readdirSync(dir).filter((entry) => entry.startsWith(`${base}-`))) {
-    const totals = callgrindTotals(join(dir, name))
-    if (name === `${base}-01`) {
-      counts.main = totals.total
-      counts.mainGc = totals.gc
-    } else counts.others += totals.total
-  }
-  if (counts.main === 0) throw new Error(`bench/instructions: no main thread's count in ${dir}`)
-  return counts
-}
-
 /** One run of `path` under callgrind with `n` measured operations. */
-function run(path: PathName, n: number): Promise<Counts> {
+function run(path: PathName, n: number): Promise<ThreadCounts> {
   const file = join(dir, `${path}.${n}.out`)
   const env = { ...process.env, ONLY: path, N: String(n), WARM: String(warm) }
-  const args = [
-    '--tool=callgrind',
-    '--separate-threads=yes',
-    `--callgrind-out-file=${file}`,
-    'node',
-    '--import',
-    'tsx',
-    script,
-  ]
+  const args = callgrindNode(file, script)
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { cwd: benchDir, env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
@@ -79,7 +45,7 @@ function run(path: PathName, n: number): Promise<Counts> {
     })
     child.on('error', reject)
     child.on('close', (code) => {
-      if (code === 0) resolve(countsOf(file))
+      if (code === 0) resolve(threadCounts(dir, basename(file)))
       else reject(new Error(`bench/instructions: ${path} (N=${n}) exited ${code}: ${stderr}`))
     })
   })
@@ -88,7 +54,7 @@ function run(path: PathName, n: number): Promise<Counts> {
 /** Per operation: the difference of two runs over the difference of their operations. */
 async function perOperation(path: PathName) {
   const [a, b] = await Promise.all([run(path, low), run(path, high)])
-  const per = (key: keyof Counts) => (b[key] - a[key]) / (high - low)
+  const per = (key: keyof ThreadCounts) => (b[key] - a[key]) / (high - low)
   return { path, main: per('main'), mainGc: per('mainGc'), others: per('others') }
 }
 

@@ -161,8 +161,7 @@ export interface RequestTransport {
 export function isSecureRequest(transport: RequestTransport, trustProxy: boolean): boolean {
   const given = transport.protocol
   // The common spellings first: this runs for every request with a cookie on some adapters.
-  const proto =
-    given === 'https' || given === 'http' ? given : (given ?? '').replace(/:$/, '').toLowerCase()
+  const proto = given === 'https' || given === 'http' ? given : (given ?? '').replace(/:$/, '').toLowerCase()
   if (proto === 'https') return true
   if (trustProxy && typeof transport.forwardedProto === 'string') {
     // The first hop is the client's: `https, http` came in over HTTPS.

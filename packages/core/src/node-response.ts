@@ -62,9 +62,11 @@ function installAtHome(home: object, gate: GateConfig): void {
     Reflect.get(Object.getPrototypeOf(home) as object, method) as Method
   const atHome = (held: NodeResponse, method: 'end' | 'write', args: unknown[]): unknown => {
     const hold = holds.get(held)
-    // Held at home already: its queue decides. Held by methods of its own, which call these once
+    // Held at home: its queue decides until the commit is done, then straight through (a write's
+    // answer is the stream's backpressure). Held by methods of its own, which call these once
     // released, or never used: pass on.
-    if (hold?.atHome) return send(held, method, args)
+    if (hold?.atHome)
+      return hold.queue === true ? inherited(method).apply(held, args) : send(held, method, args)
     const state = hold === undefined ? gate.state(held) : null
     if (!state || state.settled) return inherited(method).apply(held, args)
     holds.set(held, { gate, end: inherited('end'), write: inherited('write'), queue: null, atHome: true })

@@ -227,3 +227,46 @@ describe.each([
     expect(reply.failures[0]).toBeInstanceOf(SessionBackendError)
   })
 })
+
+describe('ResponseGate at home, once the commit is done', () => {
+  it("passes writes straight through, with the stream's own answer (backpressure)", async () => {
+    // The home's prototype answers `false` to every write, as a full socket buffer would.
+    const parent = Object.create(ServerResponse.prototype, {
+      write: {
+        value(this: ServerResponse, ...args: unknown[]) {
+          ;(ServerResponse.prototype.write as (...a: unknown[]) => boolean).apply(this, args)
+          return false
+        },
+      },
+    }) as object
+    const home = Object.create(parent) as object
+    const slot = new RequestSlot<IncomingMessage>('kit', () => false)
+    const gate = new ResponseGate<ServerResponse>(
+      (res) => slot.opened(res.req),
+      () => {},
+    )
+    const answers: boolean[] = []
+    const driver = driverFor()
+    const server = createServer((req, res) => {
+      Object.setPrototypeOf(res, home)
+      slot.attach(req, driver, req.headers.cookie)
+      gate.hold(res, home)
+      slot.of(req).session.set('a', 1)
+      answers.push(res.write('held')) // waits for the commit: true, as a held write always answers
+      setTimeout(() => {
+        answers.push(res.write(' then straight')) // the parent's own answer
+        res.end()
+      }, 50)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const reply = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+      expect(await reply.text()).toBe('held then straight')
+      expect(reply.headers.get('set-cookie')).toMatch(/^sessionid=/)
+      expect(answers).toEqual([true, false])
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+})
