@@ -65,8 +65,8 @@ export class RequestSlot<
   ): Promise<void> | undefined {
     const carries = driver.manager.mayCarrySession(cookieHeader)
     let entry = this.#entry(target)
-    // With checks (CSRF) every request opens its state at once: no home. Only then may a route
-    // that the middleware did not pass (mounted before it) find the home's entry, and it would skip them.
+    // No home for a driver with checks (CSRF): a route mounted before the middleware would find the
+    // home's entry and use the session without the checks having run.
     const homeless = home === undefined || driver.checks || (entry !== undefined && !entry.shared)
     if (!carries && !homeless && this.#atHome(home, driver)) return undefined
     if (entry && !entry.shared) {
