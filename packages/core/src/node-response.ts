@@ -31,14 +31,28 @@ interface Hold {
 // hidden class (about 1 µs each); only the two methods the gate must replace go on it.
 const holds = new WeakMap<NodeResponse, Hold>()
 
+/** How a held `end` or `write` is routed: the method's own answer, or `undefined` while it waits. */
+type Route = (held: NodeResponse, method: 'end' | 'write', args: unknown[]) => unknown
+
+/**
+ * The `end` and `write` that stand in for a response's own: `end` answers the response, `write`
+ * the stream's answer once the call went through (its backpressure), `true` while it waits.
+ */
+function methodsVia(route: Route) {
+  return {
+    end(this: NodeResponse, ...args: unknown[]) {
+      route(this, 'end', args)
+      return this
+    },
+    write(this: NodeResponse, ...args: unknown[]) {
+      const answer = route(this, 'write', args)
+      return typeof answer === 'boolean' ? answer : true
+    },
+  }
+}
+
 // Shared by every response: a held response costs no closures.
-function end(this: NodeResponse, ...args: unknown[]) {
-  return send(this, 'end', args)
-}
-function write(this: NodeResponse, ...args: unknown[]) {
-  send(this, 'write', args)
-  return true
-}
+const { end, write } = methodsVia(send)
 
 function release(held: NodeResponse, hold: Hold): void {
   if (!hold.atHome) {
@@ -60,35 +74,18 @@ function installAtHome(home: object, gate: GateConfig): void {
   homes.set(home, gate)
   const inherited = (method: 'end' | 'write') =>
     Reflect.get(Object.getPrototypeOf(home) as object, method) as Method
-  const atHome = (held: NodeResponse, method: 'end' | 'write', args: unknown[]): unknown => {
+  const { end, write } = methodsVia((held, method, args) => {
     const hold = holds.get(held)
-    // Held at home: its queue decides until the commit is done, then straight through (a write's
-    // answer is the stream's backpressure). Held by methods of its own, which call these once
-    // released, or never used: pass on.
-    if (hold?.atHome)
-      return hold.queue === true ? inherited(method).apply(held, args) : send(held, method, args)
+    if (hold?.atHome) return send(held, method, args)
+    // Held by methods of its own (which call these once released), or a session never used: pass on.
     const state = hold === undefined ? gate.state(held) : null
     if (!state || state.settled) return inherited(method).apply(held, args)
     holds.set(held, { gate, end: inherited('end'), write: inherited('write'), queue: null, atHome: true })
     return send(held, method, args)
-  }
+  })
   Object.defineProperties(home, {
-    end: {
-      configurable: true,
-      writable: true,
-      value(this: NodeResponse, ...args: unknown[]) {
-        atHome(this, 'end', args)
-        return this
-      },
-    },
-    write: {
-      configurable: true,
-      writable: true,
-      value(this: NodeResponse, ...args: unknown[]) {
-        const written = atHome(this, 'write', args)
-        return typeof written === 'boolean' ? written : true
-      },
-    },
+    end: { configurable: true, writable: true, value: end },
+    write: { configurable: true, writable: true, value: write },
   })
 }
 
@@ -133,23 +130,22 @@ export class ResponseGate<Res extends NodeResponse> {
   }
 }
 
-/** The first `write`/`end`: commit (when the session was used), then send in order. */
-function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): NodeResponse {
+/**
+ * The first `write`/`end`: commit (when the session was used), then send in order. The method's
+ * own answer when the call went through, `undefined` while it waits for the commit.
+ */
+function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): unknown {
   const hold = holds.get(held)!
   const queue = hold.queue
-  if (queue === true) {
-    hold[method].apply(held, args)
-    return held
-  }
+  if (queue === true) return hold[method].apply(held, args)
   if (queue) {
     queue.push([method, ...args])
-    return held
+    return undefined
   }
   const state = hold.gate.state(held)
   if (!state || state.settled) {
     release(held, hold)
-    ;(held[method] as (...a: unknown[]) => unknown).apply(held, args)
-    return held
+    return (held[method] as (...a: unknown[]) => unknown).apply(held, args)
   }
   // Until the commit is done, later writes (also through wrappers that kept ours) wait in order.
   const pending: unknown[][] = [[method, ...args]]
@@ -169,7 +165,7 @@ function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): Nod
       failSafely(held, error)
     },
   )
-  return held
+  return undefined
 }
 
 function failSafely(held: NodeResponse, error: unknown): void {

@@ -228,11 +228,17 @@ describe.each([
   })
 })
 
-describe('ResponseGate at home, once the commit is done', () => {
+// Both ways a response is held: by methods of its own (a wrapper that kept ours writes after the
+// commit) and by its home.
+describe.each([
+  ['its own methods', false],
+  ['its home', true],
+])('ResponseGate holding by %s, once the commit is done', (_name, atHome) => {
   it("passes writes straight through, with the stream's own answer (backpressure)", async () => {
     // The home's prototype answers `false` to every write, as a full socket buffer would.
     const parent = Object.create(ServerResponse.prototype, {
       write: {
+        writable: true, // as a prototype's methods are: a response may get its own
         value(this: ServerResponse, ...args: unknown[]) {
           ;(ServerResponse.prototype.write as (...a: unknown[]) => boolean).apply(this, args)
           return false
@@ -250,11 +256,12 @@ describe('ResponseGate at home, once the commit is done', () => {
     const server = createServer((req, res) => {
       Object.setPrototypeOf(res, home)
       slot.attach(req, driver, req.headers.cookie)
-      gate.hold(res, home)
+      gate.hold(res, atHome ? home : undefined)
+      const kept = res.write // a wrapper installed now would keep ours
       slot.of(req).session.set('a', 1)
       answers.push(res.write('held')) // waits for the commit: true, as a held write always answers
       setTimeout(() => {
-        answers.push(res.write(' then straight')) // the parent's own answer
+        answers.push((kept as (chunk: string) => boolean).call(res, ' then straight')) // the parent's own answer
         res.end()
       }, 50)
     })
