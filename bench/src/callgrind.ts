@@ -49,8 +49,10 @@ export interface ThreadCounts {
  */
 export function threadCounts(dir: string, prefix: string): ThreadCounts {
   const counts: ThreadCounts = { main: 0, mainGc: 0, others: 0 }
-  for (const name of readdirSync(dir).filter((entry) => /^-\d+$/.test(entry.slice(prefix.length)))) {
-    if (!name.startsWith(prefix)) continue
+  const files = readdirSync(dir).filter(
+    (entry) => entry.startsWith(prefix) && /^-\d+$/.test(entry.slice(prefix.length)),
+  )
+  for (const name of files) {
     const totals = callgrindTotals(join(dir, name))
     if (name === `${prefix}-01`) {
       counts.main = totals.total
@@ -59,4 +61,10 @@ export function threadCounts(dir: string, prefix: string): ThreadCounts {
   }
   if (counts.main === 0) throw new Error(`bench: no main thread's count for ${prefix} in ${dir}`)
   return counts
+}
+
+/** Throws unless valgrind is installed, naming the tool that needs it. */
+export function requireValgrind(tool: string): void {
+  if (spawnSync('valgrind', ['--version']).status !== 0)
+    throw new Error(`bench/${tool}: needs valgrind (Debian package \`valgrind\`)`)
 }

@@ -6,7 +6,7 @@
 // gives their instructions. Printed per request: the main thread's (the figure to compare), the
 // garbage collection among them, and the other threads' (V8's compiler and GC helpers, which
 // swing with timing). Each point runs ROUNDS times (default 2) to show the spread.
-//   node --import tsx src/http-instructions.ts express memory,middleware,bare / [read|incr|none]
+//   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
 // The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
 // Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
@@ -16,7 +16,7 @@ import { Agent, get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { callgrindNode, threadCounts } from './callgrind.ts'
+import { callgrindNode, requireValgrind, threadCounts } from './callgrind.ts'
 import type { Layer } from './compare/layers.ts'
 import type { StoreName } from './compare/stores.ts'
 
@@ -27,8 +27,7 @@ const rounds = Number(process.env.ROUNDS ?? 2)
 const concurrency = Number(process.env.CONCURRENCY ?? 8)
 if (!['none', 'read', 'incr'].includes(scenario))
   throw new Error('bench/http-instructions: the scenario is none, read or incr')
-if (spawnSync('valgrind', ['--version']).status !== 0)
-  throw new Error('bench/http-instructions: needs valgrind (Debian package `valgrind`)')
+requireValgrind('http-instructions')
 
 const serverScript = fileURLToPath(new URL('./compare/server.ts', import.meta.url))
 const benchDir = fileURLToPath(new URL('..', import.meta.url))

@@ -8,12 +8,12 @@
 //   STORE=postgres MODE=incr PATHS=core,backend,limit node --import tsx src/instructions.ts
 // Needs valgrind (Debian package `valgrind`); about 4 minutes a path, its two runs at once. The
 // store's server runs as usual: pin it to core 0 for the CPU figures, not needed for these.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { callgrindNode, type ThreadCounts, threadCounts } from './callgrind.ts'
+import { callgrindNode, requireValgrind, type ThreadCounts, threadCounts } from './callgrind.ts'
 
 const PATH_NAMES = ['core', 'backend', 'limit'] as const
 type PathName = (typeof PATH_NAMES)[number]
@@ -25,8 +25,7 @@ const low = Number(process.env.LOW ?? 2000)
 const high = Number(process.env.HIGH ?? 8000)
 const warm = Number(process.env.WARM ?? 6000)
 if (!(high > low && low > 0)) throw new Error('bench/instructions: HIGH must exceed LOW, both above 0')
-if (spawnSync('valgrind', ['--version']).status !== 0)
-  throw new Error('bench/instructions: needs valgrind (Debian package `valgrind`)')
+requireValgrind('instructions')
 
 const script = fileURLToPath(new URL('./core-vs-backend.ts', import.meta.url))
 const benchDir = fileURLToPath(new URL('..', import.meta.url))

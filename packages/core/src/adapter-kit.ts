@@ -29,9 +29,10 @@ interface SlotEntry<User extends AuthUser, Data extends SessionData> {
  * the request (Express: the root app's request prototype). A request without a session cookie
  * then writes nothing on itself: the home's entry names the driver, and the request gets an entry
  * of its own on first use. Any request inheriting the home counts as attached then (a route
- * mounted before the middleware too), so a driver with checks (CSRF) never uses one. Adding a property to an object whose hidden class is its own costs
- * V8 a copy of that class: Express gives every request one (`setPrototypeOf`), and the entry cost
- * a request without cookie about 25,000 instructions, 4% of Express's own (`bench/src/http-instructions.ts`).
+ * mounted before the middleware too), so a driver with checks (CSRF) never uses one. Adding a
+ * property to an object whose hidden class is its own costs V8 a copy of that class: Express gives
+ * every request one (`setPrototypeOf`), and the entry cost a request without cookie about 25,000
+ * instructions, 4% of Express's own (`bench/src/http-instructions.ts`).
  */
 export class RequestSlot<
   Target extends object,
