@@ -108,10 +108,15 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     frameworkProxyTrust: true,
   })
   return function sessionbridge(req, res, next) {
-    // Shared members on the app's request prototype, defined once: a request costs no objects.
-    const proto = Object.getPrototypeOf(req) as object
-    if (!Object.hasOwn(proto, kMembers)) Object.defineProperties(proto, members)
     const root = rootApp(req)
+    if (root) {
+      // Shared members on the root app's request prototype, defined once: a request costs no objects.
+      if (!Object.hasOwn(root.request, kMembers)) Object.defineProperties(root.request, members)
+    } else if (!Object.hasOwn(req, kMembers)) {
+      // A mounted sub-app's prototype is swapped back when the request leaves it: members of the
+      // request's own keep \`req.session\` for the parent's routes after it, as \`express-session\` does.
+      Object.defineProperties(req, members)
+    }
     const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, root?.request)
     // A request that carries no session and never uses one goes out untouched (no hold).
     if (slot.opened(req)) gate.hold(res, root?.response)

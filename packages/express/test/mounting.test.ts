@@ -7,7 +7,8 @@ import { sessionErrorHandler, sessionMiddleware } from '../src/index.ts'
 
 // A request without a session cookie keeps its slot entry on the root app's request prototype (no
 // property on the request). These are the cases where that could go wrong: a mounted sub-app
-// (Express swaps its prototype back on the way out, so its requests keep entries of their own),
+// (Express swaps its prototype back on the way out, so its requests keep entries and members of
+// their own),
 // two session middlewares in one app, and a commit failure of such a request (no `next` kept:
 // Express's `req.next`).
 describe('express: where a request without cookie finds its session', () => {
@@ -35,6 +36,7 @@ describe('express: where a request without cookie finds its session', () => {
   }
   const app = express()
     .use(sub)
+    .get('/after-sub', async (req, res) => void res.send(String(await req.session.get('from'))))
     .use('/one', sessionMiddleware({ backend: first }))
     .use('/two', sessionMiddleware({ backend: second }))
     .get(['/one/write', '/two/write'], (req, res) => {
@@ -76,6 +78,14 @@ describe('express: where a request without cookie finds its session', () => {
     expect(await stored(first, reply)).toBe('sub-app')
     const cookie = reply.headers.get('set-cookie')!.split(';')[0]!
     expect(await (await fetch(`${base}/sub/read`, { headers: { cookie } })).text()).toBe('sub-app')
+  })
+
+  it("keeps the session of a sub-app's middleware for the parent's routes after it", async () => {
+    const reply = await fetch(`${base}/sub/write`)
+    const cookie = reply.headers.get('set-cookie')!.split(';')[0]!
+    const after = await fetch(`${base}/after-sub`, { headers: { cookie } })
+    expect(after.status).toBe(200)
+    expect(await after.text()).toBe('sub-app')
   })
 
   it('gives each of two middlewares of one app its own requests', async () => {
