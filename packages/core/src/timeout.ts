@@ -57,8 +57,12 @@ const GONE: Pending = Object.freeze({ deadline: 0, settled: true, expire: null }
  */
 export class DeadlineQueue {
   readonly #ms: number
+  // Slots [#head, #tail) hold the calls; the array keeps its length (its high-water mark) and its
+  // slots are written over: setting `length = 0` gave up the backing store, which the next push
+  // then allocated again, at every call when one is in flight at a time.
   #calls: Pending[] = []
   #head = 0
+  #tail = 0
   #timer: ReturnType<typeof setTimeout> | null = null
 
   constructor(ms: number) {
@@ -67,7 +71,7 @@ export class DeadlineQueue {
 
   add(expire: () => void): Pending {
     const call: Pending = { deadline: clock() + this.#ms, settled: false, expire }
-    this.#calls.push(call)
+    this.#calls[this.#tail++] = call
     if (this.#timer === null) this.#arm(this.#ms)
     return call
   }
@@ -80,12 +84,14 @@ export class DeadlineQueue {
 
   #dropSettled(): void {
     const calls = this.#calls
-    while (this.#head < calls.length && calls[this.#head]!.settled) calls[this.#head++] = GONE
-    if (this.#head === calls.length) {
-      calls.length = 0
+    while (this.#head < this.#tail && calls[this.#head]!.settled) calls[this.#head++] = GONE
+    if (this.#head === this.#tail) {
       this.#head = 0
-    } else if (this.#head > 1024 && this.#head * 2 > calls.length) {
-      this.#calls = calls.slice(this.#head)
+      this.#tail = 0
+      if (calls.length > 4096) this.#calls = [] // a burst's slots are not kept for good
+    } else if (this.#head > 1024 && this.#head * 2 > this.#tail) {
+      this.#calls = calls.slice(this.#head, this.#tail)
+      this.#tail -= this.#head
       this.#head = 0
     }
   }
@@ -100,7 +106,7 @@ export class DeadlineQueue {
     this.#timer = null
     const now = clock()
     const calls = this.#calls
-    while (this.#head < calls.length) {
+    while (this.#head < this.#tail) {
       const call = calls[this.#head]!
       if (!call.settled && call.deadline > now) break
       calls[this.#head++] = GONE
@@ -112,7 +118,7 @@ export class DeadlineQueue {
       }
     }
     this.#dropSettled()
-    if (this.#head < this.#calls.length) this.#arm(this.#calls[this.#head]!.deadline - now)
+    if (this.#head < this.#tail) this.#arm(this.#calls[this.#head]!.deadline - now)
   }
 }
 

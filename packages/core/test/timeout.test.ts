@@ -86,6 +86,23 @@ describe('boundedCall', () => {
 })
 
 describe('DeadlineQueue', () => {
+  // The array's slots are written over once the queue empties (timeout.ts): a call added after
+  // a thousand one-at-a-time calls, or after a burst, must still expire, and only it.
+  it('expires the right calls after its slots were reused', async () => {
+    const queue = new DeadlineQueue(40)
+    for (let i = 0; i < 1000; i++) queue.settle(queue.add(() => expect.unreachable()))
+    const burst = Array.from({ length: 5000 }, () => queue.add(() => expect.unreachable()))
+    for (const call of burst.reverse()) queue.settle(call)
+    const expired: string[] = []
+    const hanging = queue.add(() => expired.push('hanging'))
+    const answered = queue.add(() => expired.push('answered'))
+    const last = queue.add(() => expired.push('last'))
+    queue.settle(answered)
+    await later(150, null)
+    expect(expired).toEqual(['hanging', 'last'])
+    expect(hanging.settled && last.settled).toBe(true)
+  })
+
   // A call that settles behind an older, still pending one stays in the queue's array until the
   // head passes it; what its deadline held (the caller's promise, and with it the answer) must not.
   it('lets go of what a settled call held while an older call still waits', async () => {
