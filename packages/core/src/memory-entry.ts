@@ -43,6 +43,8 @@ export class StoredEntry implements MemoryEntry {
   expiresAt: number
   userId: string | null
   version?: string
+  /** The backend's move count when it last moved this entry to the map's end (`memory.ts`). */
+  movedAt = 0
 
   constructor(data: Record<string, unknown>, expiresAt: number, userId: string | null, version: string) {
     const flat = flatCopy(data)

@@ -34,6 +34,37 @@ describe('memoryBackend', () => {
     expect(await backend.load(ids[0]!)).not.toBeNull()
   })
 
+  // memory.ts moves an entry to the map's end only when it was moved maxEntries / 2 moves ago or
+  // more: the order changes less, and an entry used often enough is still never evicted.
+  it('leaves a recently moved entry in place, and moves one that fell behind', async () => {
+    const storage = new Map<string, MemoryEntry>()
+    const backend = memoryBackend({ maxEntries: 10, storage })
+    const rec = (n: number) => ({ data: { n }, expiresAt: Date.now() + 60_000, userId: null })
+    const ids = 'abcdefgh'.split('').map((c) => c.repeat(32))
+    for (const [i, id] of ids.entries()) await backend.create(id, rec(i))
+    await backend.load(ids[6]!) // moved 1 move ago: stays
+    await backend.save(ids[5]!, { set: { n: 50 }, deleted: [] }, rec(50)) // 2 moves ago: stays
+    await backend.load(ids[0]!) // 7 moves ago (>= 5): to the end
+    expect([...storage.keys()].map((id) => id[0]).join('')).toBe('bcdefgha')
+    expect((await backend.load(ids[5]!))?.data).toEqual({ n: 50 })
+  })
+
+  it('never evicts an entry used once in every maxEntries / 2 other writes', async () => {
+    const backend = memoryBackend({ maxEntries: 10 })
+    const rec = { data: { n: 1 }, expiresAt: Date.now() + 60_000, userId: null }
+    const kept = 'k'.repeat(32)
+    const dropped = 'd'.repeat(32)
+    await backend.create(kept, rec)
+    await backend.create(dropped, rec)
+    for (let i = 0; i < 100; i++) {
+      await backend.create(String(i).padStart(32, '0'), rec)
+      if (i % 5 === 4) expect(await backend.load(kept)).not.toBeNull()
+    }
+    expect(backend.size).toBe(10)
+    expect(await backend.load(kept)).not.toBeNull()
+    expect(await backend.load(dropped)).toBeNull()
+  })
+
   it('refuses a maxEntries that is not a positive integer', () => {
     expect(() => memoryBackend({ maxEntries: 0 })).toThrow(/maxEntries/)
   })
