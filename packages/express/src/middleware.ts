@@ -114,7 +114,7 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
       if (!Object.hasOwn(root.request, kMembers)) Object.defineProperties(root.request, members)
     } else if (!Object.hasOwn(req, kMembers)) {
       // A mounted sub-app's prototype is swapped back when the request leaves it: members of the
-      // request's own keep \`req.session\` for the parent's routes after it, as \`express-session\` does.
+      // request's own keep `req.session` for the parent's routes after it, as `express-session` does.
       Object.defineProperties(req, members)
     }
     const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, root?.request)
