@@ -87,12 +87,17 @@ describe('boundedCall', () => {
 
 describe('DeadlineQueue', () => {
   // The array's slots are written over once the queue empties (timeout.ts): a call added after
-  // a thousand one-at-a-time calls, or after a burst, must still expire, and only it.
+  // a thousand one-at-a-time calls and a small burst (slots reused), or after a large burst (its
+  // array dropped), must still expire, and only it.
   it('expires the right calls after its slots were reused', async () => {
     const queue = new DeadlineQueue(40)
+    const burst = (size: number) => {
+      const calls = Array.from({ length: size }, () => queue.add(() => expect.unreachable()))
+      for (const call of calls.reverse()) queue.settle(call)
+    }
+    burst(5000)
     for (let i = 0; i < 1000; i++) queue.settle(queue.add(() => expect.unreachable()))
-    const burst = Array.from({ length: 5000 }, () => queue.add(() => expect.unreachable()))
-    for (const call of burst.reverse()) queue.settle(call)
+    burst(100)
     const expired: string[] = []
     const hanging = queue.add(() => expired.push('hanging'))
     const answered = queue.add(() => expired.push('answered'))
