@@ -37,7 +37,7 @@ export {
   writeCookie,
 } from './cookies.ts'
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
-export { backendCall, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
+export { backendCall, backendError, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
 export { type HmacEncoding, type HmacHash, type HmacKey, hmacKey } from './hmac.ts'
 export { base64Encode, base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
 export {

@@ -6,7 +6,7 @@ import { type CsrfExtension, type CsrfExtensionOptions, csrfExtension } from './
 import { missingOption, SessionConfigError } from './errors.ts'
 import { createSessionManager, type SessionManager } from './manager.ts'
 import type { SessionLogger, SessionManagerOptions } from './options.ts'
-import type { Session } from './session.ts'
+import type { CommitResult, Session } from './session.ts'
 import type { LoginThrottle } from './throttle.ts'
 import {
   answerTicketRequest,
@@ -96,6 +96,8 @@ export interface SessionDriverMeta {
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([])
+const cookiesOf = (result: CommitResult): readonly string[] =>
+  result.setCookie ? [result.setCookie] : NO_COOKIES
 
 /**
  * The per-request engine behind every framework package, made once per app: opens a
@@ -360,12 +362,20 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
    * Ends the request: commits the session and returns the `Set-Cookie` values to send. Throws only
    * `SessionError`s (a backend failure: `SessionBackendError`; see `sessionErrorAnswer`).
    */
-  async finish(): Promise<readonly string[]> {
-    if (this.#finished || this.untouched) return NO_COOKIES
+  finish(): Promise<readonly string[]> {
+    if (this.#finished || this.untouched) return Promise.resolve(NO_COOKIES)
     this.#finished = true
+    // The common end (a session, no tickets to revoke, no extensions): the commit's own promise
+    // and one reaction, without an async function's frame and await around it.
+    if (this.#revoke === null && this.#session !== null && this.driver.extensions.length === 0)
+      return this.#session.commit().then(cookiesOf)
+    return this.#finishAll()
+  }
+
+  async #finishAll(): Promise<readonly string[]> {
     if (this.#revoke !== null) await this.#revokeTickets()
     const result = this.#session === null ? null : await this.#session.commit()
-    let cookies: readonly string[] = result?.setCookie ? [result.setCookie] : NO_COOKIES
+    let cookies = result === null ? NO_COOKIES : cookiesOf(result)
     for (const extension of this.driver.extensions) {
       const extra = await extension.setCookies?.(this as unknown as RequestSession)
       if (extra?.length) cookies = [...cookies, ...extra]

@@ -498,6 +498,8 @@ export class Session<Data extends SessionData = SessionData> {
   async #commit(): Promise<CommitResult> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
+    // Nothing watched: what the request read holds exactly the keys it changed (see `#save`).
+    const readIsBasis = !this.#watched?.size
     const read = this.#readBasis()
     this.#collectInPlaceChanges()
 
@@ -519,7 +521,14 @@ export class Session<Data extends SessionData = SessionData> {
     }
     // The common read ends here: no backend call, no cookie, no further promise.
     if (plan.reason === 'nothing') return { reason: 'nothing', setCookie: null, lost: false }
-    const lost = await this.#execute(plan, now, maxAge, read)
+    // A save or a touch alone (most writes) awaits the backend's call here, one async frame less.
+    const oldId = this.#id
+    const lost =
+      oldId !== null && plan.reason === 'save'
+        ? !(await this.#save(oldId, now, maxAge, read, readIsBasis))
+        : oldId !== null && plan.reason === 'touch'
+          ? !(await this.#touch(oldId, now, maxAge))
+          : await this.#execute(plan, now, maxAge, read, readIsBasis)
     const cookie = this.#cookieFor(plan, now, maxAge, lost)
     return { reason: plan.reason, setCookie: typeof cookie === 'string' ? cookie : await cookie, lost }
   }
@@ -655,7 +664,8 @@ export class Session<Data extends SessionData = SessionData> {
     plan: CommitPlan,
     now: number,
     maxAge: number,
-    read?: Record<string, string | null>,
+    read: Record<string, string | null> | undefined,
+    readIsBasis: boolean,
   ): Promise<boolean> {
     const { backend } = this.#ctx
     const oldId = this.#id
@@ -666,26 +676,44 @@ export class Session<Data extends SessionData = SessionData> {
       }
       this.#id = await this.#createRecord(this.#record(now, maxAge))
     }
-    if (plan.save && oldId !== null) {
-      const changes: ChangeSet = { set: plainData(), deleted: [] }
-      const basis = read ? (plainData() as Record<string, string | null>) : undefined
-      for (const [key, change] of this.#changes) {
-        if (change === DELETED) changes.deleted.push(key)
-        else changes.set[key] = change.value
-        if (basis && Object.hasOwn(read!, key)) basis[key] = read![key]!
-      }
-      if (basis) changes.read = basis
-      const record = this.#record(now, maxAge, this.#storedVersion)
-      lost = !(await this.#call('save', () => backend.save(oldId, changes, record)))
-    }
-    if (plan.touch && oldId !== null) {
-      const expiresAt = this.#expiresAt(now, maxAge)
-      lost = !(await this.#call('touch', () => backend.touch(oldId, expiresAt)))
-    }
+    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, now, maxAge, read, readIsBasis))
+    if (plan.touch && oldId !== null) lost = !(await this.#touch(oldId, now, maxAge))
     // Destroy after create, so a failure in between never leaves the user with nothing.
     if (plan.destroyOld && oldId !== null) await this.#call('destroy', () => backend.destroy(oldId))
     if (plan.cookie === 'clear') this.#id = null
     return lost
+  }
+
+  /**
+   * Merges the change set into the stored record. `read` is what the request read of the keys it
+   * changed and watched (`#readBasis`); when it watched none, that is exactly the changed keys it
+   * did not write blindly, the basis itself.
+   */
+  #save(
+    id: string,
+    now: number,
+    maxAge: number,
+    read: Record<string, string | null> | undefined,
+    readIsBasis: boolean,
+  ): Promise<boolean> {
+    const changes: ChangeSet = { set: plainData(), deleted: [] }
+    const basis = read && !readIsBasis ? (plainData() as Record<string, string | null>) : undefined
+    for (const [key, change] of this.#changes) {
+      if (change === DELETED) changes.deleted.push(key)
+      else changes.set[key] = change.value
+      if (basis && Object.hasOwn(read!, key)) basis[key] = read![key]!
+    }
+    if (read) changes.read = basis ?? read
+    const record = this.#record(now, maxAge, this.#storedVersion)
+    const { backend } = this.#ctx
+    return this.#call('save', () => backend.save(id, changes, record))
+  }
+
+  /** Moves the stored record's expiry without writing data. */
+  #touch(id: string, now: number, maxAge: number): Promise<boolean> {
+    const expiresAt = this.#expiresAt(now, maxAge)
+    const { backend } = this.#ctx
+    return this.#call('touch', () => backend.touch(id, expiresAt))
   }
 
   /** One backend call under the deadline (a method, not a closure made per commit). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type ChangeSet,
   createSessionManager,
   memoryBackend,
   type SessionBackend,
@@ -271,5 +272,57 @@ describe('the cookie-less fast path adapters use', () => {
     s.set('a', 1)
     const cookie = (await s.commit()).setCookie!.split(';')[0]!
     expect((await manager.open({ cookie })).untouched).toBe(false)
+  })
+})
+
+describe('what a save tells the backend the request read (ChangeSet.read)', () => {
+  /** A memory backend that keeps the change set of each save. */
+  function recording() {
+    const backend = memoryBackend()
+    const saves: ChangeSet[] = []
+    const save = backend.save.bind(backend)
+    backend.save = (id, changes, record) => {
+      saves.push(changes)
+      return save(id, changes, record)
+    }
+    return { backend, saves }
+  }
+
+  async function seeded(backend: SessionBackend) {
+    const manager = createSessionManager<Record<string, unknown>>({ backend })
+    const first = await manager.open({ cookie: null })
+    first.set('count', 5)
+    first.set('cart', { items: [1] })
+    first.set('note', 'hi')
+    const cookie = cookieOf((await first.commit()).setCookie)
+    return { manager, cookie }
+  }
+
+  it('is the loaded JSON of each key read, then changed; a key written unread is left out', async () => {
+    const { backend, saves } = recording()
+    const { manager, cookie } = await seeded(backend)
+    const session = await manager.open({ cookie })
+    session.set('note', 'blind') // before the load: the request never saw its value
+    session.set('count', ((await session.get('count')) as number) + 1)
+    session.delete('gone')
+    await session.commit()
+    expect(saves.at(-1)?.read).toEqual({ count: '5', gone: null })
+  })
+
+  it('holds only the changed keys when an object was also read, changed in place or not', async () => {
+    const { backend, saves } = recording()
+    const { manager, cookie } = await seeded(backend)
+    const session = await manager.open({ cookie })
+    await session.get('cart') // an object: watched for in-place changes, unchanged here
+    session.set('count', ((await session.get('count')) as number) + 1)
+    await session.commit()
+    expect(saves.at(-1)?.read).toEqual({ count: '5' })
+
+    const again = await manager.open({ cookie })
+    const cart = (await again.get('cart')) as { items: number[] }
+    cart.items.push(2) // changed in place: commit finds it
+    await again.commit()
+    expect(saves.at(-1)?.set).toEqual({ cart: { items: [1, 2] } })
+    expect(saves.at(-1)?.read).toEqual({ cart: '{"items":[1]}' })
   })
 })
