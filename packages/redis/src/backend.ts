@@ -100,22 +100,18 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
         }
         throw new SessionBackendError(PKG, 'load', errorMessage(error), { cause: error })
       }
-      const pending = hash.decodeHash(id, flat)
+      const pending = hash.decodeHash(id, flat, false)
       const decoded = pending instanceof Promise ? await pending : pending
       return decoded && { data: decoded.data, expiresAt: decoded.expiresAt, userId: decoded.userId }
     },
 
     async create(proposedId, record) {
       if (!idFormat.validate(proposedId)) return null
-      const fields = await hash.encodeFields(record.data)
       const indexing = index !== null && record.userId !== null
       const score = indexing ? index.indexScore(record.expiresAt) : null
-      const args = [
-        String(record.expiresAt),
-        uidMarker(record.userId),
-        score === null ? '' : String(score),
-        ...fields,
-      ]
+      const head = [String(record.expiresAt), uidMarker(record.userId), score === null ? '' : String(score)]
+      const encoded = hash.encodeFields(record.data, head)
+      const args = encoded instanceof Promise ? await encoded : encoded
       // The index entry travels beside the script (one round trip) and is taken back on a collision.
       const [created] = await Promise.all([
         script('create', CREATE, sessionKey(proposedId), args),
@@ -128,16 +124,16 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
 
     async save(id: string, changes: ChangeSet, record: SessionRecord) {
       if (!idFormat.validate(id)) return false
-      const set = await hash.encodeFields(changes.set)
-      const deleted = changes.deleted.map((key) => `${DATA}${key}`)
-      const args = [
+      // expiresAt, uid marker, check flag, count of pairs, the pairs, then the deleted fields.
+      const encoded = hash.encodeFields(changes.set, [
         String(record.expiresAt),
         uidMarker(record.userId),
         checkJson,
-        String(set.length / 2),
-        ...set,
-        ...deleted,
-      ]
+        '',
+      ])
+      const args = encoded instanceof Promise ? await encoded : encoded
+      args[3] = String((args.length - 4) / 2) // the pairs appended after these four
+      for (const key of changes.deleted) args.push(`${DATA}${key}`)
       const reply = await script('save', SAVE, sessionKey(id), args)
       if (!Array.isArray(reply)) return false
       const [previous, known] = reply as unknown[]

@@ -24,10 +24,82 @@ const jsonField = (key: string, value: unknown): string => {
   return text === undefined ? '{}' : `{${JSON.stringify(key)}:${text}}`
 }
 
+/** The `raw` of a hash decoded for a load, which never reads it: nothing is written to it. */
+const NO_RAW: ReadonlyMap<string, string> = new Map()
+
+/**
+ * `Number(text)` of the digits an expiry is stored as (`String(ms)`), counted out without V8's
+ * general number parser, which costs more than the rest of a field; anything else goes to `Number`.
+ */
+export function wholeNumber(text: string): number {
+  if (text.length === 0 || text.length > 15) return Number(text)
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return Number(text)
+    n = n * 10 + digit
+  }
+  return n
+}
+
+/** What `oneKeyValue` answers for a text it does not read itself: parse it whole. */
+export const NOT_PLAIN: unique symbol = Symbol('sessionbridge.redis.notPlain')
+
+/** Whether JSON writes `key` as is between quotes: no control character, quote, backslash or surrogate. */
+function plainKey(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false
+  }
+  return true
+}
+
+/**
+ * `JSON.parse(stored)[key]` for a field as `jsonField` writes it, `{"<key>":<value>}`, without
+ * parsing the object (a parse per field cost more than the rest of a load): an integer is counted
+ * out, any other value parsed alone. The same answer: when `key` needs no escaping, the text starts
+ * with exactly that key and the rest before the last `}` parses as one value, the whole text is
+ * that one-key object. Anything else (the key spelled with escapes, more keys, a space before the
+ * colon, a value that does not parse): `NOT_PLAIN`.
+ */
+export function oneKeyValue(stored: string, key: string): unknown {
+  const start = key.length + 4 // after `{"<key>":`
+  const end = stored.length - 1 // the closing `}`
+  if (
+    end <= start ||
+    stored.charCodeAt(0) !== 0x7b ||
+    stored.charCodeAt(1) !== 0x22 ||
+    stored.charCodeAt(start - 2) !== 0x22 ||
+    stored.charCodeAt(start - 1) !== 0x3a ||
+    stored.charCodeAt(end) !== 0x7d ||
+    !stored.startsWith(key, 2) ||
+    !plainKey(key)
+  ) {
+    return NOT_PLAIN
+  }
+  // Digits without a leading zero, few enough to be exact: JSON's integer, counted out.
+  const first = stored.charCodeAt(start)
+  if (first >= 0x31 && first <= 0x39 && end - start <= 15) {
+    let n = 0
+    let i = start
+    for (; i < end; i++) {
+      const digit = stored.charCodeAt(i) - 0x30
+      if (digit < 0 || digit > 9) break
+      n = n * 10 + digit
+    }
+    if (i === end) return n
+  }
+  try {
+    return JSON.parse(stored.slice(start, end))
+  } catch {
+    return NOT_PLAIN
+  }
+}
+
 /** A decoded session hash: the record, plus the raw fields `update()` compares against. */
 export interface DecodedHash extends SessionRecord {
-  /** The raw stored text of each data field, by data key. */
-  raw: Map<string, string>
+  /** The raw stored text of each data field, by data key; empty unless asked for (`decodeHash`). */
+  raw: ReadonlyMap<string, string>
   /** The index score recorded in the hash, `''` when none. */
   indexed: string
 }
@@ -38,12 +110,22 @@ export function hashCodec(ctx: RedisContext) {
   const json = codec === jsonCodec
   // The default codec is run inline: a load or save makes no promise per stored key.
   const encodeValue = (key: string, value: unknown): Promise<string> => codec.encode({ [key]: value })
-  const encodeFields = async (values: Record<string, unknown>): Promise<string[]> => {
-    const out: string[] = []
+  /** Appends `d:<key>`, value pairs to `out`: at once with the default codec, else a promise. */
+  const encodeFields = (
+    values: Record<string, unknown>,
+    out: string[] = [],
+  ): string[] | Promise<string[]> => {
+    if (!json) return encodeWithCodec(values, out)
     for (const key of Object.keys(values)) {
       const value = values[key]
-      if (value === undefined) continue
-      out.push(`${DATA}${key}`, json ? jsonField(key, value) : await encodeValue(key, value))
+      if (value !== undefined) out.push(`${DATA}${key}`, jsonField(key, value))
+    }
+    return out
+  }
+  const encodeWithCodec = async (values: Record<string, unknown>, out: string[]): Promise<string[]> => {
+    for (const key of Object.keys(values)) {
+      const value = values[key]
+      if (value !== undefined) out.push(`${DATA}${key}`, await encodeValue(key, value))
     }
     return out
   }
@@ -63,9 +145,10 @@ export function hashCodec(ctx: RedisContext) {
     id: string,
     flat: unknown[],
     decoded: (stored: string, index: number) => unknown,
+    keepRaw: boolean,
   ): DecodedHash | null => {
     const data: SessionData = plainData()
-    const raw = new Map<string, string>()
+    const raw = keepRaw ? new Map<string, string>() : NO_RAW
     let expiresAt = Number.NaN
     let userId: string | null = null
     let hasUser = false
@@ -74,18 +157,22 @@ export function hashCodec(ctx: RedisContext) {
       const field: unknown = flat[i]
       const value: unknown = flat[i + 1]
       if (typeof field !== 'string' || typeof value !== 'string') return warn(id, 'has a non-text field')
-      if (field === EXPIRES) expiresAt = Number(value)
+      if (field === EXPIRES) expiresAt = wholeNumber(value)
       else if (field === INDEXED) indexed = value
       else if (field === USER) {
         hasUser = value === '-' || value.startsWith('+')
         userId = userOfMarker(value)
       } else if (field.startsWith(DATA)) {
         const key = field.slice(DATA.length)
-        const object = decoded(value, i + 1)
-        if (!isPlainObject(object)) return warn(id, `has an undecodable value for "${key}"`)
+        const plain = decoded === parseJson ? oneKeyValue(value, key) : NOT_PLAIN
         // `plainData` inherits nothing: a plain store keeps a key named `__proto__` as data.
-        if (Object.hasOwn(object, key)) data[key] = object[key]
-        raw.set(key, value)
+        if (plain !== NOT_PLAIN) data[key] = plain
+        else {
+          const object = decoded(value, i + 1)
+          if (!isPlainObject(object)) return warn(id, `has an undecodable value for "${key}"`)
+          if (Object.hasOwn(object, key)) data[key] = object[key]
+        }
+        if (raw !== NO_RAW) (raw as Map<string, string>).set(key, value)
       }
     }
     if (!Number.isSafeInteger(expiresAt) || !hasUser) return warn(id, 'lacks its expiry or user field')
@@ -96,9 +183,13 @@ export function hashCodec(ctx: RedisContext) {
    * The record of an HGETALL reply; `null` when missing, expired or undecodable (with a warning).
    * Synchronous with the default codec; another codec decodes every value first, then the same walk.
    */
-  const decodeHash = (id: string, flat: unknown): DecodedHash | null | Promise<DecodedHash | null> => {
+  const decodeHash = (
+    id: string,
+    flat: unknown,
+    keepRaw = true,
+  ): DecodedHash | null | Promise<DecodedHash | null> => {
     if (!Array.isArray(flat) || flat.length === 0) return null
-    if (json) return fromFields(id, flat, parseJson)
+    if (json) return fromFields(id, flat, parseJson, keepRaw)
     const values = new Map<number, unknown>()
     const pending: Promise<unknown>[] = []
     for (let i = 1; i < flat.length; i += 2) {
@@ -114,7 +205,7 @@ export function hashCodec(ctx: RedisContext) {
         )
       }
     }
-    return Promise.all(pending).then(() => fromFields(id, flat, (_, index) => values.get(index)))
+    return Promise.all(pending).then(() => fromFields(id, flat, (_, index) => values.get(index), keepRaw))
   }
   return { encodeValue, encodeFields, decodeHash }
 }

@@ -1,7 +1,7 @@
 import type { SessionCodec, SessionLogger } from '@sessionbridge/core'
-import { backendCall } from '@sessionbridge/core/adapter'
+import { backendCall, backendError } from '@sessionbridge/core/adapter'
 import type { RedisCommands } from './commands.ts'
-import type { LuaScript } from './scripts.ts'
+import { isNoScript, type LuaScript } from './scripts.ts'
 
 export const PKG = 'redis'
 
@@ -32,8 +32,20 @@ export function redisContext(
     sessionKey: (id: string) => `${prefix}${id}`,
     indexKey: (userId: string) => `${prefix}user:{${userId}}`,
     io,
-    script: (operation: string, lua: LuaScript, key: string, args: readonly string[]) =>
-      io(operation, () => lua.run(commands, key, args)),
+    // One rejection handler for both a missing script and the error's wrapping: every save runs here.
+    script: (operation: string, lua: LuaScript, key: string, args: readonly string[]) => {
+      let sent: Promise<unknown>
+      try {
+        sent = commands.send(key, lua.command(key, args))
+      } catch (error) {
+        sent = Promise.reject(error)
+      }
+      return sent.then(undefined, (error: unknown) =>
+        isNoScript(error)
+          ? io(operation, () => commands.send(key, lua.command(key, args, true)))
+          : Promise.reject(backendError(PKG, operation, error)),
+      )
+    },
     send: (operation: string, key: string, args: readonly string[]) =>
       io(operation, () => commands.send(key, args)),
   })

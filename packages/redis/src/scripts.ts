@@ -5,19 +5,27 @@ import { errorMessage, type RedisCommands } from './commands.ts'
 export interface LuaScript {
   readonly source: string
   readonly sha: string
+  /** The command that runs it on `key`: by SHA1, or by its source (`bySource`, after `NOSCRIPT`). */
+  command(key: string, args: readonly string[], bySource?: boolean): string[]
   run(commands: RedisCommands, key: string, args: readonly string[]): Promise<unknown>
 }
+
+/** A reply that says Redis does not hold the script (restart, failover): run it by source. */
+export const isNoScript = (error: unknown): boolean => errorMessage(error).startsWith('NOSCRIPT')
 
 /** Prepares a script. EVALSHA saves resending the source; `NOSCRIPT` (restart, failover) falls back to EVAL, which caches it again. */
 export function luaScript(source: string): LuaScript {
   const sha = createHash('sha1').update(source).digest('hex')
+  const command = (key: string, args: readonly string[], bySource = false) =>
+    bySource ? ['EVAL', source, '1', key, ...args] : ['EVALSHA', sha, '1', key, ...args]
   return {
     source,
     sha,
+    command,
     run(commands, key, args) {
-      return commands.send(key, ['EVALSHA', sha, '1', key, ...args]).catch((error: unknown) => {
-        if (!errorMessage(error).startsWith('NOSCRIPT')) throw error
-        return commands.send(key, ['EVAL', source, '1', key, ...args])
+      return commands.send(key, command(key, args)).catch((error: unknown) => {
+        if (!isNoScript(error)) throw error
+        return commands.send(key, command(key, args, true))
       })
     },
   }

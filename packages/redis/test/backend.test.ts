@@ -1,6 +1,7 @@
 import {
   alnum64IdFormat,
   createSessionManager,
+  jsonCodec,
   type SessionBackend,
   SessionBackendError,
   type SessionCodec,
@@ -13,6 +14,7 @@ import { testBackend } from '@sessionbridge/core/testing'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RedisCommands, redisBackend } from '../src/index.ts'
+import { redisContext } from '../src/io.ts'
 import { luaScript } from '../src/scripts.ts'
 import { ADAPTERS, closedPortUrl, cuttableProxy, deleteKeys, sleep, testPrefix } from './helpers.ts'
 
@@ -369,6 +371,37 @@ for (const adapter of ADAPTERS) {
       expect(await fresh.run(counting, `${prefix}x`, [])).toMatch(/^sbt:redis:/)
       expect(await fresh.run(counting, `${prefix}x`, [])).toMatch(/^sbt:redis:/)
       expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA'])
+    })
+
+    it("runs the backend's scripts the same way, and wraps their other failures naming the operation", async () => {
+      const sent: string[] = []
+      let failure: 'none' | 'throw' | 'reject' = 'none'
+      const counting: RedisCommands = {
+        send: (key, args) => {
+          sent.push(args[0]!)
+          if (failure === 'throw') throw new Error('client closed')
+          if (failure === 'reject') return Promise.reject(new Error('ERR something'))
+          return commands.send(key, args)
+        },
+      }
+      const ctx = redisContext({
+        commands: counting,
+        prefix,
+        codec: jsonCodec,
+        userIndex: false,
+        logger: console,
+        now: Date.now,
+      })
+      const fresh = luaScript(`return '${testPrefix('ctx-script')}'`)
+      expect(await ctx.script('probe', fresh, `${prefix}x`, [])).toMatch(/^sbt:redis:/)
+      expect(await ctx.script('probe', fresh, `${prefix}x`, [])).toMatch(/^sbt:redis:/)
+      expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA'])
+      for (failure of ['throw', 'reject'] as const) {
+        const error = await ctx.script('probe', fresh, `${prefix}x`, []).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(SessionBackendError)
+        expect((error as SessionBackendError).message).toContain('probe')
+        expect((error as Error).cause).toBeInstanceOf(Error)
+      }
     })
   })
 }
