@@ -9,9 +9,9 @@
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
 // The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
-// Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
+// KEEP=<dir> keeps each point's main-thread dump. Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,9 @@ const warm = Number(process.env.WARM ?? 3000)
 const n = Number(process.env.N ?? 2000)
 const rounds = Number(process.env.ROUNDS ?? 2)
 const concurrency = Number(process.env.CONCURRENCY ?? 8)
+// KEEP=<dir>: keeps each point's main-thread dump there, for callgrind_annotate.
+const keep = process.env.KEEP
+if (keep) mkdirSync(keep, { recursive: true })
 if (!['none', 'read', 'incr'].includes(scenario))
   throw new Error('bench/http-instructions: the scenario is none, read or incr')
 requireValgrind('http-instructions')
@@ -116,6 +119,8 @@ async function measure(layerName: string) {
     await drive(agent, base, path, cookies, n)
     control(['-d', String(server.child.pid)])
     const { main, mainGc, others } = threadCounts(dir, 'cg.out.1')
+    if (keep)
+      cpSync(join(dir, 'cg.out.1-01'), join(keep, `${framework}-${scenario}-${layerName}-${Date.now()}.out`))
     return { main: main / n, mainGc: mainGc / n, others: others / n }
   } finally {
     agent.destroy()
