@@ -87,9 +87,10 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
 
     async load(id) {
       if (!idFormat.validate(id)) return null
+      const key = sessionKey(id)
       let flat: unknown
       try {
-        flat = await commands.send(sessionKey(id), ['HGETALL', sessionKey(id)])
+        flat = await commands.send(key, ['HGETALL', key])
       } catch (error) {
         // A key of another type is malformed data, not an outage.
         if (errorMessage(error).startsWith('WRONGTYPE')) {
