@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { ChangeSet } from '../src/adapter.ts'
 import {
-  type ChangeSet,
   createSessionManager,
   memoryBackend,
   type SessionBackend,
