@@ -100,7 +100,7 @@ function absoluteExpiry(value: unknown): number | null {
   return Number.isNaN(at) ? null : at
 }
 
-/** `#readBasis()` of a request that changed and watched nothing; never written to. */
+/** `#readBasis()` of a request that changed nothing; never written to. */
 const NOTHING_READ: Record<string, string | null> = Object.freeze(Object.create(null))
 
 /**
@@ -498,10 +498,8 @@ export class Session<Data extends SessionData = SessionData> {
   async #commit(): Promise<CommitResult> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
-    // Nothing watched: what the request read holds exactly the keys it changed (see `#save`).
-    const readIsBasis = !this.#watched?.size
-    const read = this.#readBasis()
     this.#collectInPlaceChanges()
+    const read = this.#readBasis()
 
     const { options } = this.#ctx
     const now = options.now()
@@ -525,10 +523,10 @@ export class Session<Data extends SessionData = SessionData> {
     const oldId = this.#id
     const lost =
       oldId !== null && plan.reason === 'save'
-        ? !(await this.#save(oldId, now, maxAge, read, readIsBasis))
+        ? !(await this.#save(oldId, now, maxAge, read))
         : oldId !== null && plan.reason === 'touch'
           ? !(await this.#touch(oldId, now, maxAge))
-          : await this.#execute(plan, now, maxAge, read, readIsBasis)
+          : await this.#execute(plan, now, maxAge, read)
     const cookie = this.#cookieFor(plan, now, maxAge, lost)
     return { reason: plan.reason, setCookie: typeof cookie === 'string' ? cookie : await cookie, lost }
   }
@@ -641,22 +639,24 @@ export class Session<Data extends SessionData = SessionData> {
     return record
   }
 
-  /** What this request read of each key it changed (see `ChangeSet.read`). */
+  /**
+   * What this request read of each key it changed (see `ChangeSet.read`), in-place changes
+   * collected first: every object handed out was snapshotted (`#readSnapshots`) when it was.
+   */
   #readBasis(): Record<string, string | null> | undefined {
     const loaded = this.#loadedData
     if (loaded === null) return undefined
-    // A request that only read plain values (the common read) has nothing to report.
-    if (this.#changes.size === 0 && !this.#watched?.size) return NOTHING_READ
+    // A request that only read (the common read) has nothing to report.
+    if (this.#changes.size === 0) return NOTHING_READ
     const read = plainData() as Record<string, string | null>
     for (const key of this.#changes.keys()) this.#readOf(read, loaded, key)
-    if (this.#watched) for (const key of this.#watched.keys()) this.#readOf(read, loaded, key)
     return read
   }
 
   /** Adds what the request read of `key` (a snapshot, else the loaded value) unless it wrote blindly. */
   #readOf(read: Record<string, string | null>, loaded: SessionData, key: string): void {
     if (Object.hasOwn(read, key) || this.#blind?.has(key)) return
-    const snapshot = this.#readSnapshots?.get(key) ?? this.#watched?.get(key)
+    const snapshot = this.#readSnapshots?.get(key)
     read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
   }
 
@@ -665,7 +665,6 @@ export class Session<Data extends SessionData = SessionData> {
     now: number,
     maxAge: number,
     read: Record<string, string | null> | undefined,
-    readIsBasis: boolean,
   ): Promise<boolean> {
     const { backend } = this.#ctx
     const oldId = this.#id
@@ -676,7 +675,7 @@ export class Session<Data extends SessionData = SessionData> {
       }
       this.#id = await this.#createRecord(this.#record(now, maxAge))
     }
-    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, now, maxAge, read, readIsBasis))
+    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, now, maxAge, read))
     if (plan.touch && oldId !== null) lost = !(await this.#touch(oldId, now, maxAge))
     // Destroy after create, so a failure in between never leaves the user with nothing.
     if (plan.destroyOld && oldId !== null) await this.#call('destroy', () => backend.destroy(oldId))
@@ -684,26 +683,19 @@ export class Session<Data extends SessionData = SessionData> {
     return lost
   }
 
-  /**
-   * Merges the change set into the stored record. `read` is what the request read of the keys it
-   * changed and watched (`#readBasis`); when it watched none, that is exactly the changed keys it
-   * did not write blindly, the basis itself.
-   */
+  /** Merges the change set into the stored record; `read` is `#readBasis()`'s. */
   #save(
     id: string,
     now: number,
     maxAge: number,
     read: Record<string, string | null> | undefined,
-    readIsBasis: boolean,
   ): Promise<boolean> {
     const changes: ChangeSet = { set: plainData(), deleted: [] }
-    const basis = read && !readIsBasis ? (plainData() as Record<string, string | null>) : undefined
     for (const [key, change] of this.#changes) {
       if (change === DELETED) changes.deleted.push(key)
       else changes.set[key] = change.value
-      if (basis && Object.hasOwn(read!, key)) basis[key] = read![key]!
     }
-    if (read) changes.read = basis ?? read
+    if (read) changes.read = read
     const record = this.#record(now, maxAge, this.#storedVersion)
     const { backend } = this.#ctx
     return this.#call('save', () => backend.save(id, changes, record))

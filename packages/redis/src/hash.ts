@@ -28,18 +28,25 @@ const jsonField = (key: string, value: unknown): string => {
 const NO_RAW: ReadonlyMap<string, string> = new Map()
 
 /**
- * `Number(text)` of the digits an expiry is stored as (`String(ms)`), counted out without V8's
- * general number parser, which costs more than the rest of a field; anything else goes to `Number`.
+ * The number the digits `text[start, end)` write, counted out without V8's general number parser
+ * (which costs more than the rest of a field); `NaN` when the span is empty, longer than 15 digits
+ * (not always exact) or holds anything but digits.
  */
-export function wholeNumber(text: string): number {
-  if (text.length === 0 || text.length > 15) return Number(text)
+function countDigits(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return Number.NaN
   let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 48
-    if (digit < 0 || digit > 9) return Number(text)
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30
+    if (digit < 0 || digit > 9) return Number.NaN
     n = n * 10 + digit
   }
   return n
+}
+
+/** `Number(text)`, counted out for the digits an expiry is stored as (`String(ms)`). */
+export function wholeNumber(text: string): number {
+  const counted = countDigits(text, 0, text.length)
+  return Number.isNaN(counted) ? Number(text) : counted
 }
 
 /** What `oneKeyValue` answers for a text it does not read itself: parse it whole. */
@@ -77,17 +84,11 @@ export function oneKeyValue(stored: string, key: string): unknown {
   ) {
     return NOT_PLAIN
   }
-  // Digits without a leading zero, few enough to be exact: JSON's integer, counted out.
+  // Digits without a leading zero: JSON's integer, counted out.
   const first = stored.charCodeAt(start)
-  if (first >= 0x31 && first <= 0x39 && end - start <= 15) {
-    let n = 0
-    let i = start
-    for (; i < end; i++) {
-      const digit = stored.charCodeAt(i) - 0x30
-      if (digit < 0 || digit > 9) break
-      n = n * 10 + digit
-    }
-    if (i === end) return n
+  if (first >= 0x31 && first <= 0x39) {
+    const counted = countDigits(stored, start, end)
+    if (!Number.isNaN(counted)) return counted
   }
   try {
     return JSON.parse(stored.slice(start, end))

@@ -49,7 +49,15 @@ describe('hashCodec with the JSON codec', () => {
 
 describe('wholeNumber', () => {
   it('reads what Number reads, for stored expiries and for anything else', () => {
-    const texts = ['1797634212535', '0', '007', '999999999999999', '1234567890123456', '9007199254740993']
+    const texts = [
+      '1797634212535',
+      '0',
+      '007',
+      '999999999999999',
+      '1234567890123456',
+      '9007199254740993',
+      '12345678901234567890',
+    ]
     texts.push('', ' 12', '12 ', '+5', '-5', '1e3', '0x10', '1.5', '12a', 'Infinity', '١٢')
     for (const text of texts) expect([text, wholeNumber(text)]).toEqual([text, Number(text)])
   })
@@ -73,7 +81,20 @@ describe('oneKeyValue', () => {
   const keys = ['count', '_sb_created', '__proto__', 'zoë', '', 'a b', 'we"ird', 'back\\slash', 'new\nline']
   keys.push('\u2028', '😀', '\ud800', 'a":5,"b')
   const values: unknown[] = [0, 7, 41, 1796424612, 999999999999999, 1234567890123456, -3, 1.5, 1e21, 0.1]
-  values.push('', 'text', 'q"u\\o', '\u2028', null, true, false, [], [1, [2]], {}, { a: { b: 1 } })
+  values.push(
+    Number('12345678901234567890'),
+    '',
+    'text',
+    'q"u\\o',
+    '\u2028',
+    null,
+    true,
+    false,
+    [],
+    [1, [2]],
+    {},
+    { a: { b: 1 } },
+  )
 
   it('answers JSON.parse(text)[key] for every field jsonField writes, without parsing it whole when the key is plain', () => {
     for (const key of keys) {
