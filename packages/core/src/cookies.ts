@@ -76,8 +76,8 @@ export function readCookie(header: string | null | undefined, name: string): str
   return value
 }
 
-/** Characters `encodeURIComponent` leaves as they are (a subset of them). */
-const COOKIE_SAFE = /^[A-Za-z0-9._~-]*$/
+/** Characters `encodeURIComponent` leaves as they are (a subset of them): a cookie value holds them unescaped. */
+export const COOKIE_SAFE = /^[A-Za-z0-9._~-]*$/
 
 /** The constant parts of one options object's `Set-Cookie` values, worked out once. */
 interface CookieParts {
@@ -121,7 +121,9 @@ function partsOf(options: ResolvedCookieOptions): CookieParts {
  * A `Set-Cookie` value. `maxAgeSeconds` `null` writes a browser-session cookie; `0` deletes the
  * cookie (empty value, epoch expiry, `Max-Age=0`). The same text the `cookie` package's `serialize`
  * writes (attributes in its order), built from parts worked out once per options object: this runs
- * on every write.
+ * on every write. `valueIsSafe`: the caller knows `value` holds only `[A-Za-z0-9._~-]` (a signed id
+ * of a format whose alphabet is), so the per-character test is skipped; anything else is
+ * percent-encoded.
  */
 export function writeCookie(
   options: ResolvedCookieOptions,
@@ -129,12 +131,17 @@ export function writeCookie(
   maxAgeSeconds: number | null,
   secure: boolean,
   now: number,
+  valueIsSafe = false,
 ): string {
   const parts = partsOf(options)
   const persistent = maxAgeSeconds === 0 || (options.persistent && maxAgeSeconds !== null)
   // Signed ids need no escaping: a test is cheaper than `encodeURIComponent`'s copy.
   const written =
-    maxAgeSeconds === 0 || !value ? '' : COOKIE_SAFE.test(value) ? value : encodeURIComponent(value)
+    maxAgeSeconds === 0 || !value
+      ? ''
+      : valueIsSafe || COOKIE_SAFE.test(value)
+        ? value
+        : encodeURIComponent(value)
   let text = `${options.name}=${written}`
   if (persistent) {
     const maxAge = maxAgeSeconds ?? 0

@@ -1,4 +1,5 @@
 import { isSecureRequest, type RequestTransport, readCookie } from './cookies.ts'
+import { cookieSafeIds } from './ids.ts'
 import {
   type ResolvedSessionOptions,
   resolveSessionOptions,
@@ -63,7 +64,13 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const resolved = resolveSessionOptions(options, pkg)
   const { backend } = options
   const signer: Signer | null = resolved.secrets ? createSigner(resolved.secrets, pkg) : null
-  const ctx: SessionContext = { backend, options: resolved, signer, stats: { droppedWrites: 0 } }
+  const ctx: SessionContext = {
+    backend,
+    options: resolved,
+    signer,
+    cookieSafeIds: cookieSafeIds(backend.idFormat),
+    stats: { droppedWrites: 0 },
+  }
 
   const cookieName = resolved.cookie.name
   /** `signed`: the cookie's value when `raw` came out of its signature. */

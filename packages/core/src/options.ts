@@ -1,6 +1,12 @@
-import { type ResolvedCookieOptions, resolveCookieOptions, type SessionCookieOptions } from './cookies.ts'
+import {
+  COOKIE_SAFE,
+  type ResolvedCookieOptions,
+  resolveCookieOptions,
+  type SessionCookieOptions,
+} from './cookies.ts'
 import { missingOption, SessionConfigError } from './errors.ts'
-import type { SessionBackend } from './types.ts'
+import { cookieSafeIds } from './ids.ts'
+import type { IdFormat, SessionBackend } from './types.ts'
 
 /** Where warnings go (undecodable records, degraded sessions). */
 export interface SessionLogger {
@@ -74,6 +80,24 @@ const positiveInt = (pkg: string, option: string, value: unknown): number => {
   return value
 }
 
+/**
+ * The id goes into the cookie as it is, and comes back undecoded (as Django reads it): a format
+ * whose ids need escaping would never get its session back. Formats of `alphabetIdFormat` are
+ * known by their alphabet; another is judged by a few of its ids.
+ */
+function checkIdFormat(format: IdFormat | undefined, pkg: string): void {
+  if (typeof format?.generate !== 'function' || cookieSafeIds(format)) return
+  for (let i = 0; i < 8; i++) {
+    if (!COOKIE_SAFE.test(format.generate())) {
+      throw new SessionConfigError(
+        pkg,
+        'backend',
+        "%s makes session ids a cookie cannot carry as they are: an id format's characters must be A-Z a-z 0-9 . _ ~ -",
+      )
+    }
+  }
+}
+
 /** Validates and resolves options once, into a new frozen object. Throws `SessionConfigError`. */
 export function resolveSessionOptions(options: SessionManagerOptions, pkg = 'core'): ResolvedSessionOptions {
   if (!options || typeof options !== 'object') throw missingOption(pkg, 'backend')
@@ -84,6 +108,7 @@ export function resolveSessionOptions(options: SessionManagerOptions, pkg = 'cor
       throw new SessionConfigError(pkg, 'backend', `%s has no ${method}() method`)
     }
   }
+  checkIdFormat(backend.idFormat, pkg)
   const onBackendError = options.onBackendError ?? 'fail'
   if (onBackendError !== 'fail' && onBackendError !== 'continue') {
     throw new SessionConfigError(pkg, 'onBackendError', '%s must be "fail" or "continue"')

@@ -31,6 +31,11 @@ export interface SessionContext {
   backend: SessionBackend
   options: ResolvedSessionOptions
   signer: Signer | null
+  /**
+   * Every id the backend's format accepts is cookie-safe (see `cookieSafeIds`): the cookie carries
+   * the id, or the id and its base64url signature, without a per-character test. @default false
+   */
+  cookieSafeIds?: boolean
   /** Counters shared by every session of one manager. */
   stats: SessionManagerStats
 }
@@ -741,11 +746,12 @@ export class Session<Data extends SessionData = SessionData> {
     const seconds = browserSession
       ? null
       : Math.max(1, Math.round((this.#expiresAt(now, maxAge) - now) / 1000))
-    if (!signer) return writeCookie(cookie, id, seconds, this.#secure, now)
+    const safe = this.#ctx.cookieSafeIds === true
+    if (!signer) return writeCookie(cookie, id, seconds, this.#secure, now, safe)
     // A returning visitor's id was signed before: its cookie, or the signer's memory, has it.
     const signed = idChanged ? signer.signed?.(id) : (this.#signedId ?? signer.signed?.(id))
-    if (signed !== undefined) return writeCookie(cookie, signed, seconds, this.#secure, now)
-    return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, this.#secure, now))
+    if (signed !== undefined) return writeCookie(cookie, signed, seconds, this.#secure, now, safe)
+    return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, this.#secure, now, safe))
   }
 
   /** The change set, made on the first change: most requests change nothing. */

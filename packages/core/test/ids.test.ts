@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { base64UrlDecode, base64UrlEncode, randomToken } from '../src/adapter.ts'
+import { cookieSafeIds } from '../src/ids.ts'
 import { alnum64IdFormat, alphabetIdFormat, djangoIdFormat } from '../src/index.ts'
 
 describe('ids', () => {
@@ -29,6 +30,36 @@ describe('ids', () => {
     const greek = alphabetIdFormat({ alphabet: 'αβγδεζηθικλμνξοπρστυφχψω', length: 30 })
     expect(greek.validate(greek.generate())).toBe(true)
     expect(greek.validate(`${'α'.repeat(29)}a`)).toBe(false)
+  })
+
+  it('answers the same for ids it remembers as valid, past what it remembers, per format', () => {
+    const valid = Array.from({ length: 2500 }, () => djangoIdFormat.generate())
+    const invalid = valid.map((id, i) => (i % 2 ? `${id.slice(1)}-` : id.toUpperCase()))
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < valid.length; i++) {
+        expect(djangoIdFormat.validate(valid[i]!)).toBe(true)
+        expect(djangoIdFormat.validate(invalid[i]!)).toBe(false)
+      }
+    }
+    // What one format remembers says nothing to another of the same length.
+    const lower = alphabetIdFormat({ alphabet: 'abcdefghijklmnop', length: 32 })
+    const upper = alphabetIdFormat({ alphabet: 'ABCDEFGHIJKLMNOP', length: 32 })
+    const id = lower.generate()
+    expect(lower.validate(id)).toBe(true)
+    expect(upper.validate(id)).toBe(false)
+    expect(djangoIdFormat.validate(undefined as unknown as string)).toBe(false)
+  })
+
+  it('knows which of its formats write ids a cookie carries unescaped', () => {
+    expect(cookieSafeIds(djangoIdFormat)).toBe(true)
+    expect(cookieSafeIds(alnum64IdFormat)).toBe(true)
+    expect(cookieSafeIds(alphabetIdFormat({ alphabet: 'abcdefghijklmnop._~-', length: 32 }))).toBe(true)
+    expect(cookieSafeIds(alphabetIdFormat({ alphabet: 'abcdefghijklmnop+/', length: 32 }))).toBe(false)
+    expect(cookieSafeIds(alphabetIdFormat({ alphabet: 'abcdefghijklmnop ;', length: 32 }))).toBe(false)
+    // An app's own format: nothing is known, each cookie is tested.
+    expect(cookieSafeIds({ generate: djangoIdFormat.generate, validate: djangoIdFormat.validate })).toBe(
+      false,
+    )
   })
 
   it('refuses formats under 128 bits', () => {

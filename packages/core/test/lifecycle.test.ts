@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { ChangeSet } from '../src/adapter.ts'
+import { type ChangeSet, createSigner } from '../src/adapter.ts'
 import {
+  alphabetIdFormat,
   createSessionManager,
+  djangoIdFormat,
+  type IdFormat,
   memoryBackend,
   type SessionBackend,
   SessionBackendError,
@@ -272,6 +275,58 @@ describe('the cookie-less fast path adapters use', () => {
     s.set('a', 1)
     const cookie = (await s.commit()).setCookie!.split(';')[0]!
     expect((await manager.open({ cookie })).untouched).toBe(false)
+  })
+})
+
+describe("a signed cookie's id", () => {
+  const secret = 'id-check-secret-0123456789abcdef'
+  /** Django's format, counting its checks. */
+  function countingFormat() {
+    const checks: string[] = []
+    const idFormat: IdFormat = {
+      generate: () => djangoIdFormat.generate(),
+      validate: (id) => {
+        checks.push(id)
+        return djangoIdFormat.validate(id)
+      },
+    }
+    return { idFormat, checks }
+  }
+
+  it("is refused at startup when its format's ids would need escaping in the cookie", () => {
+    const formats: IdFormat[] = [
+      alphabetIdFormat({ alphabet: 'abcdefghijklmnopqrstuvwxyz+/', length: 32 }),
+      alphabetIdFormat({ alphabet: 'αβγδεζηθικλμνξοπρστυφχψω', length: 30 }),
+      { generate: () => `${djangoIdFormat.generate()} x`, validate: () => true },
+    ]
+    for (const idFormat of formats) {
+      for (const secrets of [[secret], undefined]) {
+        expect(() => createSessionManager({ backend: memoryBackend({ idFormat }), secrets })).toThrow(
+          SessionConfigError,
+        )
+      }
+    }
+    // Cookie-safe formats, built in or an app's own, start.
+    for (const idFormat of [
+      alphabetIdFormat({ alphabet: 'abcdefghijklmnop._~-', length: 32 }),
+      { generate: () => djangoIdFormat.generate(), validate: (id: string) => djangoIdFormat.validate(id) },
+    ]) {
+      expect(createSessionManager({ backend: memoryBackend({ idFormat }) }).backend.idFormat).toBe(idFormat)
+    }
+  })
+
+  it('that the format refuses is no session, on every request, though its signature is good', async () => {
+    const { idFormat, checks } = countingFormat()
+    const backend = memoryBackend({ idFormat })
+    const manager = createSessionManager({ backend, secrets: [secret] })
+    const forged = 'NOT_DJANGO_FORMAT_but_32_chars_!'
+    const cookie = `sessionid=${await createSigner([secret]).sign(forged)}`
+    for (let i = 0; i < 3; i++) {
+      const session = await manager.open({ cookie })
+      expect(session.id).toBeNull()
+      expect(await session.get('a')).toBeUndefined()
+    }
+    expect(checks).toEqual([forged, forged, forged])
   })
 })
 
