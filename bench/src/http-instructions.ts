@@ -9,7 +9,9 @@
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
 // The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
-// KEEP=<dir> keeps each point's main-thread dump. Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
+// KEEP=<dir> keeps each point's main-thread dump. NAMES=<n> also prints each point's n costliest
+// functions (self instructions per request, JIT code named through V8's perf map, see
+// callgrind-names.ts). Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, get } from 'node:http'
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { callgrindNode, requireValgrind, threadCounts } from './callgrind.ts'
+import { namedSelfCosts } from './callgrind-names.ts'
 import type { Layer } from './compare/layers.ts'
 import type { StoreName } from './compare/stores.ts'
 
@@ -28,6 +31,7 @@ const concurrency = Number(process.env.CONCURRENCY ?? 8)
 // KEEP=<dir>: keeps each point's main-thread dump there, for callgrind_annotate.
 const keep = process.env.KEEP
 if (keep) mkdirSync(keep, { recursive: true })
+const names = Number(process.env.NAMES ?? 0)
 if (!['none', 'read', 'incr'].includes(scenario))
   throw new Error('bench/http-instructions: the scenario is none, read or incr')
 requireValgrind('http-instructions')
@@ -48,6 +52,11 @@ function startServer(layer: Layer, dir: string) {
   const child = spawn('valgrind', callgrindNode(file, serverScript, framework, mounts), {
     cwd: benchDir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // V8 writes /tmp/perf-<pid>.map, the names of the code it generates (for NAMES)
+    env:
+      names > 0
+        ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof` }
+        : process.env,
   })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
@@ -121,11 +130,13 @@ async function measure(layerName: string) {
     const { main, mainGc, others } = threadCounts(dir, 'cg.out.1')
     if (keep)
       cpSync(join(dir, 'cg.out.1-01'), join(keep, `${framework}-${scenario}-${layerName}-${Date.now()}.out`))
-    return { main: main / n, mainGc: mainGc / n, others: others / n }
+    const top = names > 0 ? namedSelfCosts(join(dir, 'cg.out.1-01')).slice(0, names) : []
+    return { main: main / n, mainGc: mainGc / n, others: others / n, top }
   } finally {
     agent.destroy()
     server.child.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
+    if (names > 0) rmSync(`/tmp/perf-${server.child.pid}.map`, { force: true })
   }
 }
 
@@ -138,5 +149,7 @@ for (let round = 0; round < rounds; round++) {
   for (const layerName of layerList.split(',')) {
     const row = await measure(layerName)
     console.log(`| ${layerName} | ${k(row.main)} | ${k(row.mainGc)} | ${k(row.others)} |`)
+    for (const [name, count] of row.top)
+      console.log(`|   ${name.replaceAll('|', '\\|')} | ${(count / n).toFixed(0)} | | |`)
   }
 }
