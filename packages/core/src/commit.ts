@@ -34,6 +34,11 @@ export interface CommitState {
   expiryChanged: boolean
   /** The cookie was signed with an older secret. */
   staleSignature: boolean
+  /**
+   * The stored expiry moved during the request (an atomic `update()`), so the browser's cookie must
+   * follow it. @default false
+   */
+  cookieBehind?: boolean
 }
 
 /** The backend calls and the cookie one request needs, with the reason. */
@@ -102,6 +107,6 @@ export function decideCommit(s: CommitState): CommitPlan {
   if (s.regenerate) return REGENERATE
   if (s.changes > 0) return SAVE
   if (s.touchDue || s.expiryChanged) return TOUCH
-  if (s.staleSignature) return RENEW
+  if (s.staleSignature || s.cookieBehind) return RENEW
   return NOTHING
 }

@@ -29,8 +29,9 @@ export interface SessionManagerOptions {
   /** Absolute lifetime in seconds from creation, whatever the activity; `null` for none. @default 2592000 (30 days) */
   absoluteMaxAge?: number | null
   /**
-   * Seconds between touches that move the idle expiry of a session that was read but not changed;
-   * `false` never touches (Django's behaviour). @default 60
+   * Seconds between moves of a session's idle expiry: a read moves it by a touch, a write by its
+   * save, at most once per interval, and the cookie is sent again only then. `false`: never on a
+   * read, at every write (Django's behaviour). @default 60
    */
   touchInterval?: number | false
   /** Trust `X-Forwarded-Proto` to decide whether the request is HTTPS. @default false */

@@ -13,6 +13,7 @@ import {
   type SessionBackend,
   type SessionData,
   type SessionRecord,
+  type UpdateOptions,
   type UpdateResult,
 } from './types.ts'
 import { isStoreFailure, UpdateQueue } from './update-queue.ts'
@@ -140,6 +141,8 @@ export class Session<Data extends SessionData = SessionData> {
   #destroyed = false
   #regenerate = false
   #forceTouch = false
+  /** An `update()` moved the stored expiry: the cookie has not followed yet. */
+  #cookieBehind = false
   #committed = false
   #plannedReason: CommitReason | null = null
   #dropped = false
@@ -406,16 +409,17 @@ export class Session<Data extends SessionData = SessionData> {
   async #updateInStore(key: string, fn: (current: unknown) => unknown): Promise<UpdateResult | null> {
     const { backend, options } = this.#ctx
     const now = options.now()
-    const { expiresAt, userId } = this.#record(now, this.#maxAgeSeconds())
+    const maxAge = this.#maxAgeSeconds()
+    const kept = this.#keepsExpiry(now, maxAge)
+    const { expiresAt, userId } = this.#record(kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge))
     try {
-      const result = await queueFor(backend).update(
-        this.#id!,
-        key,
-        fn,
-        { expiresAt, userId, maxAttempts: options.updateAttempts },
-        options.timeout,
-      )
-      if (result !== null) this.#storedExpiresAt = expiresAt
+      const updateOptions: UpdateOptions = { expiresAt, userId, maxAttempts: options.updateAttempts }
+      if (kept) updateOptions.expiryKept = true
+      const result = await queueFor(backend).update(this.#id!, key, fn, updateOptions, options.timeout)
+      if (result !== null && !kept) {
+        this.#storedExpiresAt = expiresAt
+        this.#cookieBehind = true
+      }
       return result
     } catch (error) {
       // The app's own exception from `fn` reaches the app as itself (the queue hands it back
@@ -491,6 +495,7 @@ export class Session<Data extends SessionData = SessionData> {
       touchDue: this.#forceTouch || this.#touchDue(now, maxAge),
       expiryChanged: this.#changes.has(RESERVED_KEYS.expiry),
       staleSignature: this.#staleSignature,
+      cookieBehind: this.#cookieBehind,
     }
   }
   /** Whether the data holds nothing but bookkeeping keys; a value set now answers without a scan. */
@@ -526,13 +531,14 @@ export class Session<Data extends SessionData = SessionData> {
     if (plan.reason === 'nothing') return { reason: 'nothing', setCookie: null, lost: false }
     // A save or a touch alone (most writes) awaits the backend's call here, one async frame less.
     const oldId = this.#id
+    const kept = plan.reason === 'save' && this.#keepsExpiry(now, maxAge)
     const lost =
       oldId !== null && plan.reason === 'save'
-        ? !(await this.#save(oldId, now, maxAge, read))
+        ? !(await this.#save(oldId, kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge), read, kept))
         : oldId !== null && plan.reason === 'touch'
           ? !(await this.#touch(oldId, now, maxAge))
           : await this.#execute(plan, now, maxAge, read)
-    const cookie = this.#cookieFor(plan, now, maxAge, lost)
+    const cookie = this.#cookieFor(plan, now, maxAge, lost, kept)
     return { reason: plan.reason, setCookie: typeof cookie === 'string' ? cookie : await cookie, lost }
   }
 
@@ -619,6 +625,19 @@ export class Session<Data extends SessionData = SessionData> {
     return now - lastActivity >= interval * 1000 && this.#expiresAt(now, maxAge) > this.#storedExpiresAt
   }
 
+  /**
+   * A write of an existing session keeps its stored expiry (and sends no cookie: the browser's
+   * carries that expiry already) until a move is due: the idle expiry moves at most once per
+   * `touchInterval`, by a read or a write alike. `false` moves it at every write (Django's way).
+   */
+  #keepsExpiry(now: number, maxAge: number): boolean {
+    if (this.#ctx.options.touchInterval === false || !this.#exists) return false
+    if (this.#forceTouch || this.#cookieBehind || this.#changes.has(RESERVED_KEYS.expiry)) return false
+    // Never past what a move would give now (a lowered absoluteMaxAge), nor under a new max age.
+    if (maxAge !== this.#storedMaxAge || this.#expiresAt(now, maxAge) < this.#storedExpiresAt) return false
+    return !this.#touchDue(now, maxAge)
+  }
+
   #collectInPlaceChanges(): void {
     if (this.#watched === null) return
     for (const [key, before] of this.#watched) {
@@ -633,11 +652,11 @@ export class Session<Data extends SessionData = SessionData> {
     this.#watched?.clear()
   }
 
-  #record(now: number, maxAge: number, version?: string): SessionRecord {
+  #record(expiresAt: number, version?: string): SessionRecord {
     const user = this.#data[this.#ctx.options.userIdKey]
     const record: SessionRecord = {
       data: this.#data,
-      expiresAt: this.#expiresAt(now, maxAge),
+      expiresAt,
       userId: typeof user === 'string' || typeof user === 'number' ? String(user) : null,
     }
     if (version !== undefined) record.version = version
@@ -678,9 +697,9 @@ export class Session<Data extends SessionData = SessionData> {
       if (!this.#regenerate || !Object.hasOwn(this.#data, RESERVED_KEYS.created) || this.#destroyed) {
         this.#data[RESERVED_KEYS.created] = Math.floor(now / 1000)
       }
-      this.#id = await this.#createRecord(this.#record(now, maxAge))
+      this.#id = await this.#createRecord(this.#record(this.#expiresAt(now, maxAge)))
     }
-    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, now, maxAge, read))
+    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, this.#expiresAt(now, maxAge), read))
     if (plan.touch && oldId !== null) lost = !(await this.#touch(oldId, now, maxAge))
     // Destroy after create, so a failure in between never leaves the user with nothing.
     if (plan.destroyOld && oldId !== null) await this.#call('destroy', () => backend.destroy(oldId))
@@ -691,9 +710,9 @@ export class Session<Data extends SessionData = SessionData> {
   /** Merges the change set into the stored record; `read` is `#readBasis()`'s. */
   #save(
     id: string,
-    now: number,
-    maxAge: number,
+    expiresAt: number,
     read: Record<string, string | null> | undefined,
+    expiryKept = false,
   ): Promise<boolean> {
     const changes: ChangeSet = { set: plainData(), deleted: [] }
     for (const [key, change] of this.#changes) {
@@ -701,7 +720,8 @@ export class Session<Data extends SessionData = SessionData> {
       else changes.set[key] = change.value
     }
     if (read) changes.read = read
-    const record = this.#record(now, maxAge, this.#storedVersion)
+    if (expiryKept) changes.expiryKept = true
+    const record = this.#record(expiresAt, this.#storedVersion)
     const { backend } = this.#ctx
     return this.#call('save', () => backend.save(id, changes, record))
   }
@@ -734,18 +754,26 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /** The commit's `Set-Cookie` value; synchronous unless the id's signature must be computed. */
-  #cookieFor(plan: CommitPlan, now: number, maxAge: number, lost: boolean): string | null | Promise<string> {
+  #cookieFor(
+    plan: CommitPlan,
+    now: number,
+    maxAge: number,
+    lost: boolean,
+    expiryKept: boolean,
+  ): string | null | Promise<string> {
     const { options, signer } = this.#ctx
     const { cookie } = options
     if (plan.cookie === 'clear') return writeCookie(cookie, '', 0, this.#secure, now)
     const id = this.#id
     if (plan.cookie !== 'set' || id === null || lost) return null
+    if (expiryKept && !this.#staleSignature) return null // the browser's cookie carries it already
     const browserSession = this.#data[RESERVED_KEYS.expiry] === 0 || !cookie.persistent
     const idChanged = plan.create
     if (!idChanged && browserSession && !this.#staleSignature) return null
-    const seconds = browserSession
-      ? null
-      : Math.max(1, Math.round((this.#expiresAt(now, maxAge) - now) / 1000))
+    // A kept expiry, or one an update moved, is the stored one; any other plan wrote `#expiresAt`.
+    const storedOne = expiryKept || (plan.reason === 'renew' && this.#exists)
+    const expiresAt = storedOne ? this.#storedExpiresAt : this.#expiresAt(now, maxAge)
+    const seconds = browserSession ? null : Math.max(1, Math.round((expiresAt - now) / 1000))
     const safe = this.#ctx.cookieSafeIds === true
     if (!signer) return writeCookie(cookie, id, seconds, this.#secure, now, safe)
     // A returning visitor's id was signed before: its cookie, or the signer's memory, has it.

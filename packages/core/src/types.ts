@@ -31,6 +31,12 @@ export interface ChangeSet {
    * request did not load the record.
    */
   read?: Record<string, string | null>
+  /**
+   * The record's `expiresAt` is the one `load` gave: the idle expiry moves at most once per
+   * `touchInterval`, and this write is not the one. A store whose server slides the expiry by
+   * itself and takes a ttl, not an instant (rest-sessions), leaves its ttl as it is. @default false
+   */
+  expiryKept?: boolean
 }
 
 /** Generates and recognises session ids. Validation runs before any backend call. */
@@ -87,6 +93,8 @@ export interface UpdateOptions {
   userId: string | null
   /** How many times the backend may re-read and re-apply `fn` on a conflict before giving up. */
   maxAttempts: number
+  /** `expiresAt` is the record's stored expiry, kept (see `ChangeSet.expiryKept`). @default false */
+  expiryKept?: boolean
 }
 
 /** What `SessionBackend.update()` returns for a record that exists. */

@@ -138,6 +138,8 @@ export class UpdateQueue {
     for (const entry of batch) {
       if (entry.options.expiresAt > options.expiresAt)
         options = { ...options, expiresAt: entry.options.expiresAt }
+      // The expiry is kept only when every caller keeps it.
+      if (options.expiryKept && !entry.options.expiryKept) options = { ...options, expiryKept: false }
     }
     let result: UpdateResult | null
     try {

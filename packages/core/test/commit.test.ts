@@ -33,6 +33,8 @@ describe('decideCommit', () => {
     ['cleared session', { changes: 3, empty: true }, 'destroy', ['destroyOld']],
     ['old secret, untouched', { loaded: false, staleSignature: true }, 'renew', []],
     ['old secret, read', { staleSignature: true }, 'renew', []],
+    ['an update moved the stored expiry', { cookieBehind: true }, 'renew', []],
+    ['an update moved it, then a write', { cookieBehind: true, changes: 1 }, 'save', ['save']],
     ['backend down', { degraded: true, changes: 4 }, 'degraded', []],
   ] as const)('%s -> %s', (_title, patch, reason, actions) => {
     const plan = decideCommit({ ...base, ...patch })
@@ -46,6 +48,7 @@ describe('decideCommit', () => {
     expect(decide({ touchDue: true }).cookie).toBe('set')
     expect(decide({ changes: 1 }).cookie).toBe('set')
     expect(decide({ staleSignature: true }).cookie).toBe('set')
+    expect(decide({ cookieBehind: true }).cookie).toBe('set')
     expect(decide({ destroyed: true, empty: true }).cookie).toBe('clear')
     expect(decide({ destroyed: true, empty: true, hadId: false }).cookie).toBe('none')
     expect(decide({ degraded: true, staleSignature: true }).cookie).toBe('none')

@@ -150,6 +150,113 @@ describe('session lifecycle', () => {
     expect(c.calls.touch).toBe(1)
   })
 
+  describe('a write of an existing session', () => {
+    const OLD = 'old-secret-0123456789abcdef'
+    const NEW = 'new-secret-0123456789abcdef'
+    const setup = (touchInterval: number | false = 60) => {
+      const clock = { now: 1_000_000_000_000 }
+      const backend = memoryBackend({ now: () => clock.now })
+      const c = counted(backend)
+      const manager = createSessionManager({ backend: c.backend, touchInterval, now: () => clock.now })
+      return { clock, backend, c, manager }
+    }
+    const storedExpiry = async (backend: SessionBackend, cookie: string) =>
+      (await backend.load(cookie.split('=')[1]!))?.expiresAt
+
+    it('keeps the stored expiry and sends no cookie within the touch interval, then moves both', async () => {
+      const { clock, backend, manager } = setup()
+      const first = await manager.open({ cookie: null })
+      first.set('a', 1)
+      const cookie = cookieOf((await first.commit()).setCookie)
+      const created = clock.now + 1_209_600_000
+      expect(await storedExpiry(backend, cookie)).toBe(created)
+
+      clock.now += 30_000
+      const within = await manager.open({ cookie })
+      within.set('a', 2)
+      expect(await within.commit()).toMatchObject({ reason: 'save', setCookie: null })
+      expect(await storedExpiry(backend, cookie)).toBe(created)
+
+      clock.now += 31_000
+      const after = await manager.open({ cookie })
+      after.set('a', 3)
+      const moved = await after.commit()
+      expect(moved.reason).toBe('save')
+      expect(moved.setCookie).toContain('Max-Age=1209600')
+      expect(await storedExpiry(backend, cookie)).toBe(clock.now + 1_209_600_000)
+      expect(await (await manager.open({ cookie })).get('a')).toBe(3)
+    })
+
+    it('moves both at every write with touchInterval false (Django’s way)', async () => {
+      const { clock, backend, manager } = setup(false)
+      const first = await manager.open({ cookie: null })
+      first.set('a', 1)
+      const cookie = cookieOf((await first.commit()).setCookie)
+      clock.now += 1_000
+      const next = await manager.open({ cookie })
+      next.set('a', 2)
+      expect((await next.commit()).setCookie).toContain('Max-Age=1209600')
+      expect(await storedExpiry(backend, cookie)).toBe(clock.now + 1_209_600_000)
+    })
+
+    it('moves the expiry earlier at once when a lowered absoluteMaxAge ends the session sooner', async () => {
+      const { clock, backend, manager } = setup()
+      const first = await manager.open({ cookie: null })
+      first.set('a', 1)
+      const cookie = cookieOf((await first.commit()).setCookie)
+      const created = clock.now
+      clock.now += 30_000
+      const stricter = createSessionManager({ backend, absoluteMaxAge: 86_400, now: () => clock.now })
+      const next = await stricter.open({ cookie })
+      next.set('a', 2)
+      const result = await next.commit()
+      expect(result.setCookie).toContain('Max-Age=86370')
+      expect(await storedExpiry(backend, cookie)).toBe(created + 86_400_000)
+    })
+
+    it('re-signs a stale cookie with the expiry it kept', async () => {
+      const clock = { now: 1_000_000_000_000 }
+      const backend = memoryBackend({ now: () => clock.now })
+      const old = createSessionManager({ backend, secrets: [OLD], now: () => clock.now })
+      const first = await old.open({ cookie: null })
+      first.set('a', 1)
+      const cookie = cookieOf((await first.commit()).setCookie)
+      clock.now += 30_000
+      const rotated = createSessionManager({ backend, secrets: [NEW, OLD], now: () => clock.now })
+      const next = await rotated.open({ cookie })
+      next.set('a', 2)
+      const result = await next.commit()
+      expect(result.reason).toBe('save')
+      expect(result.setCookie).toContain('Max-Age=1209570')
+      expect(cookieOf(result.setCookie)).not.toBe(cookie)
+    })
+
+    it('by update(): no cookie within the interval; after it, the update moves the expiry and the cookie follows', async () => {
+      const { clock, backend, c, manager } = setup()
+      const first = await manager.open({ cookie: null })
+      first.set('n', 0)
+      const cookie = cookieOf((await first.commit()).setCookie)
+      const created = clock.now + 1_209_600_000
+      const bump = (n: unknown) => Number(n ?? 0) + 1
+
+      clock.now += 30_000
+      const within = await manager.open({ cookie })
+      expect(await within.update('n', bump)).toBe(1)
+      expect(await within.commit()).toMatchObject({ reason: 'nothing', setCookie: null })
+      expect(await storedExpiry(backend, cookie)).toBe(created)
+
+      clock.now += 31_000
+      const calls = c.total()
+      const after = await manager.open({ cookie })
+      expect(await after.update('n', bump)).toBe(2)
+      const renewed = await after.commit()
+      expect(renewed.reason).toBe('renew')
+      expect(renewed.setCookie).toContain('Max-Age=1209600')
+      expect(cookieOf(renewed.setCookie)).toBe(cookie)
+      expect(await storedExpiry(backend, cookie)).toBe(clock.now + 1_209_600_000)
+      expect(c.total() - calls).toBe(2) // load and update: no touch, no save
+    })
+  })
   it('expires after the idle timeout and after the absolute lifetime', async () => {
     let now = 1_000_000_000_000
     const backend = memoryBackend({ now: () => now })

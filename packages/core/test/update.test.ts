@@ -69,6 +69,37 @@ describe('session.update()', () => {
     expect(await after.get('count')).toBe(199)
   })
 
+  it('tells the store the expiry is kept only when every caller of a combined call keeps it', async () => {
+    let now = 1_000_000_000_000
+    const base = memoryBackend({ now: () => now })
+    const seen: Array<{ expiresAt: number; expiryKept?: boolean }> = []
+    const backend: SessionBackend = Object.create(base, {
+      update: {
+        value: async (...args: Parameters<NonNullable<SessionBackend['update']>>) => {
+          seen.push({ expiresAt: args[3].expiresAt, expiryKept: args[3].expiryKept })
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return base.update!(...args)
+        },
+      },
+    })
+    const manager = createSessionManager<Data>({ backend, now: () => now })
+    const first = await manager.open({ protocol: 'https' })
+    first.set('other', 'x')
+    const cookie = (await first.commit()).setCookie!.split(';')[0]!
+    const stored = now + 1_209_600_000
+    now += 30_000
+    const open = () => manager.open({ cookie, protocol: 'https' })
+    const [a, b, c] = [await open(), await open(), await open()]
+    await Promise.all([a.load(), b.load(), c.load()])
+    b.touch() // this one moves the expiry; the last caller of its combined call keeps it
+    const running = a.update('count', increment) // alone in its call
+    await Promise.all([running, b.update('count', increment), c.update('count', increment)])
+    expect(seen).toEqual([
+      { expiresAt: stored, expiryKept: true },
+      { expiresAt: now + 1_209_600_000, expiryKept: false },
+    ])
+  })
+
   it('bounds each caller by `timeout` in all: a hung store call and the callers queued behind it', async () => {
     const base = memoryBackend()
     let hang = true

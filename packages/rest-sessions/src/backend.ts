@@ -97,10 +97,11 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
   const valid = (id: string) => alnum64IdFormat.validate(id)
   const isSession = (answer: { found: boolean; json: Record<string, unknown> }) =>
     answer.found && typeof answer.json.id === 'string'
-  const touch = async (id: string, expiresAt: number) => {
-    // A read slides the expiry by the session's ttl; `newttl` sets the ttl too.
+  /** A read slides the expiry by the session's ttl; `newttl` sets the ttl too (none for `null`). */
+  const touch = async (id: string, expiresAt: number | null) => {
     if (!valid(id)) return false
-    return isSession(await call('touch', 'GET', `${tokenPath('get', id)}${await ttlQuery(expiresAt)}`))
+    const ttl = expiresAt === null ? '' : await ttlQuery(expiresAt)
+    return isSession(await call('touch', 'GET', `${tokenPath('get', id)}${ttl}`))
   }
 
   return {
@@ -140,8 +141,10 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
       if (!valid(id)) return false
       const body = codec.encodeData(changes.set)
       for (const key of changes.deleted) body[key] = null
-      if (Object.keys(body).length === 0) return touch(id, record.expiresAt)
-      const ttl = await ttlQuery(record.expiresAt)
+      // A kept expiry sends no ttl: the server slides its own by the ttl it has, as on any access.
+      if (Object.keys(body).length === 0)
+        return changes.expiryKept ? touch(id, null) : touch(id, record.expiresAt)
+      const ttl = changes.expiryKept ? '' : await ttlQuery(record.expiresAt)
       // Where the server offers it, a stored value this client cannot decode is never overwritten:
       // the server writes nothing and the save answers "gone", as on every other backend.
       const guard = discovery.known()?.guard ? `${ttl ? '&' : '?'}guard=1` : ''

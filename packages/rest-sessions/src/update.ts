@@ -37,7 +37,7 @@ export async function updateKey(
   id: string,
   key: string,
   fn: (current: unknown) => unknown,
-  { expiresAt, maxAttempts }: UpdateOptions,
+  { expiresAt, maxAttempts, expiryKept }: UpdateOptions,
 ): Promise<UpdateResult | null> {
   const { call, codec, app, encodeValues } = ctx
   const read = await call('update', 'GET', `/${app}/get/${id}`)
@@ -48,10 +48,11 @@ export async function updateKey(
   // Our server stores what JSON.stringify wrote, so this is the stored text; if not, the first
   // attempt conflicts and answers the exact text.
   let expected = Object.hasOwn(d, key) ? JSON.stringify(d[key]) : null
+  const ttl = expiryKept ? '' : ctx.ttlQuery(expiresAt) // a kept expiry: the server slides its own
   for (let attempt = 1; ; attempt++) {
     const next = fn(storedValue(key, expected))
     const value = next === undefined ? null : encodeValue(key, next, encodeValues)
-    const answer = await call('update', 'POST', `/${app}/update/${id}${ctx.ttlQuery(expiresAt)}`, {
+    const answer = await call('update', 'POST', `/${app}/update/${id}${ttl}`, {
       key,
       expect: expected,
       value,

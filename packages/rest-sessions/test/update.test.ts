@@ -138,6 +138,32 @@ for (const [label, transport] of transports) {
       expect((await b.load(id))?.data.n).toBe(1003) // the competing writes only
     })
 
+    it('a write and an update within the touch interval leave the server’s ttl as it is', async () => {
+      let now = Date.now()
+      const b = restSessionsBackend({ url: ctx.url, app: 'kept', transport: transport(), now: () => now })
+      opened.push(b)
+      const manager = createSessionManager({ backend: b, maxAge: 3600, now: () => now })
+      const login = await manager.open({ cookie: null })
+      login.set('_auth_user_id', 'kept')
+      const cookie = (await login.commit()).setCookie!.split(';')[0]!
+      const ttl = async () =>
+        ((await (await fetch(`${ctx.url}/kept/get/${login.id}`)).json()) as { ttl: number }).ttl
+      // Ten seconds pass between each load and its write, by this client's clock: a ttl derived
+      // from the kept expiry would be ten seconds short.
+      const write = await manager.open({ cookie })
+      await write.load()
+      now += 10_000
+      write.set('n', 1)
+      expect(await write.commit()).toMatchObject({ reason: 'save', setCookie: null })
+      expect(await ttl()).toBe(3600)
+      const update = await manager.open({ cookie })
+      await update.load()
+      now += 10_000
+      expect(await update.update('n', (n) => Number(n) + 1)).toBe(2)
+      expect(await update.commit()).toMatchObject({ reason: 'nothing', setCookie: null })
+      expect(await ttl()).toBe(3600)
+    })
+
     it('setMaxAge keeps the token and moves the server’s ttl (newttl)', async () => {
       const b = backend('maxage')
       const manager = createSessionManager({ backend: b, maxAge: 3600 })
