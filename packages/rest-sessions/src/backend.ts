@@ -81,10 +81,15 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
     if (first) capabilities = capabilitiesOf(extensions, anonymousId !== undefined, exactExpiry)
   }
   const ttlFor = (expiresAt: number) => ttl ?? Math.max(10, Math.ceil((expiresAt - now()) / 1000))
-  /** `newttl` moves the expiry exactly, where the server offers it. */
-  const ttlQuery = async (expiresAt: number) => {
+  /**
+   * `newttl` moves the expiry exactly, where the server offers it. `null`, a kept expiry
+   * (`ChangeSet.expiryKept`), sends none: the server slides its own by the ttl it has.
+   */
+  const newttl = (expiresAt: number | null) =>
+    expiresAt !== null && exactExpiry ? `?newttl=${ttlFor(expiresAt)}` : ''
+  const ttlQuery = async (expiresAt: number | null) => {
     await ready()
-    return exactExpiry && discovery.known()?.newttl ? `?newttl=${ttlFor(expiresAt)}` : ''
+    return discovery.known()?.newttl ? newttl(expiresAt) : ''
   }
   const tokenPath = (verb: string, id: string) => `/${app}/${verb}/${id}`
   const userPath = (verb: string, userId: string) => {
@@ -100,8 +105,7 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
   /** A read slides the expiry by the session's ttl; `newttl` sets the ttl too (none for `null`). */
   const touch = async (id: string, expiresAt: number | null) => {
     if (!valid(id)) return false
-    const ttl = expiresAt === null ? '' : await ttlQuery(expiresAt)
-    return isSession(await call('touch', 'GET', `${tokenPath('get', id)}${ttl}`))
+    return isSession(await call('touch', 'GET', `${tokenPath('get', id)}${await ttlQuery(expiresAt)}`))
   }
 
   return {
@@ -141,10 +145,9 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
       if (!valid(id)) return false
       const body = codec.encodeData(changes.set)
       for (const key of changes.deleted) body[key] = null
-      // A kept expiry sends no ttl: the server slides its own by the ttl it has, as on any access.
-      if (Object.keys(body).length === 0)
-        return changes.expiryKept ? touch(id, null) : touch(id, record.expiresAt)
-      const ttl = changes.expiryKept ? '' : await ttlQuery(record.expiresAt)
+      const expiresAt = changes.expiryKept ? null : record.expiresAt
+      if (Object.keys(body).length === 0) return touch(id, expiresAt)
+      const ttl = await ttlQuery(expiresAt)
       // Where the server offers it, a stored value this client cannot decode is never overwritten:
       // the server writes nothing and the save answers "gone", as on every other backend.
       const guard = discovery.known()?.guard ? `${ttl ? '&' : '?'}guard=1` : ''
@@ -162,8 +165,7 @@ export function restSessionsBackend(options: RestSessionsBackendOptions): RestSe
       await ready()
       if (!discovery.known()?.update) throw new RestSessionsUnsupportedError('update', resolved.base)
       if (!valid(id)) return null
-      const query = exactExpiry ? (expiresAt: number) => `?newttl=${ttlFor(expiresAt)}` : () => ''
-      const ctx = { call, codec, app, encodeValues: resolved.encodeValues, ttlQuery: query }
+      const ctx = { call, codec, app, encodeValues: resolved.encodeValues, ttlQuery: newttl }
       return updateKey(ctx, id, key, fn, updateOptions)
     },
     async destroy(id) {

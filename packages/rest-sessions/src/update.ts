@@ -11,8 +11,8 @@ export interface UpdateContext {
   codec: RecordCodec
   app: string
   encodeValues: boolean
-  /** The `newttl` query for a record expiring at `expiresAt`. */
-  ttlQuery(expiresAt: number): string
+  /** The `newttl` query for a record expiring at `expiresAt`; none for `null` (a kept expiry). */
+  ttlQuery(expiresAt: number | null): string
 }
 
 /** The value behind a stored JSON text (`null`: absent); a marked value that is not JSON throws. */
@@ -48,7 +48,7 @@ export async function updateKey(
   // Our server stores what JSON.stringify wrote, so this is the stored text; if not, the first
   // attempt conflicts and answers the exact text.
   let expected = Object.hasOwn(d, key) ? JSON.stringify(d[key]) : null
-  const ttl = expiryKept ? '' : ctx.ttlQuery(expiresAt) // a kept expiry: the server slides its own
+  const ttl = ctx.ttlQuery(expiryKept ? null : expiresAt)
   for (let attempt = 1; ; attempt++) {
     const next = fn(storedValue(key, expected))
     const value = next === undefined ? null : encodeValue(key, next, encodeValues)
