@@ -99,7 +99,11 @@ const FILES: { file: string; full: Record<string, string>; quick: Record<string,
 ]
 
 /** Runs one bench file in its own process; its printed tables are the result. */
-export async function runBenchFile(file: string, env: Record<string, string> = {}): Promise<FileRun> {
+export async function runBenchFile(
+  file: string,
+  env: Record<string, string> = {},
+  timeoutMs = 300_000,
+): Promise<FileRun> {
   const started = performance.now()
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url))
   try {
@@ -108,7 +112,7 @@ export async function runBenchFile(file: string, env: Record<string, string> = {
       ['--import', import.meta.resolve('tsx'), path],
       {
         env: { ...process.env, ...env },
-        timeout: 300_000,
+        timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
       },
     )

@@ -166,6 +166,11 @@ export function renderMarkdown(run: RunResult): string {
 }
 
 function fileSection(file: FileRun): string[] {
+  // The counted goals print a markdown table of their own; their progress lines stay out of it.
+  if (file.file === 'counted.ts' && file.ok) {
+    const table = file.output.split('\n').filter((line) => !line.startsWith('[counted]'))
+    return [`## Issue 22's goals, counted (src/${file.file}, ${file.seconds.toFixed(0)} s)`, '', ...table, '']
+  }
   return [
     `### src/${file.file} (${file.seconds.toFixed(0)} s${file.ok ? '' : ', FAILED'})`,
     '',
