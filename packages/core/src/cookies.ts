@@ -54,10 +54,19 @@ export function resolveCookieOptions(options: SessionCookieOptions = {}): Resolv
  * session). No percent-decoding (Django does none); a double-quoted value loses its quotes.
  */
 export function readCookie(header: string | null | undefined, name: string): string | null {
+  // Cheap pre-check: most requests without our cookie skip the scan entirely.
+  const named =
+    typeof header === 'string' && header.length <= MAX_COOKIE_HEADER_LENGTH && header.includes(name)
+  return named ? scanCookie(header, name) : null
+}
+
+/**
+ * `readCookie` without its pre-check, for a caller that made it already (the session manager: its
+ * adapters ask `mayCarrySession` first). A header without the name gives `null` all the same.
+ */
+export function scanCookie(header: string | null | undefined, name: string): string | null {
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH)
     return null
-  // Cheap pre-check: most requests without our cookie skip the scan entirely.
-  if (!header.includes(name)) return null
   let value: string | null = null
   for (let start = 0; start < header.length; ) {
     let end = header.indexOf(';', start)

@@ -1,4 +1,4 @@
-import { isSecureRequest, type RequestTransport, readCookie } from './cookies.ts'
+import { isSecureRequest, type RequestTransport, scanCookie } from './cookies.ts'
 import { cookieSafeIds } from './ids.ts'
 import {
   type ResolvedSessionOptions,
@@ -92,7 +92,8 @@ export function createSessionManager<Data extends SessionData = SessionData>(
     })
   }
   const openCookie = (cookieHeader: string | null | undefined, secure: boolean, logger?: SessionLogger) => {
-    const raw = readCookie(cookieHeader, cookieName)
+    // Adapters call this after `mayCarrySession`: the header is not searched for the name twice.
+    const raw = scanCookie(cookieHeader, cookieName)
     if (raw === null || !signer) return fromRaw(raw, false, secure, logger)
     // A signature verified before is known at once: no promise for a returning visitor.
     const known = signer.verified?.(raw)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { readCookie, SessionDriver, sessionErrorAnswer } from '../src/adapter.ts'
+import { scanCookie } from '../src/cookies.ts'
 import {
   memoryBackend,
   memoryTicketStore,
@@ -24,8 +25,12 @@ describe('readCookie follows Django: the last duplicate wins', () => {
     ['sessionid=%61bc', '%61bc'],
     ['xsessionid=a', null],
     ['sessionid', null],
+    ['other=1', null],
+    ['', null],
   ])('%s', (header, expected) => {
     expect(readCookie(header, 'sessionid')).toBe(expected)
+    // The manager's scan, without the pre-check: the same answer for every header.
+    expect(scanCookie(header, 'sessionid')).toBe(expected)
   })
 })
 
