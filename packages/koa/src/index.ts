@@ -9,3 +9,4 @@ export {
   sessionMiddleware,
   stateOf,
 } from './middleware.ts'
+export type { StateUser } from './state-user.ts'

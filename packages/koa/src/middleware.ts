@@ -1,4 +1,4 @@
-import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import type { AuthenticateResult, AuthUser, Session, SessionData } from '@sessionbridge/core'
 import {
   bodyField,
   type RequestSession,
@@ -7,6 +7,7 @@ import {
   sessionMembers,
 } from '@sessionbridge/core/adapter'
 import type { Context, Middleware, Next } from 'koa'
+import { ForwardingUser, type StateAccess, type StateUser } from './state-user.ts'
 
 /** Your session's data type: `declare module '@sessionbridge/koa' { interface SessionDataMap { count: number } }`. */
 // biome-ignore lint/suspicious/noEmptyInterface: filled in by the application through augmentation
@@ -25,7 +26,7 @@ type Driver = SessionDriver<KoaSessionUser, KoaSessionData>
 declare module 'koa' {
   interface DefaultState {
     /** The logged-in user, loaded on first `await ctx.state.user` (or `.get()`), once per request. */
-    user: LazyUser<KoaSessionUser>
+    user: StateUser<KoaSessionUser>
   }
   interface DefaultContext {
     /** This request's session; loads on first read, commits after the downstream middleware. */
@@ -57,7 +58,7 @@ export type KoaSessionOptions = Omit<SessionDriverOptions<KoaSessionUser>, 'trus
 const kState = Symbol('sessionbridge.state')
 const kDriver = Symbol('sessionbridge.driver')
 const kContext = Symbol('sessionbridge.context')
-type Carrier = { [kState]?: State; [kDriver]?: Driver; [kContext]?: Context }
+type Carrier = { [kState]?: State; [kDriver]?: Driver }
 
 /** The per-request session state; throws when the session middleware did not run first. */
 export function stateOf(ctx: Context): State {
@@ -71,12 +72,9 @@ export function stateOf(ctx: Context): State {
 }
 
 // Accessors shared by every request (on `app.context` and as one descriptor): no closures per request.
-const userDescriptor: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: Carrier) {
-    return stateOf(this[kContext]!).user
-  },
+const stateAccess: StateAccess = {
+  state: (ctx) => stateOf(ctx) as unknown as RequestSession,
+  peek: (ctx) => (ctx as Carrier)[kState] as unknown as RequestSession | undefined,
 }
 const {
   user: _user,
@@ -127,8 +125,7 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     if (!Object.hasOwn(proto, kContext)) Object.defineProperties(proto, contextAccessors)
     const carrier = ctx as Carrier
     carrier[kDriver] = driver
-    ;(ctx.state as Carrier)[kContext] = ctx
-    Object.defineProperty(ctx.state, 'user', userDescriptor)
+    ctx.state.user = new ForwardingUser<KoaSessionUser>(ctx, stateAccess)
     const cookie = ctx.headers.cookie
     if (driver.manager.mayCarrySession(cookie)) {
       const state = driver.open(cookie, ctx.protocol === 'https')

@@ -1,4 +1,6 @@
 import { memoryBackend, memoryUserSource, SessionConfigError } from '@sessionbridge/core'
+import Koa from 'koa'
+import { inject } from 'light-my-request'
 import { describe, expect, it } from 'vitest'
 import { sessionMiddleware } from '../src/index.ts'
 import { injected } from './app.ts'
@@ -27,6 +29,40 @@ describe('koa idioms', () => {
     expect(destroyed.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0/)
     const read = await app.fetch(new Request('http://x/read?key=a', { headers: { cookie } }))
     expect(await read.json()).toEqual({ value: null })
+  })
+
+  it('ctx.state.user is a plain property: looked up only when asked, the one user of login(), and replaceable (koa-passport sets it)', async () => {
+    const users = memoryUserSource({ users: [] })
+    const ada = await users.add({ id: 7, username: 'ada' })
+    const app = new Koa()
+    app.use(sessionMiddleware({ backend: memoryBackend(), users }))
+    app.use(async (ctx) => {
+      if (ctx.path === '/replace') {
+        // An accessor without a setter (what each request had before) throws here in strict code.
+        ctx.state.user = { passport: true } as never
+        ctx.body = { replaced: ctx.state.user }
+        return
+      }
+      const before = ctx.state.user.loaded
+      await ctx.login(ada)
+      const after = ctx.state.user.loaded
+      const cached = ctx.state.user.get()
+      ctx.body = {
+        before,
+        after,
+        user: (await ctx.state.user)?.username,
+        same: cached === ctx.state.user.get(),
+      }
+    })
+    const callback = app.callback()
+    const login = await inject(callback, { method: 'GET', url: '/login' })
+    expect(login.statusCode).toBe(200)
+    expect(login.json()).toEqual({ before: false, after: true, user: 'ada', same: true })
+    const replaced = await inject(callback, { method: 'GET', url: '/replace' })
+    expect(replaced.statusCode).toBe(200)
+    expect(replaced.json()).toEqual({ replaced: { passport: true } })
+    // Nothing used the session: no state was made and no cookie is sent.
+    expect(replaced.headers['set-cookie']).toBeUndefined()
   })
 
   it('refuses trustProxy: Koa decides HTTPS with app.proxy', () => {
