@@ -5,8 +5,9 @@
 // so a 5% goal can be judged. Prints a markdown table with each goal's verdict.
 //   cd bench && node --import tsx src/counted.ts
 // Env: COUNTED_FRAMEWORKS (fastify,koa,hono,express), COUNTED_STORES (memory,redis), COUNTED_PARALLEL
-// (points measured at once: the cores; a count does not depend on the machine's load), WARM and N
-// (http-instructions.ts's: requests to warm up, requests counted). About 1 - 2 minutes a point.
+// (points measured at once: the cores; both counts of a ratio rise alike when points share them, see
+// bench/README.md), WARM and N (http-instructions.ts's: requests to warm up, requests counted).
+// About 2 - 3 minutes a point, two at a time on 2 cores: 40 points in about 41 minutes.
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'

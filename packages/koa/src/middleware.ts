@@ -71,7 +71,8 @@ export function stateOf(ctx: Context): State {
   return carrier[kState]
 }
 
-// Accessors shared by every request (on `app.context` and as one descriptor): no closures per request.
+// Shared by every request, no closures per request: how `ctx.state.user` reaches its request's state,
+// and the accessors on `app.context`.
 const stateAccess: StateAccess = {
   state: (ctx) => stateOf(ctx) as unknown as RequestSession,
   peek: (ctx) => (ctx as Carrier)[kState] as unknown as RequestSession | undefined,
