@@ -73,9 +73,9 @@ export function stateOf(ctx: Context): State {
 
 // Shared by every request, no closures per request: how `ctx.state.user` reaches its request's state,
 // and the accessors on `app.context`.
-const stateAccess: StateAccess = {
-  state: (ctx) => stateOf(ctx) as unknown as RequestSession,
-  peek: (ctx) => (ctx as Carrier)[kState] as unknown as RequestSession | undefined,
+const stateAccess: StateAccess<KoaSessionUser> = {
+  state: stateOf,
+  peek: (ctx) => (ctx as Carrier)[kState],
 }
 const {
   user: _user,

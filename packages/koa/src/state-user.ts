@@ -9,9 +9,9 @@ export type StateUser<User extends AuthUser = AuthUser> = Pick<
 >
 
 /** How a `ForwardingUser` reaches its request's state: made (`state`) or only if made (`peek`). */
-export interface StateAccess {
-  state(ctx: Context): RequestSession
-  peek(ctx: Context): RequestSession | undefined
+export interface StateAccess<User extends AuthUser = AuthUser> {
+  state(ctx: Context): RequestSession<User>
+  peek(ctx: Context): RequestSession<User> | undefined
 }
 
 /**
@@ -23,15 +23,15 @@ export interface StateAccess {
  */
 export class ForwardingUser<User extends AuthUser = AuthUser> implements StateUser<User> {
   readonly #ctx: Context
-  readonly #access: StateAccess
+  readonly #access: StateAccess<User>
 
-  constructor(ctx: Context, access: StateAccess) {
+  constructor(ctx: Context, access: StateAccess<User>) {
     this.#ctx = ctx
     this.#access = access
   }
 
   #user(): LazyUser<User> {
-    return this.#access.state(this.#ctx).user as unknown as LazyUser<User>
+    return this.#access.state(this.#ctx).user
   }
 
   /** Whether the user was looked up (or set) during this request. */
