@@ -1,9 +1,10 @@
 // Instructions per HTTP request of one server process, counted by callgrind: CPU time per request
 // swings by ±10% between slices on this 2-core box, more than most changes of ours weigh, and
 // Express's 80 µs requests hide a 2 µs change entirely. The server (compare/server.ts, the bench's
-// own apps) runs under `valgrind --tool=callgrind`; after WARM requests `callgrind_control` zeroes
-// its counters, N requests run (CONCURRENCY at a time, keep-alive, a fixed count), and a dump
-// gives their instructions. Printed per request: the main thread's (the figure to compare), the
+// own apps) runs under `valgrind --tool=callgrind`, uninstrumented for WARM requests (long enough
+// for V8 to finish optimizing), then `callgrind_control` switches counting on and zeroes the
+// counters, N requests run (CONCURRENCY at a time, keep-alive, a fixed count), and a dump gives
+// their instructions. Printed per request: the main thread's (the figure to compare), the
 // garbage collection among them, and the other threads' (V8's compiler and GC helpers, which
 // swing with timing). Each point runs ROUNDS times (default 2) to show the spread.
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
@@ -11,7 +12,7 @@
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
 // KEEP=<dir> keeps each point's main-thread dump. NAMES=<n> also prints each point's n costliest
 // functions (self instructions per request, JIT code named through V8's perf map, see
-// callgrind-names.ts). Needs valgrind (Debian package `valgrind`); about a minute a point (WARM=3000, N=2000).
+// callgrind-names.ts). Needs valgrind (Debian package `valgrind`); about 40 seconds a point (WARM=20000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, get } from 'node:http'
@@ -24,7 +25,7 @@ import type { Layer } from './compare/layers.ts'
 import type { StoreName } from './compare/stores.ts'
 
 const [framework = 'fastify', layerList = 'memory', scenario = 'read'] = process.argv.slice(2)
-const warm = Number(process.env.WARM ?? 3000)
+const warm = Number(process.env.WARM ?? 20000)
 const n = Number(process.env.N ?? 2000)
 const rounds = Number(process.env.ROUNDS ?? 2)
 const concurrency = Number(process.env.CONCURRENCY ?? 8)
@@ -49,15 +50,19 @@ function layerOf(name: string): Layer {
 function startServer(layer: Layer, dir: string) {
   const file = join(dir, 'cg.out')
   const mounts = JSON.stringify([{ prefix: '', layer }])
-  const child = spawn('valgrind', callgrindNode(file, serverScript, framework, mounts), {
-    cwd: benchDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // V8 writes /tmp/perf-<pid>.map, the names of the code it generates (for NAMES)
-    env:
-      names > 0
-        ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof` }
-        : process.env,
-  })
+  const child = spawn(
+    'valgrind',
+    callgrindNode(file, serverScript, [framework, mounts], { instrumentFromStart: false }),
+    {
+      cwd: benchDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // V8 writes /tmp/perf-<pid>.map, the names of the code it generates (for NAMES)
+      env:
+        names > 0
+          ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof` }
+          : process.env,
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)
@@ -124,6 +129,7 @@ async function measure(layerName: string) {
     }
     const path = scenario === 'none' ? '/' : `/${scenario}`
     await drive(agent, base, path, cookies, warm)
+    control(['--instr=on', String(server.child.pid)])
     control(['-z', String(server.child.pid)])
     await drive(agent, base, path, cookies, n)
     control(['-d', String(server.child.pid)])

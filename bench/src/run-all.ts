@@ -53,8 +53,8 @@ if (parts.has('others')) {
   }
 }
 if (parts.has('counted')) {
-  // Issue 22's goals judged in instructions (a count moves by 1 - 4% between runs, CPU time by 10%);
-  // 40 points, two at a time: about 41 minutes on 2 cores. Quick: Fastify alone.
+  // Issue 22's goals judged in instructions (a memory point repeats within ~1%, CPU time moves by
+  // 10%); 40 points, two at a time: about 18 minutes on 2 cores. Quick: Fastify alone.
   log('counted: src/counted.ts')
   others.push(await runBenchFile('counted.ts', quick ? { COUNTED_FRAMEWORKS: 'fastify' } : {}, 90 * 60_000))
 }
