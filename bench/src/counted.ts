@@ -2,8 +2,9 @@
 // callgrind (src/http-instructions.ts, one point per server process), for every framework's no
 // cookie (against bare), and its read and increment on each store (against that store's limit
 // row). CPU time per request moves by ±10% between runs on this 2-core box; a count, warmed up until
-// V8 stops optimizing and with its young generation pinned (src/callgrind.ts), repeats within ~1%
-// outside Express's GC, so a 5% goal can be judged. Prints a markdown table with each goal's verdict.
+// V8 stops optimizing and with its young generation pinned (src/callgrind.ts), repeats within ~1% on
+// memory outside Express's GC (ours on Redis within 4%), so a 5% goal can be judged. Prints a markdown
+// table with each goal's verdict.
 //   cd bench && node --import tsx src/counted.ts
 // Env: COUNTED_FRAMEWORKS (fastify,koa,hono,express), COUNTED_STORES (memory,redis; any of
 // compare/stores.ts's, the no-cookie goal only with memory; the SQL stores and rest-sessions start

@@ -129,6 +129,7 @@ async function measure(layerName: string) {
     }
     const path = scenario === 'none' ? '/' : `/${scenario}`
     await drive(agent, base, path, cookies, warm)
+    // The warm-up ran uninstrumented; the count starts here, from zero.
     control(['--instr=on', String(server.child.pid)])
     control(['-z', String(server.child.pid)])
     await drive(agent, base, path, cookies, n)
