@@ -10,7 +10,7 @@
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
 // The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
-// KEEP=<dir> keeps each point's main-thread dump. NAMES=<n> also prints each point's n costliest
+// KEEP=<dir> keeps each point's main-thread dump (with NAMES, V8's perf map beside it). NAMES=<n> also prints each point's n costliest
 // functions (self instructions per request, JIT code named through V8's perf map, see
 // callgrind-names.ts). Needs valgrind (Debian package `valgrind`); about 40 seconds a point (WARM=20000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
@@ -135,8 +135,12 @@ async function measure(layerName: string) {
     await drive(agent, base, path, cookies, n)
     control(['-d', String(server.child.pid)])
     const { main, mainGc, others } = threadCounts(dir, 'cg.out.1')
-    if (keep)
-      cpSync(join(dir, 'cg.out.1-01'), join(keep, `${framework}-${scenario}-${layerName}-${Date.now()}.out`))
+    if (keep) {
+      const stem = join(keep, `${framework}-${scenario}-${layerName}-${Date.now()}`)
+      cpSync(join(dir, 'cg.out.1-01'), `${stem}.out`)
+      // With NAMES, the JIT code's names too: the perf map the dump's addresses resolve through.
+      if (names > 0) cpSync(`/tmp/perf-${server.child.pid}.map`, `${stem}.map`)
+    }
     const top = names > 0 ? namedSelfCosts(join(dir, 'cg.out.1-01')).slice(0, names) : []
     return { main: main / n, mainGc: mainGc / n, others: others / n, top }
   } finally {

@@ -78,7 +78,8 @@ export class RequestSlot<
       ;(target as Record<symbol, SlotEntry<User, Data>>)[this.#key] = entry
     }
     if (!carries) return undefined
-    const state = driver.open(cookieHeader, this.#secure(target))
+    // HTTPS asked only if a cookie is written: most returning visitors' requests write none.
+    const state = driver.open(cookieHeader, () => this.#secure(target))
     entry.state = state
     return state.start()
   }

@@ -38,10 +38,11 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * The session of a `Cookie` header when the adapter already knows whether the request is HTTPS
    * (its framework's own proxy trust decided). Synchronous unless a signed cookie must be verified.
    * `logger` is this request's (a framework's request logger); the manager's `logger` otherwise.
+   * `secure` may be a function: the session asks it once, when it writes a cookie.
    */
   openCookie(
     cookieHeader: string | null | undefined,
-    secure: boolean,
+    secure: boolean | (() => boolean),
     logger?: SessionLogger,
   ): Session<Data> | Promise<Session<Data>>
 }
@@ -77,7 +78,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const fromRaw = (
     raw: string | null,
     staleSignature: boolean,
-    secure: boolean,
+    secure: boolean | (() => boolean),
     logger: SessionLogger | undefined,
     signed?: string,
   ) => {
@@ -91,7 +92,11 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       signedId: id !== null && !staleSignature ? signed : undefined,
     })
   }
-  const openCookie = (cookieHeader: string | null | undefined, secure: boolean, logger?: SessionLogger) => {
+  const openCookie = (
+    cookieHeader: string | null | undefined,
+    secure: boolean | (() => boolean),
+    logger?: SessionLogger,
+  ) => {
     // Adapters call this after `mayCarrySession`: the header is not searched for the name twice.
     const raw = scanCookie(cookieHeader, cookieName)
     if (raw === null || !signer) return fromRaw(raw, false, secure, logger)

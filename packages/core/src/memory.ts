@@ -1,4 +1,5 @@
 import { defaultIdFormat } from './ids.ts'
+import { internString } from './intern.ts'
 import { MapCapacity } from './map-capacity.ts'
 import { decodeEntry, type MemoryEntry, StoredEntry } from './memory-entry.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
@@ -108,7 +109,8 @@ export function memoryBackend(
     },
     async create(proposedId, record) {
       if (live(proposedId)) return null
-      put(proposedId, entryOf(record))
+      // The map keeps this key: shared with the signer's (see internString), each lookup is by identity.
+      put(internString(proposedId), entryOf(record))
       return proposedId
     },
     async save(id: string, changes: ChangeSet, record: SessionRecord) {

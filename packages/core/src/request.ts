@@ -168,7 +168,7 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
    */
   open(
     cookieHeader: string | null | undefined,
-    secure: boolean,
+    secure: boolean | (() => boolean),
     logger?: SessionLogger,
   ): RequestSession<User, Data> {
     return new RequestSession(this, cookieHeader, secure, logger)
@@ -183,7 +183,7 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
 export class RequestSession<User extends AuthUser = AuthUser, Data extends SessionData = SessionData> {
   readonly driver: SessionDriver<User, Data>
   #cookieHeader: string | null | undefined
-  #secure: boolean
+  #secure: boolean | (() => boolean)
   #ownLogger: SessionLogger | undefined
   #session: Session<Data> | null = null
   #user: LazyUser<User> | null = null
@@ -195,7 +195,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   constructor(
     driver: SessionDriver<User, Data>,
     cookieHeader: string | null | undefined,
-    secure: boolean,
+    secure: boolean | (() => boolean),
     logger?: SessionLogger,
   ) {
     this.driver = driver
@@ -228,7 +228,11 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
 
   /** The request came over HTTPS (as the adapter decided). */
   get secure(): boolean {
-    return this.#secure
+    const secure = this.#secure
+    if (typeof secure === 'boolean') return secure
+    const answer = secure()
+    this.#secure = answer
+    return answer
   }
 
   /** This request's session (an empty new one when the request carried no usable cookie). */
@@ -238,7 +242,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
       const cookie = this.#cookieHeader
       const opened = manager.mayCarrySession(cookie)
         ? manager.openCookie(cookie, this.#secure, this.#ownLogger)
-        : manager.openWithoutCookie({ protocol: this.#secure ? 'https' : 'http' }, this.#ownLogger)
+        : manager.openWithoutCookie({ protocol: this.secure ? 'https' : 'http' }, this.#ownLogger)
       if (opened instanceof Promise) {
         opened.catch(() => {}) // never left unhandled; the adapter's bug is reported below
         throw new Error(`[sessionbridge/${this.driver.package}] await start() before using a signed session`)

@@ -70,8 +70,12 @@ export interface SessionStart {
   id: string | null
   /** The cookie was signed with an older secret. */
   staleSignature: boolean
-  /** The request came over HTTPS (decides `Secure`). */
-  secure: boolean
+  /**
+   * The request came over HTTPS (decides `Secure`), or a function that tells: asked once, when a
+   * cookie is first written (a framework's answer can cost more than a whole read: Express's
+   * `req.protocol`, about 6,700 instructions).
+   */
+  secure: boolean | (() => boolean)
   /** This request's logger (a framework's, e.g. Fastify's `request.log`). @default the manager's `logger` */
   logger?: SessionLogger | undefined
   /**
@@ -118,7 +122,7 @@ export class Session<Data extends SessionData = SessionData> {
   #id: string | null
   #hadId: boolean
   #staleSignature: boolean
-  #secure: boolean
+  #secure: boolean | (() => boolean)
   #logger: SessionLogger
   #signedId: string | undefined
   #loading: Promise<void> | null = null
@@ -509,7 +513,8 @@ export class Session<Data extends SessionData = SessionData> {
     const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
     if (needsLoad && !this.#loaded) await this.load()
     this.#collectInPlaceChanges()
-    const read = this.#readBasis()
+    // JSON of every changed key's loaded value: only a backend that reads it pays for it.
+    const read = this.#ctx.backend.capabilities.readBasis === true ? this.#readBasis() : undefined
 
     const { options } = this.#ctx
     const now = options.now()
@@ -763,7 +768,8 @@ export class Session<Data extends SessionData = SessionData> {
   ): string | null | Promise<string> {
     const { options, signer } = this.#ctx
     const { cookie } = options
-    if (plan.cookie === 'clear') return writeCookie(cookie, '', 0, this.#secure, now)
+    if (plan.cookie === 'clear')
+      return writeCookie(cookie, '', 0, cookie.secure === 'auto' && this.#isSecure(), now)
     const id = this.#id
     if (plan.cookie !== 'set' || id === null || lost) return null
     if (expiryKept && !this.#staleSignature) return null // the browser's cookie carries it already
@@ -775,11 +781,22 @@ export class Session<Data extends SessionData = SessionData> {
     const expiresAt = storedOne ? this.#storedExpiresAt : this.#expiresAt(now, maxAge)
     const seconds = browserSession ? null : Math.max(1, Math.round((expiresAt - now) / 1000))
     const safe = this.#ctx.cookieSafeIds === true
-    if (!signer) return writeCookie(cookie, id, seconds, this.#secure, now, safe)
+    // An explicit `cookie.secure` decides alone (`writeCookie`): the request is not asked then.
+    const secure = cookie.secure === 'auto' && this.#isSecure()
+    if (!signer) return writeCookie(cookie, id, seconds, secure, now, safe)
     // A returning visitor's id was signed before: its cookie, or the signer's memory, has it.
     const signed = idChanged ? signer.signed?.(id) : (this.#signedId ?? signer.signed?.(id))
-    if (signed !== undefined) return writeCookie(cookie, signed, seconds, this.#secure, now, safe)
-    return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, this.#secure, now, safe))
+    if (signed !== undefined) return writeCookie(cookie, signed, seconds, secure, now, safe)
+    return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, secure, now, safe))
+  }
+
+  /** Whether the request came over HTTPS, asked of the adapter's function on first need. */
+  #isSecure(): boolean {
+    const secure = this.#secure
+    if (typeof secure === 'boolean') return secure
+    const answer = secure()
+    this.#secure = answer
+    return answer
   }
 
   /** The change set, made on the first change: most requests change nothing. */

@@ -2,6 +2,7 @@ import { BoundedCache } from './bounded-cache.ts'
 import { timingSafeEqual } from './compare.ts'
 import { SessionConfigError } from './errors.ts'
 import { hmacKey } from './hmac.ts'
+import { internString } from './intern.ts'
 import { type NativeCrypto, nativeModules } from './native.ts'
 
 /** The result of checking a signed value: whether it is valid, and whether it should be re-signed. */
@@ -92,7 +93,8 @@ export function createSigner(
   const signatures = new BoundedCache<string, string>(cacheSize)
   const settle = (signed: string, value: string, matched: number): UnsignResult => {
     if (matched === -1) return NO_VALUE
-    const result = Object.freeze({ value, renew: matched > 0 })
+    // The id every later request finds here goes on to the store's lookups (memory: a Map).
+    const result = Object.freeze({ value: internString(value), renew: matched > 0 })
     verified.set(signed, result)
     return result
   }

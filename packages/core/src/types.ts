@@ -27,7 +27,8 @@ export interface ChangeSet {
   /**
    * For each changed key the request had loaded before changing it, the value it loaded as JSON
    * text (`null`: absent). A backend that detects a concurrent write (memcached's CAS) uses it to
-   * never replace a newer stored value with one derived from an older read. Absent when the
+   * never replace a newer stored value with one derived from an older read. Given only to a backend
+   * that declares `capabilities.readBasis` (the JSON costs every write), and absent when the
    * request did not load the record.
    */
   read?: Record<string, string | null>
@@ -83,6 +84,11 @@ export interface BackendCapabilities {
    * changes, so the cookie never claims longer than the store keeps the record. Absent = false.
    */
   fixedTtl?: boolean
+  /**
+   * `save()` reads `ChangeSet.read` (what the request loaded of each key it changed): the
+   * lifecycle works it out for such a backend only. Absent = false.
+   */
+  readBasis?: boolean
 }
 
 /** Options the lifecycle passes to `SessionBackend.update()`. */

@@ -438,9 +438,10 @@ describe("a signed cookie's id", () => {
 })
 
 describe('what a save tells the backend the request read (ChangeSet.read)', () => {
-  /** A memory backend that keeps the change set of each save. */
-  function recording() {
+  /** A memory backend that keeps the change set of each save; it asks for `read` unless told not to. */
+  function recording(readBasis = true) {
     const backend = memoryBackend()
+    backend.capabilities.readBasis = readBasis
     const saves: ChangeSet[] = []
     const save = backend.save.bind(backend)
     backend.save = (id, changes, record) => {
@@ -486,5 +487,15 @@ describe('what a save tells the backend the request read (ChangeSet.read)', () =
     await again.commit()
     expect(saves.at(-1)?.set).toEqual({ cart: { items: [1, 2] } })
     expect(saves.at(-1)?.read).toEqual({ cart: '{"items":[1]}' })
+  })
+
+  it('is left out for a backend that does not declare capabilities.readBasis', async () => {
+    const { backend, saves } = recording(false)
+    const { manager, cookie } = await seeded(backend)
+    const session = await manager.open({ cookie })
+    session.set('count', ((await session.get('count')) as number) + 1)
+    await session.commit()
+    expect(saves.at(-1)?.set).toEqual({ count: 6 })
+    expect(saves.at(-1)).not.toHaveProperty('read')
   })
 })

@@ -77,6 +77,39 @@ describe('SessionDriver and RequestSession', () => {
     expect(await state.finish()).toEqual([])
   })
 
+  it('asks a function for HTTPS only when a cookie is written, and once', async () => {
+    const driver = new SessionDriver(
+      { backend: memoryBackend(), secrets: ['a-secret-of-sufficient-length'] },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    let asked = 0
+    const https = () => {
+      asked++
+      return true
+    }
+    const first = driver.open(undefined, https)
+    first.session.set('n', 1) // a new session: its cookie is written, Secure
+    const [cookie] = await first.finish()
+    expect(cookie).toMatch(/; Secure/)
+    expect(asked).toBe(1)
+
+    const header = cookie!.split(';')[0]!
+    const returning = driver.open(header, https)
+    expect(returning.start()).toBeUndefined()
+    returning.session.set('n', ((await returning.session.get('n')) as number) + 1)
+    expect(await returning.finish()).toEqual([]) // the expiry is kept: no cookie, HTTPS never asked
+    expect(asked).toBe(1)
+    expect(returning.secure).toBe(true) // asked when read (an extension's check)
+    expect(returning.secure).toBe(true)
+    expect(asked).toBe(2)
+
+    const plain = driver.open(header, () => false)
+    plain.session.destroy()
+    const [cleared] = await plain.finish()
+    expect(cleared).toMatch(/Max-Age=0/)
+    expect(cleared).not.toMatch(/Secure/)
+  })
+
   it("opens unsigned and (through Node's crypto) signed cookies synchronously", async () => {
     const backend = memoryBackend()
     const plain = new SessionDriver({ backend }, { package: 'x', frameworkProxyTrust: true })

@@ -143,7 +143,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook('onRequest', (request, _reply, done) => {
     const cookie = request.headers.cookie
     if (!driver.manager.mayCarrySession(cookie)) return done()
-    const state = driver.open(cookie, request.protocol === 'https', requestLogger(request))
+    // HTTPS is asked only when a cookie is written (see SessionStart.secure).
+    const state = driver.open(cookie, () => request.protocol === 'https', requestLogger(request))
     request[kState] = state
     const verifying = state.start()
     if (!verifying) return done()

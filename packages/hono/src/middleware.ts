@@ -158,7 +158,8 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     }
     const cookie = header(c, 'cookie')
     if (driver.manager.mayCarrySession(cookie)) {
-      const opened = driver.open(cookie, isSecure(c, trustProxy))
+      // HTTPS is asked only when a cookie is written (see SessionStart.secure).
+      const opened = driver.open(cookie, () => isSecure(c, trustProxy))
       carrier[kState] = opened as unknown as RequestSession
       // A signature verified before needs no promise: no await (a tick) on a returning visitor.
       const verifying = opened.start()

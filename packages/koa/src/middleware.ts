@@ -129,7 +129,8 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
     ctx.state.user = new ForwardingUser<KoaSessionUser>(ctx, stateAccess)
     const cookie = ctx.headers.cookie
     if (driver.manager.mayCarrySession(cookie)) {
-      const state = driver.open(cookie, ctx.protocol === 'https')
+      // HTTPS is asked only when a cookie is written (see SessionStart.secure).
+      const state = driver.open(cookie, () => ctx.protocol === 'https')
       carrier[kState] = state
       // A signature verified before needs no promise: no await (a tick) on a returning visitor.
       const verifying = state.start()

@@ -258,6 +258,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       listUser: index !== null,
       clearExpired: false,
       update: true,
+      readBasis: true, // mergeNewer: a retried save keeps what another writer changed since the load
     },
     load(id) {
       return guarded('load', () => read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000))
