@@ -54,11 +54,17 @@ function methodsVia(route: Route) {
 // Shared by every response: a held response costs no closures.
 const { end, write } = methodsVia(send)
 
+/**
+ * Lets the response's writes through. A hold at home leaves the map at once: the home's methods
+ * then find the session settled and pass on, and the map holds only the responses still waiting.
+ * Kept until each response was collected, every scavenge walked them all (a `WeakMap` is an
+ * ephemeron table): Express's increment spent 17.5k instructions a request in GC instead of 8.3k.
+ */
 function release(held: NodeResponse, hold: Hold): void {
   if (!hold.atHome) {
     held.end = hold.end as NodeResponse['end']
     held.write = hold.write as NodeResponse['write']
-  }
+  } else holds.delete(held)
   hold.queue = true
 }
 
@@ -157,20 +163,20 @@ function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): unk
         if (!held.headersSent) for (const cookie of cookies) held.appendHeader('Set-Cookie', cookie)
         for (const [m, ...a] of pending) (held[m as 'end'] as (...x: unknown[]) => unknown)(...a)
       } catch (error) {
-        failSafely(held, error)
+        failSafely(held, hold.gate, error)
       }
     },
     (error: unknown) => {
       release(held, hold)
-      failSafely(held, error)
+      failSafely(held, hold.gate, error)
     },
   )
   return undefined
 }
 
-function failSafely(held: NodeResponse, error: unknown): void {
+function failSafely(held: NodeResponse, gate: GateConfig, error: unknown): void {
   try {
-    holds.get(held)!.gate.fail(held, error)
+    gate.fail(held, error)
   } catch (again) {
     held.destroy(again as Error)
   }
