@@ -50,6 +50,7 @@ export {
   SessionError,
   SessionTimeoutError,
 } from './errors.ts'
+export type { HttpsAnswer } from './https-answer.ts'
 export {
   type AlphabetIdFormatOptions,
   alnum64IdFormat,

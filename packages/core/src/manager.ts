@@ -1,4 +1,5 @@
 import { isSecureRequest, type RequestTransport, scanCookie } from './cookies.ts'
+import type { HttpsAnswer } from './https-answer.ts'
 import { cookieSafeIds } from './ids.ts'
 import {
   type ResolvedSessionOptions,
@@ -38,11 +39,11 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * The session of a `Cookie` header when the adapter already knows whether the request is HTTPS
    * (its framework's own proxy trust decided). Synchronous unless a signed cookie must be verified.
    * `logger` is this request's (a framework's request logger); the manager's `logger` otherwise.
-   * `secure` may be a function: the session asks it once, when it writes a cookie.
+   * `secure` may be a function: the session asks it when it writes a cookie.
    */
   openCookie(
     cookieHeader: string | null | undefined,
-    secure: boolean | (() => boolean),
+    secure: HttpsAnswer,
     logger?: SessionLogger,
   ): Session<Data> | Promise<Session<Data>>
 }
@@ -78,7 +79,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   const fromRaw = (
     raw: string | null,
     staleSignature: boolean,
-    secure: boolean | (() => boolean),
+    secure: HttpsAnswer,
     logger: SessionLogger | undefined,
     signed?: string,
   ) => {
@@ -94,7 +95,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
   }
   const openCookie = (
     cookieHeader: string | null | undefined,
-    secure: boolean | (() => boolean),
+    secure: HttpsAnswer,
     logger?: SessionLogger,
   ) => {
     // Adapters call this after `mayCarrySession`: the header is not searched for the name twice.

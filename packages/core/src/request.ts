@@ -4,6 +4,7 @@ import { type AuthenticateResult, authenticate } from './authenticate.ts'
 import { decideBasicGuard, type GuardDecision, type ResolvedBasicGuard } from './basic-auth.ts'
 import { type CsrfExtension, type CsrfExtensionOptions, csrfExtension } from './csrf-extension.ts'
 import { missingOption, SessionConfigError } from './errors.ts'
+import { askHttps, type HttpsAnswer } from './https-answer.ts'
 import { createSessionManager, type SessionManager } from './manager.ts'
 import type { SessionLogger, SessionManagerOptions } from './options.ts'
 import type { CommitResult, Session } from './session.ts'
@@ -168,7 +169,7 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
    */
   open(
     cookieHeader: string | null | undefined,
-    secure: boolean | (() => boolean),
+    secure: HttpsAnswer,
     logger?: SessionLogger,
   ): RequestSession<User, Data> {
     return new RequestSession(this, cookieHeader, secure, logger)
@@ -183,7 +184,7 @@ export class SessionDriver<User extends AuthUser = AuthUser, Data extends Sessio
 export class RequestSession<User extends AuthUser = AuthUser, Data extends SessionData = SessionData> {
   readonly driver: SessionDriver<User, Data>
   #cookieHeader: string | null | undefined
-  #secure: boolean | (() => boolean)
+  #secure: HttpsAnswer
   #ownLogger: SessionLogger | undefined
   #session: Session<Data> | null = null
   #user: LazyUser<User> | null = null
@@ -195,7 +196,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   constructor(
     driver: SessionDriver<User, Data>,
     cookieHeader: string | null | undefined,
-    secure: boolean | (() => boolean),
+    secure: HttpsAnswer,
     logger?: SessionLogger,
   ) {
     this.driver = driver
@@ -216,7 +217,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   start(): Promise<void> | undefined {
     const { manager } = this.driver
     if (this.#session !== null || !manager.mayCarrySession(this.#cookieHeader)) return undefined
-    const opened = manager.openCookie(this.#cookieHeader, this.#secure, this.#ownLogger)
+    const opened = manager.openCookie(this.#cookieHeader, this.#httpsAnswer(), this.#ownLogger)
     if (!(opened instanceof Promise)) {
       this.#session = opened
       return undefined
@@ -230,9 +231,14 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   get secure(): boolean {
     const secure = this.#secure
     if (typeof secure === 'boolean') return secure
-    const answer = secure()
+    const answer = askHttps(secure)
     this.#secure = answer
     return answer
+  }
+
+  /** What the session asks: this state, which asks the framework once for the whole request. */
+  #httpsAnswer(): HttpsAnswer {
+    return typeof this.#secure === 'boolean' ? this.#secure : this
   }
 
   /** This request's session (an empty new one when the request carried no usable cookie). */
@@ -241,7 +247,7 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
       const { manager } = this.driver
       const cookie = this.#cookieHeader
       const opened = manager.mayCarrySession(cookie)
-        ? manager.openCookie(cookie, this.#secure, this.#ownLogger)
+        ? manager.openCookie(cookie, this.#httpsAnswer(), this.#ownLogger)
         : manager.openWithoutCookie({ protocol: this.secure ? 'https' : 'http' }, this.#ownLogger)
       if (opened instanceof Promise) {
         opened.catch(() => {}) // never left unhandled; the adapter's bug is reported below

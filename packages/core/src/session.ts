@@ -3,6 +3,7 @@ import { type CommitPlan, type CommitReason, type CommitState, decideCommit } fr
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
 import { backendError, SessionBackendError, SessionError } from './errors.ts'
+import { askHttps, type HttpsAnswer } from './https-answer.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
@@ -70,12 +71,8 @@ export interface SessionStart {
   id: string | null
   /** The cookie was signed with an older secret. */
   staleSignature: boolean
-  /**
-   * The request came over HTTPS (decides `Secure`), or a function that tells: asked once, when a
-   * cookie is first written (a framework's answer can cost more than a whole read: Express's
-   * `req.protocol`, about 6,700 instructions).
-   */
-  secure: boolean | (() => boolean)
+  /** The request came over HTTPS (decides `Secure`): asked when a cookie is written. */
+  secure: HttpsAnswer
   /** This request's logger (a framework's, e.g. Fastify's `request.log`). @default the manager's `logger` */
   logger?: SessionLogger | undefined
   /**
@@ -122,7 +119,7 @@ export class Session<Data extends SessionData = SessionData> {
   #id: string | null
   #hadId: boolean
   #staleSignature: boolean
-  #secure: boolean | (() => boolean)
+  readonly #secure: HttpsAnswer
   #logger: SessionLogger
   #signedId: string | undefined
   #loading: Promise<void> | null = null
@@ -769,7 +766,7 @@ export class Session<Data extends SessionData = SessionData> {
     const { options, signer } = this.#ctx
     const { cookie } = options
     if (plan.cookie === 'clear')
-      return writeCookie(cookie, '', 0, cookie.secure === 'auto' && this.#isSecure(), now)
+      return writeCookie(cookie, '', 0, cookie.secure === 'auto' && askHttps(this.#secure), now)
     const id = this.#id
     if (plan.cookie !== 'set' || id === null || lost) return null
     if (expiryKept && !this.#staleSignature) return null // the browser's cookie carries it already
@@ -782,21 +779,12 @@ export class Session<Data extends SessionData = SessionData> {
     const seconds = browserSession ? null : Math.max(1, Math.round((expiresAt - now) / 1000))
     const safe = this.#ctx.cookieSafeIds === true
     // An explicit `cookie.secure` decides alone (`writeCookie`): the request is not asked then.
-    const secure = cookie.secure === 'auto' && this.#isSecure()
+    const secure = cookie.secure === 'auto' && askHttps(this.#secure)
     if (!signer) return writeCookie(cookie, id, seconds, secure, now, safe)
     // A returning visitor's id was signed before: its cookie, or the signer's memory, has it.
     const signed = idChanged ? signer.signed?.(id) : (this.#signedId ?? signer.signed?.(id))
     if (signed !== undefined) return writeCookie(cookie, signed, seconds, secure, now, safe)
     return signer.sign(id).then((value) => writeCookie(cookie, value, seconds, secure, now, safe))
-  }
-
-  /** Whether the request came over HTTPS, asked of the adapter's function on first need. */
-  #isSecure(): boolean {
-    const secure = this.#secure
-    if (typeof secure === 'boolean') return secure
-    const answer = secure()
-    this.#secure = answer
-    return answer
   }
 
   /** The change set, made on the first change: most requests change nothing. */

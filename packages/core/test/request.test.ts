@@ -103,6 +103,15 @@ describe('SessionDriver and RequestSession', () => {
     expect(returning.secure).toBe(true)
     expect(asked).toBe(2)
 
+    // A check that reads `secure`, then a cookie written (a rotated id): one ask for the request.
+    const checked = driver.open(header, https)
+    expect(checked.start()).toBeUndefined()
+    expect(checked.secure).toBe(true)
+    checked.session.regenerate()
+    const [rotated] = await checked.finish()
+    expect(rotated).toMatch(/; Secure/)
+    expect(asked).toBe(3)
+
     const plain = driver.open(header, () => false)
     plain.session.destroy()
     const [cleared] = await plain.finish()
