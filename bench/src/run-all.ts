@@ -13,9 +13,13 @@ import { availableParallelism, cpus, loadavg, platform, release, totalmem } from
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBackends, runBenchFile } from './backends.ts'
+import { rerunOnBuiltPackages } from './built-packages.ts'
 import { floorConfigFromEnv, runFloor } from './compare/floor.ts'
 import { configFromEnv, runCompare } from './compare/run.ts'
 import { type Machine, type RunResult, renderMarkdown } from './report.ts'
+
+// Run by pnpm, this process resolves the packages' sources: measure `dist/` instead.
+rerunOnBuiltPackages()
 
 const quick = process.env.BENCH_QUICK === '1'
 const parts = new Set((process.env.BENCH_PARTS ?? 'compare,floor,backends,others,counted').split(','))

@@ -2,10 +2,12 @@
 // layer under a path prefix; one at the root as a rule) and prints `READY <port>`. Over IPC it
 // answers `stats` with the backend calls counted so far and the CPU time this process has used
 // (user + system, and user alone, microseconds), and `stop` by closing and exiting.
+import { requireBuiltPackages } from '../built-packages.ts'
 import { startApp } from './apps.ts'
 import type { CallCounter } from './counting.ts'
 import type { Framework, Mount } from './layers.ts'
 
+requireBuiltPackages('compare/server')
 const [framework, mountsJson] = process.argv.slice(2)
 const counter: CallCounter = { calls: 0 }
 const server = await startApp(

@@ -1,6 +1,8 @@
 // Child process: starts one variant and prints `READY <port>`; exits when stdin closes.
+import { requireBuiltPackages } from '../built-packages.ts'
 import { VARIANTS } from './variants.ts'
 
+requireBuiltPackages('http/server')
 const name = process.argv[2]
 const variant = VARIANTS.find((v) => v.name === name)
 if (!variant) {
