@@ -67,22 +67,49 @@ export function readCookie(header: string | null | undefined, name: string): str
 export function scanCookie(header: string | null | undefined, name: string): string | null {
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH)
     return null
-  let value: string | null = null
+  // The value's bounds in the header: one slice at the end, no slice or trim per part.
+  let from = -1
+  let to = -1
   for (let start = 0; start < header.length; ) {
     let end = header.indexOf(';', start)
     if (end === -1) end = header.length
     const eq = header.indexOf('=', start)
-    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
-      value = header.slice(eq + 1, end).trim()
+    if (eq !== -1 && eq < end && trimmedIs(header, start, eq, name)) {
+      from = skipSpace(header, eq + 1, end)
+      to = end
+      while (to > from && isTrimmed(header.charCodeAt(to - 1))) to--
     }
     start = end + 1
   }
-  if (value !== null && value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+  if (from === -1) return null
+  if (to - from >= 2 && header.charCodeAt(from) === 34 && header.charCodeAt(to - 1) === 34) {
     // Python's unquoting also resolves backslash escapes; no valid id holds one, so refuse them.
-    value = value.includes('\\') ? null : value.slice(1, -1)
+    const slash = header.indexOf('\\', from)
+    if (slash !== -1 && slash < to) return null
+    from++
+    to--
   }
-  if (value === null || value.length === 0 || value.length > MAX_COOKIE_VALUE_LENGTH) return null
-  return value
+  if (to === from || to - from > MAX_COOKIE_VALUE_LENGTH) return null
+  return header.slice(from, to)
+}
+
+/** `String.prototype.trim`'s characters (white space and line terminators): `\s` is that set. */
+const TRIMMED = /^\s$/
+const isTrimmed = (code: number): boolean =>
+  code === 32 || (code >= 9 && code <= 13) || (code > 127 && TRIMMED.test(String.fromCharCode(code)))
+
+/** The first index in `[from, end)` past the trimmed characters, or `end`. */
+function skipSpace(header: string, from: number, end: number): number {
+  while (from < end && isTrimmed(header.charCodeAt(from))) from++
+  return from
+}
+
+/** Whether `header.slice(from, end).trim() === name`, without making either string. */
+function trimmedIs(header: string, from: number, end: number, name: string): boolean {
+  const first = skipSpace(header, from, end)
+  let last = end
+  while (last > first && isTrimmed(header.charCodeAt(last - 1))) last--
+  return last - first === name.length && header.startsWith(name, first)
 }
 
 /** Characters `encodeURIComponent` leaves as they are (a subset of them): a cookie value holds them unescaped. */

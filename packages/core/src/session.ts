@@ -1,4 +1,4 @@
-import { plainData } from './codec-json.ts'
+import { isPlainDataObject, plainData } from './codec-json.ts'
 import { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
@@ -570,8 +570,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#storedVersion = record?.version
       this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
       this.#loadedData = record?.data ?? null
-      // Own keys only, into an object that inherits nothing, whatever object the backend handed back.
-      const data = plainData(record ? record.data : undefined)
+      const data = this.#ownData(record)
       if (this.#clearPending) {
         for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changed().set(key, DELETED)
         this.#clearPending = false
@@ -585,6 +584,17 @@ export class Session<Data extends SessionData = SessionData> {
     } finally {
       this.#loading = null
     }
+  }
+
+  /**
+   * The loaded data as the session's own: own keys only, in an object that inherits nothing. A
+   * backend's `plainData()` object is handed over (`SessionBackend.load`) and taken as it is, one
+   * copy less a load, unless the read basis needs the values as they were loaded.
+   */
+  #ownData(record: SessionRecord | null): Record<string, unknown> {
+    if (record === null) return plainData()
+    const handedOver = isPlainDataObject(record.data) && this.#ctx.backend.capabilities.readBasis !== true
+    return handedOver ? record.data : plainData(record.data)
   }
 
   #pastAbsoluteDeadline(data: SessionData, now: number): boolean {

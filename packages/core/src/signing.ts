@@ -4,6 +4,7 @@ import { SessionConfigError } from './errors.ts'
 import { hmacKey } from './hmac.ts'
 import { internString } from './intern.ts'
 import { type NativeCrypto, nativeModules } from './native.ts'
+import { VerifiedTexts } from './verified-texts.ts'
 
 /** The result of checking a signed value: whether it is valid, and whether it should be re-signed. */
 export interface UnsignResult {
@@ -89,7 +90,7 @@ export function createSigner(
   // A returning visitor presents the same signed cookie many times, and signing is deterministic, so
   // remembering verified pairs is safe; a hit costs less than even a synchronous HMAC. Only
   // successes are remembered, so forged cookies cannot fill the cache.
-  const verified = new BoundedCache<string, UnsignResult>(cacheSize)
+  const verified = new VerifiedTexts<UnsignResult>(cacheSize)
   const signatures = new BoundedCache<string, string>(cacheSize)
   const settle = (signed: string, value: string, matched: number): UnsignResult => {
     if (matched === -1) return NO_VALUE

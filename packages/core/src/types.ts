@@ -137,7 +137,11 @@ export interface SessionBackend {
   ready?(): Promise<void>
   /** Format of the ids this backend stores; the lifecycle validates cookies against it. */
   readonly idFormat: IdFormat
-  /** The record, or `null` when missing, expired or undecodable (log a warning for the last). */
+  /**
+   * The record, or `null` when missing, expired or undecodable (log a warning for the last). A
+   * `data` object made by `plainData()` is handed over: the lifecycle changes it as its own, so it
+   * must be a fresh one each call that the backend keeps no hold of. Any other object is copied.
+   */
   load(id: string): Promise<SessionRecord | null>
   /**
    * Stores a new record. Backends that take ids insert under `proposedId` and return it, or return

@@ -1,6 +1,12 @@
 import { serialize } from 'cookie'
 import { describe, expect, it } from 'vitest'
-import { isSecureRequest, resolveCookieOptions, writeCookie } from '../src/adapter.ts'
+import {
+  isSecureRequest,
+  MAX_COOKIE_VALUE_LENGTH,
+  readCookie,
+  resolveCookieOptions,
+  writeCookie,
+} from '../src/adapter.ts'
 import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
 
 function spyBackend() {
@@ -167,5 +173,58 @@ describe('writeCookie', () => {
       expect(writeCookie(options, value, null, false, 0)).toBe(
         serialize('sid', value, { path: '/', httpOnly: true, sameSite: 'lax' }),
       )
+  })
+})
+
+describe('readCookie', () => {
+  /** Django's rule written plainly: split at `;`, then at the first `=`, trim, the last one wins. */
+  function reference(header: string, name: string): string | null {
+    let value: string | null = null
+    for (const part of header.split(';')) {
+      const eq = part.indexOf('=')
+      if (eq !== -1 && part.slice(0, eq).trim() === name) value = part.slice(eq + 1).trim()
+    }
+    if (value !== null && value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.includes('\\') ? null : value.slice(1, -1)
+    return value === null || value.length === 0 || value.length > MAX_COOKIE_VALUE_LENGTH ? null : value
+  }
+
+  it("reads what Django's rule reads, for generated headers with spaces, quotes and odd parts", () => {
+    const pieces = [
+      'sessionid',
+      'sessionid2',
+      'xsessionid',
+      '=',
+      ';',
+      ' ',
+      '\t',
+      '\u00a0',
+      '\u3000',
+      '"',
+      '\\',
+    ]
+    const values = ['a1b2', 'x'.repeat(300), '', '"q"', '"', 'v=w', ' sp ace ']
+    let seed = 7
+    const pick = <T>(list: readonly T[]) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return list[seed % list.length]!
+    }
+    for (let i = 0; i < 3000; i++) {
+      let header = ''
+      const parts = 1 + (i % 5)
+      for (let p = 0; p < parts; p++) header += pick(pieces) + pick(pieces) + pick(values) + pick(pieces)
+      expect(readCookie(header, 'sessionid'), JSON.stringify(header)).toBe(reference(header, 'sessionid'))
+    }
+    for (const header of [
+      'sessionid=abc',
+      ' sessionid = abc ; other=1',
+      'sessionid=A; sessionid=B',
+      'sessionid=A; sessionid=',
+      'sessionid="abc"',
+      'sessionid="a\\bc"',
+      '\u00a0sessionid\u00a0=\u3000abc\u3000',
+      'a=1;sessionid=abc;b=2',
+    ])
+      expect(readCookie(header, 'sessionid'), header).toBe(reference(header, 'sessionid'))
   })
 })

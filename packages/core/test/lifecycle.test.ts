@@ -6,6 +6,7 @@ import {
   djangoIdFormat,
   type IdFormat,
   memoryBackend,
+  plainData,
   type SessionBackend,
   SessionBackendError,
   SessionConfigError,
@@ -497,5 +498,44 @@ describe('what a save tells the backend the request read (ChangeSet.read)', () =
     await session.commit()
     expect(saves.at(-1)?.set).toEqual({ count: 6 })
     expect(saves.at(-1)).not.toHaveProperty('read')
+  })
+})
+
+describe('the data a backend hands over at load', () => {
+  /** A memory backend whose `load` answers with `data` instead of its own copy. */
+  function answering(data: Record<string, unknown>) {
+    const backend = memoryBackend()
+    const load = backend.load.bind(backend)
+    backend.load = async (id) => {
+      const record = await load(id)
+      return record && { ...record, data }
+    }
+    return backend
+  }
+
+  async function cookieFor(backend: SessionBackend) {
+    const manager = createSessionManager<Record<string, unknown>>({ backend })
+    const first = await manager.open({ cookie: null })
+    first.set('count', 1)
+    return { manager, cookie: cookieOf((await first.commit()).setCookie) }
+  }
+
+  it('is copied when it is any object: what the backend keeps never changes', async () => {
+    const kept: Record<string, unknown> = { count: 1 }
+    const { manager, cookie } = await cookieFor(answering(kept))
+    const session = await manager.open({ cookie })
+    session.set('count', ((await session.get('count')) as number) + 1)
+    session.delete('other')
+    await session.commit()
+    expect(kept).toEqual({ count: 1 })
+  })
+
+  it("is taken as the session's own when plainData() made it (no copy a load)", async () => {
+    const fresh = plainData({ count: 1 })
+    const { manager, cookie } = await cookieFor(answering(fresh))
+    const session = await manager.open({ cookie })
+    session.set('count', ((await session.get('count')) as number) + 1)
+    expect(fresh.count).toBe(2)
+    expect((await session.all()).count).toBe(2)
   })
 })

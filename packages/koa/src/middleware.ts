@@ -122,8 +122,9 @@ export function sessionMiddleware(options: KoaSessionOptions): Middleware {
   })
 
   return async function sessionbridge(ctx: Context, next: Next) {
-    const proto = Object.getPrototypeOf(ctx) as object
-    if (!Object.hasOwn(proto, kContext)) Object.defineProperties(proto, contextAccessors)
+    // The accessors go on `app.context` (every request's prototype) once; `in` finds the marker
+    // through one cached lookup, where `Object.getPrototypeOf` was a runtime call per request.
+    if (!(kContext in ctx)) Object.defineProperties(Object.getPrototypeOf(ctx) as object, contextAccessors)
     const carrier = ctx as Carrier
     carrier[kDriver] = driver
     ctx.state.user = new ForwardingUser<KoaSessionUser>(ctx, stateAccess)
