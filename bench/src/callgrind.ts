@@ -66,6 +66,8 @@ export interface ThreadCounts {
   main: number
   mainGc: number
   others: number
+  /** The garbage collection among the others' (V8's GC helper threads: Express's large heap keeps them busy). */
+  othersGc: number
 }
 
 /**
@@ -73,7 +75,7 @@ export interface ThreadCounts {
  * the main thread; V8 compiles and helps the GC on the others, whose share swings with timing.
  */
 export function threadCounts(dir: string, prefix: string): ThreadCounts {
-  const counts: ThreadCounts = { main: 0, mainGc: 0, others: 0 }
+  const counts: ThreadCounts = { main: 0, mainGc: 0, others: 0, othersGc: 0 }
   const files = readdirSync(dir).filter(
     (entry) => entry.startsWith(prefix) && /^-\d+$/.test(entry.slice(prefix.length)),
   )
@@ -82,7 +84,10 @@ export function threadCounts(dir: string, prefix: string): ThreadCounts {
     if (name === `${prefix}-01`) {
       counts.main = totals.total
       counts.mainGc = totals.gc
-    } else counts.others += totals.total
+    } else {
+      counts.others += totals.total
+      counts.othersGc += totals.gc
+    }
   }
   if (counts.main === 0) throw new Error(`bench: no main thread's count for ${prefix} in ${dir}`)
   return counts
