@@ -76,8 +76,7 @@ export function scanCookie(header: string | null | undefined, name: string): str
     const eq = header.indexOf('=', start)
     if (eq !== -1 && eq < end && trimmedIs(header, start, eq, name)) {
       from = skipSpace(header, eq + 1, end)
-      to = end
-      while (to > from && isTrimmed(header.charCodeAt(to - 1))) to--
+      to = skipSpaceBack(header, from, end)
     }
     start = end + 1
   }
@@ -104,12 +103,16 @@ function skipSpace(header: string, from: number, end: number): number {
   return from
 }
 
+/** The end of `[from, end)` without its trailing trimmed characters (at least `from`). */
+function skipSpaceBack(header: string, from: number, end: number): number {
+  while (end > from && isTrimmed(header.charCodeAt(end - 1))) end--
+  return end
+}
+
 /** Whether `header.slice(from, end).trim() === name`, without making either string. */
 function trimmedIs(header: string, from: number, end: number, name: string): boolean {
   const first = skipSpace(header, from, end)
-  let last = end
-  while (last > first && isTrimmed(header.charCodeAt(last - 1))) last--
-  return last - first === name.length && header.startsWith(name, first)
+  return skipSpaceBack(header, first, end) - first === name.length && header.startsWith(name, first)
 }
 
 /** Characters `encodeURIComponent` leaves as they are (a subset of them): a cookie value holds them unescaped. */
