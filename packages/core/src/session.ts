@@ -575,9 +575,12 @@ export class Session<Data extends SessionData = SessionData> {
         for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changed().set(key, DELETED)
         this.#clearPending = false
       }
-      for (const [key, change] of this.#changes) {
-        if (change === DELETED) delete data[key]
-        else data[key] = change.value
+      // Most loads come before any change: no iterator over the empty change set.
+      if (this.#changes.size > 0) {
+        for (const [key, change] of this.#changes) {
+          if (change === DELETED) delete data[key]
+          else data[key] = change.value
+        }
       }
       this.#data = data
       this.#loaded = true

@@ -3,16 +3,16 @@ import {
   type IdFormat,
   jsonCodec,
   type SessionBackend,
-  SessionBackendError,
   type SessionCodec,
   SessionConfigError,
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
 import type { ChangeSet } from '@sessionbridge/core/adapter'
-import { errorMessage, type RedisCommands, resolveCommands } from './commands.ts'
+import { type RedisCommands, resolveCommands } from './commands.ts'
 import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
+import { redisLoad } from './load.ts'
 import { CREATE, DESTROY, DESTROY_IF_OWNED, SAVE, TOUCH } from './scripts.ts'
 import { redisUpdate } from './update.ts'
 import { userIndex } from './user-index.ts'
@@ -66,7 +66,7 @@ function resolveOptions(options: RedisBackendOptions) {
 export function redisBackend(options: RedisBackendOptions): SessionBackend {
   const { idFormat, ...resolved } = resolveOptions(options)
   const ctx = redisContext(resolved)
-  const { sessionKey, script, send, commands, codec } = ctx
+  const { sessionKey, script, send, codec } = ctx
   const hash = hashCodec(ctx)
   const index = resolved.userIndex ? userIndex(ctx) : null
   // Lua can check stored values for decodability only when they are our JSON.
@@ -85,26 +85,10 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
       update: true,
     },
 
-    async load(id) {
-      if (!idFormat.validate(id)) return null
-      const key = sessionKey(id)
-      let flat: unknown
-      try {
-        flat = await commands.send(key, ['HGETALL', key])
-      } catch (error) {
-        // A key of another type is malformed data, not an outage.
-        if (errorMessage(error).startsWith('WRONGTYPE')) {
-          ctx.logger.warn(
-            `[sessionbridge/redis] session ${id.slice(0, 6)}... is not a hash; treating it as no session`,
-          )
-          return null
-        }
-        throw new SessionBackendError(PKG, 'load', errorMessage(error), { cause: error })
-      }
-      const pending = hash.decodeHash(id, flat, false)
-      const decoded = pending instanceof Promise ? await pending : pending
-      return decoded && { data: decoded.data, expiresAt: decoded.expiresAt, userId: decoded.userId }
-    },
+    load: (() => {
+      const read = redisLoad(ctx, hash)
+      return (id) => (idFormat.validate(id) ? read(id) : Promise.resolve(null))
+    })(),
 
     async create(proposedId, record) {
       if (!idFormat.validate(proposedId)) return null
@@ -125,19 +109,20 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
 
     async save(id: string, changes: ChangeSet, record: SessionRecord) {
       if (!idFormat.validate(id)) return false
-      // expiresAt, uid marker, check flag, count of pairs, the pairs, then the deleted fields.
-      const encoded = hash.encodeFields(changes.set, [
-        String(record.expiresAt),
-        uidMarker(record.userId),
-        checkJson,
-        '',
-      ])
-      const args = encoded instanceof Promise ? await encoded : encoded
-      args[3] = String((args.length - 4) / 2) // the pairs appended after these four
+      // A header ("<expiresAt> <check flag> <named values> <pairs> <uid marker>"), the values
+      // that name their field, the field/value pairs, then the deleted fields.
+      const args = ['']
+      const encoded = hash.encodeSaved(changes.set, args)
+      const named = typeof encoded === 'number' ? encoded : await encoded
+      const pairs = (args.length - 1 - named) / 2
+      args[0] = `${record.expiresAt} ${checkJson} ${named} ${pairs} ${uidMarker(record.userId)}`
       for (const key of changes.deleted) args.push(`${DATA}${key}`)
       const reply = await script('save', SAVE, sessionKey(id), args)
-      if (!Array.isArray(reply)) return false
-      const [previous, known] = reply as unknown[]
+      if (typeof reply !== 'string') return false
+      // "<index score or nothing> <previous uid marker>"
+      const space = reply.indexOf(' ')
+      const known = reply.slice(0, space)
+      const previous = reply.slice(space + 1)
       const previousUser = userOfMarker(previous)
       if (index && previousUser !== null && previousUser !== record.userId) {
         await index.remove('save', previousUser, id)

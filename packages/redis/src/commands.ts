@@ -39,13 +39,14 @@ const requireMethod = (client: unknown, method: string, adapter: string) => {
  */
 export function nodeRedisAdapter(client: NodeRedisClientLike): RedisCommands {
   requireMethod(client, 'sendCommand', 'nodeRedisAdapter')
-  return { send: (_key, args) => client.sendCommand([...args]) }
+  // node-redis keeps the array it is given without changing it: no copy (one per command).
+  return { send: (_key, args) => client.sendCommand(args as string[]) }
 }
 
 /** Adapts a node-redis cluster client (`createCluster()`): each command is routed by its one key. */
 export function nodeRedisClusterAdapter(cluster: NodeRedisClusterLike): RedisCommands {
   requireMethod(cluster, 'sendCommand', 'nodeRedisClusterAdapter')
-  return { send: (key, args) => cluster.sendCommand(key, false, [...args]) }
+  return { send: (key, args) => cluster.sendCommand(key, false, args as string[]) }
 }
 
 /**

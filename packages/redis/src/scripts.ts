@@ -17,7 +17,8 @@ export const isNoScript = (error: unknown): boolean => errorMessage(error).start
 export function luaScript(source: string): LuaScript {
   const sha = createHash('sha1').update(source).digest('hex')
   const command = (key: string, args: readonly string[], bySource = false) =>
-    bySource ? ['EVAL', source, '1', key, ...args] : ['EVALSHA', sha, '1', key, ...args]
+    // concat, not a spread: a spread runs the iterator protocol (about 100 instructions a call).
+    (bySource ? ['EVAL', source, '1', key] : ['EVALSHA', sha, '1', key]).concat(args)
   return {
     source,
     sha,
@@ -78,29 +79,40 @@ end
 ${IN_CHUNKS}`
 
 /**
- * KEYS[1] session; ARGV: expiresAt, uid marker, check-JSON flag ('1'/'0'), number of set pairs,
- * the pairs, then fields to delete. Nil when the session is gone (never resurrected) or does not
- * decode, else { previous uid marker, index score or '' }. A change of user forgets the index score.
- * Redis runs 3 commands for a save that deletes nothing (HGETALL, HSET, PEXPIREAT), 4 otherwise.
+ * KEYS[1] session; ARGV: a header "<expiresAt> <check-JSON flag 1/0> <named> <pairs> <uid marker>",
+ * `named` values that name their field (`{"<key>":...}`, the key without escapes: the field is
+ * `d:<key>`), `pairs` field/value pairs, then fields to delete. Nil when the session is gone (never
+ * resurrected) or does not decode, else "<index score or nothing> <previous uid marker>" (one text:
+ * the client decodes one reply). A change of user forgets the index score. Redis runs 3 commands
+ * for a save that deletes nothing (HGETALL, HSET, PEXPIREAT), 4 otherwise.
  */
 export const SAVE = luaScript(`${READ_HASH}
-local fields = read_hash(KEYS[1], ARGV[3] == '1')
+local exp, check, named, pairs, uid = string.match(ARGV[1], '^(%d+) ([01]) (%d+) (%d+) (.*)$')
+local fields = read_hash(KEYS[1], check == '1')
 if not fields then return false end
 local previous = fields['m:uid'] or '-'
 local indexed = fields['m:idx'] or ''
-local count = tonumber(ARGV[4])
-local set = { 'm:exp', ARGV[1], 'm:uid', ARGV[2] }
-for i = 5, 4 + 2 * count do set[#set + 1] = ARGV[i] end
+local set = { 'm:exp', exp, 'm:uid', uid }
+local i = 2
+for _ = 1, tonumber(named) do
+  set[#set + 1] = 'd:' .. string.match(ARGV[i], '^{"([^"\\\\]*)":')
+  set[#set + 1] = ARGV[i]
+  i = i + 1
+end
+for _ = 1, 2 * tonumber(pairs) do
+  set[#set + 1] = ARGV[i]
+  i = i + 1
+end
 local gone = {}
-for i = 5 + 2 * count, #ARGV do gone[#gone + 1] = ARGV[i] end
-if previous ~= ARGV[2] and indexed ~= '' then
+for j = i, #ARGV do gone[#gone + 1] = ARGV[j] end
+if previous ~= uid and indexed ~= '' then
   gone[#gone + 1] = 'm:idx'
   indexed = ''
 end
 in_chunks('HSET', KEYS[1], set)
 if #gone > 0 then in_chunks('HDEL', KEYS[1], gone) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return { previous, indexed }
+redis.call('PEXPIREAT', KEYS[1], exp)
+return indexed .. ' ' .. previous
 `)
 
 /** How long a writer that lost a compare-and-set holds the turn of its field (ms). */
