@@ -153,17 +153,16 @@ export async function openLimit(store: StoreName, counter: CallCounter): Promise
     case 'rest-sessions': {
       const transport = undiciTransport()
       const base = `${benchEnv.restSessionsUrl()}/sbbench`
-      // One signal that never aborts, for every call: the transport takes one, and the raw round
-      // trip needs no deadline. `AbortSignal.timeout()` per call (as before 2026-12-05) made a timer
-      // and a weakly held signal each time, and its garbage collection (13.8k instructions a read,
-      // src/counted.ts) put the limit above sessionbridge's row, which bounds calls by one timer.
-      const signal = new AbortController().signal
+      // The deadline the backend gives each call (its default timeout), kept by undici itself as
+      // for sessionbridge's row (`keepsTimeout`). Before 2026-12-05 a signal per call
+      // (`AbortSignal.timeout()`), then one shared signal that never aborted.
+      const timeout = 2000
       const call = async (method: 'GET' | 'PUT' | 'POST', path: string, json?: unknown) => {
         const response = await transport.request({
           method,
           url: `${base}${path}`,
           body: json === undefined ? undefined : JSON.stringify(json),
-          signal,
+          timeout,
         })
         return JSON.parse(response.body) as Record<string, unknown>
       }

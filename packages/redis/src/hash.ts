@@ -17,11 +17,13 @@ export const userOfMarker = (marker: unknown) =>
 
 /**
  * `JSON.stringify({ [key]: value })`, without making the one-key object (a computed key costs twice
- * the string work). A value JSON cannot hold (a function) gives `{}`, as the object would.
+ * the string work), and without stringifying a key JSON writes as is (`plain`, from `plainKey`). A
+ * value JSON cannot hold (a function) gives `{}`, as the object would.
  */
-const jsonField = (key: string, value: unknown): string => {
+const jsonField = (key: string, value: unknown, plain = plainKey(key)): string => {
   const text = JSON.stringify(value)
-  return text === undefined ? '{}' : `{${JSON.stringify(key)}:${text}}`
+  if (text === undefined) return '{}'
+  return plain ? `{"${key}":${text}}` : `{${JSON.stringify(key)}:${text}}`
 }
 
 /** The `raw` of a hash decoded for a load, which never reads it: nothing is written to it. */
@@ -144,8 +146,9 @@ export function hashCodec(ctx: RedisContext) {
     for (const key of Object.keys(values)) {
       const value = values[key]
       if (value === undefined) continue
-      const text = jsonField(key, value)
-      if (text.length > 2 && plainKey(key)) out.push(text)
+      const plain = plainKey(key)
+      const text = jsonField(key, value, plain)
+      if (plain && text.length > 2) out.push(text)
       else {
         pairs ??= []
         pairs.push(`${DATA}${key}`, text)

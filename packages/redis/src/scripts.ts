@@ -16,9 +16,12 @@ export const isNoScript = (error: unknown): boolean => errorMessage(error).start
 /** Prepares a script. EVALSHA saves resending the source; `NOSCRIPT` (restart, failover) falls back to EVAL, which caches it again. */
 export function luaScript(source: string): LuaScript {
   const sha = createHash('sha1').update(source).digest('hex')
-  const command = (key: string, args: readonly string[], bySource = false) =>
-    // concat, not a spread: a spread runs the iterator protocol (about 100 instructions a call).
-    (bySource ? ['EVAL', source, '1', key] : ['EVALSHA', sha, '1', key]).concat(args)
+  const command = (key: string, args: readonly string[], bySource = false) => {
+    // A loop: a spread runs the iterator protocol, `concat` a runtime call (170 / 550 instructions).
+    const sent = bySource ? ['EVAL', source, '1', key] : ['EVALSHA', sha, '1', key]
+    for (let i = 0; i < args.length; i++) sent.push(args[i]!)
+    return sent
+  }
   return {
     source,
     sha,

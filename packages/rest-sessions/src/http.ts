@@ -33,22 +33,38 @@ function errorText(error: Error): string {
   return cause ? `${error.message}: ${cause.message}${code}` : error.message
 }
 
-/** The backend's HTTP caller: one deadline per call, answers parsed, failures typed. */
+/** What a failed exchange throws: a timeout when the deadline ended it, else the cause, typed. */
+function exchangeError(operation: string, error: unknown, timedOut: boolean, timeout: number): Error {
+  if (timedOut) return new SessionTimeoutError(PKG, operation, timeout)
+  const message = error instanceof Error ? errorText(error) : String(error)
+  return new SessionBackendError(PKG, operation, message, { cause: error })
+}
+
+/**
+ * The backend's HTTP caller: one deadline per call, answers parsed, failures typed. The deadline is
+ * the transport's own when it `keepsTimeout` (undici's), else an `AbortSignal` per call.
+ */
 export function createCall({ base, transport, timeout }: ResolvedOptions): Call {
   const exchange = async (operation: string, method: Method, url: string, body?: unknown) => {
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    if (transport.keepsTimeout === true) {
+      try {
+        return await transport.request({ method, url, body: text, timeout })
+      } catch (error) {
+        throw exchangeError(
+          operation,
+          error,
+          error instanceof Error && error.name === 'TimeoutError',
+          timeout,
+        )
+      }
+    }
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), timeout)
     try {
-      return await transport.request({
-        method,
-        url,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: controller.signal,
-      })
+      return await transport.request({ method, url, body: text, signal: controller.signal, timeout })
     } catch (error) {
-      if (controller.signal.aborted) throw new SessionTimeoutError(PKG, operation, timeout)
-      const message = error instanceof Error ? errorText(error) : String(error)
-      throw new SessionBackendError(PKG, operation, message, { cause: error })
+      throw exchangeError(operation, error, controller.signal.aborted, timeout)
     } finally {
       clearTimeout(timer)
     }

@@ -15,6 +15,19 @@ export interface UndiciTransportOptions {
   headers?: Record<string, string>
 }
 
+/** undici's errors for a request whose headers, or the next part of whose body, came too late. */
+const isUndiciTimeout = (error: unknown): error is Error =>
+  error instanceof Error &&
+  'code' in error &&
+  (error.code === 'UND_ERR_HEADERS_TIMEOUT' || error.code === 'UND_ERR_BODY_TIMEOUT')
+
+/** The `TimeoutError` the backend's `keepsTimeout` contract names, with undici's error as cause. */
+function timeoutError(cause: Error): Error {
+  const error = new Error(`request timed out: ${cause.message}`, { cause })
+  error.name = 'TimeoutError'
+  return error
+}
+
 /**
  * HTTP through an undici `Pool` per server origin: kept-alive sockets, for throughput on Node.
  * Import it from `@sessionbridge/rest-sessions/undici` (the main entry stays free of Node APIs).
@@ -47,18 +60,26 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
   }
   return {
     name: 'undici',
-    async request({ method, url, body, signal }) {
+    // undici's own timers end a request (headersTimeout, bodyTimeout): no AbortSignal per call.
+    keepsTimeout: true,
+    async request({ method, url, body, signal, timeout }) {
       const target = new URL(url)
       const headers: Record<string, string> = { ...resolved.headers, accept: 'application/json' }
       if (body !== undefined) headers['content-type'] = 'application/json'
-      const response = await poolFor(target.origin).request({
-        method,
-        path: `${target.pathname}${target.search}`,
-        headers,
-        body,
-        signal,
-      })
-      return { status: response.statusCode, body: await response.body.text() }
+      try {
+        const response = await poolFor(target.origin).request({
+          method,
+          path: `${target.pathname}${target.search}`,
+          headers,
+          body,
+          signal,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        })
+        return { status: response.statusCode, body: await response.body.text() }
+      } catch (error) {
+        throw isUndiciTimeout(error) ? timeoutError(error) : error
+      }
     },
     async close() {
       const all = [...pools.values()]

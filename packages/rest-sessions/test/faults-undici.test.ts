@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { SessionBackendError, SessionTimeoutError } from '@sessionbridge/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RestSessionsHttpError, restSessionsBackend } from '../src/index.ts'
 import { undiciTransport } from '../src/undici.ts'
 
@@ -13,6 +13,11 @@ const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse) => 
   broken500: (_req, res) =>
     res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error: boom'),
   hang: () => undefined,
+  stall: (_req, res) => {
+    // Headers and the start of a body, then nothing more.
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write('{"id":')
+  },
   truncated: (_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"u1","r":1,"w":'),
   cut: (_req, res) => {
@@ -55,6 +60,23 @@ describe('undici transport against a deliberately broken server', () => {
 
   it('a hanging server is a timeout', async () => {
     await expect(backend('hang').load(TOKEN)).rejects.toBeInstanceOf(SessionTimeoutError)
+  })
+
+  it('keeps the deadline itself: late headers or a stalled body are a timeout, no AbortSignal made', async () => {
+    const made = vi.spyOn(globalThis, 'AbortController')
+    try {
+      const started = Date.now()
+      await expect(backend('hang').load(TOKEN)).rejects.toMatchObject({ operation: 'load', timeoutMs: 300 })
+      const stalled = await backend('stall')
+        .load(TOKEN)
+        .catch((e: unknown) => e)
+      expect(stalled).toBeInstanceOf(SessionTimeoutError)
+      // undici's timers run late by up to a second past 1 s; these are under it.
+      expect(Date.now() - started).toBeLessThan(2500)
+      expect(made).not.toHaveBeenCalled()
+    } finally {
+      made.mockRestore()
+    }
   })
 
   it('truncated JSON and a body cut short are typed errors', async () => {
