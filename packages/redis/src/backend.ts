@@ -10,7 +10,7 @@ import {
 } from '@sessionbridge/core'
 import type { ChangeSet } from '@sessionbridge/core/adapter'
 import { type RedisCommands, resolveCommands } from './commands.ts'
-import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
+import { DATA, hashCodec, msText, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
 import { redisLoad } from './load.ts'
 import { CREATE, DESTROY, DESTROY_IF_OWNED, SAVE, TOUCH } from './scripts.ts'
@@ -115,7 +115,7 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
       const encoded = hash.encodeSaved(changes.set, args)
       const named = typeof encoded === 'number' ? encoded : await encoded
       const pairs = (args.length - 1 - named) / 2
-      args[0] = `${record.expiresAt} ${checkJson} ${named} ${pairs} ${uidMarker(record.userId)}`
+      args[0] = `${msText(record.expiresAt)} ${checkJson} ${named} ${pairs} ${uidMarker(record.userId)}`
       for (const key of changes.deleted) args.push(`${DATA}${key}`)
       const reply = await script('save', SAVE, sessionKey(id), args)
       if (typeof reply !== 'string') return false

@@ -45,6 +45,17 @@ function countDigits(text: string, start: number, end: number): number {
   return n
 }
 
+/**
+ * `String(ms)` for an epoch time in ms, from two smaller integers' texts: V8 writes a 13-digit
+ * number through its general double formatter (about 500 instructions; this is a third of it).
+ */
+export function msText(ms: number): string {
+  if (ms < 1e9 || ms >= 1e15 || !Number.isInteger(ms)) return String(ms)
+  const high = Math.floor(ms / 1e6)
+  const low = ms - high * 1e6
+  return low >= 1e5 ? `${high}${low}` : `${high}${String(low + 1e6).slice(1)}`
+}
+
 /** `Number(text)`, counted out for the digits an expiry is stored as (`String(ms)`). */
 export function wholeNumber(text: string): number {
   const counted = countDigits(text, 0, text.length)
