@@ -5,25 +5,34 @@ import { PKG, type RedisContext } from './io.ts'
 import { luaScript } from './scripts.ts'
 
 /**
+ * The most bytes of data values LOAD joins. A larger session is answered whole: checking its values
+ * would cost Redis (one thread for every client) more than the client saves, a share of a reply
+ * that large.
+ */
+const JOINED_BYTES = 16_384
+
+/**
  * KEYS[1] session. `load()`'s read as one text, `[<expiry>,"<uid marker>",{<data>}]`: the data
  * fields' one-key objects joined into one. The client then decodes one reply, where an `HGETALL`
  * reply is two per field (the bench: about 8k instructions of node-redis's decoder for a two-key
  * session, more than the rest of a read). Only a hash as this backend writes it is joined: each
  * data field `{"<key>":<value>}` (the key needing no escapes in JSON, one key: cjson checks any
- * value but an integer), and the expiry in digits; any other hash is answered as `HGETALL`
- * would, and the reader walks it, warning as before. False when the key is missing, 0 when it is
- * not a hash.
+ * value but an integer), the expiry in digits, at most JOINED_BYTES of values; any other hash is
+ * answered as `HGETALL` would, and the reader walks it, warning as before. False when the key is
+ * missing, 0 when it is not a hash.
  */
 export const LOAD = luaScript(`
 local all = redis.pcall('HGETALL', KEYS[1])
 if type(all) ~= 'table' or all.err then return 0 end
 if #all == 0 then return false end
-local exp, uid, parts = nil, nil, {}
+local exp, uid, parts, size = nil, nil, {}, 0
 for i = 1, #all, 2 do
   local f, v = all[i], all[i + 1]
   if f == 'm:exp' then exp = v
   elseif f == 'm:uid' then uid = v
   elseif string.sub(f, 1, 2) == 'd:' then
+    size = size + #v
+    if size > ${JOINED_BYTES} then return all end
     local key = string.sub(f, 3)
     local head = #key + 4
     if string.find(key, '[%z\\1-\\31"\\\\]') or #v <= head + 1 or string.sub(v, -1) ~= '}'

@@ -33,6 +33,7 @@ const FIELDS: Record<string, string>[] = [
   { 'd:a': '{"a":NaN}' }, // cjson reads it, JSON does not
   { 'd:a': '{"a":"x"}', 'd:b': '{"a":"y"}' }, // a value under another key's field
   { 'd:a': '{"a":1}', 'm:turn': 'token 1 d:a', 'm:line:d:a': 'token 2', 'x:other': 'kept out' },
+  { 'd:a': '{"a":1}', 'd:big': `{"big":"${'x'.repeat(20_000)}"}` }, // too large to join
 ]
 const META: Record<string, string>[] = [
   { 'm:uid': '-' },
@@ -163,6 +164,19 @@ for (const adapter of ADAPTERS) {
         expect(loaded?.expiresAt).toBe(expiresAt)
         const { fn: _fn, gone: _gone, ...expected } = set
         expect({ ...loaded?.data }).toEqual({ kept: 2, ...expected })
+      })
+
+      it('a session with more than 16 kB of values is answered whole (Redis checks no value of it)', async () => {
+        const big = 'x'.repeat(20_000)
+        const { id } = await write({
+          'm:exp': String(Date.now() + HOUR),
+          'm:uid': '-',
+          'd:big': JSON.stringify({ big }),
+        })
+        const loaded = await backend.load(id)
+        expect(replies).toHaveLength(1)
+        expect(Array.isArray(replies[0])).toBe(true)
+        expect({ ...loaded?.data }).toEqual({ big })
       })
 
       it('an expired hash still held by Redis is no session; a missing key is none', async () => {
