@@ -91,6 +91,7 @@ ${IN_CHUNKS}`
  */
 export const SAVE = luaScript(`${READ_HASH}
 local exp, check, named, pairs, uid = string.match(ARGV[1], '^(%d+) ([01]) (%d+) (%d+) (.*)$')
+if not exp then return redis.error_reply('ERR sessionbridge save: malformed header') end
 local fields = read_hash(KEYS[1], check == '1')
 if not fields then return false end
 local previous = fields['m:uid'] or '-'

@@ -1,4 +1,4 @@
-import { jsonCodec, type SessionBackend } from '@sessionbridge/core'
+import { jsonCodec, type SessionBackend, SessionBackendError } from '@sessionbridge/core'
 import { serviceAvailable } from '@sessionbridge/test-services'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashCodec } from '../src/hash.ts'
@@ -164,6 +164,21 @@ for (const adapter of ADAPTERS) {
         expect(loaded?.expiresAt).toBe(expiresAt)
         const { fn: _fn, gone: _gone, ...expected } = set
         expect({ ...loaded?.data }).toEqual({ kept: 2, ...expected })
+      })
+
+      it('a save whose expiry is not a whole number of ms is refused, typed, and writes nothing', async () => {
+        const id = (await backend.create(backend.idFormat.generate(), {
+          data: { a: 1 },
+          expiresAt: Date.now() + HOUR,
+          userId: null,
+        }))!
+        const save = backend.save(
+          id,
+          { set: { a: 2 }, deleted: [] },
+          { data: {}, expiresAt: Date.now() + 0.5, userId: null },
+        )
+        await expect(save).rejects.toBeInstanceOf(SessionBackendError)
+        expect((await backend.load(id))?.data).toEqual({ a: 1 })
       })
 
       it('a session with more than 16 kB of values is answered whole (Redis checks no value of it)', async () => {
