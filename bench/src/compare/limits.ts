@@ -153,9 +153,9 @@ export async function openLimit(store: StoreName, counter: CallCounter): Promise
     case 'rest-sessions': {
       const transport = undiciTransport()
       const base = `${benchEnv.restSessionsUrl()}/sbbench`
-      // The deadline the backend gives each call (its default timeout), kept by undici itself as
-      // for sessionbridge's row (`keepsTimeout`). Before 2026-12-05 a signal per call
-      // (`AbortSignal.timeout()`), then one shared signal that never aborted.
+      // The deadline the backend gives each call (its default timeout), kept by the transport as
+      // for sessionbridge's row (`keepsTimeout`: one signal shared by the calls of 100 ms). Before
+      // 2026-12-05 a signal per call (`AbortSignal.timeout()`), then one that never aborted.
       const timeout = 2000
       const call = async (method: 'GET' | 'PUT' | 'POST', path: string, json?: unknown) => {
         const response = await transport.request({
