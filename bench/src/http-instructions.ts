@@ -7,8 +7,9 @@
 // their instructions. A pause (SETTLE_MS) comes before the count, and a window in which V8's
 // compiler threads still ran more than BUSY_OTHERS instructions a request, GC aside (a loaded
 // machine: the main thread then runs code not yet optimized) is counted again after more warm-up.
-// Printed per request: the main thread's (the figure to compare), the garbage collection among them, and the other threads' (V8's compiler and GC helpers, which
-// swing with timing). Each point runs ROUNDS times (default 2) to show the spread.
+// Printed per request: the main thread's (the figure to compare), the garbage collection among
+// them, and the other threads' (V8's compiler and GC helpers, which swing with timing). Each point
+// runs ROUNDS times (default 2) to show the spread.
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
 // The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).

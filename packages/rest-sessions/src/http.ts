@@ -42,31 +42,29 @@ function exchangeError(operation: string, error: unknown, timedOut: boolean, tim
 
 /**
  * The backend's HTTP caller: one deadline per call, answers parsed, failures typed. The deadline is
- * the transport's own when it `keepsTimeout` (undici's), else an `AbortSignal` per call.
+ * the transport's own when it `keepsTimeout` (it rejects with a `TimeoutError`), else an
+ * `AbortSignal` per call.
  */
 export function createCall({ base, transport, timeout }: ResolvedOptions): Call {
+  const keepsTimeout = transport.keepsTimeout === true
   const exchange = async (operation: string, method: Method, url: string, body?: unknown) => {
-    const text = body === undefined ? undefined : JSON.stringify(body)
-    if (transport.keepsTimeout === true) {
-      try {
-        return await transport.request({ method, url, body: text, timeout })
-      } catch (error) {
-        throw exchangeError(
-          operation,
-          error,
-          error instanceof Error && error.name === 'TimeoutError',
-          timeout,
-        )
-      }
-    }
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), timeout)
+    const controller = keepsTimeout ? null : new AbortController()
+    const timer = controller && setTimeout(() => controller.abort(), timeout)
     try {
-      return await transport.request({ method, url, body: text, signal: controller.signal, timeout })
+      return await transport.request({
+        method,
+        url,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller?.signal,
+        timeout,
+      })
     } catch (error) {
-      throw exchangeError(operation, error, controller.signal.aborted, timeout)
+      const timedOut = controller
+        ? controller.signal.aborted
+        : error instanceof Error && error.name === 'TimeoutError'
+      throw exchangeError(operation, error, timedOut, timeout)
     } finally {
-      clearTimeout(timer)
+      if (timer) clearTimeout(timer)
     }
   }
 
