@@ -7,7 +7,7 @@ import { missingOption, SessionConfigError } from './errors.ts'
 import { askHttps, type HttpsAnswer } from './https-answer.ts'
 import { createSessionManager, type SessionManager } from './manager.ts'
 import type { SessionLogger, SessionManagerOptions } from './options.ts'
-import type { CommitResult, Session } from './session.ts'
+import { type CommitResult, commitShaped, type Session } from './session.ts'
 import type { LoginThrottle } from './throttle.ts'
 import {
   answerTicketRequest,
@@ -375,10 +375,10 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   finish(): Promise<readonly string[]> {
     if (this.#finished || this.untouched) return Promise.resolve(NO_COOKIES)
     this.#finished = true
-    // The common end (a session, no tickets to revoke, no extensions): the commit's own promise
-    // and one reaction, without an async function's frame and await around it.
+    // The common end (a session, no tickets to revoke, no extensions): the commit's own promise,
+    // its cookies taken in the backend call's reaction (no `.then` of their own).
     if (this.#revoke === null && this.#session !== null && this.driver.extensions.length === 0)
-      return this.#session.commit().then(cookiesOf)
+      return commitShaped(this.#session as unknown as Session, cookiesOf)
     return this.#finishAll()
   }
 

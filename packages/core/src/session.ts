@@ -6,7 +6,7 @@ import { backendError, SessionBackendError, SessionError } from './errors.ts'
 import { askHttps, type HttpsAnswer } from './https-answer.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
 import type { Signer } from './signing.ts'
-import { boundedCall } from './timeout.ts'
+import { boundedCall, boundedThen } from './timeout.ts'
 import {
   type BackendCapabilities,
   type ChangeSet,
@@ -81,6 +81,19 @@ export interface SessionStart {
    */
   signedId?: string | undefined
 }
+
+// The callbacks of a backend call whose answer goes on as it is (`boundedThen`).
+const same = <T>(value: T): T => value
+const rethrow = (error: Error): never => {
+  throw error
+}
+
+/**
+ * `session.commit().then(shape)` as one promise, for the request driver (request.ts): `shape` runs
+ * in the backend call's reaction. Set in `Session`'s static block (it reaches private members);
+ * not public API.
+ */
+export let commitShaped: <T>(session: Session<SessionData>, shape: (result: CommitResult) => T) => Promise<T>
 
 const DELETED: unique symbol = Symbol('deleted')
 type Change = { value: unknown } | typeof DELETED
@@ -198,6 +211,12 @@ export class Session<Data extends SessionData = SessionData> {
     if (this.#changes.size > 0 || this.#destroyed || this.#regenerate) return false
     const maxAge = this.#maxAgeSeconds()
     if (maxAge !== this.#storedMaxAge) return false
+    // A stored record only read (the common read): `decideCommit`'s own tests for that state,
+    // without building the whole state it takes (a touch due, a stale signature, a moved expiry).
+    if (this.#exists && !this.#degraded) {
+      if (this.#staleSignature || this.#cookieBehind || this.#forceTouch) return false
+      return !this.#touchDue(this.#ctx.options.now(), maxAge)
+    }
     return decideCommit(this.#commitState(this.#ctx.options.now(), maxAge)).reason === 'nothing'
   }
   /**
@@ -452,8 +471,16 @@ export class Session<Data extends SessionData = SessionData> {
     this.#committed = true
     // The promise of `#commit()` itself: an async function returning it would wrap it in another,
     // two microtasks and a then-job more per write.
-    if (!channels.commit.hasSubscribers) return this.#commit()
+    if (!channels.commit.hasSubscribers) return this.#commit(same)
     return this.#publishedCommit()
+  }
+
+  static {
+    commitShaped = <T>(session: Session<SessionData>, shape: (result: CommitResult) => T): Promise<T> => {
+      if (session.#committed || channels.commit.hasSubscribers) return session.commit().then(shape)
+      session.#committed = true
+      return session.#commit(shape)
+    }
   }
 
   async #publishedCommit(): Promise<CommitResult> {
@@ -470,7 +497,7 @@ export class Session<Data extends SessionData = SessionData> {
       })
     }
     try {
-      const result = await this.#commit()
+      const result = await this.#commit(same)
       publish(result.reason, result.lost ? 'lost' : 'ok')
       return result
     } catch (error) {
@@ -506,20 +533,42 @@ export class Session<Data extends SessionData = SessionData> {
     return true
   }
 
-  async #commit(): Promise<CommitResult> {
-    const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
-    if (needsLoad && !this.#loaded) await this.load()
+  // Plain methods returning promises: the common write (a save or a touch alone, nothing to load)
+  // runs up to the backend's call at once and ends in that call's own reaction (`boundedThen`),
+  // where an `async` function would add its own promise and an await.
+  #commit<T>(shape: (result: CommitResult) => T): Promise<T> {
+    try {
+      const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
+      if (needsLoad && !this.#loaded) return this.load().then(() => this.#commitLoaded(needsLoad, shape))
+      return this.#commitLoaded(needsLoad, shape)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #commitLoaded<T>(needsLoad: boolean, shape: (result: CommitResult) => T): Promise<T> {
     this.#collectInPlaceChanges()
     // JSON of every changed key's loaded value: only a backend that reads it pays for it.
     const read = this.#ctx.backend.capabilities.readBasis === true ? this.#readBasis() : undefined
-
-    const { options } = this.#ctx
-    const now = options.now()
+    const now = this.#ctx.options.now()
     const maxAge = this.#maxAgeSeconds()
     // A store that fixes a record's lifetime at create cannot move it: a new max age, a new record.
-    if (this.#exists && maxAge !== this.#storedMaxAge && (await this.#capabilities()).fixedTtl) {
-      this.#regenerate = true
+    if (this.#exists && maxAge !== this.#storedMaxAge) {
+      return this.#capabilities().then((capabilities) => {
+        if (capabilities.fixedTtl) this.#regenerate = true
+        return this.#commitPlanned(needsLoad, read, now, maxAge, shape)
+      })
     }
+    return this.#commitPlanned(needsLoad, read, now, maxAge, shape)
+  }
+
+  #commitPlanned<T>(
+    needsLoad: boolean,
+    read: Record<string, string | null> | undefined,
+    now: number,
+    maxAge: number,
+    shape: (result: CommitResult) => T,
+  ): Promise<T> {
     const plan = decideCommit(this.#commitState(now, maxAge))
     this.#plannedReason = plan.reason
     if (plan.reason === 'degraded' && (needsLoad || this.#destroyed)) {
@@ -529,64 +578,95 @@ export class Session<Data extends SessionData = SessionData> {
         `[sessionbridge/core] ${this.#ctx.backend.name} unavailable: the session's changes were not saved (${dropped} dropped since start)`,
       )
     }
-    // The common read ends here: no backend call, no cookie, no further promise.
-    if (plan.reason === 'nothing') return { reason: 'nothing', setCookie: null, lost: false }
-    // A save or a touch alone (most writes) awaits the backend's call here, one async frame less.
+    // The common read ends here: no backend call, no cookie.
+    if (plan.reason === 'nothing')
+      return Promise.resolve(shape({ reason: 'nothing', setCookie: null, lost: false }))
     const oldId = this.#id
     const kept = plan.reason === 'save' && this.#keepsExpiry(now, maxAge)
-    const lost =
-      oldId !== null && plan.reason === 'save'
-        ? !(await this.#save(oldId, kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge), read, kept))
-        : oldId !== null && plan.reason === 'touch'
-          ? !(await this.#touch(oldId, now, maxAge))
-          : await this.#execute(plan, now, maxAge, read)
-    const cookie = this.#cookieFor(plan, now, maxAge, lost, kept)
-    return { reason: plan.reason, setCookie: typeof cookie === 'string' ? cookie : await cookie, lost }
+    const done = (lost: boolean) => this.#result(plan, now, maxAge, lost, kept, shape)
+    if (oldId !== null && plan.reason === 'save') {
+      const expiresAt = kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge)
+      return this.#save(oldId, expiresAt, read, kept, (stored) => done(!stored))
+    }
+    if (oldId !== null && plan.reason === 'touch')
+      return this.#touch(oldId, now, maxAge, (stored) => done(!stored))
+    return this.#execute(plan, now, maxAge, read).then(done)
   }
 
-  // Clears `#loading` when done, so a failed load is retried by the next call; no `.finally`
-  // promise on the read path.
-  async #load(): Promise<void> {
-    try {
-      const { backend, options } = this.#ctx
-      let record: SessionRecord | null = null
-      if (this.#id !== null) {
-        const id = this.#id
-        try {
-          record = await boundedCall(backend.name, 'load', options.timeout, () => backend.load(id))
-        } catch (error) {
-          if (options.onBackendError !== 'continue') throw error
-          this.#logger.warn(
-            `[sessionbridge/core] ${(error as Error).message}; continuing with an empty read-only session`,
-          )
-          this.#degraded = true
-        }
-      }
-      const now = options.now()
-      if (record && (record.expiresAt <= now || this.#pastAbsoluteDeadline(record.data, now))) record = null
-      if (this.#destroyed) return // destroy() during the load wins
-      this.#exists = record !== null
-      this.#storedExpiresAt = record?.expiresAt ?? 0
-      this.#storedVersion = record?.version
-      this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
-      this.#loadedData = record?.data ?? null
-      const data = this.#ownData(record)
-      if (this.#clearPending) {
-        for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changed().set(key, DELETED)
-        this.#clearPending = false
-      }
-      // Most loads come before any change: no iterator over the empty change set.
-      if (this.#changes.size > 0) {
-        for (const [key, change] of this.#changes) {
-          if (change === DELETED) delete data[key]
-          else data[key] = change.value
-        }
-      }
-      this.#data = data
-      this.#loaded = true
-    } finally {
+  /** The result of a commit whose backend work is done: the cookie to send, if any. */
+  #result<T>(
+    plan: CommitPlan,
+    now: number,
+    maxAge: number,
+    lost: boolean,
+    kept: boolean,
+    shape: (result: CommitResult) => T,
+  ): T | Promise<T> {
+    const cookie = this.#cookieFor(plan, now, maxAge, lost, kept)
+    if (typeof cookie === 'string' || cookie === null)
+      return shape({ reason: plan.reason, setCookie: cookie, lost })
+    return cookie.then((setCookie) => shape({ reason: plan.reason, setCookie, lost }))
+  }
+
+  // Clears `#loading` when done, so a failed load is retried by the next call. The record is taken
+  // in the bounded call's own reaction (`boundedThen`): no async frame awaiting it.
+  #load(): Promise<void> {
+    const { backend, options } = this.#ctx
+    const id = this.#id
+    if (id === null) {
       this.#loading = null
+      try {
+        this.#take(null)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return Promise.resolve()
     }
+    return boundedThen(
+      backend.name,
+      'load',
+      options.timeout,
+      () => backend.load(id),
+      (record: SessionRecord | null) => {
+        this.#loading = null
+        this.#take(record)
+      },
+      (error: Error) => {
+        this.#loading = null
+        if (options.onBackendError !== 'continue') throw error
+        this.#logger.warn(`[sessionbridge/core] ${error.message}; continuing with an empty read-only session`)
+        this.#degraded = true
+        this.#take(null)
+      },
+    )
+  }
+
+  /** Takes a loaded record (or none) as the session's data, with the changes made before it. */
+  #take(loaded: SessionRecord | null): void {
+    const { options } = this.#ctx
+    const now = options.now()
+    let record = loaded
+    if (record && (record.expiresAt <= now || this.#pastAbsoluteDeadline(record.data, now))) record = null
+    if (this.#destroyed) return // destroy() during the load wins
+    this.#exists = record !== null
+    this.#storedExpiresAt = record?.expiresAt ?? 0
+    this.#storedVersion = record?.version
+    this.#storedMaxAge = this.#maxAgeOf(record?.data ?? {})
+    this.#loadedData = record?.data ?? null
+    const data = this.#ownData(record)
+    if (this.#clearPending) {
+      for (const key of Object.keys(data)) if (!this.#changes.has(key)) this.#changed().set(key, DELETED)
+      this.#clearPending = false
+    }
+    // Most loads come before any change: no iterator over the empty change set.
+    if (this.#changes.size > 0) {
+      for (const [key, change] of this.#changes) {
+        if (change === DELETED) delete data[key]
+        else data[key] = change.value
+      }
+    }
+    this.#data = data
+    this.#loaded = true
   }
 
   /**
@@ -714,8 +794,9 @@ export class Session<Data extends SessionData = SessionData> {
       }
       this.#id = await this.#createRecord(this.#record(this.#expiresAt(now, maxAge)))
     }
-    if (plan.save && oldId !== null) lost = !(await this.#save(oldId, this.#expiresAt(now, maxAge), read))
-    if (plan.touch && oldId !== null) lost = !(await this.#touch(oldId, now, maxAge))
+    if (plan.save && oldId !== null)
+      lost = !(await this.#save(oldId, this.#expiresAt(now, maxAge), read, false, same))
+    if (plan.touch && oldId !== null) lost = !(await this.#touch(oldId, now, maxAge, same))
     // Destroy after create, so a failure in between never leaves the user with nothing.
     if (plan.destroyOld && oldId !== null) await this.#call('destroy', () => backend.destroy(oldId))
     if (plan.cookie === 'clear') this.#id = null
@@ -723,12 +804,13 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /** Merges the change set into the stored record; `read` is `#readBasis()`'s. */
-  #save(
+  #save<U>(
     id: string,
     expiresAt: number,
     read: Record<string, string | null> | undefined,
-    expiryKept = false,
-  ): Promise<boolean> {
+    expiryKept: boolean,
+    done: (stored: boolean) => U | PromiseLike<U>,
+  ): Promise<U> {
     const changes: ChangeSet = { set: plainData(), deleted: [] }
     for (const [key, change] of this.#changes) {
       if (change === DELETED) changes.deleted.push(key)
@@ -738,14 +820,24 @@ export class Session<Data extends SessionData = SessionData> {
     if (expiryKept) changes.expiryKept = true
     const record = this.#record(expiresAt, this.#storedVersion)
     const { backend } = this.#ctx
-    return this.#call('save', () => backend.save(id, changes, record))
+    return this.#callThen('save', () => backend.save(id, changes, record), done)
   }
 
   /** Moves the stored record's expiry without writing data. */
-  #touch(id: string, now: number, maxAge: number): Promise<boolean> {
+  #touch<U>(
+    id: string,
+    now: number,
+    maxAge: number,
+    done: (stored: boolean) => U | PromiseLike<U>,
+  ): Promise<U> {
     const expiresAt = this.#expiresAt(now, maxAge)
     const { backend } = this.#ctx
-    return this.#call('touch', () => backend.touch(id, expiresAt))
+    return this.#callThen('touch', () => backend.touch(id, expiresAt), done)
+  }
+
+  /** `#call(op, fn).then(done)` as one promise (see `boundedThen`). */
+  #callThen<T, U>(op: string, fn: () => Promise<T>, done: (value: T) => U | PromiseLike<U>): Promise<U> {
+    return boundedThen(this.#ctx.backend.name, op, this.#ctx.options.timeout, fn, done, rethrow)
   }
 
   /** One backend call under the deadline (a method, not a closure made per commit). */

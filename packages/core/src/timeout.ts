@@ -12,7 +12,46 @@ export function boundedCall<T>(
   timeoutMs: number,
   call: () => Promise<T>,
 ): Promise<T> {
-  if (!channels.backend.hasSubscribers) return deadlineCall(backend, operation, timeoutMs, call)
+  if (!channels.backend.hasSubscribers) return deadlineCall(backend, operation, timeoutMs, call, null, null)
+  const outcome = reporter(backend, operation)
+  return deadlineCall<T, T>(backend, operation, timeoutMs, call, null, null).then(
+    (value) => outcome.answered(value),
+    (error: Error) => {
+      outcome.failed(error)
+      throw error
+    },
+  )
+}
+
+/**
+ * `boundedCall(...).then(onValue, onFailure)` as one promise: the callbacks run in the bounded
+ * call's own reaction, so the caller's continuation costs no promise and no microtask of its own
+ * (a session's load and save, each against an `async` function awaiting `boundedCall`).
+ * `onFailure` gets the typed error (`SessionBackendError`, `SessionTimeoutError`); what either
+ * callback throws rejects the promise as it is.
+ */
+export function boundedThen<T, U>(
+  backend: string,
+  operation: string,
+  timeoutMs: number,
+  call: () => Promise<T>,
+  onValue: (value: T) => U | PromiseLike<U>,
+  onFailure: (error: Error) => U | PromiseLike<U>,
+): Promise<U> {
+  if (!channels.backend.hasSubscribers)
+    return deadlineCall(backend, operation, timeoutMs, call, onValue, onFailure)
+  const outcome = reporter(backend, operation)
+  return deadlineCall<T, T>(backend, operation, timeoutMs, call, null, null).then(
+    (value) => onValue(outcome.answered(value)),
+    (error: Error) => {
+      outcome.failed(error)
+      return onFailure(error)
+    },
+  )
+}
+
+/** Publishes one call's outcome on `sessionbridge:backend`, timed from now. */
+function reporter(backend: string, operation: string) {
   const started = clock()
   const report = (outcome: CallOutcome, error?: Error) =>
     channels.backend.publish({
@@ -22,16 +61,15 @@ export function boundedCall<T>(
       durationMs: clock() - started,
       ...(error ? { errorName: error.name } : {}),
     })
-  return deadlineCall(backend, operation, timeoutMs, call).then(
-    (result) => {
+  return {
+    answered<T>(result: T): T {
       report(result === null || result === false ? 'miss' : 'ok')
       return result
     },
-    (error: Error) => {
+    failed(error: Error): void {
       report(error instanceof SessionTimeoutError ? 'timeout' : 'error', error)
-      throw error
     },
-  )
+  }
 }
 
 /** One bounded call still waiting for its answer. */
@@ -134,20 +172,33 @@ export function deadlineQueue(timeoutMs: number): DeadlineQueue {
   return queue
 }
 
-/** `call()` bounded by `timeoutMs`: one promise, and a slot in the shared queue of that timeout. */
-function deadlineCall<T>(
+/**
+ * `call()` bounded by `timeoutMs`: one promise, and a slot in the shared queue of that timeout.
+ * With `onValue`/`onFailure`, the promise settles with what they return (or throw) instead.
+ */
+function deadlineCall<T, U>(
   backend: string,
   operation: string,
   timeoutMs: number,
   call: () => Promise<T>,
-): Promise<T> {
+  onValue: ((value: T) => U | PromiseLike<U>) | null,
+  onFailure: ((error: Error) => U | PromiseLike<U>) | null,
+): Promise<U> {
   const deadlines = deadlineQueue(timeoutMs)
-  return new Promise<T>((resolve, reject) => {
-    const pending = deadlines.add(() => reject(new SessionTimeoutError(backend, operation, timeoutMs)))
+  return new Promise<U>((resolve, reject) => {
+    const failWith = (error: Error) => {
+      if (onFailure === null) return reject(error)
+      try {
+        resolve(onFailure(error))
+      } catch (thrown) {
+        reject(thrown)
+      }
+    }
+    const pending = deadlines.add(() => failWith(new SessionTimeoutError(backend, operation, timeoutMs)))
     const fail = (error: unknown) => {
       if (pending.settled) return
       deadlines.settle(pending)
-      reject(backendError(backend, operation, error, keepSessionErrors))
+      failWith(backendError(backend, operation, error, keepSessionErrors))
     }
     let answer: Promise<T>
     try {
@@ -158,7 +209,12 @@ function deadlineCall<T>(
     Promise.resolve(answer).then((value) => {
       if (pending.settled) return
       deadlines.settle(pending)
-      resolve(value)
+      if (onValue === null) return resolve(value as unknown as U)
+      try {
+        resolve(onValue(value))
+      } catch (thrown) {
+        reject(thrown)
+      }
     }, fail)
   })
 }

@@ -71,6 +71,33 @@ describe('Session.settled', () => {
     expect(await ends(destroyed)).toMatchObject({ settled: false, reason: 'destroy' })
   })
 
+  it('is false for a read whose cookie must follow: a stale signature, touch(), an expiry update() moved', async () => {
+    const OLD = 'an-old-secret-of-sufficient-length'
+    const NEW = 'a-new-secret-of-sufficient-length'
+    let clock = Date.parse('2026-12-01T00:00:00Z')
+    const backend = memoryBackend({ now: () => clock })
+    const options = { backend, now: () => clock, touchInterval: 60 }
+    const old = createSessionManager({ ...options, secrets: [OLD] })
+    const first = await old.open({ cookie: null })
+    first.set('count', 1)
+    const oldCookie = (await first.commit()).setCookie!.split(';')[0]!
+
+    const rotated = createSessionManager({ ...options, secrets: [NEW, OLD] })
+    const stale = await rotated.open({ cookie: oldCookie })
+    expect(await stale.get('count')).toBe(1)
+    expect(await ends(stale)).toMatchObject({ settled: false, reason: 'renew' })
+
+    const touched = await old.open({ cookie: oldCookie })
+    await touched.get('count')
+    touched.touch()
+    expect(await ends(touched)).toMatchObject({ settled: false, reason: 'touch' })
+
+    clock += 61_000
+    const updated = await old.open({ cookie: oldCookie })
+    expect(await updated.update('count', (n) => Number(n) + 1)).toBe(2)
+    expect(await ends(updated)).toMatchObject({ settled: false, reason: 'renew' })
+  })
+
   it('is false once an object was handed out (it may change in place), and such a change is saved', async () => {
     const { manager, cookie, saves } = await setup()
     const session = await manager.open({ cookie })

@@ -1,8 +1,9 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { SessionBackendError, SessionDataError, SessionTimeoutError } from '../src/index.ts'
-import { boundedCall, DeadlineQueue } from '../src/timeout.ts'
+import { boundedCall, boundedThen, DeadlineQueue } from '../src/timeout.ts'
 
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
 const never = () => new Promise<never>(() => {})
@@ -82,6 +83,62 @@ describe('boundedCall', () => {
       }),
     )
     expect((thrown as { error: SessionBackendError }).error.cause).toBeInstanceOf(TypeError)
+  })
+})
+
+// boundedThen is boundedCall(...).then(onValue, onFailure) in one promise (a session's load and save).
+describe('boundedThen', () => {
+  const mapped = (call: () => Promise<unknown>, ms = 100) =>
+    outcome(
+      boundedThen<unknown, { answered?: unknown; failed?: Error }>(
+        't',
+        'load',
+        ms,
+        call,
+        (value) => ({ answered: value }),
+        (error) => ({ failed: error }),
+      ),
+    )
+
+  it('settles with what onValue or onFailure returns, typed errors and timeouts included', async () => {
+    expect(await mapped(() => later(5, 7))).toEqual({ value: { answered: 7 } })
+    const io = (await mapped(() => Promise.reject(new Error('ECONNRESET')))) as { value: { failed: Error } }
+    expect(io.value.failed).toBeInstanceOf(SessionBackendError)
+    const thrown = (await mapped(() => {
+      throw new TypeError('bad')
+    })) as { value: { failed: SessionBackendError } }
+    expect(thrown.value.failed.cause).toBeInstanceOf(TypeError)
+    const started = performance.now()
+    const late = (await mapped(never, 53)) as { value: { failed: Error } }
+    expect(late.value.failed).toBeInstanceOf(SessionTimeoutError)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50)
+  })
+
+  it('rejects with what a callback throws, as it is, and calls each callback once', async () => {
+    const mine = new Error('mine')
+    let calls = 0
+    const failing = (value: unknown) => {
+      calls++
+      if (value !== undefined) throw mine
+      return value
+    }
+    await expect(boundedThen('t', 'save', 100, () => later(1, true), failing, failing)).rejects.toBe(mine)
+    await expect(boundedThen('t', 'save', 40, never, failing, failing)).rejects.toBe(mine)
+    expect(calls).toBe(2)
+  })
+
+  it('publishes the outcome on sessionbridge:backend, then maps it', async () => {
+    const events: { operation: string; outcome: string }[] = []
+    const listener = (event: unknown) => events.push(event as { operation: string; outcome: string })
+    subscribe('sessionbridge:backend', listener)
+    try {
+      expect(await mapped(() => later(1, null))).toEqual({ value: { answered: null } })
+      const failed = (await mapped(() => Promise.reject(new Error('down')))) as { value: { failed: Error } }
+      expect(failed.value.failed).toBeInstanceOf(SessionBackendError)
+    } finally {
+      unsubscribe('sessionbridge:backend', listener)
+    }
+    expect(events.map((e) => e.outcome)).toEqual(['miss', 'error'])
   })
 })
 
