@@ -66,7 +66,7 @@ function resolveOptions(options: RedisBackendOptions) {
 export function redisBackend(options: RedisBackendOptions): SessionBackend {
   const { idFormat, ...resolved } = resolveOptions(options)
   const ctx = redisContext(resolved)
-  const { sessionKey, script, send, codec } = ctx
+  const { sessionKey, script, sendScript, scriptFailed, send, codec } = ctx
   const hash = hashCodec(ctx)
   const index = resolved.userIndex ? userIndex(ctx) : null
   // Lua can check stored values for decodability only when they are our JSON.
@@ -117,7 +117,13 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
       const pairs = (args.length - 1 - named) / 2
       args[0] = `${msText(record.expiresAt)} ${checkJson} ${named} ${pairs} ${uidMarker(record.userId)}`
       for (const key of changes.deleted) args.push(`${DATA}${key}`)
-      const reply = await script('save', SAVE, sessionKey(id), args)
+      const key = sessionKey(id)
+      let reply: unknown
+      try {
+        reply = await sendScript(SAVE, key, args)
+      } catch (error) {
+        reply = await scriptFailed('save', SAVE, key, args, error)
+      }
       if (typeof reply !== 'string') return false
       // "<index score or nothing> <previous uid marker>"
       const space = reply.indexOf(' ')

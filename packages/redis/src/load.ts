@@ -82,7 +82,7 @@ function joinedRecord(text: string, now: number): SessionRecord | null | undefin
  * backend writes it, walked field by field (hash.ts). One round trip, two for an odd hash.
  */
 export function redisLoad(ctx: RedisContext, hash: ReturnType<typeof hashCodec>) {
-  const { sessionKey, script, commands, logger, now } = ctx
+  const { sessionKey, sendScript, scriptFailed, commands, logger, now } = ctx
   const joined = ctx.codec === jsonCodec
   const notAHash = (id: string): null => {
     logger.warn(`[sessionbridge/redis] session ${id.slice(0, 6)}... is not a hash; treating it as no session`)
@@ -107,7 +107,12 @@ export function redisLoad(ctx: RedisContext, hash: ReturnType<typeof hashCodec>)
   return async (id: string): Promise<SessionRecord | null> => {
     const key = sessionKey(id)
     if (!joined) return readWhole(id, key)
-    const reply = await script('load', LOAD, key, [])
+    let reply: unknown
+    try {
+      reply = await sendScript(LOAD, key, [])
+    } catch (error) {
+      reply = await scriptFailed('load', LOAD, key, [], error)
+    }
     if (typeof reply === 'string') {
       const record = joinedRecord(reply, now())
       return record !== undefined ? record : readWhole(id, key)

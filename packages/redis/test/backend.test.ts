@@ -373,6 +373,46 @@ for (const adapter of ADAPTERS) {
       expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA'])
     })
 
+    // A load and a save catch their script's failure themselves (`sendScript`, `scriptFailed`).
+    it('a load and a save run their script again by source after NOSCRIPT, and type other failures', async () => {
+      const sent: string[] = []
+      let failure: 'none' | 'noscript' | 'throw' | 'reject' = 'none'
+      const faulty: RedisCommands = {
+        send: (key, args) => {
+          sent.push(args[0]!)
+          if (args[0] === 'EVALSHA' && failure === 'noscript') {
+            failure = 'none'
+            return Promise.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'))
+          }
+          if (args[0] === 'EVALSHA' && failure === 'throw') throw new Error('client closed')
+          if (args[0] === 'EVALSHA' && failure === 'reject') return Promise.reject(new Error('ERR something'))
+          return commands.send(key, args)
+        },
+      }
+      const b = redisBackend({ client: faulty, prefix })
+      const id = b.idFormat.generate()
+      await b.create(id, { data: { n: 1 }, expiresAt: Date.now() + 60_000, userId: null })
+      const record = { data: { n: 2 }, expiresAt: Date.now() + 60_000, userId: null }
+      for (const run of [() => b.load(id), () => b.save(id, { set: { n: 2 }, deleted: [] }, record)]) {
+        sent.length = 0
+        failure = 'noscript'
+        expect(await run()).toBeTruthy()
+        expect(sent).toEqual(['EVALSHA', 'EVAL'])
+      }
+      expect((await b.load(id))?.data).toEqual({ n: 2 })
+      for (const operation of ['load', 'save'] as const) {
+        for (failure of ['throw', 'reject'] as const) {
+          const call = operation === 'load' ? b.load(id) : b.save(id, { set: { n: 3 }, deleted: [] }, record)
+          const error = await call.catch((e: unknown) => e)
+          expect(error).toBeInstanceOf(SessionBackendError)
+          expect((error as SessionBackendError).message).toContain(operation)
+          expect((error as Error).cause).toBeInstanceOf(Error)
+        }
+      }
+      failure = 'none'
+      await b.destroy(id)
+    })
+
     it("runs the backend's scripts the same way, and wraps their other failures naming the operation", async () => {
       const sent: string[] = []
       let failure: 'none' | 'throw' | 'reject' = 'none'
