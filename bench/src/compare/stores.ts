@@ -51,7 +51,7 @@ export interface OpenedStore {
 
 /** A SqlClient that counts statements; a transaction adds its BEGIN and COMMIT. */
 function countSql(client: SqlClient, counter: CallCounter): SqlClient {
-  return {
+  const counted: SqlClient = {
     dialect: client.dialect,
     query: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
       counter.calls++
@@ -62,6 +62,13 @@ function countSql(client: SqlClient, counter: CallCounter): SqlClient {
       return client.transaction((tx) => fn(countSql(tx, counter)))
     },
   }
+  if (client.queryRow) {
+    counted.queryRow = (sql, params) => {
+      counter.calls++
+      return client.queryRow!(sql, params)
+    }
+  }
+  return counted
 }
 
 /** Opens the named backend, counting its commands into `counter`. */

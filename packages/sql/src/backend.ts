@@ -1,9 +1,15 @@
-import type { SessionBackend } from '@sessionbridge/core'
-import { backendCall, keepingAppErrors, parseSqlDateTime } from '@sessionbridge/core/adapter'
+import type { SessionBackend, SessionRecord } from '@sessionbridge/core'
+import {
+  backendCall,
+  backendError,
+  type ChangeSet,
+  keepingAppErrors,
+  parseSqlDateTime,
+} from '@sessionbridge/core/adapter'
 import { sqlSessionData } from './data.ts'
 import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
-import { patchBuilder } from './patch.ts'
+import { patchBuilder, versionedSave } from './patch.ts'
 import type { SqlLayout } from './schema.ts'
 import { sessionStatements } from './statements.ts'
 import { startSweeper } from './sweeper.ts'
@@ -47,11 +53,85 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   // The native layout's one-statement save; the Django layout's data is encoded, so it merges.
   const patch = django ? null : patchBuilder(resolved.dialect, resolved.table, resolved.expiryStepMs)
 
+  const invalid = (id: string | null) => id !== null && (typeof id !== 'string' || !idFormat.validate(id))
   /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
   const guarded = <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> =>
-    id !== null && (typeof id !== 'string' || !idFormat.validate(id))
-      ? Promise.resolve(fallback)
-      : backendCall(PKG, op, fn, refusedData)
+    invalid(id) ? Promise.resolve(fallback) : backendCall(PKG, op, fn, refusedData)
+  /**
+   * `guarded` for an operation that maps its own errors (`typedError` in its `catch`): a load and a
+   * save, where `backendCall`'s `.catch` cost a promise, a microtask and a `then` lookup on the record.
+   */
+  const validated = <T>(fallback: T, id: string, fn: () => Promise<T>): Promise<T> =>
+    invalid(id) ? Promise.resolve(fallback) : fn()
+  const typedError = (op: string, error: unknown) => backendError(PKG, op, error, refusedData)
+
+  // The load's row as values: `queryRow` where the client has it (no row object to build).
+  // SQLite: a save of a row still at the version loaded writes the data whole (patch.ts).
+  const versioned =
+    !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
+  const loadColumns = django
+    ? ['session_data', 'expire_date']
+    : ['data', 'expires_at', 'user_id', ...(versioned ? ['version'] : [])]
+  const loadRow = (id: string): Promise<unknown[] | undefined> => {
+    const params = [id, sql.time(now())]
+    if (client.queryRow) return client.queryRow(sql.load, params)
+    return client.query<Record<string, unknown>>(sql.load, params).then(({ rows }) => {
+      const row = rows[0]
+      return row && loadColumns.map((column) => row[column])
+    })
+  }
+
+  /** The versioned save: true when the row was still at `record.version` and is written. */
+  const savedAtVersion = async (id: string, record: SessionRecord): Promise<boolean> => {
+    const version = Number(record.version)
+    if (!versioned || !Number.isSafeInteger(version)) return false
+    const checked = data.encodeJson(record.data)
+    const text = typeof checked === 'string' ? checked : await checked
+    const queries = versioned(text, version, record.expiresAt, record.userId, id, now())
+    if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
+    const withUser = queries.withUser()
+    return (await client.query(withUser.text, withUser.params)).rowCount > 0
+  }
+
+  const loadRecord = async (id: string): Promise<SessionRecord | null> => {
+    try {
+      // The columns `sql.load` selects, in order: Django's session_data, expire_date; native
+      // data, expires_at, user_id.
+      const row = await loadRow(id)
+      if (!row) return null
+      const stored = django ? await data.decode(row[0]) : data.decodeJson(row[0])
+      const expiresAt = django ? parseSqlDateTime(row[1]) : Number(row[1])
+      if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
+      if (django) {
+        // The loaded text is the version: a save writes once if the row still holds it (update.ts).
+        return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
+      }
+      const userId = row[2] == null ? null : String(row[2])
+      // SQLite's load selects the row's version too (see `versionedSave`).
+      if (versioned && row[3] != null) return { data: stored, expiresAt, userId, version: String(row[3]) }
+      return { data: stored, expiresAt, userId }
+    } catch (error) {
+      throw typedError('load', error)
+    }
+  }
+
+  const saveRecord = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
+    try {
+      if (versioned && record.version !== undefined && (await savedAtVersion(id, record))) return true
+      const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
+      // Awaited: an async function returning the promise itself would wrap it in another.
+      if (!queries) return await locked.merge(id, changes, record)
+      // The merged size, as this request sees it; a promise only when MySQL's limit must be asked.
+      const checked = data.encodeJson(record.data)
+      if (typeof checked !== 'string') await checked
+      if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
+      // No row holds this user and a recent expiry: one changed (or the row is gone, answered here too).
+      const withUser = queries.withUser()
+      return (await client.query(withUser.text, withUser.params)).rowCount > 0
+    } catch (error) {
+      throw typedError('save', error)
+    }
+  }
 
   let stopSweeper: (() => void) | null = null
   const backend: SqlBackend = {
@@ -68,20 +148,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       clearExpired: true,
       update: true,
     }),
-    load: (id) =>
-      guarded('load', null, id, async () => {
-        const { rows } = await client.query<Record<string, unknown>>(sql.load, [id, sql.time(now())])
-        const row = rows[0]
-        if (!row) return null
-        const stored = django ? await data.decode(row.session_data) : data.decodeJson(row.data)
-        const expiresAt = django ? parseSqlDateTime(row.expire_date) : Number(row.expires_at)
-        if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
-        if (django) {
-          // The loaded text is the version: a save writes once if the row still holds it (update.ts).
-          return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row.session_data) }
-        }
-        return { data: stored, expiresAt, userId: row.user_id == null ? null : String(row.user_id) }
-      }),
+    load: (id) => validated(null, id, () => loadRecord(id)),
     create: (proposedId, record) =>
       guarded('create', null, proposedId, async () => {
         const text = await data.encode(record.data)
@@ -103,19 +170,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         }
         return proposedId
       }),
-    save: (id, changes, record) =>
-      guarded('save', false, id, async () => {
-        const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
-        // Awaited: an async function returning the promise itself would wrap it in another.
-        if (!queries) return await locked.merge(id, changes, record)
-        // The merged size, as this request sees it; a promise only when MySQL's limit must be asked.
-        const checked = data.encodeJson(record.data)
-        if (typeof checked !== 'string') await checked
-        if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
-        // No row holds this user and a recent expiry: one changed (or the row is gone, answered here too).
-        const withUser = queries.withUser()
-        return (await client.query(withUser.text, withUser.params)).rowCount > 0
-      }),
+    save: (id, changes, record) => validated(false, id, () => saveRecord(id, changes, record)),
     update: (id, key, fn, updateOptions) =>
       keepingAppErrors(fn, (guardedFn) =>
         guarded('update', null, id, () => locked.update(id, key, guardedFn, updateOptions)),

@@ -17,6 +17,14 @@ export interface SqlResult<Row = Record<string, unknown>> {
 export interface SqlClient {
   readonly dialect: SqlDialect
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>>
+  /**
+   * The first row of a statement that selects at most one (a lookup by key), as its columns' values
+   * in the order selected, or `undefined` when it selects none. Optional: without it the backend
+   * reads `query()`'s first row. `sqliteClient` has it: better-sqlite3 on Node < 22 builds a row
+   * object through V8's API one named property at a time (about 2k instructions a column, a third of
+   * a session read on SQLite), a row of values without the names.
+   */
+  queryRow?(sql: string, params?: readonly unknown[]): Promise<unknown[] | undefined>
   /** Runs `fn` on one connection inside a transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
   /**

@@ -51,6 +51,36 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     await Promise.all([tx, outside])
     expect(order).toEqual(['tx start', 'tx end', 'outside'])
   })
+
+  it('queryRow: the first row as values in the order selected, undefined for none; query keeps objects', async () => {
+    await client.query('CREATE TABLE IF NOT EXISTS sbt_lite_rows (k text PRIMARY KEY, a integer, b text)')
+    await client.query('INSERT OR REPLACE INTO sbt_lite_rows VALUES (?, ?, ?), (?, ?, ?)', [
+      'x',
+      1,
+      null,
+      'y',
+      2,
+      'two',
+    ])
+    const select = 'SELECT b, a, k FROM sbt_lite_rows WHERE k = ?'
+    expect(await client.queryRow!(select, ['y'])).toEqual(['two', 2, 'y'])
+    expect(await client.queryRow!(select, ['x'])).toEqual([null, 1, 'x'])
+    expect(await client.queryRow!(select, ['none'])).toBeUndefined()
+    // The same text through query: row objects still (the statements are prepared apart).
+    expect((await client.query(select, ['y'])).rows).toEqual([{ b: 'two', a: 2, k: 'y' }])
+    expect(await client.queryRow!('SELECT k FROM sbt_lite_rows ORDER BY k', [])).toEqual(['x'])
+    // A statement from another request waits for the open transaction, as query does.
+    const order: string[] = []
+    const tx = client.transaction(async (t) => {
+      await t.query('UPDATE sbt_lite_rows SET a = 3 WHERE k = ?', ['x'])
+      await new Promise((r) => setTimeout(r, 20))
+      expect(await t.queryRow!(select, ['x'])).toEqual([null, 3, 'x'])
+      order.push('tx end')
+    })
+    const outside = client.queryRow!(select, ['x']).then((row) => order.push(`outside ${row?.[1]}`))
+    await Promise.all([tx, outside])
+    expect(order).toEqual(['tx end', 'outside 3'])
+  })
 })
 
 describe('SQLite lock waits (issue 14.9)', () => {
@@ -129,6 +159,28 @@ describe('SQLite lock waits (issue 14.9)', () => {
     } finally {
       holder.close()
       waiter.close()
+    }
+  })
+
+  it('queryRow waits for an exclusive lock the same way (a rollback journal: readers wait too)', async () => {
+    const path = file()
+    const holder = new Database(path)
+    holder.exec('CREATE TABLE IF NOT EXISTS t (n INTEGER)')
+    holder.exec('INSERT INTO t (n) VALUES (7)')
+    const reader = new Database(path)
+    try {
+      holder.exec('BEGIN EXCLUSIVE')
+      setTimeout(() => holder.exec('COMMIT'), 300)
+      const started = performance.now()
+      const { result, stall } = await longestStall(() =>
+        sqliteClient(reader).queryRow!('SELECT n FROM t', []),
+      )
+      expect(result).toEqual({ status: 'fulfilled', value: [7] })
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250)
+      expect(stall).toBeLessThan(200)
+    } finally {
+      holder.close()
+      reader.close()
     }
   })
 

@@ -15,17 +15,26 @@ import { base64JsonCodec, HOUR, record, type SqlSuiteOptions } from './suite.ts'
 /** Counts every statement, inside transactions too (a transaction's BEGIN and COMMIT count 2). */
 export function statementCounter(client: SqlClient) {
   let count = 0
-  const wrap = (c: SqlClient): SqlClient => ({
-    dialect: c.dialect,
-    query: (sql, params) => {
-      count++
-      return c.query(sql, params)
-    },
-    transaction: (fn) => {
-      count += 2
-      return c.transaction((tx) => fn(wrap(tx)))
-    },
-  })
+  const wrap = (c: SqlClient): SqlClient => {
+    const wrapped: SqlClient = {
+      dialect: c.dialect,
+      query: (sql, params) => {
+        count++
+        return c.query(sql, params)
+      },
+      transaction: (fn) => {
+        count += 2
+        return c.transaction((tx) => fn(wrap(tx)))
+      },
+    }
+    if (c.queryRow) {
+      wrapped.queryRow = (sql, params) => {
+        count++
+        return c.queryRow!(sql, params)
+      }
+    }
+    return wrapped
+  }
   const take = async (fn: () => Promise<unknown>) => {
     count = 0
     await fn()

@@ -7,6 +7,10 @@ export interface SqliteStatementLike {
   readonly reader: boolean
   all(...params: never[]): unknown[]
   run(...params: never[]): { changes: number }
+  /** The first row, or `undefined` (better-sqlite3 has it; used by `queryRow`). */
+  get?(...params: never[]): unknown
+  /** Rows as arrays of values from now on (better-sqlite3 has it; used by `queryRow`). */
+  raw?(raw?: boolean): unknown
 }
 
 /** The part of a better-sqlite3 `Database` the adapter uses; `new Database(file)` fits. */
@@ -63,68 +67,81 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   if (pragma.reader) pragma.all()
   else pragma.run()
   const statements = new Map<string, SqliteStatementLike>()
-  const prepared = (sql: string): SqliteStatementLike => {
-    let stmt = statements.get(sql)
+  // `queryRow`'s statements: prepared apart, since `raw()` changes what a statement returns.
+  const rowStatements = new Map<string, SqliteStatementLike>()
+  const prepared = (cache: Map<string, SqliteStatementLike>, sql: string): SqliteStatementLike => {
+    let stmt = cache.get(sql)
     if (!stmt) {
       stmt = db.prepare(sql)
-      if (statements.size >= 200) statements.delete(statements.keys().next().value!)
-      statements.set(sql, stmt)
+      if (cache === rowStatements) stmt.raw?.(true)
+      if (cache.size >= 200) cache.delete(cache.keys().next().value!)
+      cache.set(sql, stmt)
     }
     return stmt
   }
   const run = <Row>(sql: string, params: readonly unknown[] = []): SqlResult<Row> => {
     const values = bindable(params)
-    const stmt = prepared(sql)
+    const stmt = prepared(statements, sql)
     if (stmt.reader) {
       const rows = stmt.all(...values) as Row[]
       return { rows, rowCount: rows.length }
     }
     return { rows: [], rowCount: stmt.run(...values).changes }
   }
+  const first = (sql: string, params: readonly unknown[] = []): unknown[] | undefined => {
+    const stmt = prepared(rowStatements, sql)
+    if (typeof stmt.get !== 'function' || typeof stmt.raw !== 'function') {
+      const row = run<Record<string, unknown>>(sql, params).rows[0]
+      return row && Object.values(row)
+    }
+    return stmt.get(...bindable(params)) as unknown[] | undefined
+  }
 
   /**
-   * `run`, retried on timers while another connection holds the lock, up to `lockWaitMs`. The
-   * first attempt runs at once and, when it succeeds (almost always), costs one settled promise.
+   * `attempt()`, retried on timers while another connection holds the lock, up to `lockWaitMs`.
+   * The first attempt runs at once and, when it succeeds (almost always), costs one settled promise.
    */
-  const runWaiting = <Row>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> => {
+  const waiting = <T>(attempt: () => T): Promise<T> => {
     const deadline = Date.now() + lockWaitMs
     try {
-      return Promise.resolve(run<Row>(sql, params))
+      return Promise.resolve(attempt())
     } catch (error) {
       if (!isBusy(error) || deadline - Date.now() <= 0) return Promise.reject(error)
-      return retryWaiting<Row>(sql, params, deadline)
+      return retryWaiting(attempt, deadline)
     }
   }
-  const retryWaiting = async <Row>(
-    sql: string,
-    params: readonly unknown[],
-    deadline: number,
-  ): Promise<SqlResult<Row>> => {
+  const retryWaiting = async <T>(attempt: () => T, deadline: number): Promise<T> => {
     for (let delay = 2; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
       await sleep(Math.min(delay, deadline - Date.now()))
       try {
-        return run<Row>(sql, params)
+        return attempt()
       } catch (error) {
         if (!isBusy(error) || deadline - Date.now() <= 0) throw error
       }
     }
   }
+  const runWaiting = <Row>(sql: string, params?: readonly unknown[]) => waiting(() => run<Row>(sql, params))
+  const firstWaiting = (sql: string, params?: readonly unknown[]) => waiting(() => first(sql, params))
 
   let gate: Promise<void> | null = null
   /** A statement that arrived during a transaction: it runs once no transaction is open. */
-  const afterGate = async <Row>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>> => {
+  const afterGate = async <T>(attempt: () => Promise<T>): Promise<T> => {
     while (gate) await gate
-    return runWaiting<Row>(sql, params)
+    return attempt()
   }
   const tx: SqlClient = {
     dialect: 'sqlite',
     query: (sql, params) => runWaiting(sql, params),
+    queryRow: (sql, params) => firstWaiting(sql, params),
     transaction: (fn) => fn(tx),
   }
   return {
     dialect: 'sqlite',
-    query(sql, params) {
-      return gate ? afterGate(sql, params) : runWaiting(sql, params)
+    query<Row>(sql: string, params?: readonly unknown[]) {
+      return gate ? afterGate(() => runWaiting<Row>(sql, params)) : runWaiting<Row>(sql, params)
+    },
+    queryRow(sql, params) {
+      return gate ? afterGate(() => firstWaiting(sql, params)) : firstWaiting(sql, params)
     },
     async transaction(fn) {
       while (gate) await gate
