@@ -66,7 +66,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   const typedError = (op: string, error: unknown) => backendError(PKG, op, error, refusedData)
 
   // The load's row as values: `queryRow` where the client has it (no row object to build).
-  // SQLite: a save of a row still at the version loaded writes the data whole (patch.ts).
+  // SQLite and D1: a save of a row still at the version loaded writes the data whole (patch.ts).
   const versioned =
     !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
   const loadColumns = django
@@ -107,7 +107,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
       }
       const userId = row[2] == null ? null : String(row[2])
-      // SQLite's load selects the row's version too (see `versionedSave`).
+      // SQLite's and D1's load selects the row's version too (see `versionedSave`).
       if (versioned && row[3] != null) return { data: stored, expiresAt, userId, version: String(row[3]) }
       return { data: stored, expiresAt, userId }
     } catch (error) {

@@ -88,7 +88,7 @@ export function sessionStatements(
   const s = (build: (p: () => string) => string) => sqlStatement(dialectName, build)
   if (layout === 'native') {
     return {
-      // SQLite's save writes a row still at the loaded version whole (`versionedSave`): it loads it.
+      // SQLite's (and D1's) save writes a row still at the loaded version whole (`versionedSave`).
       load: s(
         (p) =>
           `SELECT ${d.dataText} AS data, expires_at, user_id${dialectName === 'sqlite' ? ', version' : ''} FROM ${table} WHERE id = ${p()} AND expires_at > ${p()}`,
