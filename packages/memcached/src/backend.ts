@@ -15,6 +15,7 @@ import {
 } from '@sessionbridge/core'
 import {
   backendCall,
+  backendError,
   type ChangeSet,
   changesKey,
   isPlainObject,
@@ -159,8 +160,12 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
   // Errors the backend raises on purpose (backend, data, conflict) pass its I/O wrapper as they are.
   const guarded = <T>(operation: string, fn: () => Promise<T>): Promise<T> =>
     backendCall(PKG, operation, fn, keepSessionErrors)
-  const encode = async (userId: string | null, data: SessionData): Promise<string> => {
-    const value = encodeStoredSession(userId, await codec.encode(data))
+  // The default codec is encoded inline, as it is decoded: a save makes no promise for it.
+  const encode = (userId: string | null, data: SessionData): string | Promise<string> =>
+    codec === jsonCodec
+      ? sized(encodeStoredSession(userId, JSON.stringify(data)))
+      : codec.encode(data).then((payload) => sized(encodeStoredSession(userId, payload)))
+  const sized = (value: string): string => {
     const bytes = Buffer.byteLength(value)
     if (bytes > maxValueBytes) {
       throw new SessionDataError(
@@ -196,17 +201,22 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     }
     return checked(stored.userId, isPlainObject(data) ? data : null)
   }
+  // A load maps its errors in its own `catch` (as `guarded` would): no `.catch` promise per read.
   const read = async (id: string, touch: number | null): Promise<SessionRecord | null> => {
-    const key = keyOf(id)
-    if (!key) return null
-    const started = now()
-    const item = await client.get(key, touch === null ? undefined : { touch: exptimeFor(touch, started) })
-    if (!item) return null
-    const pending = decode(item.value)
-    const record = pending instanceof Promise ? await pending : pending
-    if (!record) return null
-    const expiresAt = touch ?? (item.ttl < 0 ? Number.MAX_SAFE_INTEGER : started + item.ttl * 1000)
-    return { data: record.data, expiresAt, userId: record.userId, version: item.cas }
+    try {
+      const key = keyOf(id)
+      if (!key) return null
+      const started = now()
+      const item = await client.get(key, touch === null ? undefined : { touch: exptimeFor(touch, started) })
+      if (!item) return null
+      const pending = decode(item.value)
+      const record = pending instanceof Promise ? await pending : pending
+      if (!record) return null
+      const expiresAt = touch ?? (item.ttl < 0 ? Number.MAX_SAFE_INTEGER : started + item.ttl * 1000)
+      return { data: record.data, expiresAt, userId: record.userId, version: item.cas }
+    } catch (error) {
+      throw backendError(PKG, 'load', error, keepSessionErrors)
+    }
   }
 
   /**
@@ -246,6 +256,55 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     throw new SessionConflictError(PKG, key, options.maxAttempts)
   }
 
+  // A save maps its errors in its own `catch` (as `guarded` would): no `.catch` promise per write.
+  const saveRecord = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
+    try {
+      const key = keyOf(id)
+      if (!key) return false
+      const userChanged = changesKey(changes, userIdKey)
+      if (index && userChanged && record.userId !== null) await index.add(record.userId, id)
+      if (record.version !== undefined) {
+        // The request loaded this item: if nobody wrote since (same CAS), its view is the merge,
+        // and one conditional write saves the extra read.
+        const encoded = encode(record.userId, record.data)
+        const value = typeof encoded === 'string' ? encoded : await encoded
+        const result = await client.set(key, value, {
+          exptime: exptimeFor(record.expiresAt, now()),
+          cas: record.version,
+        })
+        if (result === 'stored') return true
+        if (result === 'not_found' || result === 'not_stored') return false
+      }
+      for (let attempt = 1; attempt <= casAttempts; attempt++) {
+        const item = await client.get(key)
+        if (!item) return false
+        const stored = decodeStoredSession(item.value)
+        const current = stored ? await codec.decode(stored.payload) : null
+        if (!stored || !current) {
+          warnUndecodable()
+          return false // never overwrite what we cannot read
+        }
+        const data = mergeNewer(current, changes)
+        const userId = userChanged ? record.userId : stored.userId
+        const value = await encode(userId, data)
+        const exptime = exptimeFor(record.expiresAt, now())
+        const result = await client.set(key, value, { exptime, cas: item.cas })
+        if (result === 'stored') return true
+        if (result === 'not_found' || result === 'not_stored') return false
+        // `exists`: another writer got in between; read again after a short random pause.
+        await sleep(Math.random() * Math.min(2 ** attempt, 25))
+      }
+      // Not an outage: other writers kept winning. 409, so the client knows nothing was saved.
+      throw new SessionConflictError(
+        PKG,
+        Object.keys(changes.set).concat(changes.deleted).join(','),
+        casAttempts,
+      )
+    } catch (error) {
+      throw backendError(PKG, 'save', error, keepSessionErrors)
+    }
+  }
+
   const backend: MemcachedBackend = {
     name: PKG,
     idFormat,
@@ -261,10 +320,10 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       readBasis: true, // mergeNewer: a retried save keeps what another writer changed since the load
     },
     load(id) {
-      return guarded('load', () => read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000))
+      return read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000)
     },
     loadAndTouch(id, expiresAt) {
-      return guarded('load', () => read(id, expiresAt))
+      return read(id, expiresAt)
     },
     create(proposedId, record) {
       return guarded('create', async () => {
@@ -283,48 +342,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       })
     },
     save(id: string, changes: ChangeSet, record: SessionRecord) {
-      return guarded('save', async () => {
-        const key = keyOf(id)
-        if (!key) return false
-        const userChanged = changesKey(changes, userIdKey)
-        if (index && userChanged && record.userId !== null) await index.add(record.userId, id)
-        if (record.version !== undefined) {
-          // The request loaded this item: if nobody wrote since (same CAS), its view is the merge,
-          // and one conditional write saves the extra read.
-          const value = await encode(record.userId, record.data)
-          const result = await client.set(key, value, {
-            exptime: exptimeFor(record.expiresAt, now()),
-            cas: record.version,
-          })
-          if (result === 'stored') return true
-          if (result === 'not_found' || result === 'not_stored') return false
-        }
-        for (let attempt = 1; attempt <= casAttempts; attempt++) {
-          const item = await client.get(key)
-          if (!item) return false
-          const stored = decodeStoredSession(item.value)
-          const current = stored ? await codec.decode(stored.payload) : null
-          if (!stored || !current) {
-            warnUndecodable()
-            return false // never overwrite what we cannot read
-          }
-          const data = mergeNewer(current, changes)
-          const userId = userChanged ? record.userId : stored.userId
-          const value = await encode(userId, data)
-          const exptime = exptimeFor(record.expiresAt, now())
-          const result = await client.set(key, value, { exptime, cas: item.cas })
-          if (result === 'stored') return true
-          if (result === 'not_found' || result === 'not_stored') return false
-          // `exists`: another writer got in between; read again after a short random pause.
-          await sleep(Math.random() * Math.min(2 ** attempt, 25))
-        }
-        // Not an outage: other writers kept winning. 409, so the client knows nothing was saved.
-        throw new SessionConflictError(
-          PKG,
-          Object.keys(changes.set).concat(changes.deleted).join(','),
-          casAttempts,
-        )
-      })
+      return saveRecord(id, changes, record)
     },
     update(id, key, fn, updateOptions) {
       return keepingAppErrors(fn, (guardedFn) =>

@@ -180,6 +180,35 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     expect(error).toBeInstanceOf(SessionBackendError)
     expect(error.cause).toBe(cause)
     expect(error.operation).toBe('load')
+    // A save maps its own errors too: through the one conditional write, and through the merge.
+    for (const version of ['7', undefined]) {
+      const saved = { ...record({ a: 1 }), ...(version ? { version } : {}) }
+      const saveError = await broken
+        .save(djangoIdFormat.generate(), { set: { a: 1 }, deleted: [] }, saved)
+        .catch((e) => e)
+      expect(saveError).toBeInstanceOf(SessionBackendError)
+      expect(saveError.cause).toBe(cause)
+      expect(saveError.operation).toBe('save')
+    }
+  })
+
+  it('a save of a session over the item size is a SessionDataError, whichever way it writes', async () => {
+    const small = memcachedBackend({
+      client: createMemcachedClient({ servers, maxValueBytes: 10_000 }),
+      prefix,
+    })
+    const id = (await small.create(djangoIdFormat.generate(), record({ n: 1 })))!
+    const loaded = (await small.load(id))!
+    const big = { set: { big: 'x'.repeat(20_000) }, deleted: [] }
+    for (const saved of [loaded, { ...loaded, version: undefined }]) {
+      const error = await small
+        .save(id, big, { ...saved, data: { ...loaded.data, ...big.set } })
+        .catch((e) => e)
+      expect(error).toBeInstanceOf(SessionDataError)
+      expect(String(error.message)).toMatch(/maxValueBytes \(10000 bytes\)/)
+    }
+    expect((await small.load(id))?.data).toEqual(loaded.data)
+    await (small.client as { close(): Promise<void> }).close()
   })
 
   it('fails at startup on bad configuration', () => {
