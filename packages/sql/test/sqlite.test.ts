@@ -52,6 +52,27 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     expect(order).toEqual(['tx start', 'tx end', 'outside'])
   })
 
+  it('queryRow over a driver without get() and raw(): the first row of all(), as values', async () => {
+    const statements = new Map<string, Database.Statement>()
+    const plain = {
+      prepare(source: string) {
+        const stmt = db.prepare(source)
+        statements.set(source, stmt)
+        return {
+          reader: stmt.reader,
+          all: (...params: never[]) => stmt.all(...params),
+          run: (...params: never[]) => stmt.run(...params),
+        }
+      },
+    }
+    const limited = sqliteClient(plain)
+    await limited.query('CREATE TABLE IF NOT EXISTS sbt_lite_plain (k text PRIMARY KEY, a integer)')
+    await limited.query('INSERT OR REPLACE INTO sbt_lite_plain VALUES (?, ?)', ['p', 5])
+    expect(await limited.queryRow!('SELECT a, k FROM sbt_lite_plain WHERE k = ?', ['p'])).toEqual([5, 'p'])
+    expect(await limited.queryRow!('SELECT a, k FROM sbt_lite_plain WHERE k = ?', ['none'])).toBeUndefined()
+    expect(statements.size).toBeGreaterThan(0)
+  })
+
   it('queryRow: the first row as values in the order selected, undefined for none; query keeps objects', async () => {
     await client.query('CREATE TABLE IF NOT EXISTS sbt_lite_rows (k text PRIMARY KEY, a integer, b text)')
     await client.query('INSERT OR REPLACE INTO sbt_lite_rows VALUES (?, ?, ?), (?, ?, ?)', [
@@ -69,6 +90,8 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     // The same text through query: row objects still (the statements are prepared apart).
     expect((await client.query(select, ['y'])).rows).toEqual([{ b: 'two', a: 2, k: 'y' }])
     expect(await client.queryRow!('SELECT k FROM sbt_lite_rows ORDER BY k', [])).toEqual(['x'])
+    // A statement that returns no rows runs, and answers undefined (better-sqlite3 has no raw() for it).
+    expect(await client.queryRow!('UPDATE sbt_lite_rows SET a = a WHERE k = ?', ['x'])).toBeUndefined()
     // A statement from another request waits for the open transaction, as query does.
     const order: string[] = []
     const tx = client.transaction(async (t) => {

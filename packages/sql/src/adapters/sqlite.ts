@@ -73,7 +73,8 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     let stmt = cache.get(sql)
     if (!stmt) {
       stmt = db.prepare(sql)
-      if (cache === rowStatements) stmt.raw?.(true)
+      // better-sqlite3 refuses raw() for a statement that returns no rows (`first` runs it instead).
+      if (cache === rowStatements && stmt.reader) stmt.raw?.(true)
       if (cache.size >= 200) cache.delete(cache.keys().next().value!)
       cache.set(sql, stmt)
     }
@@ -90,7 +91,8 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   }
   const first = (sql: string, params: readonly unknown[] = []): unknown[] | undefined => {
     const stmt = prepared(rowStatements, sql)
-    if (typeof stmt.get !== 'function' || typeof stmt.raw !== 'function') {
+    if (!stmt.reader || typeof stmt.get !== 'function' || typeof stmt.raw !== 'function') {
+      // A statement without rows, or a driver without get()/raw(): `run`'s first row, as values.
       const row = run<Record<string, unknown>>(sql, params).rows[0]
       return row && Object.values(row)
     }
