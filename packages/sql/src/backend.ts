@@ -65,10 +65,10 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     invalid(id) ? Promise.resolve(fallback) : fn()
   const typedError = (op: string, error: unknown) => backendError(PKG, op, error, refusedData)
 
-  // The load's row as values: `queryRow` where the client has it (no row object to build).
   // SQLite and D1: a save of a row still at the version loaded writes the data whole (patch.ts).
   const versioned =
     !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
+  // The load's row as values: `queryRow` where the client has it (no row object to build).
   const loadColumns = django
     ? ['session_data', 'expire_date']
     : ['data', 'expires_at', 'user_id', ...(versioned ? ['version'] : [])]
@@ -96,7 +96,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   const loadRecord = async (id: string): Promise<SessionRecord | null> => {
     try {
       // The columns `sql.load` selects, in order: Django's session_data, expire_date; native
-      // data, expires_at, user_id.
+      // data, expires_at, user_id (and version on SQLite and D1).
       const row = await loadRow(id)
       if (!row) return null
       const stored = django ? await data.decode(row[0]) : data.decodeJson(row[0])
@@ -107,7 +107,6 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
       }
       const userId = row[2] == null ? null : String(row[2])
-      // SQLite's and D1's load selects the row's version too (see `versionedSave`).
       if (versioned && row[3] != null) return { data: stored, expiresAt, userId, version: String(row[3]) }
       return { data: stored, expiresAt, userId }
     } catch (error) {
