@@ -202,8 +202,11 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     return checked(stored.userId, isPlainObject(data) ? data : null)
   }
   // A load maps its errors in its own `catch` (as `guarded` would): no `.catch` promise per read.
-  const read = async (id: string, touch: number | null): Promise<SessionRecord | null> => {
+  // `touchAt`: the expiry a read moves the item to; `undefined`: `touchOnLoad`'s, worked out here.
+  const read = async (id: string, touchAt?: number | null): Promise<SessionRecord | null> => {
     try {
+      const touch =
+        touchAt !== undefined ? touchAt : touchOnLoad === false ? null : now() + touchOnLoad * 1000
       const key = keyOf(id)
       if (!key) return null
       const started = now()
@@ -320,7 +323,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       readBasis: true, // mergeNewer: a retried save keeps what another writer changed since the load
     },
     load(id) {
-      return read(id, touchOnLoad === false ? null : now() + touchOnLoad * 1000)
+      return read(id)
     },
     loadAndTouch(id, expiresAt) {
       return read(id, expiresAt)

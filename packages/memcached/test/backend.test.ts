@@ -180,6 +180,19 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     expect(error).toBeInstanceOf(SessionBackendError)
     expect(error.cause).toBe(cause)
     expect(error.operation).toBe('load')
+    // Whatever fails inside a load rejects its promise, a clock that throws included.
+    const clockless = memcachedBackend({
+      client: broken.client,
+      touchOnLoad: 60, // the load works out the touch's expiry from the clock
+      now: () => {
+        throw cause
+      },
+    })
+    let pending: Promise<unknown> | undefined
+    expect(() => {
+      pending = clockless.load(djangoIdFormat.generate())
+    }).not.toThrow()
+    expect(await pending!.catch((e) => e)).toMatchObject({ operation: 'load', cause })
     // A save maps its own errors too: through the one conditional write, and through the merge.
     for (const version of ['7', undefined]) {
       const saved = { ...record({ a: 1 }), ...(version ? { version } : {}) }
