@@ -57,15 +57,17 @@ const pathOf = (key: string): string => `$."${key}"`
 
 /**
  * The statement after `SET data = ...`: `kept` (see `PatchQueries`) or the one that writes the
- * expiry and the user; the version; the live-JSON-object match. `step`: the expiry step, ms.
+ * expiry and the user; the version; the row's last condition (`last`, called after every other
+ * placeholder: the patch's live-JSON-object match, the versioned save's version). `step`: the expiry
+ * step, ms.
  */
-function tail(p: () => string, kept: boolean, step: number, same: string, isObject: string): string {
-  if (!kept)
-    return `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${isObject}`
+function tail(p: () => string, kept: boolean, step: number, same: string, last: () => string): string {
   // Placeholders in the order of the parameters (PostgreSQL numbers them as `p()` is called).
+  if (!kept)
+    return `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${last()}`
   return step > 0
-    ? `version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND expires_at BETWEEN ${p()} AND ${p()} AND ${isObject}`
-    : `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${isObject}`
+    ? `version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND expires_at BETWEEN ${p()} AND ${p()} AND ${last()}`
+    : `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${last()}`
 }
 
 /** Both statements of one save over the same data parameters `head` (in `tail`'s order). */
@@ -101,7 +103,7 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
         const data = removes
           ? `(data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb)))`
           : 'data'
-        return `UPDATE ${table} SET data = ${data} || ${p()}::text::jsonb, ${tail(p, kept, step, 'IS NOT DISTINCT FROM', "jsonb_typeof(data) = 'object'")}`
+        return `UPDATE ${table} SET data = ${data} || ${p()}::text::jsonb, ${tail(p, kept, step, 'IS NOT DISTINCT FROM', () => "jsonb_typeof(data) = 'object'")}`
       })
     // Most saves delete nothing: no array to bind, expand and subtract.
     const setOnly = [statement(false, true), statement(false, false)] as const
@@ -136,7 +138,7 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
             const pairs = Array.from({ length: setCount }, () => `${p()}, ${value(p())}`)
             expr = `${set}(${expr}, ${pairs.join(', ')})`
           }
-          return `UPDATE ${table} SET data = ${expr}, ${tail(p, kept, step, same, isObject)}`
+          return `UPDATE ${table} SET data = ${expr}, ${tail(p, kept, step, same, () => isObject)}`
         })
       pair = [statement(true), statement(false)]
       texts.set(shape, pair)
@@ -181,7 +183,7 @@ export function versionedSave(table: string, step = 0): VersionedSave {
   const statement = (kept: boolean) =>
     sqlStatement(
       'sqlite',
-      (p) => `UPDATE ${table} SET data = ${p()}, ${tail(p, kept, step, 'IS', `version = ?`)}`,
+      (p) => `UPDATE ${table} SET data = ${p()}, ${tail(p, kept, step, 'IS', () => `version = ${p()}`)}`,
     )
   const texts = [statement(true), statement(false)] as const
   return (text, version, expiresAt, userId, id, now) => {

@@ -80,9 +80,10 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     }
     return stmt
   }
-  const run = <Row>(sql: string, params: readonly unknown[] = []): SqlResult<Row> => {
+  const run = <Row>(sql: string, params: readonly unknown[] = []): SqlResult<Row> =>
+    runPrepared<Row>(prepared(statements, sql), params)
+  const runPrepared = <Row>(stmt: SqliteStatementLike, params: readonly unknown[]): SqlResult<Row> => {
     const values = bindable(params)
-    const stmt = prepared(statements, sql)
     if (stmt.reader) {
       const rows = stmt.all(...values) as Row[]
       return { rows, rowCount: rows.length }
@@ -93,7 +94,7 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     const stmt = prepared(rowStatements, sql)
     if (!stmt.reader || typeof stmt.get !== 'function' || typeof stmt.raw !== 'function') {
       // A statement without rows, or a driver without get()/raw(): `run`'s first row, as values.
-      const row = run<Record<string, unknown>>(sql, params).rows[0]
+      const row = runPrepared<Record<string, unknown>>(stmt, params).rows[0]
       return row && Object.values(row)
     }
     return stmt.get(...bindable(params)) as unknown[] | undefined
