@@ -35,7 +35,6 @@ type State = RequestSession<FastifySessionUser, FastifySessionData>
 
 const kState = Symbol('sessionbridge.state')
 const kDriver = Symbol('sessionbridge.driver')
-const kFailure = Symbol('sessionbridge.failure')
 const kLogs = Symbol('sessionbridge.requestLogs')
 
 declare module 'fastify' {
@@ -59,7 +58,6 @@ declare module 'fastify' {
     realtimeTicket: string | null
     [kState]: State | null
     [kDriver]: SessionDriver<FastifySessionUser, FastifySessionData> | null
-    [kFailure]: Error | null
     /** No `logger` option was given: warnings go to `request.log`. */
     [kLogs]: boolean
   }
@@ -92,9 +90,16 @@ export function requestLogger(request: FastifyRequest): SessionLogger | undefine
   return request[kLogs] ? request.log : undefined
 }
 
+// Fastify writes every `null`-valued request decoration into each new request (a keyed store
+// apiece, on every request): only the state has such a slot. A session error (rare) and a
+// realtime ticket (its routes only) are kept beside the request instead; a WeakMap's miss for an
+// object never used as a key costs no hash.
+const failures = new WeakMap<FastifyRequest, Error>()
+const realtimeTickets = new WeakMap<FastifyRequest, string | null>()
+
 /** Sends the body a session error gets instead of a default answer that would quote its message. */
 function withoutDetails(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-  const failure = request[kFailure]
+  const failure = failures.get(request)
   const answer = failure && sessionErrorAnswer(failure)
   if (!answer || typeof payload !== 'string') return payload
   const { message } = failure
@@ -123,7 +128,6 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   )
   fastify.decorateRequest(kState, null)
   fastify.decorateRequest(kDriver, { getter: () => driver })
-  fastify.decorateRequest(kFailure, null)
   // Fastify's logger, unless the app gave its own, or Fastify's is off (its no-op stand-in has no
   // `level`): then the warnings go to `console` as before, rather than nowhere.
   const requestLogs = options.logger === undefined && 'level' in fastify.log
@@ -137,7 +141,14 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   for (const [name, member] of Object.entries(members)) {
     fastify.decorateRequest(name as 'session', member.get ? { getter: member.get } : member.value)
   }
-  fastify.decorateRequest('realtimeTicket', null)
+  fastify.decorateRequest('realtimeTicket', {
+    getter(this: FastifyRequest) {
+      return realtimeTickets.get(this) ?? null
+    },
+    setter(this: FastifyRequest, ticket: string | null) {
+      realtimeTickets.set(this, ticket)
+    },
+  })
 
   // No promise and no object for a request without a session cookie; a promise only to verify a signature.
   fastify.addHook('onRequest', (request, _reply, done) => {
@@ -172,7 +183,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   }
 
   fastify.addHook('onError', (request, _reply, error, done) => {
-    if (sessionErrorAnswer(error)) request[kFailure] = error
+    if (sessionErrorAnswer(error)) failures.set(request, error)
     done()
   })
 
@@ -180,7 +191,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = request[kState]
     // A request that only read its session needs no commit: no promise on the common read.
-    if ((!state || state.settled) && !request[kFailure]) return done(null, payload)
+    if ((!state || state.settled) && !failures.has(request)) return done(null, payload)
     return finishReply(request, reply, payload) as unknown as undefined
   })
 }
