@@ -61,28 +61,33 @@ export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends Se
   clientAddress?: (c: Context) => string | null | undefined
 }
 
-const kState = Symbol('sessionbridge.state')
-const kBinding = Symbol('sessionbridge.binding')
-const kGet = Symbol('sessionbridge.get')
+const kRequest = Symbol('sessionbridge.request')
 /** What one `sessionMiddleware()` shares with its requests (made once). */
 interface Binding {
   driver: SessionDriver<AuthUser, SessionData>
   trustProxy: boolean
   clientAddress: (c: Context) => string | null | undefined
 }
-type Carrier = Context & { [kState]?: RequestSession; [kBinding]?: Binding; [kGet]: Context['get'] }
+/**
+ * What the middleware keeps on a request's context, under one key: each key added to Hono's
+ * `Context` is a map transition of its own (a megamorphic store apiece, on every request).
+ */
+interface RequestSlot {
+  binding: Binding
+  /** The context's own `get`, which `sessionGet` stands in front of. */
+  readonly get: Context['get']
+  state: RequestSession | null
+}
+type Carrier = Context & { [kRequest]?: RequestSlot }
 
 /** The per-request session state (opened on first use); throws when the session middleware did not run first. */
 export function stateOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
   c: Context,
 ): RequestSession<User, Data> {
-  const carrier = c as Carrier
-  if (!carrier[kState]) {
-    const binding = carrier[kBinding]
-    if (!binding) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
-    carrier[kState] = binding.driver.open(undefined, isSecure(c, binding.trustProxy))
-  }
-  return carrier[kState] as unknown as RequestSession<User, Data>
+  const slot = (c as Carrier)[kRequest]
+  if (!slot) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
+  if (!slot.state) slot.state = slot.binding.driver.open(undefined, isSecure(c, slot.binding.trustProxy))
+  return slot.state as unknown as RequestSession<User, Data>
 }
 
 /**
@@ -107,7 +112,7 @@ function sessionGet(this: Carrier, key: string): unknown {
     }
     case 'authenticate': {
       const state = stateOf(this)
-      const address = this[kBinding]!.clientAddress(this)
+      const address = this[kRequest]!.binding.clientAddress(this)
       return (username: string, password: string) => state.authenticate({ username, password }, address)
     }
     case 'csrfToken': {
@@ -116,11 +121,11 @@ function sessionGet(this: Carrier, key: string): unknown {
       return () => state.csrfToken(cookie)
     }
     case 'clientAddress':
-      return this[kBinding]!.clientAddress
+      return this[kRequest]!.binding.clientAddress
     case 'realtimeTicket':
-      return this[kGet](key) ?? null
+      return this[kRequest]!.get(key) ?? null
     default:
-      return this[kGet](key as never)
+      return this[kRequest]!.get(key as never)
   }
 }
 
@@ -151,16 +156,17 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
 
   return async function sessionbridge(c, next) {
     const carrier = c as unknown as Carrier
-    carrier[kBinding] = binding
-    if (carrier.get !== sessionGet) {
-      carrier[kGet] = c.get
+    let slot = carrier[kRequest]
+    if (slot === undefined || carrier.get !== sessionGet) {
+      slot = { binding, get: c.get, state: slot?.state ?? null }
+      carrier[kRequest] = slot
       carrier.get = sessionGet as Context['get']
-    }
+    } else slot.binding = binding
     const cookie = header(c, 'cookie')
     if (driver.manager.mayCarrySession(cookie)) {
       // HTTPS is asked only when a cookie is written (see SessionStart.secure).
       const opened = driver.open(cookie, () => isSecure(c, trustProxy))
-      carrier[kState] = opened as unknown as RequestSession
+      slot.state = opened as unknown as RequestSession
       // A signature verified before needs no promise: no await (a tick) on a returning visitor.
       const verifying = opened.start()
       if (verifying) await verifying
@@ -176,7 +182,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
       failure = { error }
     }
     let cookies: readonly string[] = []
-    const state = carrier[kState]
+    const { state } = slot
     try {
       if (state && !state.settled) cookies = await state.finish()
     } catch (error) {
