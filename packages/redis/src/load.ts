@@ -12,7 +12,7 @@ import { luaScript } from './scripts.ts'
 const JOINED_BYTES = 16_384
 
 /**
- * KEYS[1] session. `load()`'s read as one text, `[<expiry>,"<uid marker>",{<data>}]`: the data
+ * KEYS[1] session. `load()`'s read as one text, `<expiry>,["<uid marker>",{<data>}]`: the data
  * fields' one-key objects joined into one. The client then decodes one reply, where an `HGETALL`
  * reply is two per field (the bench: about 8k instructions of node-redis's decoder for a two-key
  * session, more than the rest of a read). Only a hash as this backend writes it is joined: each
@@ -45,33 +45,51 @@ for i = 1, #all, 2 do
   end
 end
 if not exp or not uid or not string.find(exp, '^%d+$') then return all end
-return '[' .. exp .. ',' .. cjson.encode(uid) .. ',{' .. table.concat(parts, ',') .. '}]'
+return exp .. ',[' .. cjson.encode(uid) .. ',{' .. table.concat(parts, ',') .. '}]'
 `)
 
 /** An object JSON.parse made from `{...}`: anything but an array or a primitive. */
 const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/**
+ * The expiry ahead of LOAD's JSON, and where the JSON starts; `undefined` without digits and a comma.
+ * Read here: JSON.parse takes a number of more than 9 digits through `strtod` (about 400 instructions).
+ */
+function expiryPrefix(text: string): { expiresAt: number; json: number } | undefined {
+  let expiresAt = 0
+  let at = 0
+  for (; at < 17; at++) {
+    const digit = text.charCodeAt(at) - 48
+    if (!(digit >= 0 && digit <= 9)) break
+    expiresAt = expiresAt * 10 + digit
+  }
+  if (at === 0 || text.charCodeAt(at) !== 44 || !Number.isSafeInteger(expiresAt)) return undefined
+  return { expiresAt, json: at + 1 }
+}
+
 /** The record of LOAD's joined text; `undefined` when it is not one (then the hash is read whole). */
 function joinedRecord(text: string, now: number): SessionRecord | null | undefined {
+  const prefix = expiryPrefix(text)
+  if (prefix === undefined) return undefined
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    parsed = JSON.parse(text.slice(prefix.json))
   } catch {
     return undefined
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3) return undefined
-  const expiresAt: unknown = parsed[0]
-  const marker: unknown = parsed[1]
-  const data: unknown = parsed[2]
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined
+  const marker: unknown = parsed[0]
+  const data: unknown = parsed[1]
   // LOAD writes the data as `{...}`: parsed, it is a plain object (no prototype lookup needed).
-  if (!Number.isSafeInteger(expiresAt) || typeof marker !== 'string' || !isJsonObject(data)) return undefined
+  if (typeof marker !== 'string' || !isJsonObject(data)) return undefined
   if (marker !== '-' && !marker.startsWith('+')) return undefined
-  if ((expiresAt as number) <= now) return null
+  const { expiresAt } = prefix
+  if (expiresAt <= now) return null
   // JSON.parse makes a `__proto__` key an own property; plainData copies it as a plain key.
   return {
     data: plainData(data),
-    expiresAt: expiresAt as number,
+    expiresAt,
     userId: marker === '-' ? null : marker.slice(1),
   }
 }

@@ -202,3 +202,56 @@ for (const adapter of ADAPTERS) {
     },
   )
 }
+
+describe("load: LOAD's joined text, read without a server", () => {
+  // A client that answers LOAD with `text` and HGETALL with an empty hash (no session).
+  const answering = (text: string) => {
+    const sent: string[] = []
+    const commands: RedisCommands = {
+      send: async (_key, args) => {
+        sent.push(args[0]!)
+        return args[0] === 'EVALSHA' ? text : []
+      },
+    }
+    return { sent, backend: redisBackend({ client: commands, prefix: 'sbt_load_text:', logger: quiet }) }
+  }
+  const later = Date.now() + HOUR
+
+  it('takes the expiry ahead of the JSON, the marker and the data from one text', async () => {
+    const { sent, backend } = answering(`${later},["+42",{"count":3}]`)
+    const loaded = await backend.load(backend.idFormat.generate())
+    expect(loaded && { ...loaded, data: { ...loaded.data } }).toEqual({
+      data: { count: 3 },
+      expiresAt: later,
+      userId: '42',
+    })
+    expect(sent).toEqual(['EVALSHA'])
+  })
+
+  it('reads the hash whole when the text is not a joined record', async () => {
+    const texts = [
+      `${later}["-",{}]`, // no comma
+      `,["-",{}]`, // no digits
+      `${later}x,["-",{}]`,
+      `12345678901234567,["-",{}]`, // 17 digits
+      `9007199254740993,["-",{}]`, // past the safe integers
+      `${later},["-",{},1]`,
+      `${later},[1,{}]`,
+      `${later},["x",{}]`, // not a marker
+      `${later},["-",[]]`,
+      `${later},["-",{}`,
+      `[${later},"-",{}]`, // the text before the expiry moved ahead of the JSON
+    ]
+    for (const text of texts) {
+      const { sent, backend } = answering(text)
+      expect(await backend.load(backend.idFormat.generate()), text).toBeNull()
+      expect(sent, text).toEqual(['EVALSHA', 'HGETALL'])
+    }
+  })
+
+  it('answers no session for an expiry already past, without reading the hash', async () => {
+    const { sent, backend } = answering(`${Date.now() - 1},["-",{"a":1}]`)
+    expect(await backend.load(backend.idFormat.generate())).toBeNull()
+    expect(sent).toEqual(['EVALSHA'])
+  })
+})
