@@ -12,6 +12,19 @@ const setOwn = (data: Record<string, unknown>, key: string, value: unknown) => {
   else Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
+/**
+ * The mark of a memory backend made here: its calls settle without waiting on anything (no `await`
+ * inside), so the lifecycle runs its loads and saves without a deadline (`promptThen`), which could
+ * never pass. Not enumerable: a copy spread from it with methods of its own (`{ ...memoryBackend(),
+ * load }`: a test's hanging stand-in, a wrapper that adds latency) does not carry it and keeps the
+ * deadline. A wrapper made with `Object.create(backend)` inherits it, and must settle at once too.
+ */
+const kSettlesAtOnce = Symbol('sessionbridge.settlesAtOnce')
+
+/** Whether `backend` is a memory backend made here (see `kSettlesAtOnce`). */
+export const settlesAtOnce = (backend: SessionBackend): boolean =>
+  (backend as { [kSettlesAtOnce]?: boolean })[kSettlesAtOnce] === true
+
 /** Options of `memoryBackend`. */
 export interface MemoryBackendOptions {
   /**
@@ -82,7 +95,7 @@ export function memoryBackend(
   const entryOf = (record: SessionRecord): MemoryEntry =>
     new StoredEntry(record.data, record.expiresAt, record.userId, nextVersion())
 
-  return {
+  const backend: SessionBackend & { readonly size: number } = {
     name: 'memory',
     idFormat: options.idFormat ?? defaultIdFormat,
     capabilities: {
@@ -180,4 +193,6 @@ export function memoryBackend(
       return count
     },
   }
+  Object.defineProperty(backend, kSettlesAtOnce, { value: true })
+  return backend
 }

@@ -4,9 +4,10 @@ import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
 import { backendError, SessionBackendError, SessionError } from './errors.ts'
 import { askHttps, type HttpsAnswer } from './https-answer.ts'
+import { settlesAtOnce } from './memory.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
 import type { Signer } from './signing.ts'
-import { boundedCall, boundedThen } from './timeout.ts'
+import { boundedCall, boundedThen, promptThen } from './timeout.ts'
 import {
   type BackendCapabilities,
   type ChangeSet,
@@ -622,7 +623,7 @@ export class Session<Data extends SessionData = SessionData> {
       }
       return Promise.resolve()
     }
-    return boundedThen(
+    return (settlesAtOnce(backend) ? promptThen : boundedThen)(
       backend.name,
       'load',
       options.timeout,
@@ -835,9 +836,17 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#callThen('touch', () => backend.touch(id, expiresAt), done)
   }
 
-  /** `#call(op, fn).then(done)` as one promise (see `boundedThen`). */
+  /** `#call(op, fn).then(done)` as one promise (see `boundedThen`; `promptThen` for the memory backend). */
   #callThen<T, U>(op: string, fn: () => Promise<T>, done: (value: T) => U | PromiseLike<U>): Promise<U> {
-    return boundedThen(this.#ctx.backend.name, op, this.#ctx.options.timeout, fn, done, rethrow)
+    const { backend, options } = this.#ctx
+    return (settlesAtOnce(backend) ? promptThen : boundedThen)(
+      backend.name,
+      op,
+      options.timeout,
+      fn,
+      done,
+      rethrow,
+    )
   }
 
   /** One backend call under the deadline (a method, not a closure made per commit). */

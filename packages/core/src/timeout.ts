@@ -50,6 +50,34 @@ export function boundedThen<T, U>(
   )
 }
 
+/**
+ * `boundedThen` without the deadline, for a backend whose every call settles without waiting on
+ * I/O or timers (`BackendCapabilities.inProcess`: the memory backend), where a deadline cannot
+ * pass and its bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k
+ * instructions a call) buys nothing. Failures are typed as `boundedThen` types them; with
+ * subscribers on the diagnostics channel the call goes through `boundedThen`, which publishes it.
+ */
+export function promptThen<T, U>(
+  backend: string,
+  operation: string,
+  timeoutMs: number,
+  call: () => Promise<T>,
+  onValue: (value: T) => U | PromiseLike<U>,
+  onFailure: (error: Error) => U | PromiseLike<U>,
+): Promise<U> {
+  if (channels.backend.hasSubscribers)
+    return boundedThen(backend, operation, timeoutMs, call, onValue, onFailure)
+  let answer: Promise<T>
+  try {
+    answer = Promise.resolve(call())
+  } catch (error) {
+    answer = Promise.reject(error)
+  }
+  return answer.then(onValue, (error: unknown) =>
+    onFailure(backendError(backend, operation, error, keepSessionErrors)),
+  )
+}
+
 /** Publishes one call's outcome on `sessionbridge:backend`, timed from now. */
 function reporter(backend: string, operation: string) {
   const started = clock()

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
-import { memoryBackend } from '../src/index.ts'
-import type { MemoryEntry } from '../src/memory.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
+import { type MemoryEntry, settlesAtOnce } from '../src/memory.ts'
 import { testBackend } from '../src/testing/index.ts'
 
 const storages = new WeakMap<object, Map<string, MemoryEntry>>()
@@ -129,5 +129,46 @@ describe('memoryBackend', () => {
       expect(Object.getOwnPropertyDescriptor(loaded, '__proto__')?.value).toBe('x')
       expect(Object.getPrototypeOf(loaded)).not.toBe('x')
     })
+  })
+})
+
+// The memory backend's calls settle at once: a session's load and save run without a deadline
+// (no timer armed, `promptThen`); a copy spread from it with methods of its own keeps the deadline.
+describe('memoryBackend: calls without a deadline', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  const timersOfAnIncrement = async (backend: SessionBackend) => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    // A timeout no other test uses: its own deadline queue, with no timer armed yet.
+    const manager = createSessionManager({ backend, timeout: 4_321 })
+    const id = (await backend.create(backend.idFormat.generate(), {
+      data: { n: 1 },
+      expiresAt: Date.now() + 60_000,
+      userId: null,
+    }))!
+    const session = await manager.open({ cookie: `sessionid=${id}` })
+    session.set('n', ((await session.get('n')) as number) + 1)
+    await session.commit()
+    const armed = vi.getTimerCount()
+    vi.useRealTimers()
+    expect(await backend.load(id)).toMatchObject({ data: { n: 2 } })
+    return armed
+  }
+
+  it('is marked; a spread copy is not', () => {
+    const memory = memoryBackend()
+    expect(settlesAtOnce(memory)).toBe(true)
+    expect(settlesAtOnce({ ...memory })).toBe(false)
+    expect(settlesAtOnce({ ...memory, load: async () => null })).toBe(false)
+  })
+
+  it("arms no deadline for a session's load and save", async () => {
+    expect(await timersOfAnIncrement(memoryBackend())).toBe(0)
+  })
+
+  it('arms the deadline for a spread copy (whose methods may wait)', async () => {
+    expect(await timersOfAnIncrement({ ...memoryBackend() })).toBe(1)
   })
 })

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { SessionBackendError, SessionDataError, SessionTimeoutError } from '../src/index.ts'
-import { boundedCall, boundedThen, DeadlineQueue } from '../src/timeout.ts'
+import { boundedCall, boundedThen, DeadlineQueue, promptThen } from '../src/timeout.ts'
 
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
 const never = () => new Promise<never>(() => {})
@@ -139,6 +139,60 @@ describe('boundedThen', () => {
       unsubscribe('sessionbridge:backend', listener)
     }
     expect(events.map((e) => e.outcome)).toEqual(['miss', 'error'])
+  })
+})
+
+// promptThen is boundedThen without the deadline (the memory backend's calls): the same answers.
+describe('promptThen', () => {
+  const mapped = (call: () => Promise<unknown>) =>
+    outcome(
+      promptThen<unknown, { answered?: unknown; failed?: Error }>(
+        't',
+        'load',
+        100,
+        call,
+        (value) => ({ answered: value }),
+        (error) => ({ failed: error }),
+      ),
+    )
+
+  it('settles with what onValue or onFailure returns, with the errors typed as boundedThen types them', async () => {
+    expect(await mapped(() => Promise.resolve(7))).toEqual({ value: { answered: 7 } })
+    const io = (await mapped(() => Promise.reject(new Error('ECONNRESET')))) as { value: { failed: Error } }
+    expect(io.value.failed).toBeInstanceOf(SessionBackendError)
+    expect(io.value.failed.message).toMatch(/load/)
+    const thrown = (await mapped(() => {
+      throw new TypeError('bad')
+    })) as { value: { failed: SessionBackendError } }
+    expect(thrown.value.failed).toBeInstanceOf(SessionBackendError)
+    expect(thrown.value.failed.cause).toBeInstanceOf(TypeError)
+    const own = new SessionDataError('t', 'too large')
+    expect(await mapped(() => Promise.reject(own))).toEqual({ value: { failed: own } })
+  })
+
+  it('rejects with what a callback throws, as it is', async () => {
+    const mine = new Error('mine')
+    const failing = () => {
+      throw mine
+    }
+    await expect(promptThen('t', 'save', 100, () => Promise.resolve(true), failing, failing)).rejects.toBe(
+      mine,
+    )
+    await expect(
+      promptThen('t', 'save', 100, () => Promise.reject(new Error('x')), failing, failing),
+    ).rejects.toBe(mine)
+  })
+
+  it('goes through boundedThen while the diagnostics channel has subscribers, which publishes the call', async () => {
+    const events: { operation: string; outcome: string }[] = []
+    const listener = (event: unknown) => events.push(event as { operation: string; outcome: string })
+    subscribe('sessionbridge:backend', listener)
+    try {
+      expect(await mapped(() => Promise.resolve(null))).toEqual({ value: { answered: null } })
+    } finally {
+      unsubscribe('sessionbridge:backend', listener)
+    }
+    expect(events.map((e) => [e.operation, e.outcome])).toEqual([['load', 'miss']])
   })
 })
 
