@@ -66,7 +66,10 @@ export async function openLimit(store: StoreName, counter: CallCounter): Promise
       }
     }
     case 'memcached': {
-      const client = createMemcachedClient({ servers: [benchEnv.memcached()] })
+      const client = createMemcachedClient({
+        servers: [benchEnv.memcached()],
+        timeout: benchEnv.memcachedTimeout(),
+      })
       const write = async (key: string, count: number) => {
         counter.calls++
         await client.set(`sbbench:limit:${key}`, body(count), { exptime: 3600 })
