@@ -2,6 +2,7 @@ import { defaultIdFormat } from './ids.ts'
 import { internString } from './intern.ts'
 import { MapCapacity } from './map-capacity.ts'
 import { decodeEntry, type MemoryEntry, StoredEntry } from './memory-entry.ts'
+import { settlingAtOnce } from './prompt-then.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
 
 export type { MemoryEntry } from './memory-entry.ts'
@@ -11,19 +12,6 @@ const setOwn = (data: Record<string, unknown>, key: string, value: unknown) => {
   if (key !== '__proto__') data[key] = value
   else Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
 }
-
-/**
- * The mark of a memory backend made here: its calls settle without waiting on anything (no `await`
- * inside), so the lifecycle runs its loads and saves without a deadline (`promptThen`), which could
- * never pass. Not enumerable: a copy spread from it with methods of its own (`{ ...memoryBackend(),
- * load }`: a test's hanging stand-in, a wrapper that adds latency) does not carry it and keeps the
- * deadline. A wrapper made with `Object.create(backend)` inherits it, and must settle at once too.
- */
-const kSettlesAtOnce = Symbol('sessionbridge.settlesAtOnce')
-
-/** Whether `backend` is a memory backend made here (see `kSettlesAtOnce`). */
-export const settlesAtOnce = (backend: SessionBackend): boolean =>
-  (backend as { [kSettlesAtOnce]?: boolean })[kSettlesAtOnce] === true
 
 /** Options of `memoryBackend`. */
 export interface MemoryBackendOptions {
@@ -193,6 +181,5 @@ export function memoryBackend(
       return count
     },
   }
-  Object.defineProperty(backend, kSettlesAtOnce, { value: true })
-  return backend
+  return settlingAtOnce(backend)
 }

@@ -4,10 +4,10 @@ import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
 import { backendError, SessionBackendError, SessionError } from './errors.ts'
 import { askHttps, type HttpsAnswer } from './https-answer.ts'
-import { settlesAtOnce } from './memory.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
+import { runnerOf } from './runner.ts'
 import type { Signer } from './signing.ts'
-import { boundedCall, boundedThen, promptThen } from './timeout.ts'
+import { boundedCall } from './timeout.ts'
 import {
   type BackendCapabilities,
   type ChangeSet,
@@ -623,7 +623,7 @@ export class Session<Data extends SessionData = SessionData> {
       }
       return Promise.resolve()
     }
-    return (settlesAtOnce(backend) ? promptThen : boundedThen)(
+    return runnerOf(backend)(
       backend.name,
       'load',
       options.timeout,
@@ -836,17 +836,10 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#callThen('touch', () => backend.touch(id, expiresAt), done)
   }
 
-  /** `#call(op, fn).then(done)` as one promise (see `boundedThen`; `promptThen` for the memory backend). */
+  /** `#call(op, fn).then(done)` as one promise (see `boundedThen`; `promptThen` for the memory backend, `runnerOf`). */
   #callThen<T, U>(op: string, fn: () => Promise<T>, done: (value: T) => U | PromiseLike<U>): Promise<U> {
     const { backend, options } = this.#ctx
-    return (settlesAtOnce(backend) ? promptThen : boundedThen)(
-      backend.name,
-      op,
-      options.timeout,
-      fn,
-      done,
-      rethrow,
-    )
+    return runnerOf(backend)(backend.name, op, options.timeout, fn, done, rethrow)
   }
 
   /** One backend call under the deadline (a method, not a closure made per commit). */

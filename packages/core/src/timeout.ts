@@ -50,30 +50,6 @@ export function boundedThen<T, U>(
   )
 }
 
-/**
- * `boundedThen` without the deadline, for a backend whose every call settles without waiting on
- * I/O or timers (the memory backend: `settlesAtOnce` in memory.ts), where a deadline cannot pass
- * and its bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k instructions a
- * call) buys nothing. Failures are typed as `boundedThen` types them; with subscribers on the
- * diagnostics channel the call goes through `boundedThen`, which publishes it.
- */
-export const promptThen: typeof boundedThen = (backend, operation, timeoutMs, call, onValue, onFailure) => {
-  if (channels.backend.hasSubscribers)
-    return boundedThen(backend, operation, timeoutMs, call, onValue, onFailure)
-  return calledNow(call).then(onValue, (error: unknown) =>
-    onFailure(backendError(backend, operation, error, keepSessionErrors)),
-  )
-}
-
-/** `call()`'s answer as a promise; what it throws, as a rejection. */
-function calledNow<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(call())
-  } catch (error) {
-    return Promise.reject(error)
-  }
-}
-
 /** Publishes one call's outcome on `sessionbridge:backend`, timed from now. */
 function reporter(backend: string, operation: string) {
   const started = clock()

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
-import { type MemoryEntry, settlesAtOnce } from '../src/memory.ts'
+import type { MemoryEntry } from '../src/memory.ts'
+import { promptThen } from '../src/prompt-then.ts'
+import { runnerOf } from '../src/runner.ts'
 import { testBackend } from '../src/testing/index.ts'
+import { boundedThen } from '../src/timeout.ts'
 
 const storages = new WeakMap<object, Map<string, MemoryEntry>>()
 
@@ -159,9 +162,9 @@ describe('memoryBackend: calls without a deadline', () => {
 
   it('is marked; a spread copy is not', () => {
     const memory = memoryBackend()
-    expect(settlesAtOnce(memory)).toBe(true)
-    expect(settlesAtOnce({ ...memory })).toBe(false)
-    expect(settlesAtOnce({ ...memory, load: async () => null })).toBe(false)
+    expect(runnerOf(memory)).toBe(promptThen)
+    expect(runnerOf({ ...memory })).toBe(boundedThen)
+    expect(runnerOf({ ...memory, load: async () => null })).toBe(boundedThen)
   })
 
   it("arms no deadline for a session's load and save", async () => {

@@ -3,7 +3,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { SessionBackendError, SessionDataError, SessionTimeoutError } from '../src/index.ts'
-import { boundedCall, boundedThen, DeadlineQueue, promptThen } from '../src/timeout.ts'
+import { promptThen } from '../src/prompt-then.ts'
+import { boundedCall, boundedThen, DeadlineQueue } from '../src/timeout.ts'
 
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
 const never = () => new Promise<never>(() => {})
