@@ -25,6 +25,8 @@ export const promptThen: typeof boundedThen = (backend, operation, timeoutMs, ca
   )
 }
 
+const PROMPT: Runner = Object.freeze({ run: promptThen })
+
 /**
  * Has the lifecycle run `backend`'s loads and saves through `promptThen` (see `kRunner`). Here, not
  * in runner.ts: only a bundle with the memory backend carries `promptThen` (a Worker on
@@ -34,5 +36,3 @@ export function settlingAtOnce<B extends SessionBackend>(backend: B): B {
   Object.defineProperty(backend, kRunner, { value: PROMPT })
   return backend
 }
-
-const PROMPT: Runner = Object.freeze({ run: promptThen })
