@@ -36,6 +36,7 @@ export {
   resolveCookieOptions,
   writeCookie,
 } from './cookies.ts'
+export { countDigits, msText, wholeNumber } from './digits.ts'
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
 export { backendCall, backendError, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
 export { type HmacEncoding, type HmacHash, type HmacKey, hmacKey } from './hmac.ts'

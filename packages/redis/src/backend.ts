@@ -8,9 +8,9 @@ import {
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
-import type { ChangeSet } from '@sessionbridge/core/adapter'
+import { type ChangeSet, msText } from '@sessionbridge/core/adapter'
 import { type RedisCommands, resolveCommands } from './commands.ts'
-import { DATA, hashCodec, msText, uidMarker, userOfMarker } from './hash.ts'
+import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
 import { redisLoad } from './load.ts'
 import { CREATE, DESTROY, DESTROY_IF_OWNED, SAVE, TOUCH } from './scripts.ts'

@@ -1,5 +1,5 @@
 import { jsonCodec, plainData, type SessionData, type SessionRecord } from '@sessionbridge/core'
-import { isPlainObject } from '@sessionbridge/core/adapter'
+import { countDigits, isPlainObject, wholeNumber } from '@sessionbridge/core/adapter'
 import type { RedisContext } from './io.ts'
 
 // Session hash layout: data fields are `d:<key>`, bookkeeping fields `m:exp` (expiry, epoch ms),
@@ -28,39 +28,6 @@ const jsonField = (key: string, value: unknown, plain = plainKey(key)): string =
 
 /** The `raw` of a hash decoded for a load, which never reads it: nothing is written to it. */
 const NO_RAW: ReadonlyMap<string, string> = new Map()
-
-/**
- * The number the digits `text[start, end)` write, counted out without V8's general number parser
- * (which costs more than the rest of a field); `NaN` when the span is empty, longer than 15 digits
- * (not always exact) or holds anything but digits.
- */
-function countDigits(text: string, start: number, end: number): number {
-  if (end <= start || end - start > 15) return Number.NaN
-  let n = 0
-  for (let i = start; i < end; i++) {
-    const digit = text.charCodeAt(i) - 0x30
-    if (digit < 0 || digit > 9) return Number.NaN
-    n = n * 10 + digit
-  }
-  return n
-}
-
-/**
- * `String(ms)` for an epoch time in ms, from two smaller integers' texts: V8 writes a 13-digit
- * number through its general double formatter (about 500 instructions; this is a third of it).
- */
-export function msText(ms: number): string {
-  if (ms < 1e9 || ms >= 1e15 || !Number.isInteger(ms)) return String(ms)
-  const high = Math.floor(ms / 1e6)
-  const low = ms - high * 1e6
-  return low >= 1e5 ? `${high}${low}` : `${high}${String(low + 1e6).slice(1)}`
-}
-
-/** `Number(text)`, counted out for the digits an expiry is stored as (`String(ms)`). */
-export function wholeNumber(text: string): number {
-  const counted = countDigits(text, 0, text.length)
-  return Number.isNaN(counted) ? Number(text) : counted
-}
 
 /** What `oneKeyValue` answers for a text it does not read itself: parse it whole. */
 export const NOT_PLAIN: unique symbol = Symbol('sessionbridge.redis.notPlain')

@@ -1,6 +1,6 @@
 import { jsonCodec } from '@sessionbridge/core'
 import { describe, expect, it } from 'vitest'
-import { hashCodec, msText, NOT_PLAIN, oneKeyValue, wholeNumber } from '../src/hash.ts'
+import { hashCodec, NOT_PLAIN, oneKeyValue } from '../src/hash.ts'
 import { redisContext } from '../src/io.ts'
 
 const ctx = redisContext({
@@ -47,21 +47,7 @@ describe('hashCodec with the JSON codec', () => {
   })
 })
 
-describe('wholeNumber', () => {
-  it('reads what Number reads, for stored expiries and for anything else', () => {
-    const texts = [
-      '1797634212535',
-      '0',
-      '007',
-      '999999999999999',
-      '1234567890123456',
-      '9007199254740993',
-      '12345678901234567890',
-    ]
-    texts.push('', ' 12', '12 ', '+5', '-5', '1e3', '0x10', '1.5', '12a', 'Infinity', '١٢')
-    for (const text of texts) expect([text, wholeNumber(text)]).toEqual([text, Number(text)])
-  })
-
+describe('the stored expiry', () => {
   it('gives up on a field that is not an expiry: no session', () => {
     const flat = ['m:exp', '1e99', 'm:uid', '-', 'd:count', '{"count":1}']
     expect(hashCodec(ctx).decodeHash('a'.repeat(32), flat)).toBeNull()
@@ -147,20 +133,5 @@ describe('oneKeyValue', () => {
     const record = codec.decodeHash('a'.repeat(32), flat) as { data: Record<string, unknown>; userId: string }
     expect({ ...record.data }).toEqual({ n: 12, s: 'x', o: { p: [1] } })
     expect(record.userId).toBe('7')
-  })
-})
-
-describe('msText', () => {
-  it('writes what String writes, for epoch times and anything else', () => {
-    const values = [1797634212535, 1797634000000, 1797634000007, 1797634099999, 1797634100000, 1e9, 1e15 - 1]
-    values.push(0, 5, -5, 999_999_999, 1e15, 2 ** 53 + 2, 1.5, -1797634212535, Number.NaN, Infinity)
-    // Random whole times across the span the parts cover, low parts with every count of zeros.
-    let seed = 7
-    for (let i = 0; i < 5000; i++) {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      const high = 1000 + (seed % 999_000_000)
-      values.push(high * 1e6 + (seed % 10 ** (i % 7)))
-    }
-    for (const ms of values) expect([ms, msText(ms)]).toEqual([ms, String(ms)])
   })
 })

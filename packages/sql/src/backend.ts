@@ -6,7 +6,7 @@ import {
   keepingAppErrors,
   parseSqlDateTime,
 } from '@sessionbridge/core/adapter'
-import { sqlSessionData } from './data.ts'
+import { epochMs, sqlSessionData } from './data.ts'
 import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
 import { patchBuilder, versionedSave } from './patch.ts'
@@ -73,7 +73,8 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     ? ['session_data', 'expire_date']
     : ['data', 'expires_at', 'user_id', ...(versioned ? ['version'] : [])]
   const loadRow = (id: string): Promise<unknown[] | undefined> => {
-    const params = [id, sql.time(now())]
+    // Django's load selects live rows; the native one checks the row's expiry (`loadRecord`).
+    const params = django ? [id, sql.time(now())] : [id]
     if (client.queryRow) return client.queryRow(sql.load, params)
     return client.query<Record<string, unknown>>(sql.load, params).then(({ rows }) => {
       const row = rows[0]
@@ -99,8 +100,9 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       // data, expires_at, user_id (and version on SQLite and D1).
       const row = await loadRow(id)
       if (!row) return null
+      const expiresAt = django ? parseSqlDateTime(row[1]) : epochMs(row[1])
+      if (!django && expiresAt <= now()) return null
       const stored = django ? await data.decode(row[0]) : data.decodeJson(row[0])
-      const expiresAt = django ? parseSqlDateTime(row[1]) : Number(row[1])
       if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
       if (django) {
         // The loaded text is the version: a save writes once if the row still holds it (update.ts).

@@ -1,5 +1,5 @@
 import { type SessionData, SessionDataError } from '@sessionbridge/core'
-import { isPlainObject } from '@sessionbridge/core/adapter'
+import { isPlainObject, wholeNumber } from '@sessionbridge/core/adapter'
 import { PKG } from './dialect.ts'
 import type { ResolvedSqlBackendOptions } from './options.ts'
 
@@ -92,3 +92,10 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
 }
 
 export type SqlSessionData = ReturnType<typeof sqlSessionData>
+
+/**
+ * A stored `expires_at` as a number: pg hands a `bigint` over as text, whose `Number()` goes
+ * through V8's general parser (`wholeNumber` counts the digits out).
+ */
+export const epochMs = (value: unknown): number =>
+  typeof value === 'string' ? wholeNumber(value) : Number(value)

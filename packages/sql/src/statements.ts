@@ -89,9 +89,11 @@ export function sessionStatements(
   if (layout === 'native') {
     return {
       // SQLite's (and D1's) save writes a row still at the loaded version whole (`versionedSave`).
+      // The expiry is checked on the row read (it selects `expires_at` anyway): one value less to
+      // bind and send, the clock's reading never turned into text.
       load: s(
         (p) =>
-          `SELECT ${d.dataText} AS data, expires_at, user_id${dialectName === 'sqlite' ? ', version' : ''} FROM ${table} WHERE id = ${p()} AND expires_at > ${p()}`,
+          `SELECT ${d.dataText} AS data, expires_at, user_id${dialectName === 'sqlite' ? ', version' : ''} FROM ${table} WHERE id = ${p()}`,
       ),
       insert: s(
         (p) =>

@@ -164,6 +164,31 @@ describe.skipIf(!up)('PostgreSQL 15', () => {
         expect(await held(one)).toEqual(names) // a second run parses nothing new
       }))
 
+    it('passes a named statement as a config with no own properties, the values apart (pg copies own ones per query)', () =>
+      withOnePool(async (one) => {
+        const seen: { own: string[]; name: unknown; text: unknown; values: unknown }[] = []
+        const watched = {
+          query: (config: unknown, values?: unknown[]) => {
+            if (typeof config !== 'string') {
+              const { name, text } = config as { name: unknown; text: unknown }
+              seen.push({ own: Reflect.ownKeys(config as object).map(String), name, text, values })
+            }
+            return one.query(config as string, values)
+          },
+          connect: () => one.connect(),
+        }
+        const { backend, id } = await exercise(pgClient(watched), 'sbt_pg_config')
+        expect(seen.length).toBeGreaterThanOrEqual(2)
+        for (const config of seen) {
+          expect(config.own).toEqual([])
+          expect(config.name).toMatch(/^sb_[0-9a-f]{16}$/)
+          expect(typeof config.text).toBe('string')
+          expect(Array.isArray(config.values)).toBe(true)
+        }
+        expect(seen.some((config) => (config.values as unknown[]).includes(id))).toBe(true)
+        expect((await backend.load(id))?.data.a).toBe(1)
+      }))
+
     it('with preparedStatements: false, prepares nothing', () =>
       withOnePool(async (one) => {
         await exercise(pgClient(one, { preparedStatements: false }), 'sbt_pg_unnamed')

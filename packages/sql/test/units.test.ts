@@ -1,5 +1,6 @@
 import { jsonCodec, SessionConfigError } from '@sessionbridge/core'
 import { describe, expect, it } from 'vitest'
+import { epochMs } from '../src/data.ts'
 import { djangoTime } from '../src/dialect.ts'
 import {
   applyChanges,
@@ -72,6 +73,21 @@ describe('native placeholders', () => {
     const my = userTableStatements('mysql', '`s`', '`u`')
     expect(my.upsert).toContain('VALUES (?, ?)')
     expect(my.list).toMatch(/user_id = \? AND s\.expire_date > \?$/)
+  })
+})
+
+describe('epochMs: a stored expires_at as a number', () => {
+  it('counts out digits, and takes anything else as Number() does', () => {
+    expect(epochMs('1796544280116')).toBe(1796544280116)
+    expect(epochMs('0')).toBe(0)
+    expect(epochMs(1796544280116)).toBe(1796544280116)
+    expect(epochMs(1796544280116n)).toBe(1796544280116)
+    expect(epochMs('999999999999999')).toBe(999999999999999)
+    expect(epochMs('12345678901234567')).toBe(12345678901234568) // past 15 digits: Number()'s rounding
+    expect(epochMs('1e3')).toBe(1000)
+    expect(epochMs('-5')).toBe(-5)
+    expect(epochMs('')).toBe(0) // as Number(''): a time long past
+    for (const bad of ['12a', 'abc', undefined, {}]) expect(epochMs(bad)).toSatisfy(Number.isNaN)
   })
 })
 
