@@ -117,18 +117,24 @@ export async function openLimit(store: StoreName, counter: CallCounter): Promise
     case 'mariadb': {
       const pool = mysql.createPool({ uri: benchEnv.mariadbUrl(), connectionLimit: 10 })
       await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id varchar(64) PRIMARY KEY, data text NOT NULL)`)
+      const execute = (sql: string, values: string[]) =>
+        new Promise<unknown>((resolve, reject) =>
+          pool.pool.execute(sql, values, (error, rows) => (error ? reject(error) : resolve(rows))),
+        )
       return {
         seed: seeded(
           async (key) => void (await pool.execute(`INSERT INTO ${TABLE} VALUES (?, ?)`, [key, body(0)])),
         ),
+        // On the callback pool under the promise one, as sessionbridge's mysqlClient runs its
+        // statements: the promise wrapper captures a stack trace per statement (mysql2's `trace`).
         read: async (key) => {
           counter.calls++
-          const [rows] = await pool.execute(`SELECT data FROM ${TABLE} WHERE id = ?`, [key])
+          const rows = await execute(`SELECT data FROM ${TABLE} WHERE id = ?`, [key])
           return countOf((rows as { data: string }[])[0]?.data)
         },
         write: async (key, count) => {
           counter.calls++
-          await pool.execute(`UPDATE ${TABLE} SET data = ? WHERE id = ?`, [body(count), key])
+          await execute(`UPDATE ${TABLE} SET data = ? WHERE id = ?`, [body(count), key])
         },
         close: () => pool.end(),
       }

@@ -65,4 +65,39 @@ describe.skipIf(!up)('MariaDB 10.11 (mysql2)', () => {
     expect(await backend.create('aB'.repeat(16), record({ who: 'lower first' }))).toBe('aB'.repeat(16))
     expect((await backend.load('aB'.repeat(16)))?.data.who).toBe('lower first')
   })
+
+  it('runs statements outside transactions on the callback pool (no stack captured per statement), and on execute without one', async () => {
+    const used: string[] = []
+    const watched = {
+      execute: (sql: string, values?: never) => {
+        used.push('promise')
+        return pool.execute(sql, values)
+      },
+      getConnection: () => pool.getConnection(),
+      pool: {
+        execute: (sql: string, values: never, callback: (error: Error | null, result: never) => void) => {
+          used.push('callback')
+          return pool.pool.execute(sql, values, callback)
+        },
+      },
+    }
+    const backend = sqlBackend({ client: mysqlClient(watched), layout: 'native', table: 'sbt_maria_native' })
+    const id = (await backend.create(backend.idFormat.generate(), record({ via: 'callback' })))!
+    expect((await backend.load(id))?.data.via).toBe('callback')
+    expect(used.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(used)).toEqual(new Set(['callback']))
+    // A failing statement rejects with the driver's error.
+    const failing = mysqlClient(watched).query('SELECT * FROM sbt_maria_no_such_table')
+    await expect(failing).rejects.toMatchObject({ code: 'ER_NO_SUCH_TABLE' })
+
+    used.length = 0
+    const { pool: _callbackPool, ...promiseOnly } = watched
+    const plain = sqlBackend({
+      client: mysqlClient(promiseOnly),
+      layout: 'native',
+      table: 'sbt_maria_native',
+    })
+    expect((await plain.load(id))?.data.via).toBe('callback')
+    expect(used).toEqual(['promise'])
+  })
 })
