@@ -8,6 +8,7 @@ export {
   d1Client,
 } from './adapters/d1.ts'
 export {
+  type MysqlCallbackPoolLike,
   type MysqlPoolConnectionLike,
   type MysqlPoolLike,
   type MysqlQueryable,
