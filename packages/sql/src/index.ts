@@ -8,6 +8,7 @@ export {
   d1Client,
 } from './adapters/d1.ts'
 export {
+  type MysqlCallbackConnectionLike,
   type MysqlCallbackPoolLike,
   type MysqlPoolConnectionLike,
   type MysqlPoolLike,

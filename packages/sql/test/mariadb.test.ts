@@ -100,4 +100,40 @@ describe.skipIf(!up)('MariaDB 10.11 (mysql2)', () => {
     expect((await plain.load(id))?.data.via).toBe('callback')
     expect(used).toEqual(['promise'])
   })
+
+  it("runs a transaction's statements on the callback connection, commit and rollback included", async () => {
+    const promised: string[] = []
+    const watched = {
+      execute: (sql: string, values?: never) => pool.execute(sql, values),
+      pool: pool.pool,
+      getConnection: async () => {
+        const conn = await pool.getConnection()
+        for (const method of ['execute', 'query', 'beginTransaction', 'commit', 'rollback'] as const) {
+          const own = conn[method].bind(conn) as (...args: unknown[]) => unknown
+          Object.defineProperty(conn, method, {
+            value: (...args: unknown[]) => {
+              promised.push(method)
+              return own(...args)
+            },
+          })
+        }
+        return conn
+      },
+    }
+    const backend = sqlBackend({ client: mysqlClient(watched), layout: 'native', table: 'sbt_maria_native' })
+    const id = (await backend.create(backend.idFormat.generate(), record({ n: 1 })))!
+    const options = { expiresAt: Date.now() + 60_000, userId: null, maxAttempts: 3 }
+    expect((await backend.update!(id, 'n', (n) => (n as number) + 1, options))?.value).toBe(2)
+    const failed = backend.update!(
+      id,
+      'n',
+      () => {
+        throw new Error('app failure')
+      },
+      options,
+    )
+    await expect(failed).rejects.toThrow('app failure')
+    expect((await backend.load(id))?.data.n).toBe(2) // rolled back, and the connection went back
+    expect(promised).toEqual([])
+  })
 })

@@ -5,6 +5,16 @@ export interface MysqlQueryable {
   execute(sql: string, values?: never): Promise<[unknown, unknown]>
 }
 
+/** A mysql2 callback pool's `execute` (`pool.pool` of a mysql2/promise pool). */
+export interface MysqlCallbackPoolLike {
+  execute(sql: string, values: never, callback: (error: Error | null, result: never) => void): unknown
+}
+
+/** A mysql2 callback connection (`connection` of a mysql2/promise one): `execute` and `query`. */
+export interface MysqlCallbackConnectionLike extends MysqlCallbackPoolLike {
+  query(sql: string, callback: (error: Error | null) => void): unknown
+}
+
 /** A connection checked out of a mysql2/promise pool. */
 export interface MysqlPoolConnectionLike extends MysqlQueryable {
   beginTransaction(): Promise<void>
@@ -12,11 +22,11 @@ export interface MysqlPoolConnectionLike extends MysqlQueryable {
   rollback(): Promise<void>
   release(): void
   destroy(): void
-}
-
-/** A mysql2 callback pool's `execute` (`pool.pool` of a mysql2/promise pool). */
-export interface MysqlCallbackPoolLike {
-  execute(sql: string, values: never, callback: (error: Error | null, result: never) => void): unknown
+  /**
+   * The callback connection under a mysql2/promise one (`MysqlCallbackConnectionLike`, checked when
+   * used: mysql2's types give it the promise one's methods): a transaction's statements run on it.
+   */
+  readonly connection?: unknown
 }
 
 /** The part of a mysql2/promise `Pool` the adapter uses; `mysql.createPool(...)` fits. */
@@ -62,7 +72,7 @@ function neverSent(error: unknown): boolean {
  * through the wrapper, 130.6k without); a statement of the backend's gains nothing by it, its
  * failure reaches the app as the backend's own error, with the driver's as `cause`.
  */
-function runOnCallbackPool<Row>(
+function runOnCallbacks<Row>(
   pool: MysqlCallbackPoolLike,
   sql: string,
   params: readonly unknown[] = [],
@@ -81,18 +91,26 @@ function runPooled<Row>(
 ): Promise<SqlResult<Row>> {
   const callbackPool = typeof pool.pool?.execute === 'function' ? pool.pool : null
   const once = () =>
-    callbackPool ? runOnCallbackPool<Row>(callbackPool, sql, params) : run<Row>(pool, sql, params)
+    callbackPool ? runOnCallbacks<Row>(callbackPool, sql, params) : run<Row>(pool, sql, params)
   return once().then(undefined, (error: unknown) => {
     if (!neverSent(error)) throw error
     return once()
   })
 }
 
+/** The callback connection under `conn`, when it has one (what mysql2's `beginTransaction()` and the rest send). */
+const callbackConnection = (conn: MysqlPoolConnectionLike): MysqlCallbackConnectionLike | null => {
+  const inner = conn.connection as Partial<MysqlCallbackConnectionLike> | null | undefined
+  return typeof inner?.execute === 'function' && typeof inner.query === 'function'
+    ? (inner as MysqlCallbackConnectionLike)
+    : null
+}
+
 /**
  * An `SqlClient` over a mysql2/promise pool (MySQL or MariaDB). Statements are server-side
  * prepared (`execute`), every value bound, outside transactions on the callback pool under it
- * (`pool.pool`, see `runOnCallbackPool`); `transaction` checks one connection out with
- * `getConnection()`. Keep mysql2's default `FOUND_ROWS` flag: row counts mean "rows matched".
+ * (`pool.pool`, see `runOnCallbacks`), in transactions on the connection's (`transaction` checks
+ * one out with `getConnection()`). Keep mysql2's default `FOUND_ROWS` flag: row counts mean "rows matched".
  */
 export function mysqlClient(pool: MysqlPoolLike): SqlClient {
   return {
@@ -100,20 +118,28 @@ export function mysqlClient(pool: MysqlPoolLike): SqlClient {
     query: (sql, params) => runPooled(pool, sql, params),
     async transaction(fn) {
       const conn = await pool.getConnection()
+      const callbacks = callbackConnection(conn)
+      const control = (statement: string, promised: () => Promise<void>): Promise<void> =>
+        callbacks
+          ? new Promise((resolve, reject) =>
+              callbacks.query(statement, (error) => (error ? reject(error) : resolve())),
+            )
+          : promised()
       let broken = false
       try {
-        await conn.beginTransaction()
+        await control('START TRANSACTION', () => conn.beginTransaction())
         const tx: SqlClient = {
           dialect: 'mysql',
-          query: (sql, params) => run(conn, sql, params),
+          query: (sql, params) =>
+            callbacks ? runOnCallbacks(callbacks, sql, params) : run(conn, sql, params),
           transaction: (f) => f(tx),
         }
         const result = await fn(tx)
-        await conn.commit()
+        await control('COMMIT', () => conn.commit())
         return result
       } catch (error) {
         try {
-          await conn.rollback()
+          await control('ROLLBACK', () => conn.rollback())
         } catch {
           broken = true // the connection died: never hand it back to the pool
         }
