@@ -40,7 +40,14 @@ export { countDigits, msText, wholeNumber } from './digits.ts'
 export { type SessionErrorAnswer, sessionErrorAnswer } from './error-answer.ts'
 export { backendCall, backendError, keepingAppErrors, keepSessionErrors, missingOption } from './errors.ts'
 export { type HmacEncoding, type HmacHash, type HmacKey, hmacKey } from './hmac.ts'
-export { base64Encode, base64UrlDecode, base64UrlEncode, randomString, randomToken } from './ids.ts'
+export {
+  base64Encode,
+  base64UrlDecode,
+  base64UrlEncode,
+  cookieSafeIds,
+  randomString,
+  randomToken,
+} from './ids.ts'
 export {
   createSessionManager,
   type SessionManager,

@@ -88,7 +88,18 @@ describe('stored value format', () => {
     const value = encodeStoredSession('42\n"x', '{"a":1}\nmore')
     expect(decodeStoredSession(value)).toEqual({ userId: '42\n"x', payload: '{"a":1}\nmore' })
     expect(decodeStoredSession(encodeStoredSession(null, ''))).toEqual({ userId: null, payload: '' })
-    for (const bad of ['', '{"a":1}', 'sb1 42\n{}', 'sb1 {"x"\n{}', 'sb1 "unterminated']) {
+    // An anonymous session's header, read apart from any other (no JSON.parse), and its near misses.
+    expect(decodeStoredSession('sb1 null\n{"a":1}')).toEqual({ userId: null, payload: '{"a":1}' })
+    expect(decodeStoredSession('sb1  null\n{}')).toEqual({ userId: null, payload: '{}' })
+    for (const bad of [
+      '',
+      '{"a":1}',
+      'sb1 42\n{}',
+      'sb1 {"x"\n{}',
+      'sb1 "unterminated',
+      'sb1 nullx\n{}',
+      'sb1 null',
+    ]) {
       expect(decodeStoredSession(bad), bad).toBeNull()
     }
   })
