@@ -84,12 +84,13 @@ function runOnCallbacks<Row>(
   })
 }
 
+/** `pool`'s statements, retried once when never sent; on `callbackPool` when it has one. */
 function runPooled<Row>(
   pool: MysqlPoolLike,
+  callbackPool: MysqlCallbackPoolLike | null,
   sql: string,
   params?: readonly unknown[],
 ): Promise<SqlResult<Row>> {
-  const callbackPool = typeof pool.pool?.execute === 'function' ? pool.pool : null
   const once = () =>
     callbackPool ? runOnCallbacks<Row>(callbackPool, sql, params) : run<Row>(pool, sql, params)
   return once().then(undefined, (error: unknown) => {
@@ -113,9 +114,10 @@ const callbackConnection = (conn: MysqlPoolConnectionLike): MysqlCallbackConnect
  * one out with `getConnection()`). Keep mysql2's default `FOUND_ROWS` flag: row counts mean "rows matched".
  */
 export function mysqlClient(pool: MysqlPoolLike): SqlClient {
+  const callbackPool = typeof pool.pool?.execute === 'function' ? pool.pool : null
   return {
     dialect: 'mysql',
-    query: (sql, params) => runPooled(pool, sql, params),
+    query: (sql, params) => runPooled(pool, callbackPool, sql, params),
     async transaction(fn) {
       const conn = await pool.getConnection()
       const callbacks = callbackConnection(conn)
