@@ -6,7 +6,7 @@ import {
   keepingAppErrors,
   parseSqlDateTime,
 } from '@sessionbridge/core/adapter'
-import { epochMs, sqlSessionData } from './data.ts'
+import { nativeRow, sqlSessionData } from './data.ts'
 import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
 import { patchBuilder, versionedSave } from './patch.ts'
@@ -68,18 +68,14 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   // SQLite and D1: a save of a row still at the version loaded writes the data whole (patch.ts).
   const versioned =
     !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
-  // The load's row as values: `queryRow` where the client has it (no row object to build).
-  const loadColumns = django
-    ? ['session_data', 'expire_date']
-    : ['data', 'expires_at', 'user_id', ...(versioned ? ['version'] : [])]
-  const loadRow = (id: string): Promise<unknown[] | undefined> => {
-    // Django's load selects live rows; the native one checks the row's expiry (`loadRecord`).
-    const params = django ? [id, sql.time(now())] : [id]
+  /** Django's load: `session_data`, `expire_date` of a live row, as values. */
+  const loadDjangoRow = (id: string): Promise<unknown[] | undefined> => {
+    const params = [id, sql.time(now())]
+    // `queryRow` where the client has it: no row object to build.
     if (client.queryRow) return client.queryRow(sql.load, params)
-    return client.query<Record<string, unknown>>(sql.load, params).then(({ rows }) => {
-      const row = rows[0]
-      return row && loadColumns.map((column) => row[column])
-    })
+    return client
+      .query<Record<string, unknown>>(sql.load, params)
+      .then(({ rows }) => rows[0] && [rows[0].session_data, rows[0].expire_date])
   }
 
   /** The versioned save: true when the row was still at `record.version` and is written. */
@@ -94,27 +90,42 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     return (await client.query(withUser.text, withUser.params)).rowCount > 0
   }
 
-  const loadRecord = async (id: string): Promise<SessionRecord | null> => {
+  const loadDjangoRecord = async (id: string): Promise<SessionRecord | null> => {
     try {
-      // The columns `sql.load` selects, in order: Django's session_data, expire_date; native
-      // data, expires_at, user_id (and version on SQLite and D1).
-      const row = await loadRow(id)
+      const row = await loadDjangoRow(id)
       if (!row) return null
-      const expiresAt = django ? parseSqlDateTime(row[1]) : epochMs(row[1])
-      if (!django && expiresAt <= now()) return null
-      const stored = django ? await data.decode(row[0]) : data.decodeJson(row[0])
+      const expiresAt = parseSqlDateTime(row[1])
+      const stored = await data.decode(row[0])
       if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
-      if (django) {
-        // The loaded text is the version: a save writes once if the row still holds it (update.ts).
-        return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
-      }
-      const userId = row[2] == null ? null : String(row[2])
-      if (versioned && row[3] != null) return { data: stored, expiresAt, userId, version: String(row[3]) }
-      return { data: stored, expiresAt, userId }
+      // The loaded text is the version: a save writes once if the row still holds it (update.ts).
+      return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
     } catch (error) {
       throw typedError('load', error)
     }
   }
+
+  /** The native load: one text column (`nativeRow`), the expiry checked here. */
+  const loadNativeRecord = async (id: string): Promise<SessionRecord | null> => {
+    try {
+      // Each branch awaits the driver's own promise: no `then` between it and this function.
+      const loaded = client.queryRow
+        ? (await client.queryRow(sql.load, [id]))?.[0]
+        : (await client.query<{ loaded: unknown }>(sql.load, [id])).rows[0]?.loaded
+      if (loaded === undefined) return null
+      const row = nativeRow(loaded, versioned !== null)
+      if (row === null || !Number.isFinite(row.expiresAt)) return data.undecodable()
+      if (row.expiresAt <= now()) return null
+      const stored = data.decodeJson(row.json)
+      if (!stored) return data.undecodable()
+      const { expiresAt, version, userId } = row
+      return version === undefined
+        ? { data: stored, expiresAt, userId }
+        : { data: stored, expiresAt, userId, version }
+    } catch (error) {
+      throw typedError('load', error)
+    }
+  }
+  const loadRecord = django ? loadDjangoRecord : loadNativeRecord
 
   const saveRecord = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
     try {

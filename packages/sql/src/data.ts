@@ -1,5 +1,5 @@
 import { type SessionData, SessionDataError } from '@sessionbridge/core'
-import { isPlainObject, wholeNumber } from '@sessionbridge/core/adapter'
+import { countDigits, isPlainObject } from '@sessionbridge/core/adapter'
 import { PKG } from './dialect.ts'
 import type { ResolvedSqlBackendOptions } from './options.ts'
 
@@ -93,9 +93,53 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
 
 export type SqlSessionData = ReturnType<typeof sqlSessionData>
 
+/** The native load's one column read apart (`statements.ts`). */
+export interface NativeRow {
+  expiresAt: number
+  /** SQLite's and D1's row version; `undefined` elsewhere. */
+  version: string | undefined
+  /** The user_id column. */
+  userId: string | null
+  /** The stored data, JSON text. */
+  json: string
+}
+
 /**
- * A stored `expires_at` as a number: pg hands a `bigint` over as text, whose `Number()` goes
- * through V8's general parser (`wholeNumber` counts the digits out).
+ * The native load's column: `<expires_at> <user><data>`, `<expires_at> <version> <user><data>`
+ * when `versioned`; `<user>` is `-` for none, else `<characters> <user_id>` (its length in code
+ * points, as each database counts a text's characters). `null` for anything else.
  */
-export const epochMs = (value: unknown): number =>
-  typeof value === 'string' ? wholeNumber(value) : Number(value)
+export function nativeRow(loaded: unknown, versioned: boolean): NativeRow | null {
+  if (typeof loaded !== 'string') return null
+  const space = loaded.indexOf(' ')
+  if (space < 1) return null
+  let expiresAt = countDigits(loaded, 0, space)
+  if (Number.isNaN(expiresAt)) expiresAt = Number(loaded.slice(0, space))
+  let at = space + 1
+  let version: string | undefined
+  if (versioned) {
+    const end = loaded.indexOf(' ', at)
+    if (end <= at) return null
+    version = loaded.slice(at, end)
+    at = end + 1
+  }
+  if (loaded.charCodeAt(at) === 0x2d) return { expiresAt, version, userId: null, json: loaded.slice(at + 1) }
+  const end = loaded.indexOf(' ', at)
+  const characters = countDigits(loaded, at, end)
+  if (Number.isNaN(characters)) return null
+  const userEnd = codePointsEnd(loaded, end + 1, characters)
+  if (userEnd < 0) return null
+  return { expiresAt, version, userId: loaded.slice(end + 1, userEnd), json: loaded.slice(userEnd) }
+}
+
+/** Where `count` code points from `from` end in `text` (a surrogate pair is one), or -1 past its end. */
+function codePointsEnd(text: string, from: number, count: number): number {
+  let i = from
+  for (let n = 0; n < count; n++) {
+    if (i >= text.length) return -1
+    const code = text.charCodeAt(i)
+    const pair = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    i += pair ? 2 : 1
+  }
+  return i
+}

@@ -65,8 +65,9 @@ function tail(p: () => string, kept: boolean, step: number, same: string, last: 
   // Placeholders in the order of the parameters (PostgreSQL numbers them as `p()` is called).
   if (!kept)
     return `expires_at = ${p()}, user_id = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND ${last()}`
+  // With a step, "live and at most `step` behind" is one range (`queries`): a value less to bind.
   return step > 0
-    ? `version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND expires_at BETWEEN ${p()} AND ${p()} AND ${last()}`
+    ? `version = version + 1 WHERE id = ${p()} AND user_id ${same} ${p()} AND expires_at BETWEEN ${p()} AND ${p()} AND ${last()}`
     : `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${last()}`
 }
 
@@ -83,7 +84,8 @@ function queries(
       text: texts[0],
       params:
         step > 0
-          ? [...head, id, now, userId, expiresAt - step, expiresAt]
+          ? // expires_at > now, for the whole milliseconds the column holds: >= floor(now) + 1.
+            [...head, id, userId, Math.max(Math.floor(now) + 1, expiresAt - step), expiresAt]
           : [...head, expiresAt, id, now, userId],
     },
     withUser: () => ({ text: texts[1], params: [...head, expiresAt, userId, id, now] }),

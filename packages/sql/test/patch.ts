@@ -122,6 +122,31 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       }
     })
 
+    it('never saves an expired row back to life, even with an expiry within the step of its own', async () => {
+      const counter = statementCounter(suite.client())
+      const b = make(counter.client)
+      const id = b.idFormat.generate()
+      const expired = record({ a: 1 }, -1000)
+      await b.create(id, expired)
+      // 30 s ahead: within the 60 s step of the stored expiry, which passed a second ago.
+      const within = { ...record({ a: 2 }, 30_000), userId: expired.userId }
+      expect(await counter.take(() => b.save(id, { set: { a: 2 }, deleted: [] }, within))).toBe(2)
+      expect(await b.save(id, { set: { a: 2 }, deleted: [] }, within)).toBe(false)
+      expect(await b.load(id)).toBeNull()
+      expect(await b.listUser!(expired.userId!)).toEqual([])
+    })
+
+    it('loads the user column as stored, whatever its characters (the load counts them as the database does)', async () => {
+      const b = make()
+      // Spaces, digits, a dash, JSON's own characters, 2- and 3-byte UTF-8, a surrogate pair.
+      for (const userId of ['u1', '', '7 -{"a":1}', 'ü ключ', '😀x😀', null]) {
+        const id = b.idFormat.generate()
+        const created = { ...record({ n: 1 }), userId }
+        await b.create(id, created)
+        expect(await b.load(id)).toMatchObject({ data: created.data, expiresAt: created.expiresAt, userId })
+      }
+    })
+
     it('SQLite: a save of a row still at the loaded version writes the data whole, else patches', async (ctx) => {
       if (suite.client().dialect !== 'sqlite')
         return notApplicable(ctx, 'only SQLite saves by version (its JSON functions run in this process)')

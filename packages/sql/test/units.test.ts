@@ -1,6 +1,6 @@
 import { jsonCodec, SessionConfigError } from '@sessionbridge/core'
 import { describe, expect, it } from 'vitest'
-import { epochMs } from '../src/data.ts'
+import { nativeRow } from '../src/data.ts'
 import { djangoTime } from '../src/dialect.ts'
 import {
   applyChanges,
@@ -76,18 +76,47 @@ describe('native placeholders', () => {
   })
 })
 
-describe('epochMs: a stored expires_at as a number', () => {
-  it('counts out digits, and takes anything else as Number() does', () => {
-    expect(epochMs('1796544280116')).toBe(1796544280116)
-    expect(epochMs('0')).toBe(0)
-    expect(epochMs(1796544280116)).toBe(1796544280116)
-    expect(epochMs(1796544280116n)).toBe(1796544280116)
-    expect(epochMs('999999999999999')).toBe(999999999999999)
-    expect(epochMs('12345678901234567')).toBe(12345678901234568) // past 15 digits: Number()'s rounding
-    expect(epochMs('1e3')).toBe(1000)
-    expect(epochMs('-5')).toBe(-5)
-    expect(epochMs('')).toBe(0) // as Number(''): a time long past
-    for (const bad of ['12a', 'abc', undefined, {}]) expect(epochMs(bad)).toSatisfy(Number.isNaN)
+describe("nativeRow: the native load's one column read apart", () => {
+  it('reads <expires_at> <user><data>: a user as its length in code points and its text, or -', () => {
+    expect(nativeRow('1796544280116 -{"a":1}', false)).toEqual({
+      expiresAt: 1796544280116,
+      version: undefined,
+      userId: null,
+      json: '{"a":1}',
+    })
+    expect(nativeRow('1796544280116 2 u1{"a":1}', false)).toMatchObject({ userId: 'u1', json: '{"a":1}' })
+    // Spaces, digits, a dash and JSON in a user id; a surrogate pair is one code point, as databases count.
+    expect(nativeRow('5 8 a -1{"}😀{"b": "c d"}', false)).toMatchObject({
+      expiresAt: 5,
+      userId: 'a -1{"}😀',
+      json: '{"b": "c d"}',
+    })
+    expect(nativeRow('5 0 {}', false)).toMatchObject({ userId: '', json: '{}' })
+    expect(nativeRow('12345678901234567 -{}', false)?.expiresAt).toBe(12345678901234568) // Number()'s rounding
+    expect(nativeRow('-5 -{}', false)?.expiresAt).toBe(-5)
+    expect(nativeRow('1e3 -{}', false)?.expiresAt).toBe(1000)
+    expect(nativeRow('12a -{}', false)?.expiresAt).toSatisfy(Number.isNaN) // the backend: undecodable
+  })
+  it('reads <expires_at> <version> <user><data> when versioned (SQLite, D1)', () => {
+    expect(nativeRow('1796544280116 42 3 abc{"a":1}', true)).toEqual({
+      expiresAt: 1796544280116,
+      version: '42',
+      userId: 'abc',
+      json: '{"a":1}',
+    })
+    expect(nativeRow('5 7 -{"a": "b c"}', true)).toEqual({
+      expiresAt: 5,
+      version: '7',
+      userId: null,
+      json: '{"a": "b c"}',
+    })
+  })
+  it('answers null for what the load never selects', () => {
+    for (const bad of ['', ' -{}', '1796544280116', '1 x {}', '1 9 short', '1 {}', null, undefined, 5, {}]) {
+      expect(nativeRow(bad, false)).toBeNull()
+    }
+    expect(nativeRow('1796544280116 -{}', true)).toBeNull() // no version
+    expect(nativeRow('1796544280116  -{}', true)).toBeNull() // an empty one
   })
 })
 
