@@ -172,6 +172,9 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       ? sized(encodeStoredSession(userId, JSON.stringify(data)))
       : codec.encode(data).then((payload) => sized(encodeStoredSession(userId, payload)))
   const sized = (value: string): string => {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: most sessions are counted no further (the text
+    // is a cons string here, walked once more by the client's own encoding).
+    if (value.length * 3 <= maxValueBytes) return value
     const bytes = Buffer.byteLength(value)
     if (bytes > maxValueBytes) {
       throw new SessionDataError(
