@@ -167,4 +167,19 @@ describe('protocol injection never reaches the wire', () => {
     for (const line of wire.split('\r\n').filter(Boolean))
       expect(line).toMatch(/^(mg|md|ms|mn)( [\x21-\x7e]+)*$/)
   })
+
+  it('a CAS token that is not 1 - 20 ASCII digits is refused before anything is sent', async () => {
+    const client = createMemcachedClient({ servers: [address] })
+    const before = server.received.join('').length
+    for (const cas of ['', 'x', '12a', '1 2', '1\r\nflush_all', '１２', '1'.repeat(21), '-1', '1.5']) {
+      await expect(client.set('k', 'v', { exptime: 0, cas })).rejects.toBeInstanceOf(RangeError)
+      await expect(client.delete('k', { cas })).rejects.toBeInstanceOf(RangeError)
+    }
+    expect(server.received.join('').length).toBe(before)
+    // 1 and 20 digits go out (the fake server answers EN: not a store reply, so the client throws).
+    await expect(client.set('k', 'v', { exptime: 0, cas: '0' })).rejects.not.toBeInstanceOf(RangeError)
+    await expect(client.delete('k', { cas: '9'.repeat(20) })).rejects.not.toBeInstanceOf(RangeError)
+    expect(server.received.join('')).toContain(`md k C${'9'.repeat(20)}`)
+    await client.close()
+  })
 })
