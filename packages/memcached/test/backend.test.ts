@@ -205,6 +205,26 @@ describe.skipIf(!up)('memcachedBackend on the shared memcached', () => {
     }
   })
 
+  it('counts a session of multi-byte text in bytes: under the limit in characters, over it in bytes', async () => {
+    const small = memcachedBackend({
+      client: createMemcachedClient({ servers, maxValueBytes: 10_000 }),
+      prefix,
+    })
+    // 4,000 characters, 12,000 bytes of UTF-8: refused by the backend itself, not only by the client.
+    const error = await small
+      .create(djangoIdFormat.generate(), record({ big: '€'.repeat(4_000) }))
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(SessionDataError)
+    expect(String(error.message)).toMatch(
+      /^\[sessionbridge\/memcached\] session of \d+ bytes exceeds maxValueBytes \(10000 bytes\)/,
+    )
+    // 3,000 characters, 9,000 bytes: within the limit in bytes, stored.
+    expect(await small.create(djangoIdFormat.generate(), record({ big: '€'.repeat(3_000) }))).toBeTypeOf(
+      'string',
+    )
+    await (small.client as { close(): Promise<void> }).close()
+  })
+
   it('a save of a session over the item size is a SessionDataError, whichever way it writes', async () => {
     const small = memcachedBackend({
       client: createMemcachedClient({ servers, maxValueBytes: 10_000 }),
