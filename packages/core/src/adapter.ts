@@ -23,7 +23,7 @@ export {
 } from './basic-auth.ts'
 export { BoundedCache } from './bounded-cache.ts'
 export { changesKey } from './changes.ts'
-export { isPlainObject } from './codec-json.ts'
+export { isPlainDataObject, isPlainObject } from './codec-json.ts'
 export { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 export { timingSafeEqual } from './compare.ts'
 export {
@@ -48,6 +48,8 @@ export {
   randomString,
   randomToken,
 } from './ids.ts'
+export { parseJson } from './json-parse.ts'
+export { jsonText, plainJsonString } from './json-text.ts'
 export {
   createSessionManager,
   type SessionManager,

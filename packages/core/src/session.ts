@@ -104,6 +104,9 @@ const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
 // The largest per-session max age honoured (100 years, in seconds); larger stored values mean the default.
 const MAX_SESSION_AGE = 3_155_760_000
 // Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
+/** JSON of a loaded value; a number's without JSON.stringify's runtime call (0.7k instructions). */
+const loadedJson = (value: unknown): string =>
+  typeof value === 'number' && Number.isFinite(value) ? String(value) : JSON.stringify(value)
 const BOOKKEEPING = new Set<string>([RESERVED_KEYS.expiry, RESERVED_KEYS.created])
 
 // Django 4.1+'s `set_expiry(datetime)` stores `datetime.isoformat()`: an absolute expiry, which no
@@ -777,7 +780,7 @@ export class Session<Data extends SessionData = SessionData> {
   #readOf(read: Record<string, string | null>, loaded: SessionData, key: string): void {
     if (Object.hasOwn(read, key) || this.#blind?.has(key)) return
     const snapshot = this.#readSnapshots?.get(key)
-    read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? JSON.stringify(loaded[key]) : null)
+    read[key] = snapshot ?? (Object.hasOwn(loaded, key) ? loadedJson(loaded[key]) : null)
   }
 
   async #execute(

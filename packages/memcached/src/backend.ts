@@ -20,8 +20,10 @@ import {
   changesKey,
   cookieSafeIds,
   isPlainObject,
+  jsonText,
   keepingAppErrors,
   keepSessionErrors,
+  parseJson,
   type UpdateOptions,
   type UpdateResult,
 } from '@sessionbridge/core/adapter'
@@ -169,7 +171,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
   // The default codec is encoded inline, as it is decoded: a save makes no promise for it.
   const encode = (userId: string | null, data: SessionData): string | Promise<string> =>
     codec === jsonCodec
-      ? sized(encodeStoredSession(userId, JSON.stringify(data)))
+      ? sized(encodeStoredSession(userId, jsonText(data)))
       : codec.encode(data).then((payload) => sized(encodeStoredSession(userId, payload)))
   const sized = (value: string): string => {
     // A UTF-16 unit is at most 3 bytes of UTF-8: most sessions are counted no further (the text
@@ -204,7 +206,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       )
     let data: unknown
     try {
-      data = JSON.parse(stored.payload)
+      data = parseJson(value, stored.payloadStart)
     } catch {
       data = null
     }

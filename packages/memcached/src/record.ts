@@ -1,3 +1,5 @@
+import { jsonText } from '@sessionbridge/core/adapter'
+
 /**
  * The value stored for a session: one header line, then the codec's text.
  *
@@ -15,17 +17,20 @@ const ANONYMOUS = `${MAGIC}null\n`
 export interface StoredSession {
   userId: string | null
   payload: string
+  /** Where `payload` starts in the stored value (read in place by `parseJson`). */
+  payloadStart: number
 }
 
 /** Builds the stored value from the codec's output. */
 export function encodeStoredSession(userId: string | null, payload: string): string {
-  return `${MAGIC}${JSON.stringify(userId)}\n${payload}`
+  return userId === null ? `${ANONYMOUS}${payload}` : `${MAGIC}${jsonText(userId)}\n${payload}`
 }
 
 /** Splits a stored value; `null` when it is not one of ours (foreign, truncated, tampered). */
 export function decodeStoredSession(value: string): StoredSession | null {
   // An anonymous session's header, read without JSON.parse (a call of its own for four letters).
-  if (value.startsWith(ANONYMOUS)) return { userId: null, payload: value.slice(ANONYMOUS.length) }
+  if (value.startsWith(ANONYMOUS))
+    return { userId: null, payload: value.slice(ANONYMOUS.length), payloadStart: ANONYMOUS.length }
   if (!value.startsWith(MAGIC)) return null
   const end = value.indexOf('\n')
   if (end < 0 || end > MAX_HEADER_CHARS) return null
@@ -36,5 +41,5 @@ export function decodeStoredSession(value: string): StoredSession | null {
     return null
   }
   if (userId !== null && typeof userId !== 'string') return null
-  return { userId, payload: value.slice(end + 1) }
+  return { userId, payload: value.slice(end + 1), payloadStart: end + 1 }
 }

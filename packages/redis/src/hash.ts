@@ -1,5 +1,11 @@
 import { jsonCodec, plainData, type SessionData, type SessionRecord } from '@sessionbridge/core'
-import { countDigits, isPlainObject, wholeNumber } from '@sessionbridge/core/adapter'
+import {
+  countDigits,
+  isPlainObject,
+  jsonText,
+  plainJsonString,
+  wholeNumber,
+} from '@sessionbridge/core/adapter'
 import type { RedisContext } from './io.ts'
 
 // Session hash layout: data fields are `d:<key>`, bookkeeping fields `m:exp` (expiry, epoch ms),
@@ -17,11 +23,11 @@ export const userOfMarker = (marker: unknown) =>
 
 /**
  * `JSON.stringify({ [key]: value })`, without making the one-key object (a computed key costs twice
- * the string work), and without stringifying a key JSON writes as is (`plain`, from `plainKey`). A
+ * the string work), and without stringifying a key JSON writes as is (`plain`, `plainJsonString`). A
  * value JSON cannot hold (a function) gives `{}`, as the object would.
  */
-const jsonField = (key: string, value: unknown, plain = plainKey(key)): string => {
-  const text = JSON.stringify(value)
+const jsonField = (key: string, value: unknown, plain = plainJsonString(key)): string => {
+  const text = jsonText(value)
   if (text === undefined) return '{}'
   return plain ? `{"${key}":${text}}` : `{${JSON.stringify(key)}:${text}}`
 }
@@ -31,15 +37,6 @@ const NO_RAW: ReadonlyMap<string, string> = new Map()
 
 /** What `oneKeyValue` answers for a text it does not read itself: parse it whole. */
 export const NOT_PLAIN: unique symbol = Symbol('sessionbridge.redis.notPlain')
-
-/** Whether JSON writes `key` as is between quotes: no control character, quote, backslash or surrogate. */
-function plainKey(key: string): boolean {
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i)
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false
-  }
-  return true
-}
 
 /**
  * `JSON.parse(stored)[key]` for a field as `jsonField` writes it, `{"<key>":<value>}`, without
@@ -60,7 +57,7 @@ export function oneKeyValue(stored: string, key: string): unknown {
     stored.charCodeAt(start - 1) !== 0x3a ||
     stored.charCodeAt(end) !== 0x7d ||
     !stored.startsWith(key, 2) ||
-    !plainKey(key)
+    !plainJsonString(key)
   ) {
     return NOT_PLAIN
   }
@@ -124,7 +121,7 @@ export function hashCodec(ctx: RedisContext) {
     for (const key of Object.keys(values)) {
       const value = values[key]
       if (value === undefined) continue
-      const plain = plainKey(key)
+      const plain = plainJsonString(key)
       const text = jsonField(key, value, plain)
       if (plain && text.length > 2) out.push(text)
       else {

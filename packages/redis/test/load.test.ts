@@ -228,6 +228,21 @@ describe("load: LOAD's joined text, read without a server", () => {
     expect(sent).toEqual(['EVALSHA'])
   })
 
+  it('reads an escaped marker and nested data as JSON does', async () => {
+    const texts: [string, unknown][] = [
+      [`${later},["+a\\/b",{"n":1}]`, { data: { n: 1 }, userId: 'a/b' }], // cjson writes / as \/
+      [`${later},["-",{"o":{"a":[1]},"s":"q\\"q"}]`, { data: { o: { a: [1] }, s: 'q"q' }, userId: null }],
+      [`${later},["+7", {"n": 1}]`, { data: { n: 1 }, userId: '7' }], // spaced as JSON may be
+    ]
+    for (const [text, expected] of texts) {
+      const { sent, backend } = answering(text)
+      const loaded = await backend.load(backend.idFormat.generate())
+      expect(loaded && { data: { ...loaded.data }, userId: loaded.userId }, text).toEqual(expected)
+      expect(Object.getPrototypeOf(loaded?.data), text).not.toBe(Object.prototype)
+      expect(sent, text).toEqual(['EVALSHA'])
+    }
+  })
+
   it('reads the hash whole when the text is not a joined record', async () => {
     const texts = [
       `${later}["-",{}]`, // no comma
@@ -241,6 +256,12 @@ describe("load: LOAD's joined text, read without a server", () => {
       `${later},["-",[]]`,
       `${later},["-",{}`,
       `[${later},"-",{}]`, // the text before the expiry moved ahead of the JSON
+      `${later},["-",{"a":1}]]`,
+      `${later},["-",{"a":1}]x`,
+      `${later},["-"{"a":1}]`,
+      `${later},["-"x{"a":1}]`,
+      `${later},["-",{"a":1},{}]`,
+      `${later},["-",{"a":1}`,
     ]
     for (const text of texts) {
       const { sent, backend } = answering(text)

@@ -115,12 +115,16 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       const row = nativeRow(loaded, versioned !== null)
       if (row === null || !Number.isFinite(row.expiresAt)) return data.undecodable()
       if (row.expiresAt <= now()) return null
-      const stored = data.decodeJson(row.json)
+      const stored = data.decodeJson(loaded, row.jsonStart)
       if (!stored) return data.undecodable()
       const { expiresAt, version, userId } = row
-      return version === undefined
-        ? { data: stored, expiresAt, userId }
-        : { data: stored, expiresAt, userId, version }
+      // SQLite's: the row's version (`savedAtVersion`); elsewhere the loaded JSON's length (`fitsUnchecked`).
+      return {
+        data: stored,
+        expiresAt,
+        userId,
+        version: version ?? String((loaded as string).length - row.jsonStart),
+      }
     } catch (error) {
       throw typedError('load', error)
     }
@@ -133,9 +137,12 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
       // Awaited: an async function returning the promise itself would wrap it in another.
       if (!queries) return await locked.merge(id, changes, record)
-      // The merged size, as this request sees it; a promise only when MySQL's limit must be asked.
-      const checked = data.encodeJson(record.data)
-      if (typeof checked !== 'string') await checked
+      // The merged size, as this request sees it, when its bound does not settle it (never on
+      // SQLite, whose version is the row's); a promise only when MySQL's limit must be asked.
+      if (versioned !== null || !data.fitsUnchecked(record.version, queries.dataChars)) {
+        const checked = data.encodeJson(record.data)
+        if (typeof checked !== 'string') await checked
+      }
       if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
       // No row holds this user and a recent expiry: one changed (or the row is gone, answered here too).
       const withUser = queries.withUser()

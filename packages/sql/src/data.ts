@@ -1,5 +1,5 @@
 import { type SessionData, SessionDataError } from '@sessionbridge/core'
-import { countDigits, isPlainObject } from '@sessionbridge/core/adapter'
+import { countDigits, isPlainObject, jsonText, parseJson } from '@sessionbridge/core/adapter'
 import { PKG } from './dialect.ts'
 import type { ResolvedSqlBackendOptions } from './options.ts'
 
@@ -54,18 +54,38 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
     return text
   }
   const encode = async (data: SessionData): Promise<string> =>
-    checked(django ? await codec!.encode(data) : JSON.stringify(data))
+    checked(django ? await codec!.encode(data) : jsonText(data))
   /**
    * The native layout's encoding, checked, with no promise in the common case (a string comes
    * back unless MySQL's packet limit must be asked): a save's size check costs one stringify only.
    */
-  const encodeJson = (data: SessionData): string | Promise<string> => checked(JSON.stringify(data))
-  /** The native layout's decoding, synchronous: no promise per load for JSON the driver handed over. */
-  const decodeJson = (stored: unknown): SessionData | null => {
+  const encodeJson = (data: SessionData): string | Promise<string> => checked(jsonText(data))
+  // What a patch's merged data may reach unencoded: the UTF-8 bytes of `checked`'s limits, 3 a unit.
+  const uncheckedChars =
+    Math.min(
+      maxDataBytes ?? Number.POSITIVE_INFINITY,
+      dialect === 'mysql' ? 1_000_000 : Number.POSITIVE_INFINITY,
+    ) / 3
+  /**
+   * Whether a patch's data surely passes `checked` without encoding it (a JSON.stringify of the
+   * whole session on every save): the request's data is the loaded data, whose stored JSON had
+   * `loadedChars` characters (the native load's version on PostgreSQL and MySQL, `sizeToken`), with
+   * the patch's texts (`dataChars`) merged in. JSON.stringify writes a parsed text at most 5.25
+   * times as long: only a number grows, `1e20` (as MySQL stores it) to 21 digits.
+   */
+  const fitsUnchecked = (loadedChars: string | undefined, dataChars: number): boolean => {
+    if (loadedChars === undefined) return false
+    return countDigits(loadedChars, 0, loadedChars.length) * 6 + dataChars <= uncheckedChars // NaN: false
+  }
+  /**
+   * The native layout's decoding, synchronous (no promise per load), of `stored` from `start` (the
+   * load's one column, `nativeRow`): read in place, not sliced out.
+   */
+  const decodeJson = (stored: unknown, start = 0): SessionData | null => {
     if (isPlainObject(stored)) return stored // mysql2 parses MySQL 8's JSON type itself
     if (typeof stored !== 'string') return null
     try {
-      const value: unknown = JSON.parse(stored)
+      const value = parseJson(stored, start)
       return isPlainObject(value) ? value : null
     } catch {
       return null
@@ -88,7 +108,7 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
     const value = data[userIdKey]
     return typeof value === 'string' || typeof value === 'number' ? String(value) : null
   }
-  return { encode, encodeJson, decode, decodeJson, undecodable, userOf }
+  return { encode, encodeJson, fitsUnchecked, decode, decodeJson, undecodable, userOf }
 }
 
 export type SqlSessionData = ReturnType<typeof sqlSessionData>
@@ -100,8 +120,8 @@ export interface NativeRow {
   version: string | undefined
   /** The user_id column. */
   userId: string | null
-  /** The stored data, JSON text. */
-  json: string
+  /** Where the stored data, JSON text, starts in the loaded column (it runs to its end). */
+  jsonStart: number
 }
 
 /**
@@ -123,13 +143,13 @@ export function nativeRow(loaded: unknown, versioned: boolean): NativeRow | null
     version = loaded.slice(at, end)
     at = end + 1
   }
-  if (loaded.charCodeAt(at) === 0x2d) return { expiresAt, version, userId: null, json: loaded.slice(at + 1) }
+  if (loaded.charCodeAt(at) === 0x2d) return { expiresAt, version, userId: null, jsonStart: at + 1 }
   const end = loaded.indexOf(' ', at)
   const characters = countDigits(loaded, at, end)
   if (Number.isNaN(characters)) return null
   const userEnd = codePointsEnd(loaded, end + 1, characters)
   if (userEnd < 0) return null
-  return { expiresAt, version, userId: loaded.slice(end + 1, userEnd), json: loaded.slice(userEnd) }
+  return { expiresAt, version, userId: loaded.slice(end + 1, userEnd), jsonStart: userEnd }
 }
 
 /** Where `count` code points from `from` end in `text` (a surrogate pair is one), or -1 past its end. */

@@ -1,5 +1,5 @@
 import type { ChangeSet } from '@sessionbridge/core/adapter'
-import { sqlStatement } from '@sessionbridge/core/adapter'
+import { jsonText, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 
 /** One UPDATE and its bound values. */
@@ -20,6 +20,11 @@ export interface PatchQuery {
 export interface PatchQueries {
   kept: PatchQuery
   withUser(): PatchQuery
+  /**
+   * The characters of the texts the save sends for its data (values and key paths): what merging
+   * it can add to the stored JSON at most, for the size check (`sqlSessionData`'s `fitsUnchecked`).
+   */
+  dataChars: number
 }
 
 /**
@@ -75,11 +80,14 @@ function tail(p: () => string, kept: boolean, step: number, same: string, last: 
 function queries(
   texts: readonly [kept: string, withUser: string],
   step: number,
-  head: unknown[],
+  head: readonly string[],
   record: { expiresAt: number; userId: string | null; id: string; now: number },
 ): PatchQueries {
   const { expiresAt, userId, id, now } = record
+  let dataChars = 0
+  for (const text of head) dataChars += text.length
   return {
+    dataChars,
     kept: {
       text: texts[0],
       params:
@@ -111,7 +119,7 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
     const setOnly = [statement(false, true), statement(false, false)] as const
     const withRemovals = [statement(true, true), statement(true, false)] as const
     return (changes, expiresAt, userId, id, now) => {
-      const set = JSON.stringify(changes.set)
+      const set = jsonText(changes.set)
       const removes = changes.deleted.length > 0
       const head = removes ? [JSON.stringify(changes.deleted), set] : [set]
       return queries(removes ? withRemovals : setOnly, step, head, { expiresAt, userId, id, now })
@@ -151,9 +159,9 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
     const entries = Object.entries(changes.set)
     if (changes.deleted.length + entries.length > MAX_PATCH_KEYS) return null
     if (!changes.deleted.every(pathSafeKey)) return null
-    const head: unknown[] = changes.deleted.map(pathOf)
+    const head: string[] = changes.deleted.map(pathOf)
     for (const [key, item] of entries) {
-      const json: string | undefined = JSON.stringify(item)
+      const json = jsonText(item)
       if (json === undefined || !pathSafeKey(key)) return null // no JSON text: the merge drops it
       head.push(pathOf(key), json)
     }
@@ -189,9 +197,10 @@ export function versionedSave(table: string, step = 0): VersionedSave {
     )
   const texts = [statement(true), statement(false)] as const
   return (text, version, expiresAt, userId, id, now) => {
-    const { kept, withUser } = queries(texts, step, [text], { expiresAt, userId, id, now })
+    const { kept, withUser, dataChars } = queries(texts, step, [text], { expiresAt, userId, id, now })
     kept.params.push(version)
     return {
+      dataChars,
       kept,
       withUser: () => {
         const query = withUser()

@@ -65,7 +65,7 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       expect(await b.load(id)).toMatchObject({ data: { n: 2 }, userId: 'u2' })
       const anonymous = { ...moved, userId: null }
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(2)
-      // SQLite's load also gives the row's version (see the versioned save below).
+      // A native load also gives its version (SQLite: the row's, see below; else the JSON's length).
       const { version: _version, ...anonymousLoaded } = (await b.load(id))!
       expect(anonymousLoaded).toEqual({ data: moved.data, expiresAt: shorter.expiresAt, userId: null })
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(1)

@@ -212,6 +212,21 @@ export function sqlSuite(suite: SqlSuiteOptions): void {
         expect((await b.load(id))?.data).toEqual({ small: 1 })
       })
 
+      it('refuses a small change that takes the loaded data over maxDataBytes', async () => {
+        // 1,200 bytes loaded and 800 set: each alone fits, the merge (the request's view) does not.
+        const b = make(layout, { maxDataBytes: 2000 })
+        const id = (await b.create(b.idFormat.generate(), record({ big: 'é'.repeat(600) })))!
+        const loaded = (await b.load(id))!
+        const more = 'é'.repeat(400)
+        const save = b.save(id, { set: { more }, deleted: [] }, { ...loaded, data: { ...loaded.data, more } })
+        await expect(save).rejects.toThrow(/maxDataBytes \(2000\)/)
+        expect((await b.load(id))?.data).toEqual(loaded.data)
+        // A small change that keeps it under is written.
+        const data = { ...loaded.data, less: 1 }
+        expect(await b.save(id, { set: { less: 1 }, deleted: [] }, { ...loaded, data })).toBe(true)
+        expect((await b.load(id))?.data).toEqual(data)
+      })
+
       it('touch moves only the expiry; an expired row is neither saved nor touched back to life', async () => {
         const id = (await backend.create(backend.idFormat.generate(), record({ a: 1 }, -1000)))!
         expect(id).toBeTypeOf('string')

@@ -1,0 +1,121 @@
+import { plainData } from './codec-json.ts'
+import { countDigits } from './digits.ts'
+
+// `JSON.parse` for what a load reads most: a session stored as a flat object of primitives
+// (`{"count":3}`, Django's auth keys). The builtin enters V8's runtime on every call, about 2.3k
+// instructions for `{"count":3}`; read here, and into the `plainData` object the session takes
+// over without a copy of its own.
+
+/**
+ * `JSON.parse(text.slice(start, end))`, the same value for every text: a flat object of primitives
+ * (strings without escapes, integers of up to 15 digits, `true`, `false`, `null`; no space but one
+ * after `:` and `,`, as PostgreSQL and MySQL write their JSON types) is read here into a `plainData`
+ * object; anything else is `JSON.parse`'s, which throws on what is not JSON. Read in place: a
+ * slice's characters are read through its parent, a call each (the bounds spare the slice).
+ */
+export function parseJson(text: string, start = 0, end = text.length): unknown {
+  return (
+    flatObject(text, start, end - 1) ??
+    JSON.parse(start === 0 && end === text.length ? text : text.slice(start, end))
+  )
+}
+
+/**
+ * The keys of the objects read last, by position: a session's keys are the same from one request to
+ * the next, and a key taken from here is neither sliced out nor looked up in V8's string table again
+ * (about 300 instructions a key). Short keys only: a longer slice would keep its whole text alive.
+ */
+const recentKeys: string[] = []
+const MAX_RECENT_KEYS = 16
+const MAX_RECENT_KEY_LENGTH = 12
+
+/**
+ * Where the key whose text starts at `at` (after its quote) closes, before `end`, and the key; -1
+ * for one with an escape. A key seen at this position before is matched in place, not scanned.
+ */
+function keyAt(text: string, at: number, end: number, index: number): [close: number, key: string] | null {
+  const recent = index < MAX_RECENT_KEYS ? recentKeys[index] : undefined
+  if (recent !== undefined) {
+    const close = at + recent.length
+    if (close < end && text.charCodeAt(close) === 0x22 && text.startsWith(recent, at)) return [close, recent]
+  }
+  const close = stringEnd(text, at, end)
+  if (close < 0) return null
+  const key = text.slice(at, close)
+  if (index < MAX_RECENT_KEYS && key.length <= MAX_RECENT_KEY_LENGTH) recentKeys[index] = key
+  return [close, key]
+}
+
+/** The object `text[start, end]` writes (`end`: its closing brace), when `parseJson` reads it itself. */
+function flatObject(text: string, start: number, end: number): Record<string, unknown> | undefined {
+  if (end <= start || text.charCodeAt(start) !== 0x7b || text.charCodeAt(end) !== 0x7d) return undefined
+  const data = plainData()
+  if (end === start + 1) return data
+  let at = start + 1
+  for (let index = 0; ; index++) {
+    if (text.charCodeAt(at) !== 0x22) return undefined
+    const found = keyAt(text, at + 1, end, index)
+    if (found === null || text.charCodeAt(found[0] + 1) !== 0x3a) return undefined
+    const key = found[1]
+    at = found[0] + 2
+    if (text.charCodeAt(at) === 0x20) at++
+    const valueEnd = primitiveEnd(text, at, end)
+    if (valueEnd < 0) return undefined
+    // `data` inherits nothing: a key named `__proto__` is a key, as JSON.parse makes it.
+    data[key] = primitiveValue(text, at, valueEnd)
+    if (valueEnd === end) return data
+    if (text.charCodeAt(valueEnd) !== 0x2c) return undefined
+    at = valueEnd + 1
+    if (text.charCodeAt(at) === 0x20) at++
+  }
+}
+
+/** Where the string from `from` (after its opening quote) closes before `end`; -1 for an escape or a control character. */
+function stringEnd(text: string, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) return i
+    if (c === 0x5c || c < 0x20) return -1
+  }
+  return -1
+}
+
+/** Where the primitive at `at` ends (before `end`, the closing brace); -1 for one read by JSON.parse. */
+function primitiveEnd(text: string, at: number, end: number): number {
+  const c = text.charCodeAt(at)
+  if (c === 0x22) {
+    const close = stringEnd(text, at + 1, end)
+    return close < 0 ? -1 : close + 1
+  }
+  if (c === 0x74) return text.startsWith('true', at) ? at + 4 : -1
+  if (c === 0x66) return text.startsWith('false', at) ? at + 5 : -1
+  if (c === 0x6e) return text.startsWith('null', at) ? at + 4 : -1
+  // An integer: JSON's digits (no leading zero but `0` itself), no fraction, no exponent.
+  const start = c === 0x2d ? at + 1 : at
+  let i = start
+  while (i < end) {
+    const digit = text.charCodeAt(i)
+    if (digit < 0x30 || digit > 0x39) break
+    i++
+  }
+  if (i === start || i - start > 15 || (i - start > 1 && text.charCodeAt(start) === 0x30)) return -1
+  return i
+}
+
+/** The value of the primitive `text[at, end)`, as `primitiveEnd` found it. */
+function primitiveValue(text: string, at: number, end: number): unknown {
+  switch (text.charCodeAt(at)) {
+    case 0x22:
+      return text.slice(at + 1, end - 1)
+    case 0x74:
+      return true
+    case 0x66:
+      return false
+    case 0x6e:
+      return null
+    case 0x2d:
+      return -countDigits(text, at + 1, end)
+    default:
+      return countDigits(text, at, end)
+  }
+}
