@@ -85,12 +85,18 @@ describe('keys and commands', () => {
 
 describe('stored value format', () => {
   it('round-trips the user id and payload, and refuses foreign values', () => {
+    // The parts, with the payload's start checked against the payload (parseJson reads it there).
+    const decoded = (stored: string) => {
+      const parts = decodeStoredSession(stored)
+      if (parts) expect(stored.slice(parts.payloadStart)).toBe(parts.payload)
+      return parts && { userId: parts.userId, payload: parts.payload }
+    }
     const value = encodeStoredSession('42\n"x', '{"a":1}\nmore')
-    expect(decodeStoredSession(value)).toEqual({ userId: '42\n"x', payload: '{"a":1}\nmore' })
-    expect(decodeStoredSession(encodeStoredSession(null, ''))).toEqual({ userId: null, payload: '' })
+    expect(decoded(value)).toEqual({ userId: '42\n"x', payload: '{"a":1}\nmore' })
+    expect(decoded(encodeStoredSession(null, ''))).toEqual({ userId: null, payload: '' })
     // An anonymous session's header, read apart from any other (no JSON.parse), and its near misses.
-    expect(decodeStoredSession('sb1 null\n{"a":1}')).toEqual({ userId: null, payload: '{"a":1}' })
-    expect(decodeStoredSession('sb1  null\n{}')).toEqual({ userId: null, payload: '{}' })
+    expect(decoded('sb1 null\n{"a":1}')).toEqual({ userId: null, payload: '{"a":1}' })
+    expect(decoded('sb1  null\n{}')).toEqual({ userId: null, payload: '{}' })
     for (const bad of [
       '',
       '{"a":1}',
