@@ -146,6 +146,9 @@ for (const framework of frameworks) {
       if (!points.some((p) => keyOf(p) === keyOf(point))) points.push(point)
     }
   }
+  // Beside the no-cookie goal, what the framework charges any middleware (its empty one): the part
+  // of that goal's gap no session layer can close.
+  if (goals.includes(noCookie)) points.push({ framework, layer: 'middleware', scenario: 'none' })
 }
 // The SQL stores and rest-sessions need the bench's services (a database of the run's own, our
 // rest-sessions server); memory, Redis and memcached use the machine's.
@@ -190,6 +193,20 @@ for (const framework of frameworks) {
   lines.push(`| ${framework} | ${cells.map((c) => c.text).join(' | ')} |`)
 }
 lines.push('', `Goals met: ${tally.met} of ${tally.judged} counted.`)
+const floors = frameworks.flatMap((framework) => {
+  const at = (layer: string) => results.get(keyOf({ framework, layer, scenario: 'none' }))
+  const [bare, empty, ours] = [at('bare'), at('middleware'), at('memory')]
+  if (!bare || bare instanceof Error || !empty || empty instanceof Error || !ours || ours instanceof Error)
+    return []
+  const x = (reference: Counted, row: Counted) => (reference.main / row.main).toFixed(3)
+  return [
+    `${framework} ${kilo(empty.main)} (${x(bare, empty)} of bare; sessionbridge's no cookie ${x(empty, ours)} of it)`,
+  ]
+})
+if (floors.length > 0)
+  lines.push(
+    `- the framework's empty middleware, no cookie (\`async (c, next) => { await next() }\` or its like: what any middleware costs a request, not a goal): ${floors.join('; ')}`,
+  )
 // A collection that falls inside or outside a window of N requests moves its point by up to ~6k.
 const collected = [...results].filter(
   (entry): entry is [string, Counted] => !(entry[1] instanceof Error) && entry[1].gc >= 2000,

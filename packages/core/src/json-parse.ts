@@ -1,5 +1,4 @@
 import { plainData } from './codec-json.ts'
-import { countDigits } from './digits.ts'
 
 // `JSON.parse` for what a load reads most: a session stored as a flat object of primitives
 // (`{"count":3}`, Django's auth keys). The builtin enters V8's runtime on every call, about 2.3k
@@ -30,20 +29,31 @@ const MAX_RECENT_KEYS = 16
 const MAX_RECENT_KEY_LENGTH = 12
 
 /**
- * Where the key whose text starts at `at` (after its quote) closes, before `end`, and the key; -1
- * for one with an escape. A key seen at this position before is matched in place, not scanned.
+ * What `keyEnd` and `primitiveAt` found besides their answer: a second result without an array or
+ * an object a call (the hot path reads two keys and two values a request).
  */
-function keyAt(text: string, at: number, end: number, index: number): [close: number, key: string] | null {
+let foundKey = ''
+let primitiveEnd = -1
+
+/**
+ * Where the key whose text starts at `at` (after its quote) closes, before `end` (the key in
+ * `foundKey`); -1 for one with an escape. A key seen at this position before is matched in place,
+ * not scanned.
+ */
+function keyEnd(text: string, at: number, end: number, index: number): number {
   const recent = index < MAX_RECENT_KEYS ? recentKeys[index] : undefined
   if (recent !== undefined) {
     const close = at + recent.length
-    if (close < end && text.charCodeAt(close) === 0x22 && text.startsWith(recent, at)) return [close, recent]
+    if (close < end && text.charCodeAt(close) === 0x22 && text.startsWith(recent, at)) {
+      foundKey = recent
+      return close
+    }
   }
   const close = stringEnd(text, at, end)
-  if (close < 0) return null
-  const key = text.slice(at, close)
-  if (index < MAX_RECENT_KEYS && key.length <= MAX_RECENT_KEY_LENGTH) recentKeys[index] = key
-  return [close, key]
+  if (close < 0) return -1
+  foundKey = text.slice(at, close)
+  if (index < MAX_RECENT_KEYS && foundKey.length <= MAX_RECENT_KEY_LENGTH) recentKeys[index] = foundKey
+  return close
 }
 
 /** The object `text[start, end]` writes (`end`: its closing brace), when `parseJson` reads it itself. */
@@ -54,15 +64,16 @@ function flatObject(text: string, start: number, end: number): Record<string, un
   let at = start + 1
   for (let index = 0; ; index++) {
     if (text.charCodeAt(at) !== 0x22) return undefined
-    const found = keyAt(text, at + 1, end, index)
-    if (found === null || text.charCodeAt(found[0] + 1) !== 0x3a) return undefined
-    const key = found[1]
-    at = found[0] + 2
+    const close = keyEnd(text, at + 1, end, index)
+    if (close < 0 || text.charCodeAt(close + 1) !== 0x3a) return undefined
+    const key = foundKey
+    at = close + 2
     if (text.charCodeAt(at) === 0x20) at++
-    const valueEnd = primitiveEnd(text, at, end)
+    const value = primitiveAt(text, at, end)
+    const valueEnd = primitiveEnd
     if (valueEnd < 0) return undefined
     // `data` inherits nothing: a key named `__proto__` is a key, as JSON.parse makes it.
-    data[key] = primitiveValue(text, at, valueEnd)
+    data[key] = value
     if (valueEnd === end) return data
     if (text.charCodeAt(valueEnd) !== 0x2c) return undefined
     at = valueEnd + 1
@@ -80,42 +91,37 @@ function stringEnd(text: string, from: number, end: number): number {
   return -1
 }
 
-/** Where the primitive at `at` ends (before `end`, the closing brace); -1 for one read by JSON.parse. */
-function primitiveEnd(text: string, at: number, end: number): number {
+/**
+ * The primitive at `at` (before `end`, the closing brace), where it ends in `primitiveEnd`: -1 for
+ * one read by JSON.parse. An integer's digits are read once, its value counted as they go.
+ */
+function primitiveAt(text: string, at: number, end: number): unknown {
   const c = text.charCodeAt(at)
   if (c === 0x22) {
     const close = stringEnd(text, at + 1, end)
-    return close < 0 ? -1 : close + 1
+    primitiveEnd = close < 0 ? -1 : close + 1
+    return close < 0 ? undefined : text.slice(at + 1, close)
   }
-  if (c === 0x74) return text.startsWith('true', at) ? at + 4 : -1
-  if (c === 0x66) return text.startsWith('false', at) ? at + 5 : -1
-  if (c === 0x6e) return text.startsWith('null', at) ? at + 4 : -1
+  if (c === 0x74) return literal(text, at, 'true', true)
+  if (c === 0x66) return literal(text, at, 'false', false)
+  if (c === 0x6e) return literal(text, at, 'null', null)
   // An integer: JSON's digits (no leading zero but `0` itself), no fraction, no exponent.
-  const start = c === 0x2d ? at + 1 : at
-  let i = start
+  const first = c === 0x2d ? at + 1 : at
+  let i = first
+  let n = 0
   while (i < end) {
-    const digit = text.charCodeAt(i)
-    if (digit < 0x30 || digit > 0x39) break
+    const digit = text.charCodeAt(i) - 0x30
+    if (digit < 0 || digit > 9) break
+    n = n * 10 + digit
     i++
   }
-  if (i === start || i - start > 15 || (i - start > 1 && text.charCodeAt(start) === 0x30)) return -1
-  return i
+  const digits = i - first
+  primitiveEnd = digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(first) === 0x30) ? -1 : i
+  return c === 0x2d ? -n : n
 }
 
-/** The value of the primitive `text[at, end)`, as `primitiveEnd` found it. */
-function primitiveValue(text: string, at: number, end: number): unknown {
-  switch (text.charCodeAt(at)) {
-    case 0x22:
-      return text.slice(at + 1, end - 1)
-    case 0x74:
-      return true
-    case 0x66:
-      return false
-    case 0x6e:
-      return null
-    case 0x2d:
-      return -countDigits(text, at + 1, end)
-    default:
-      return countDigits(text, at, end)
-  }
+/** `true`, `false` or `null` when `text` writes `word` at `at`. */
+function literal(text: string, at: number, word: string, value: boolean | null): boolean | null {
+  primitiveEnd = text.startsWith(word, at) ? at + word.length : -1
+  return value
 }

@@ -51,6 +51,10 @@ const invalid = [
   '{"a":-}',
   '{"a":tru}',
   '{"a":truex}',
+  // A literal's four or five letters reaching the closing brace: checked letter by letter.
+  '{"a":trux}',
+  '{"a":fals1}',
+  '{"a":nul0}',
   '{"a":"x}',
   '{"a":1}}',
   '{a:1}',

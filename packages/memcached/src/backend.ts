@@ -200,7 +200,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     if (!stored) return checked(null, null)
     // A codec that rejects is a payload that does not decode: no session, as in Django, not a 503.
     if (codec !== jsonCodec)
-      return codec.decode(stored.payload).then(
+      return codec.decode(value.slice(stored.payloadStart)).then(
         (data) => checked(stored.userId, data),
         () => checked(stored.userId, null),
       )
@@ -261,7 +261,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
         cas: item.cas,
       })
       if (result === 'stored') {
-        const after = (await codec.decode(decodeStoredSession(encoded)!.payload))!
+        const after = (await codec.decode(encoded.slice(decodeStoredSession(encoded)!.payloadStart)))!
         return { value: Object.hasOwn(after, key) ? after[key] : undefined, data: after }
       }
       if (result === 'not_found' || result === 'not_stored') return null
@@ -293,7 +293,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
         const item = await client.get(key)
         if (!item) return false
         const stored = decodeStoredSession(item.value)
-        const current = stored ? await codec.decode(stored.payload) : null
+        const current = stored ? await codec.decode(item.value.slice(stored.payloadStart)) : null
         if (!stored || !current) {
           warnUndecodable()
           return false // never overwrite what we cannot read

@@ -85,11 +85,10 @@ describe('keys and commands', () => {
 
 describe('stored value format', () => {
   it('round-trips the user id and payload, and refuses foreign values', () => {
-    // The parts, with the payload's start checked against the payload (parseJson reads it there).
+    // The parts: the user id, and the payload where the value says it starts.
     const decoded = (stored: string) => {
       const parts = decodeStoredSession(stored)
-      if (parts) expect(stored.slice(parts.payloadStart)).toBe(parts.payload)
-      return parts && { userId: parts.userId, payload: parts.payload }
+      return parts && { userId: parts.userId, payload: stored.slice(parts.payloadStart) }
     }
     const value = encodeStoredSession('42\n"x', '{"a":1}\nmore')
     expect(decoded(value)).toEqual({ userId: '42\n"x', payload: '{"a":1}\nmore' })

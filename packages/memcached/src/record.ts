@@ -16,8 +16,10 @@ const ANONYMOUS = `${MAGIC}null\n`
 /** The parts of a stored session value. */
 export interface StoredSession {
   userId: string | null
-  payload: string
-  /** Where `payload` starts in the stored value (read in place by `parseJson`). */
+  /**
+   * Where the codec's text starts in the stored value: the default codec reads it in place
+   * (`parseJson`), others take `value.slice(payloadStart)`; a load slices nothing it does not read.
+   */
   payloadStart: number
 }
 
@@ -29,8 +31,7 @@ export function encodeStoredSession(userId: string | null, payload: string): str
 /** Splits a stored value; `null` when it is not one of ours (foreign, truncated, tampered). */
 export function decodeStoredSession(value: string): StoredSession | null {
   // An anonymous session's header, read without JSON.parse (a call of its own for four letters).
-  if (value.startsWith(ANONYMOUS))
-    return { userId: null, payload: value.slice(ANONYMOUS.length), payloadStart: ANONYMOUS.length }
+  if (value.startsWith(ANONYMOUS)) return { userId: null, payloadStart: ANONYMOUS.length }
   if (!value.startsWith(MAGIC)) return null
   const end = value.indexOf('\n')
   if (end < 0 || end > MAX_HEADER_CHARS) return null
@@ -41,5 +42,5 @@ export function decodeStoredSession(value: string): StoredSession | null {
     return null
   }
   if (userId !== null && typeof userId !== 'string') return null
-  return { userId, payload: value.slice(end + 1), payloadStart: end + 1 }
+  return { userId, payloadStart: end + 1 }
 }
