@@ -103,10 +103,13 @@ const NO_CHANGES: ReadonlyMap<string, Change> = new Map()
 const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
 // The largest per-session max age honoured (100 years, in seconds); larger stored values mean the default.
 const MAX_SESSION_AGE = 3_155_760_000
-// Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
-/** JSON of a loaded value; a number's without JSON.stringify's runtime call (0.7k instructions). */
+/**
+ * JSON of a loaded value; a number's without JSON.stringify's runtime call (0.7k instructions).
+ * `jsonText`'s number case, on purpose not `jsonText` itself: the edge Worker's bundle has no room.
+ */
 const loadedJson = (value: unknown): string =>
   typeof value === 'number' && Number.isFinite(value) ? String(value) : JSON.stringify(value)
+// Keys that do not make a session "non-empty": bookkeeping alone is not worth a record.
 const BOOKKEEPING = new Set<string>([RESERVED_KEYS.expiry, RESERVED_KEYS.created])
 
 // Django 4.1+'s `set_expiry(datetime)` stores `datetime.isoformat()`: an absolute expiry, which no
