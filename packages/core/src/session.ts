@@ -397,7 +397,8 @@ export class Session<Data extends SessionData = SessionData> {
   ): Promise<Data[K] | undefined> {
     this.#assertOpen()
     const { backend } = this.#ctx
-    await this.load()
+    // Not `await this.load()`: awaiting its answer, the session, made V8 look up a `then` on it.
+    if (!this.#loaded) await this.#loadOnce()
     if (this.#degraded) {
       throw new SessionBackendError(
         backend.name,
@@ -405,22 +406,15 @@ export class Session<Data extends SessionData = SessionData> {
         'the store was unavailable when the session loaded',
       )
     }
-    if (!(await this.#capabilities()).update || typeof backend.update !== 'function') {
+    const capabilities = backend.ready ? await this.#capabilities() : backend.capabilities
+    if (!capabilities.update || typeof backend.update !== 'function') {
       throw new SessionError(
         `[sessionbridge/core] the ${backend.name} backend does not declare capabilities.update: session.update() needs an atomic store`,
       )
     }
     if (!this.#exists || this.#destroyed || this.#regenerate) return this.#updateLocally(key, fn)
-    const result = await this.#updateInStore(key, fn as (current: unknown) => unknown)
-    if (result === null) {
-      // The record went away meanwhile (a logout elsewhere): carry on as a new session.
-      this.#exists = false
-      this.#data = plainData()
-      for (const [k, change] of this.#changes) if (change !== DELETED) this.#data[k] = change.value
-      return this.#updateLocally(key, fn)
-    }
-    this.#adoptStored(key, result)
-    return result.value as Data[K] | undefined
+    // Awaited here, so this promise settles with the value itself (no `then` looked up on an object).
+    return await this.#updateInStore(key, fn)
   }
 
   #updateLocally<K extends keyof Data & string>(
@@ -433,27 +427,41 @@ export class Session<Data extends SessionData = SessionData> {
     return next
   }
 
-  async #updateInStore(key: string, fn: (current: unknown) => unknown): Promise<UpdateResult | null> {
+  /** `update()` through the backend; a record gone meanwhile carries on as a new session. */
+  async #updateInStore<K extends keyof Data & string>(
+    key: K,
+    fn: (current: Data[K] | undefined) => Data[K] | undefined,
+  ): Promise<Data[K] | undefined> {
     const { backend, options } = this.#ctx
     const now = options.now()
     const maxAge = this.#maxAgeSeconds()
     const kept = this.#keepsExpiry(now, maxAge)
     const { expiresAt, userId } = this.#record(kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge))
+    const updateOptions: UpdateOptions = { expiresAt, userId, maxAttempts: options.updateAttempts }
+    if (kept) updateOptions.expiryKept = true
+    let result: UpdateResult | null
     try {
-      const updateOptions: UpdateOptions = { expiresAt, userId, maxAttempts: options.updateAttempts }
-      if (kept) updateOptions.expiryKept = true
-      const result = await queueFor(backend).update(this.#id!, key, fn, updateOptions, options.timeout)
-      if (result !== null && !kept) {
-        this.#storedExpiresAt = expiresAt
-        this.#cookieBehind = true
-      }
-      return result
+      const storeFn = fn as (current: unknown) => unknown
+      result = await queueFor(backend).update(this.#id!, key, storeFn, updateOptions, options.timeout)
     } catch (error) {
       // The app's own exception from `fn` reaches the app as itself (the queue hands it back
       // unwrapped); anything untyped from the store is an I/O failure.
       if (error instanceof SessionError || !isStoreFailure(error)) throw error
       throw backendError(backend.name, 'update', error)
     }
+    if (result === null) {
+      // The record went away meanwhile (a logout elsewhere): carry on as a new session.
+      this.#exists = false
+      this.#data = plainData()
+      for (const [k, change] of this.#changes) if (change !== DELETED) this.#data[k] = change.value
+      return this.#updateLocally(key, fn)
+    }
+    if (!kept) {
+      this.#storedExpiresAt = expiresAt
+      this.#cookieBehind = true
+    }
+    this.#adoptStored(key, result)
+    return result.value as Data[K] | undefined
   }
 
   /** Takes the store's data after an update; this request's other pending changes still apply. */

@@ -18,6 +18,14 @@ interface Entry {
   deadlines: DeadlineQueue
   /** Set while its batch runs: told when this caller times out. */
   timedOut: (() => void) | null
+  /** What its function gave in its batch's last run (`NOT_RUN` before): a value, or (`failed`) what it threw. */
+  outcome: unknown
+  failed: boolean
+}
+
+/** The updates of one session key waiting for the backend call that runs for it now. */
+interface Slot {
+  waiting: Entry[]
 }
 
 /** A value the next function may change: each gets its own copy (primitives are their own). */
@@ -38,16 +46,19 @@ const MAX_BATCH = 256
  */
 export class UpdateQueue {
   readonly #backend: SessionBackend
-  #pending = new Map<string, Entry[]>()
-  #running = new Set<string>()
+  // By session id, then key: two lookups of strings whose hashes V8 has already cached, where one
+  // key made of both (`${id}\0${key}`) was a new string to flatten and hash on every update.
+  #slots = new Map<string, Map<string, Slot>>()
 
   constructor(backend: SessionBackend) {
     this.#backend = backend
   }
 
-  /** Slots with queued or running updates (for tests and diagnostics). */
+  /** Slots (a session's key) with queued or running updates (for tests and diagnostics). */
   get size(): number {
-    return new Set([...this.#pending.keys(), ...this.#running]).size
+    let size = 0
+    for (const keys of this.#slots.values()) size += keys.size || 1 // an empty one left behind counts
+    return size
   }
 
   update(
@@ -57,7 +68,6 @@ export class UpdateQueue {
     options: UpdateOptions,
     timeoutMs: number,
   ): Promise<UpdateResult | null> {
-    const slot = `${id}\u0000${key}`
     return new Promise((resolve, reject) => {
       const deadlines = deadlineQueue(timeoutMs)
       const expire = () => {
@@ -72,33 +82,41 @@ export class UpdateQueue {
         deadlines,
         deadline: deadlines.add(expire),
         timedOut: null,
+        outcome: NOT_RUN,
+        failed: false,
       }
-      const queue = this.#pending.get(slot)
-      if (queue) queue.push(entry)
-      else this.#pending.set(slot, [entry])
-      if (!this.#running.has(slot)) void this.#drain(slot, id, key)
+      let keys = this.#slots.get(id)
+      if (keys === undefined) {
+        keys = new Map()
+        this.#slots.set(id, keys)
+      }
+      const slot = keys.get(key)
+      if (slot === undefined) {
+        const started: Slot = { waiting: [entry] }
+        keys.set(key, started)
+        void this.#drain(started, id, key, keys)
+      } else {
+        slot.waiting.push(entry)
+      }
     })
   }
 
-  async #drain(slot: string, id: string, key: string): Promise<void> {
-    this.#running.add(slot)
+  /** Runs the slot's waiting updates, a batch per backend call, until none waits; then drops it. */
+  async #drain(slot: Slot, id: string, key: string, keys: Map<string, Slot>): Promise<void> {
     try {
       for (;;) {
-        const waiting = this.#pending.get(slot)
+        const waiting = slot.waiting
         const batch: Entry[] = []
         let next = 0
-        if (waiting) {
-          for (; next < waiting.length && batch.length < MAX_BATCH; next++)
-            if (!waiting[next]!.deadline.settled) batch.push(waiting[next]!)
-        }
+        for (; next < waiting.length && batch.length < MAX_BATCH; next++)
+          if (!waiting[next]!.deadline.settled) batch.push(waiting[next]!)
+        slot.waiting = next === waiting.length ? [] : waiting.slice(next)
         if (batch.length === 0) break
-        if (next === waiting!.length) this.#pending.delete(slot)
-        else this.#pending.set(slot, waiting!.slice(next))
         await this.#runBounded(id, key, batch)
       }
     } finally {
-      this.#pending.delete(slot)
-      this.#running.delete(slot)
+      keys.delete(key)
+      if (keys.size === 0 && this.#slots.get(id) === keys) this.#slots.delete(id)
     }
   }
 
@@ -119,17 +137,17 @@ export class UpdateQueue {
 
   /** One backend call for the whole batch; each entry settles with its own value or error. */
   async #run(id: string, key: string, batch: Entry[]): Promise<void> {
-    const outcomes: Array<{ value: unknown } | { error: unknown }> = []
     const combined = (current: unknown) => {
-      outcomes.length = 0
       let value = current
       for (const entry of batch) {
         try {
           // Each function gets its own copy: one may not change what the next one sees.
           value = entry.fn(own(value))
-          outcomes.push({ value })
+          entry.outcome = value
+          entry.failed = false
         } catch (error) {
-          outcomes.push({ error }) // this caller's own failure; the others still apply
+          entry.outcome = error // this caller's own failure; the others still apply
+          entry.failed = true
         }
       }
       return value
@@ -147,20 +165,24 @@ export class UpdateQueue {
     } catch (error) {
       const failure = typeof error === 'object' && error !== null ? error : new Error(String(error))
       storeFailures.add(failure)
-      for (const entry of batch) settle(entry, () => entry.reject(failure))
+      for (const entry of batch) if (settled(entry)) entry.reject(failure)
       return
     }
-    for (const [i, entry] of batch.entries()) {
-      const outcome = outcomes[i]
-      if (result === null || outcome === undefined) settle(entry, () => entry.resolve(null))
-      else if ('error' in outcome) settle(entry, () => entry.reject(outcome.error))
-      else settle(entry, () => entry.resolve({ value: outcome.value, data: result.data }))
+    for (const entry of batch) {
+      if (!settled(entry)) continue // timed out: the caller has its SessionTimeoutError
+      if (result === null || entry.outcome === NOT_RUN) entry.resolve(null)
+      else if (entry.failed) entry.reject(entry.outcome)
+      else entry.resolve({ value: entry.outcome, data: result.data })
     }
   }
 }
 
-function settle(entry: Entry, fn: () => void): void {
-  if (entry.deadline.settled) return // timed out: the caller has its SessionTimeoutError
+/** An entry's outcome before its function has run in this batch's backend call. */
+const NOT_RUN: unknown = Symbol('not run')
+
+/** Takes `entry` off its deadline; false when it had timed out already. */
+function settled(entry: Entry): boolean {
+  if (entry.deadline.settled) return false
   entry.deadlines.settle(entry.deadline)
-  fn()
+  return true
 }
