@@ -54,11 +54,9 @@ export class UpdateQueue {
     this.#backend = backend
   }
 
-  /** Slots (a session's key) with queued or running updates (for tests and diagnostics). */
+  /** Sessions with queued or running updates (for tests and diagnostics). */
   get size(): number {
-    let size = 0
-    for (const keys of this.#slots.values()) size += keys.size || 1 // an empty one left behind counts
-    return size
+    return this.#slots.size
   }
 
   update(
@@ -178,7 +176,7 @@ export class UpdateQueue {
 }
 
 /** An entry's outcome before its function has run in this batch's backend call. */
-const NOT_RUN: unknown = Symbol('not run')
+const NOT_RUN: unknown = Symbol()
 
 /** Takes `entry` off its deadline; false when it had timed out already. */
 function settled(entry: Entry): boolean {
