@@ -1,5 +1,5 @@
 import type { ChangeSet } from '@sessionbridge/core/adapter'
-import { jsonText, sqlStatement } from '@sessionbridge/core/adapter'
+import { jsonText, msText, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 
 /** One UPDATE and its bound values. */
@@ -76,9 +76,25 @@ function tail(p: () => string, kept: boolean, step: number, same: string, last: 
     : `expires_at = ${p()}, version = version + 1 WHERE id = ${p()} AND expires_at > ${p()} AND user_id ${same} ${p()} AND ${last()}`
 }
 
+/**
+ * PostgreSQL's `kept` with a step when the range's lower end is the expiry less the step, not the
+ * clock (nearly always): the expiry bound once, as `msText` writes it, the step in the statement.
+ * pg sends every value as text, and `String()` of a 13-digit millisecond count goes through V8's
+ * shortest-double printer (a Fastify increment's two bounds: `FastDtoa` 1.0k instructions).
+ */
+function keptFromExpiry(p: () => string, step: number, same: string, last: () => string): string {
+  const id = p()
+  const user = p()
+  const bound = p()
+  return `version = version + 1 WHERE id = ${id} AND user_id ${same} ${user} AND expires_at BETWEEN ${bound}::bigint - ${step} AND ${bound} AND ${last()}`
+}
+
+/** The statements of one save shape: `kept`, `withUser`, and PostgreSQL's `keptFromExpiry`. */
+type SaveTexts = readonly [kept: string, withUser: string, keptFromExpiry?: string]
+
 /** Both statements of one save over the same data parameters `head` (in `tail`'s order). */
 function queries(
-  texts: readonly [kept: string, withUser: string],
+  texts: SaveTexts,
   step: number,
   head: readonly string[],
   record: { expiresAt: number; userId: string | null; id: string; now: number },
@@ -86,16 +102,20 @@ function queries(
   const { expiresAt, userId, id, now } = record
   let dataChars = 0
   for (const text of head) dataChars += text.length
+  // expires_at > now, for the whole milliseconds the column holds: >= floor(now) + 1.
+  const lowest = Math.floor(now) + 1
+  const fromExpiry = texts[2] !== undefined && expiresAt - step >= lowest
   return {
     dataChars,
-    kept: {
-      text: texts[0],
-      params:
-        step > 0
-          ? // expires_at > now, for the whole milliseconds the column holds: >= floor(now) + 1.
-            [...head, id, userId, Math.max(Math.floor(now) + 1, expiresAt - step), expiresAt]
-          : [...head, expiresAt, id, now, userId],
-    },
+    kept: fromExpiry
+      ? { text: texts[2]!, params: [...head, id, userId, msText(expiresAt)] }
+      : {
+          text: texts[0],
+          params:
+            step > 0
+              ? [...head, id, userId, Math.max(lowest, expiresAt - step), expiresAt]
+              : [...head, expiresAt, id, now, userId],
+        },
     withUser: () => ({ text: texts[1], params: [...head, expiresAt, userId, id, now] }),
   }
 }
@@ -108,16 +128,26 @@ function queries(
  */
 export function patchBuilder(dialect: SqlDialect, table: string, step = 0): PatchBuilder {
   if (dialect === 'postgres') {
-    const statement = (removes: boolean, kept: boolean) =>
+    const isObject = () => "jsonb_typeof(data) = 'object'"
+    const statement = (removes: boolean, kept: boolean | 'fromExpiry') =>
       sqlStatement(dialect, (p) => {
         const data = removes
           ? `(data - ARRAY(SELECT jsonb_array_elements_text(${p()}::text::jsonb)))`
           : 'data'
-        return `UPDATE ${table} SET data = ${data} || ${p()}::text::jsonb, ${tail(p, kept, step, 'IS NOT DISTINCT FROM', () => "jsonb_typeof(data) = 'object'")}`
+        const set = p() // placeholders in the order of the parameters: the data's, then the tail's
+        const rest =
+          kept === 'fromExpiry'
+            ? keptFromExpiry(p, step, 'IS NOT DISTINCT FROM', isObject)
+            : tail(p, kept, step, 'IS NOT DISTINCT FROM', isObject)
+        return `UPDATE ${table} SET data = ${data} || ${set}::text::jsonb, ${rest}`
       })
+    const texts = (removes: boolean): SaveTexts =>
+      step > 0
+        ? [statement(removes, true), statement(removes, false), statement(removes, 'fromExpiry')]
+        : [statement(removes, true), statement(removes, false)]
     // Most saves delete nothing: no array to bind, expand and subtract.
-    const setOnly = [statement(false, true), statement(false, false)] as const
-    const withRemovals = [statement(true, true), statement(true, false)] as const
+    const setOnly = texts(false)
+    const withRemovals = texts(true)
     return (changes, expiresAt, userId, id, now) => {
       const set = jsonText(changes.set)
       const removes = changes.deleted.length > 0

@@ -59,15 +59,18 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       const shorter = { ...later, expiresAt: later.expiresAt - 1000 }
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, shorter))).toBe(2)
       expect((await b.load(id))?.expiresAt).toBe(shorter.expiresAt)
+      const oneMsShorter = { ...shorter, expiresAt: shorter.expiresAt - 1 }
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, oneMsShorter))).toBe(2)
+      expect((await b.load(id))?.expiresAt).toBe(oneMsShorter.expiresAt)
       // A save that changes the user writes it (login and logout make a new session: rare).
-      const moved = { ...shorter, data: { ...loaded!.data, n: 2 }, userId: 'u2' }
+      const moved = { ...oneMsShorter, data: { ...loaded!.data, n: 2 }, userId: 'u2' }
       expect(await counter.take(() => b.save(id, { set: { n: 2 }, deleted: [] }, moved))).toBe(2)
       expect(await b.load(id)).toMatchObject({ data: { n: 2 }, userId: 'u2' })
       const anonymous = { ...moved, userId: null }
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(2)
       // A native load also gives its version (SQLite: the row's, see below; else the JSON's length).
       const { version: _version, ...anonymousLoaded } = (await b.load(id))!
-      expect(anonymousLoaded).toEqual({ data: moved.data, expiresAt: shorter.expiresAt, userId: null })
+      expect(anonymousLoaded).toEqual({ data: moved.data, expiresAt: oneMsShorter.expiresAt, userId: null })
       expect(await counter.take(() => b.save(id, { set: {}, deleted: [] }, anonymous))).toBe(1)
       // A session that is gone: both statements match nothing: false, nothing created.
       const missing = b.idFormat.generate()
