@@ -1,5 +1,5 @@
 import type { ChangeSet } from '@sessionbridge/core/adapter'
-import { jsonText, msText, sqlStatement } from '@sessionbridge/core/adapter'
+import { jsonText, sqlStatement } from '@sessionbridge/core/adapter'
 import type { SqlDialect } from './client.ts'
 
 /** One UPDATE and its bound values. */
@@ -78,9 +78,11 @@ function tail(p: () => string, kept: boolean, step: number, same: string, last: 
 
 /**
  * PostgreSQL's `kept` with a step when the range's lower end is the expiry less the step, not the
- * clock (nearly always): the expiry bound once, as `msText` writes it, the step in the statement.
- * pg sends every value as text, and `String()` of a 13-digit millisecond count goes through V8's
- * shortest-double printer (a Fastify increment's two bounds: `FastDtoa` 1.0k instructions).
+ * clock (nearly always): the expiry bound once, the step in the statement. pg sends every value as
+ * text, and `String()` of a 13-digit millisecond count goes through V8's shortest-double printer (a
+ * Fastify increment's two bounds: `FastDtoa` 1.0k instructions). Not core's `msText` for the one
+ * left: called from here, Koa's PostgreSQL read cost 13k instructions more (173k, twice), not
+ * understood yet.
  */
 function keptFromExpiry(p: () => string, step: number, same: string, last: () => string): string {
   const id = p()
@@ -108,7 +110,7 @@ function queries(
   return {
     dataChars,
     kept: fromExpiry
-      ? { text: texts[2]!, params: [...head, id, userId, msText(expiresAt)] }
+      ? { text: texts[2]!, params: [...head, id, userId, expiresAt] }
       : {
           text: texts[0],
           params:
