@@ -163,11 +163,11 @@ export class UpdateQueue {
     } catch (error) {
       const failure = typeof error === 'object' && error !== null ? error : new Error(String(error))
       storeFailures.add(failure)
-      for (const entry of batch) if (settled(entry)) entry.reject(failure)
+      for (const entry of batch) if (claimed(entry)) entry.reject(failure)
       return
     }
     for (const entry of batch) {
-      if (!settled(entry)) continue // timed out: the caller has its SessionTimeoutError
+      if (!claimed(entry)) continue // timed out: the caller has its SessionTimeoutError
       if (result === null || entry.outcome === NOT_RUN) entry.resolve(null)
       else if (entry.failed) entry.reject(entry.outcome)
       else entry.resolve({ value: entry.outcome, data: result.data })
@@ -178,8 +178,8 @@ export class UpdateQueue {
 /** An entry's outcome before its function has run in this batch's backend call. */
 const NOT_RUN: unknown = Symbol()
 
-/** Takes `entry` off its deadline; false when it had timed out already. */
-function settled(entry: Entry): boolean {
+/** Takes `entry` off its deadline so its answer can be given: false when it had timed out already. */
+function claimed(entry: Entry): boolean {
   if (entry.deadline.settled) return false
   entry.deadlines.settle(entry.deadline)
   return true
