@@ -108,28 +108,31 @@ export function hashCodec(ctx: RedisContext) {
     return out
   }
   /**
-   * save()'s changed values, appended to `out`: first the values whose text names their field
+   * save()'s changed values, into `out`: first the values whose text names their field
    * (`{"<key>":...}` with a key JSON writes as is; the SAVE script reads the key back from the
-   * text), then `d:<key>`, value pairs for the rest (keys JSON escapes, a value JSON cannot hold,
-   * another codec). Answers how many came first. One argument a key where a pair is two: each
-   * costs the client about 700 instructions to encode and send.
+   * text), the first of them into `out`'s last slot (the caller's), the others appended; then `d:<key>`,
+   * value pairs for the rest (keys JSON escapes, a value JSON cannot hold, another codec). Answers
+   * how many named values there are. One argument a key where a pair is two: each costs the client
+   * about 700 instructions to encode and send.
    */
   const encodeSaved = (values: Record<string, unknown>, out: string[]): number | Promise<number> => {
     if (!json) return encodeWithCodec(values, out).then(() => 0)
-    const start = out.length
+    const first = out.length - 1
+    let named = 0
     let pairs: string[] | null = null
     for (const key of Object.keys(values)) {
       const value = values[key]
       if (value === undefined) continue
       const plain = plainJsonString(key)
       const text = jsonField(key, value, plain)
-      if (plain && text.length > 2) out.push(text)
-      else {
+      if (plain && text.length > 2) {
+        if (named++ === 0) out[first] = text
+        else out.push(text)
+      } else {
         pairs ??= []
         pairs.push(`${DATA}${key}`, text)
       }
     }
-    const named = out.length - start
     if (pairs !== null) for (const item of pairs) out.push(item)
     return named
   }

@@ -7,6 +7,11 @@ export interface LuaScript {
   readonly sha: string
   /** The command that runs it on `key`: by SHA1, or by its source (`bySource`, after `NOSCRIPT`). */
   command(key: string, args: readonly string[], bySource?: boolean): string[]
+  /**
+   * The command by SHA1 with its first argument, in an array the caller appends the others to:
+   * `command` copies an argument list into a new array, which grows at its first push.
+   */
+  commandWith(key: string, first: string): string[]
   run(commands: RedisCommands, key: string, args: readonly string[]): Promise<unknown>
 }
 
@@ -26,6 +31,7 @@ export function luaScript(source: string): LuaScript {
     source,
     sha,
     command,
+    commandWith: (key, first) => ['EVALSHA', sha, '1', key, first],
     run(commands, key, args) {
       return commands.send(key, command(key, args)).catch((error: unknown) => {
         if (!isNoScript(error)) throw error
@@ -82,15 +88,21 @@ end
 ${IN_CHUNKS}`
 
 /**
- * KEYS[1] session; ARGV: a header "<expiresAt> <check-JSON flag 1/0> <named> <pairs> <uid marker>",
- * `named` values that name their field (`{"<key>":...}`, the key without escapes: the field is
- * `d:<key>`), `pairs` field/value pairs, then fields to delete. Nil when the session is gone (never
- * resurrected) or does not decode, else "<index score or nothing> <previous uid marker>" (one text:
- * the client decodes one reply). A change of user forgets the index score. Redis runs 3 commands
- * for a save that deletes nothing (HGETALL, HSET, PEXPIREAT), 4 otherwise.
+ * KEYS[1] session; ARGV[1]: a header "<expiresAt> <check-JSON flag 1/0> <named> <pairs> <uid
+ * marker>", a newline, and the first of the `named` values (or nothing); then the other named values
+ * (`{"<key>":...}`, the key without escapes: the field is `d:<key>`), `pairs` field/value pairs, then
+ * fields to delete. The first value rides in the header's argument because each argument costs
+ * node-redis about 700 instructions to encode; JSON text holds no newline, so the last one ends the
+ * header (whose uid marker may hold any). Nil when the session is gone (never resurrected) or does
+ * not decode; 1 when it stays anonymous (nothing for the index); else "<index score or nothing>
+ * <previous uid marker>" (one text: the client decodes one reply). A change of user forgets the index
+ * score. Redis runs 3 commands for a save that deletes nothing (HGETALL, HSET, PEXPIREAT), 4
+ * otherwise.
  */
 export const SAVE = luaScript(`${READ_HASH}
-local exp, check, named, pairs, uid = string.match(ARGV[1], '^(%d+) ([01]) (%d+) (%d+) (.*)$')
+local header, first = string.match(ARGV[1], '^(.*)\\n([^\\n]*)$')
+local exp, check, named, pairs, uid
+if header then exp, check, named, pairs, uid = string.match(header, '^(%d+) ([01]) (%d+) (%d+) (.*)$') end
 if not exp then return redis.error_reply('ERR sessionbridge save: malformed header') end
 local fields = read_hash(KEYS[1], check == '1')
 if not fields then return false end
@@ -98,10 +110,14 @@ local previous = fields['m:uid'] or '-'
 local indexed = fields['m:idx'] or ''
 local set = { 'm:exp', exp, 'm:uid', uid }
 local i = 2
-for _ = 1, tonumber(named) do
-  set[#set + 1] = 'd:' .. string.match(ARGV[i], '^{"([^"\\\\]*)":')
-  set[#set + 1] = ARGV[i]
-  i = i + 1
+for n = 1, tonumber(named) do
+  local value = first
+  if n > 1 then
+    value = ARGV[i]
+    i = i + 1
+  end
+  set[#set + 1] = 'd:' .. string.match(value, '^{"([^"\\\\]*)":')
+  set[#set + 1] = value
 end
 for _ = 1, 2 * tonumber(pairs) do
   set[#set + 1] = ARGV[i]
@@ -116,6 +132,7 @@ end
 in_chunks('HSET', KEYS[1], set)
 if #gone > 0 then in_chunks('HDEL', KEYS[1], gone) end
 redis.call('PEXPIREAT', KEYS[1], exp)
+if uid == '-' and previous == '-' then return 1 end
 return indexed .. ' ' .. previous
 `)
 

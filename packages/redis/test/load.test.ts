@@ -166,6 +166,24 @@ for (const adapter of ADAPTERS) {
         expect({ ...loaded?.data }).toEqual({ kept: 2, ...expected })
       })
 
+      it('a user id of newlines and spaces survives a save, with and without a value naming its field', async () => {
+        const id = (await backend.create(backend.idFormat.generate(), {
+          data: { a: 1 },
+          expiresAt: Date.now() + HOUR,
+          userId: null,
+        }))!
+        // SAVE's first argument ends with the first named value after the header's last newline.
+        const userId = 'u\n1 2\n'
+        const expiresAt = Date.now() + 2 * HOUR
+        const record = { data: {}, expiresAt, userId }
+        expect(await backend.save(id, { set: { 'we"ird': 5 }, deleted: [] }, record)).toBe(true)
+        expect(await backend.load(id)).toMatchObject({ userId, expiresAt })
+        expect(await backend.save(id, { set: { a: 2, b: 3 }, deleted: [] }, record)).toBe(true)
+        const loaded = await backend.load(id)
+        expect(loaded).toMatchObject({ userId, expiresAt })
+        expect({ ...loaded?.data }).toEqual({ a: 2, 'we"ird': 5, b: 3 })
+      })
+
       it('a save whose expiry is not a whole number of ms is refused, typed, and writes nothing', async () => {
         const id = (await backend.create(backend.idFormat.generate(), {
           data: { a: 1 },
