@@ -1,5 +1,3 @@
-import { serialize } from 'cookie'
-
 /** How the session cookie is written. */
 export interface SessionCookieOptions {
   /** Cookie name. Django's default, so a Django service reads the same cookie. @default 'sessionid' */
@@ -67,20 +65,41 @@ export function readCookie(header: string | null | undefined, name: string): str
 export function scanCookie(header: string | null | undefined, name: string): string | null {
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_COOKIE_HEADER_LENGTH)
     return null
-  // The value's bounds in the header: one slice at the end, no slice or trim per part.
+  // No part's name holds `=` or `;` (the part ends, or its name does, there): no such name is read,
+  // nor an empty one (no cookie is named so).
+  if (name !== plainName) {
+    if (name === '' || name.includes('=') || name.includes(';')) return null
+    plainName = name
+  }
+  // The last part with the name wins. The name is looked for, and taken where it is a part's name,
+  // rather than each part cut at its `;` and `=` (two searches and a trim a part, a header of
+  // many cookies).
   let from = -1
   let to = -1
-  for (let start = 0; start < header.length; ) {
-    let end = header.indexOf(';', start)
-    if (end === -1) end = header.length
-    const eq = header.indexOf('=', start)
-    if (eq !== -1 && eq < end && trimmedIs(header, start, eq, name)) {
-      from = skipSpace(header, eq + 1, end)
-      to = skipSpaceBack(header, from, end)
-    }
-    start = end + 1
+  for (let at = 0; at < header.length; ) {
+    const found = header.indexOf(name, at)
+    if (found === -1) break
+    at = found + 1
+    const start = skipSpaceBack(header, 0, found)
+    if (start > 0 && header.charCodeAt(start - 1) !== 59) continue // not after a `;`
+    const eq = skipSpace(header, found + name.length, header.length)
+    if (header.charCodeAt(eq) !== 61) continue // not followed by `=`
+    const end = header.indexOf(';', eq)
+    if (end === -1) return cookieValue(header, eq + 1, header.length) // the last part
+    from = eq + 1
+    to = end
+    at = end + 1
   }
-  if (from === -1) return null
+  return from === -1 ? null : cookieValue(header, from, to)
+}
+
+/** The last name `scanCookie` found to hold no `=` or `;`. */
+let plainName: string | null = null
+
+/** The value in `header[from, end)`, trimmed and unquoted as Django does; `null` when empty or too long. */
+function cookieValue(header: string, from: number, end: number): string | null {
+  from = skipSpace(header, from, end)
+  let to = skipSpaceBack(header, from, end)
   if (to - from >= 2 && header.charCodeAt(from) === 34 && header.charCodeAt(to - 1) === 34) {
     // Python's unquoting also resolves backslash escapes; no valid id holds one, so refuse them.
     const slash = header.indexOf('\\', from)
@@ -109,12 +128,6 @@ function skipSpaceBack(header: string, from: number, end: number): number {
   return end
 }
 
-/** Whether `header.slice(from, end).trim() === name`, without making either string. */
-function trimmedIs(header: string, from: number, end: number, name: string): boolean {
-  const first = skipSpace(header, from, end)
-  return skipSpaceBack(header, first, end) - first === name.length && header.startsWith(name, first)
-}
-
 /** Characters `encodeURIComponent` leaves as they are (a subset of them): a cookie value holds them unescaped. */
 export const COOKIE_SAFE = /^[A-Za-z0-9._~-]*$/
 
@@ -130,14 +143,25 @@ interface CookieParts {
   expires: string
 }
 
+// The checks the `cookie` package's `serialize` (1.x) makes of a name, domain and path, as its
+// TypeErrors word them: made here, once per options object, the package not bundled for them.
+const COOKIE_NAME = /^[\u0021-\u003A\u003C\u003E-\u007E]+$/
+const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
+
+function checkScope({ name, domain, path }: ResolvedCookieOptions): void {
+  if (!COOKIE_NAME.test(name)) throw new TypeError(`argument name is invalid: ${name}`)
+  if (domain && !COOKIE_DOMAIN.test(domain)) throw new TypeError(`option domain is invalid: ${domain}`)
+  if (path && !COOKIE_PATH.test(path)) throw new TypeError(`option path is invalid: ${path}`)
+}
+
 // Options are resolved once and never mutated, so their parts can be remembered per object.
 const partsByOptions = new WeakMap<ResolvedCookieOptions, CookieParts>()
 
 function partsOf(options: ResolvedCookieOptions): CookieParts {
   let parts = partsByOptions.get(options)
   if (parts === undefined) {
-    // The `cookie` package checks the name, path and domain once (a TypeError on a bad one).
-    serialize(options.name, '', { path: options.path, domain: options.domain })
+    checkScope(options)
     const sameSite = { lax: '; SameSite=Lax', strict: '; SameSite=Strict', none: '; SameSite=None' }[
       options.sameSite
     ]

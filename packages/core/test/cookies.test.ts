@@ -167,6 +167,40 @@ describe('writeCookie', () => {
     expect(() => writeCookie(resolveCookieOptions({ path: '/;x' }), 'v', 10, false, 0)).toThrow(TypeError)
   })
 
+  it("refuses a name, domain or path exactly where the cookie package's serialize does, with its message", () => {
+    const names = ['sid', 'a b', 'a;b', 'a=b', 'ä', '', 'x\u007f', '__Host-s', 'a,b']
+    const domains = [
+      undefined,
+      '',
+      'example.com',
+      '.example.com',
+      'a b',
+      'ex_ample.com',
+      'a;b',
+      '-a.com',
+      'a.b-',
+    ]
+    const paths = ['/', '', '/a b', '/;x', '/\u00e4', '/a?b=c']
+    for (const name of names)
+      for (const domain of domains)
+        for (const path of paths) {
+          let expected: string | null = null
+          try {
+            serialize(name, '', { path, domain })
+          } catch (error) {
+            expected = (error as Error).message
+          }
+          let actual: string | null = null
+          try {
+            writeCookie(resolveCookieOptions({ name, domain, path }), 'v', 10, false, 0)
+          } catch (error) {
+            expect(error).toBeInstanceOf(TypeError)
+            actual = (error as Error).message
+          }
+          expect(actual, JSON.stringify({ name, domain, path })).toBe(expected)
+        }
+  })
+
   it('percent-encodes a value as the cookie package does when it holds more than id characters', () => {
     const options = resolveCookieOptions({ name: 'sid', persistent: false })
     for (const value of ['a b', 'a;b', 'ä', 'a=b', "a'b(c)*!", 'a%2Fb', 'plain.Safe_-~9'])
@@ -202,6 +236,8 @@ describe('readCookie', () => {
       '\u3000',
       '"',
       '\\',
+      'a=b',
+      'id',
     ]
     const values = ['a1b2', 'x'.repeat(300), '', '"q"', '"', 'v=w', ' sp ace ']
     let seed = 7
@@ -213,12 +249,16 @@ describe('readCookie', () => {
       let header = ''
       const parts = 1 + (i % 5)
       for (let p = 0; p < parts; p++) header += pick(pieces) + pick(pieces) + pick(values) + pick(pieces)
-      expect(readCookie(header, 'sessionid'), JSON.stringify(header)).toBe(reference(header, 'sessionid'))
+      // A name holding `=` or `;` is no part's name.
+      for (const name of ['sessionid', 'id', 'a=b', 'a;b'])
+        expect(readCookie(header, name), JSON.stringify({ header, name })).toBe(reference(header, name))
     }
     for (const header of [
       'sessionid=abc',
       ' sessionid = abc ; other=1',
       'sessionid=A; sessionid=B',
+      'sessionid=A; sessionid=B; c=1',
+      'a=1; sessionid=A; b=2; sessionid=; c=3',
       'sessionid=A; sessionid=',
       'sessionid="abc"',
       'sessionid="a\\bc"',
@@ -226,5 +266,7 @@ describe('readCookie', () => {
       'a=1;sessionid=abc;b=2',
     ])
       expect(readCookie(header, 'sessionid'), header).toBe(reference(header, 'sessionid'))
+    // No cookie is named '': a part with nothing before its `=` is not read as one.
+    expect(readCookie('=abc; a=1', '')).toBeNull()
   })
 })
