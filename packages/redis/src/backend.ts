@@ -13,7 +13,7 @@ import { type RedisCommands, resolveCommands } from './commands.ts'
 import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
 import { redisLoad } from './load.ts'
-import { CREATE, DESTROY, DESTROY_IF_OWNED, SAVE, TOUCH } from './scripts.ts'
+import { CREATE, DESTROY, DESTROY_IF_OWNED, SAVE, SCRIPT_ARGS_AT, TOUCH } from './scripts.ts'
 import { redisUpdate } from './update.ts'
 import { userIndex } from './user-index.ts'
 
@@ -119,18 +119,18 @@ export function redisBackend(options: RedisBackendOptions): SessionBackend {
       const sent = SAVE.commandWith(key, '')
       const encoded = hash.encodeSaved(changes.set, sent)
       const named = typeof encoded === 'number' ? encoded : await encoded
-      const pairs = (sent.length - 4 - Math.max(named, 1)) / 2
+      const pairs = (sent.length - SCRIPT_ARGS_AT - Math.max(named, 1)) / 2
       const rest =
         named === 1 && pairs === 0 && record.userId === null
           ? oneAnonymousValue
           : ` ${checkJson} ${named} ${pairs} ${uidMarker(record.userId)}\n`
-      sent[4] = msText(record.expiresAt) + rest + sent[4]
+      sent[SCRIPT_ARGS_AT] = msText(record.expiresAt) + rest + sent[SCRIPT_ARGS_AT]
       for (const field of changes.deleted) sent.push(`${DATA}${field}`)
       let reply: unknown
       try {
         reply = await commands.send(key, sent)
       } catch (error) {
-        reply = await scriptFailed('save', SAVE, key, sent.slice(4), error)
+        reply = await scriptFailed('save', SAVE, key, sent.slice(SCRIPT_ARGS_AT), error)
       }
       // 1: anonymous before and after, nothing for the index to hear.
       if (reply === 1) return true

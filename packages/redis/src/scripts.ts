@@ -15,6 +15,9 @@ export interface LuaScript {
   run(commands: RedisCommands, key: string, args: readonly string[]): Promise<unknown>
 }
 
+/** Where a script's own arguments start in its command (`EVALSHA <sha> 1 <key>`, then them). */
+export const SCRIPT_ARGS_AT = 4
+
 /** A reply that says Redis does not hold the script (restart, failover): run it by source. */
 export const isNoScript = (error: unknown): boolean => errorMessage(error).startsWith('NOSCRIPT')
 
