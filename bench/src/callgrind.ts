@@ -51,6 +51,8 @@ export const callgrindNode = (
 ): string[] => [
   '--tool=callgrind',
   '--separate-threads=yes',
+  // CG_INSTR=1: a count per instruction address (http-instructions.ts).
+  ...(process.env.CG_INSTR ? ['--dump-instr=yes'] : []),
   `--callgrind-out-file=${file}`,
   ...(options.instrumentFromStart === false ? ['--instr-atstart=no'] : []),
   'node',

@@ -15,7 +15,8 @@
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
 // KEEP=<dir> keeps each point's main-thread dump (with NAMES, V8's perf map beside it). NAMES=<n> also prints each point's n costliest
 // functions (self instructions per request, JIT code named through V8's perf map, see
-// callgrind-names.ts). Needs valgrind (Debian package `valgrind`); about 40 seconds a point (WARM=20000, N=2000).
+// callgrind-names.ts). CG_INSTR=1 dumps a count per instruction address (`--dump-instr=yes`): where
+// inside one JIT function its instructions go, read against the perf map's code ranges. Needs valgrind (Debian package `valgrind`); about 40 seconds a point (WARM=20000, N=2000).
 import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, get } from 'node:http'

@@ -37,14 +37,17 @@ let primitiveEnd = -1
 
 /**
  * Where the key whose text starts at `at` (after its quote) closes, before `end` (the key in
- * `foundKey`); -1 for one with an escape. A key seen at this position before is matched in place,
+ * `foundKey`); -1 for one with an escape. A key seen at this position before is compared whole,
  * not scanned.
  */
 function keyEnd(text: string, at: number, end: number, index: number): number {
   const recent = index < MAX_RECENT_KEYS ? recentKeys[index] : undefined
   if (recent !== undefined) {
     const close = at + recent.length
-    if (close < end && text.charCodeAt(close) === 0x22 && text.startsWith(recent, at)) {
+    // A slice (a copy: 12 characters at most) and `===` cost less than `startsWith`, which the
+    // optimizing compiler turns into a loop of two `charCodeAt` a character, about 40 instructions
+    // (`{"count":0,"_sb_created":...}` parsed in a loop: 2,064 -> 1,706 a call).
+    if (close < end && text.charCodeAt(close) === 0x22 && text.slice(at, close) === recent) {
       foundKey = recent
       return close
     }

@@ -95,6 +95,9 @@ describe('parseJson', () => {
     const texts = [
       '{"count":1,"b":2}',
       '{"counter":1,"b":2}',
+      // The same length at the same place: told apart by the characters alone.
+      '{"cOunt":1,"c":2}',
+      '{"count":1,"b":2}',
       '{"coun":1,"bb":2}',
       '{"count":1,"b":2}',
       '{"b":1,"count":2}',
