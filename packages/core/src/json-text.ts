@@ -34,6 +34,23 @@ function primitiveText(value: unknown): string | undefined {
 }
 
 /**
+ * The keys written last, by position, each checked by `plainJsonString` then: a session's keys are
+ * the same from one save to the next, and a `for-in` key is V8's own property name, so the check
+ * becomes one comparison of two references (`{ count, _sb_created }` in a loop: 1,887 -> 1,368
+ * instructions a call). Short keys only, so a long one is not kept alive here.
+ */
+const plainKeys: string[] = []
+const MAX_PLAIN_KEYS = 16
+const MAX_PLAIN_KEY_LENGTH = 64
+
+/** `plainJsonString(key)`, remembered for the key's position when true. */
+function plainKeyAt(key: string, index: number): boolean {
+  if (!plainJsonString(key)) return false
+  if (index < MAX_PLAIN_KEYS && key.length <= MAX_PLAIN_KEY_LENGTH) plainKeys[index] = key
+  return true
+}
+
+/**
  * `JSON.stringify(value)`, the same text for every value: a primitive, or an object whose own keys
  * all hold primitives (no prototype but `Object.prototype` or none, no `toJSON`), is written here;
  * anything else (nested objects, arrays, `undefined` values, long or escaped strings, odd keys) is
@@ -56,13 +73,16 @@ export function jsonText(value: unknown): string | undefined {
   }
   if (typeof object.toJSON === 'function') return JSON.stringify(value)
   let text = ''
+  let index = 0
   // for-in visits own keys in JSON.stringify's order (integer keys ascending, then as inserted).
   for (const key in object) {
     // An inherited enumerable key (a polluted Object.prototype) is not JSON's: let it decide.
     if (inherits && !Object.hasOwn(object, key)) return JSON.stringify(value)
     const item = primitiveText(object[key])
-    if (item === undefined || !plainJsonString(key)) return JSON.stringify(value)
+    if (item === undefined || (plainKeys[index] !== key && !plainKeyAt(key, index)))
+      return JSON.stringify(value)
     text += `${text === '' ? '{"' : ',"'}${key}":${item}`
+    index++
   }
   return text === '' ? '{}' : `${text}}`
 }

@@ -161,14 +161,21 @@ export class DeadlineQueue {
 }
 
 const queues = new Map<number, DeadlineQueue>()
+// The queue asked for last: a process nearly always has one timeout, and a number's Map lookup
+// (its hash, the bucket's chain) ran at every backend call.
+let lastMs = -1
+let lastQueue: DeadlineQueue | null = null
 
 /** The process's one queue of deadlines `timeoutMs` away (backend calls and queued updates share it). */
 export function deadlineQueue(timeoutMs: number): DeadlineQueue {
+  if (timeoutMs === lastMs) return lastQueue!
   let queue = queues.get(timeoutMs)
   if (queue === undefined) {
     queue = new DeadlineQueue(timeoutMs)
     queues.set(timeoutMs, queue)
   }
+  lastMs = timeoutMs
+  lastQueue = queue
   return queue
 }
 

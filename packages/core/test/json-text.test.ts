@@ -71,6 +71,17 @@ describe('jsonText', () => {
       expect(jsonText({ k: value, after: 1 })).toBe(JSON.stringify({ k: value, after: 1 }))
   })
 
+  it('checks each key whatever plain keys were written at its place before', () => {
+    const objects = [
+      { count: 1, b: 2 },
+      { 'coun"': 1, b: 2 },
+      { count: 1, 'b\n': 2 },
+      { count: 1, b: 2 },
+    ]
+    for (let round = 0; round < 2; round++)
+      for (const value of objects) expect(jsonText(value)).toBe(JSON.stringify(value))
+  })
+
   it('leaves out an inherited enumerable key, as JSON.stringify does', () => {
     const proto = Object.prototype as Record<string, unknown>
     proto.polluted = 1
