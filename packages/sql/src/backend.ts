@@ -79,12 +79,12 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   }
 
   /** The versioned save: true when the row was still at `record.version` and is written. */
-  const savedAtVersion = async (id: string, record: SessionRecord): Promise<boolean> => {
+  const savedAtVersion = async (id: string, record: SessionRecord, expiryKept: boolean): Promise<boolean> => {
     const version = Number(record.version)
     if (!versioned || !Number.isSafeInteger(version)) return false
     const checked = data.encodeJson(record.data)
     const text = typeof checked === 'string' ? checked : await checked
-    const queries = versioned(text, version, record.expiresAt, record.userId, id, now())
+    const queries = versioned(text, version, record.expiresAt, record.userId, id, now(), expiryKept)
     if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
     const withUser = queries.withUser()
     return (await client.query(withUser.text, withUser.params)).rowCount > 0
@@ -133,7 +133,12 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
 
   const saveRecord = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
     try {
-      if (versioned && record.version !== undefined && (await savedAtVersion(id, record))) return true
+      if (
+        versioned &&
+        record.version !== undefined &&
+        (await savedAtVersion(id, record, changes.expiryKept === true))
+      )
+        return true
       const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
       // Awaited: an async function returning the promise itself would wrap it in another.
       if (!queries) return await locked.merge(id, changes, record)

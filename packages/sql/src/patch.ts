@@ -209,7 +209,8 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
  * application's own process on SQLite (Fastify's increment: 9.5k instructions of the patch's
  * 131.6k a request). `kept` and `withUser` as for the patch (`PatchQueries`), each matching the
  * version too; when neither matches (another request wrote since, or the row is gone), the caller
- * patches.
+ * patches. `expiryKept` (`ChangeSet.expiryKept`): `expiresAt` is the expiry the row held at that
+ * version, so `kept` asks only the version and the user (see `versionedSave`).
  */
 export type VersionedSave = (
   text: string,
@@ -218,9 +219,15 @@ export type VersionedSave = (
   userId: string | null,
   id: string,
   now: number,
+  expiryKept: boolean,
 ) => PatchQueries
 
-/** The versioned save of a SQLite table; `step` as for `patchBuilder`. */
+/**
+ * The versioned save of a SQLite table; `step` as for `patchBuilder`. A row still at the loaded
+ * version holds the expiry it was loaded with: when the save keeps that expiry, the expiry's
+ * conditions are settled here (live now) and `kept` binds four values, not six (a Fastify
+ * increment's UPDATE in a loop: 21.1k against 19.4k instructions with three).
+ */
 export function versionedSave(table: string, step = 0): VersionedSave {
   const statement = (kept: boolean) =>
     sqlStatement(
@@ -228,17 +235,26 @@ export function versionedSave(table: string, step = 0): VersionedSave {
       (p) => `UPDATE ${table} SET data = ${p()}, ${tail(p, kept, step, 'IS', () => `version = ${p()}`)}`,
     )
   const texts = [statement(true), statement(false)] as const
-  return (text, version, expiresAt, userId, id, now) => {
-    const { kept, withUser, dataChars } = queries(texts, step, [text], { expiresAt, userId, id, now })
-    kept.params.push(version)
-    return {
-      dataChars,
-      kept,
-      withUser: () => {
-        const query = withUser()
-        query.params.push(version)
-        return query
-      },
+  const keptAtVersion = sqlStatement(
+    'sqlite',
+    (p) =>
+      `UPDATE ${table} SET data = ${p()}, version = version + 1 WHERE id = ${p()} AND version = ${p()} AND user_id IS ${p()}`,
+  )
+  const withVersion = (query: PatchQuery, version: number): PatchQuery => {
+    query.params.push(version)
+    return query
+  }
+  return (text, version, expiresAt, userId, id, now, expiryKept) => {
+    // Live (`expires_at > now`, for the whole milliseconds the column holds): else every
+    // statement misses, as `tail`'s conditions would.
+    if (expiryKept && expiresAt > Math.floor(now)) {
+      return {
+        dataChars: text.length,
+        kept: { text: keptAtVersion, params: [text, id, version, userId] },
+        withUser: () => ({ text: texts[1], params: [text, expiresAt, userId, id, now, version] }),
+      }
     }
+    const { kept, withUser, dataChars } = queries(texts, step, [text], { expiresAt, userId, id, now })
+    return { dataChars, kept: withVersion(kept, version), withUser: () => withVersion(withUser(), version) }
   }
 }

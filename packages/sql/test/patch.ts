@@ -4,7 +4,7 @@ import { notApplicable } from '@sessionbridge/core/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrate, sqlBackend } from '../src/index.ts'
 import { pathSafeKey } from '../src/patch.ts'
-import { HOUR, record, type SqlSuiteOptions } from './suite.ts'
+import { HOUR, record, type SqlSuiteOptions, sleep } from './suite.ts'
 import { statementCounter } from './user-table.ts'
 
 /** Keys a JSON path must not mangle; `__proto__` as own data, as `JSON.parse` makes it. */
@@ -184,6 +184,50 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       await b.destroy(id)
       expect(await b.save(id, { set: { n: 4 }, deleted: [] }, later)).toBe(false)
       expect(await b.load(id)).toBeNull()
+    })
+
+    it('SQLite: a save keeping the loaded expiry at the loaded version asks the version and the user only', async (ctx) => {
+      if (suite.client().dialect !== 'sqlite')
+        return notApplicable(ctx, 'only SQLite saves by version (its JSON functions run in this process)')
+      const counter = statementCounter(suite.client())
+      const b = make(counter.client)
+      const kept = { expiryKept: true }
+      const id = b.idFormat.generate()
+      await b.create(id, { ...record({ n: 0 }), userId: 'u1' })
+      const first = (await b.load(id))!
+      const stale = (await b.load(id))!
+      // At the loaded version, the same user: 1 statement; the expiry stays as loaded.
+      const mine = { ...first, data: { n: 1 } }
+      expect(await counter.take(() => b.save(id, { set: { n: 1 }, deleted: [], ...kept }, mine))).toBe(1)
+      const saved = (await b.load(id))!
+      expect(saved).toMatchObject({ data: { n: 1 }, expiresAt: first.expiresAt, userId: 'u1' })
+      expect(Number(saved.version)).toBe(Number(first.version) + 1)
+      // The other request's version is gone: both versioned statements miss, the patch merges.
+      const theirs = { ...stale, data: { n: 0, theirs: 2 } }
+      expect(await counter.take(() => b.save(id, { set: { theirs: 2 }, deleted: [], ...kept }, theirs))).toBe(
+        3,
+      )
+      const merged = (await b.load(id))!
+      expect(merged.data).toEqual({ n: 1, theirs: 2 })
+      // The user changed at the loaded version: the first misses, the second writes the user.
+      const moved = { ...merged, userId: 'u2' }
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [], ...kept }, moved))).toBe(2)
+      expect(await b.load(id)).toMatchObject({ data: merged.data, expiresAt: first.expiresAt, userId: 'u2' })
+      // Loaded live, expired before its save: nothing written.
+      const brief = b.idFormat.generate()
+      await b.create(brief, record({ n: 0 }, 30))
+      const loaded = await b.load(brief)
+      expect(loaded).not.toBeNull()
+      await sleep(50)
+      expect(
+        await b.save(brief, { set: { n: 1 }, deleted: [], ...kept }, { ...loaded!, data: { n: 1 } }),
+      ).toBe(false)
+      const q = (build: (p: () => string) => string) => sqlStatement('sqlite', build)
+      const { rows } = await suite.client().query<{ data: string }>(
+        q((p) => `SELECT data FROM ${table} WHERE id = ${p()}`),
+        [brief],
+      )
+      expect(JSON.parse(rows[0]!.data)).toEqual({ n: 0 })
     })
 
     it('never overwrites a row whose data is not JSON at all (SQLite text column)', async (ctx) => {

@@ -101,18 +101,14 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   }
 
   /**
-   * `attempt()`, retried on timers while another connection holds the lock, up to `lockWaitMs`.
-   * The first attempt runs at once and, when it succeeds (almost always), costs one settled promise.
+   * The failed first attempt's answer: `attempt()` retried on timers while another connection holds
+   * the lock, up to `lockWaitMs`; any other error rejects at once.
    */
-  const waiting = <T>(attempt: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(attempt())
-    } catch (error) {
-      // The wait counts from the failed attempt (which ran in this process, without waiting): no
-      // clock reading for the statements that succeed at once (about 200 instructions each).
-      if (!isBusy(error) || lockWaitMs === 0) return Promise.reject(error)
-      return retryWaiting(attempt, Date.now() + lockWaitMs)
-    }
+  const waitingAfter = <T>(error: unknown, attempt: () => T): Promise<T> => {
+    // The wait counts from the failed attempt (which ran in this process, without waiting): no
+    // clock reading for the statements that succeed at once (about 200 instructions each).
+    if (!isBusy(error) || lockWaitMs === 0) return Promise.reject(error)
+    return retryWaiting(attempt, Date.now() + lockWaitMs)
   }
   const retryWaiting = async <T>(attempt: () => T, deadline: number): Promise<T> => {
     for (let delay = 2; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
@@ -124,8 +120,31 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
       }
     }
   }
-  const runWaiting = <Row>(sql: string, params?: readonly unknown[]) => waiting(() => run<Row>(sql, params))
-  const firstWaiting = (sql: string, params?: readonly unknown[]) => waiting(() => first(sql, params))
+  // The first attempt runs at once and, when it succeeds (almost always), costs one settled
+  // promise: no closure is made for it, and the promise is fulfilled with an object made where it
+  // is, whose shape the optimizing compiler knows to have no `then` (a promise resolved with any
+  // other object looks one up: about 330 instructions, a Fastify SQLite read's only one).
+  const runWaiting = <Row>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>> => {
+    let result: SqlResult<Row>
+    try {
+      result = run<Row>(sql, params)
+    } catch (error) {
+      return waitingAfter(error, () => run<Row>(sql, params))
+    }
+    return Promise.resolve({ rows: result.rows, rowCount: result.rowCount })
+  }
+  const firstWaiting = (sql: string, params?: readonly unknown[]): Promise<unknown[] | undefined> => {
+    let row: unknown[] | undefined
+    try {
+      row = first(sql, params)
+    } catch (error) {
+      return waitingAfter(error, () => first(sql, params))
+    }
+    if (row === undefined) return Promise.resolve(undefined)
+    // The native layout's load: one column.
+    if (row.length === 1) return Promise.resolve([row[0]])
+    return Promise.resolve(row)
+  }
 
   let gate: Promise<void> | null = null
   /** A statement that arrived during a transaction: it runs once no transaction is open. */
