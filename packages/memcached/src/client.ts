@@ -218,7 +218,17 @@ function exptime(value: number): number {
   return value
 }
 
+/**
+ * `cas` when it is 1 - 20 ASCII digits. A loop, not a regular expression: every compare-and-swap
+ * write checks its token (`/^\d{1,20}$/.test`: about 350 instructions, a Fastify increment's).
+ */
 function casToken(cas: string): string {
-  if (!/^\d{1,20}$/.test(cas)) throw new RangeError('a CAS token is a decimal number')
+  const length = typeof cas === 'string' ? cas.length : 0
+  let digits = length >= 1 && length <= 20
+  for (let i = 0; digits && i < length; i++) {
+    const code = cas.charCodeAt(i)
+    digits = code >= 48 && code <= 57
+  }
+  if (!digits) throw new RangeError('a CAS token is a decimal number')
   return cas
 }
