@@ -171,7 +171,19 @@ describe('protocol injection never reaches the wire', () => {
   it('a CAS token that is not 1 - 20 ASCII digits is refused before anything is sent', async () => {
     const client = createMemcachedClient({ servers: [address] })
     const before = server.received.join('').length
-    for (const cas of ['', 'x', '12a', '1 2', '1\r\nflush_all', '１２', '1'.repeat(21), '-1', '1.5', '/1', '1:']) {
+    for (const cas of [
+      '',
+      'x',
+      '12a',
+      '1 2',
+      '1\r\nflush_all',
+      '１２',
+      '1'.repeat(21),
+      '-1',
+      '1.5',
+      '/1',
+      '1:',
+    ]) {
       await expect(client.set('k', 'v', { exptime: 0, cas })).rejects.toBeInstanceOf(RangeError)
       await expect(client.delete('k', { cas })).rejects.toBeInstanceOf(RangeError)
     }

@@ -11,7 +11,9 @@ export {
   type MysqlCallbackConnectionLike,
   type MysqlCallbackPoolLike,
   type MysqlPoolConnectionLike,
+  type MysqlPooledConnectionLike,
   type MysqlPoolLike,
+  type MysqlPreparedLike,
   type MysqlQueryable,
   mysqlClient,
 } from './adapters/mysql.ts'

@@ -101,6 +101,50 @@ describe.skipIf(!up)('MariaDB 10.11 (mysql2)', () => {
     expect(used).toEqual(['promise'])
   })
 
+  it("prepares each connection's statements once and runs them as prepared; one mysql2 closed is prepared again", async () => {
+    // One connection, and mysql2 keeping two prepared statements on it: a third closes the oldest.
+    const small = mysql.createPool({ uri: urlFor('mariadb'), connectionLimit: 1, maxPreparedStatements: 2 })
+    const prepared: string[] = []
+    const callbacks = small.pool as unknown as {
+      getConnection(
+        cb: (error: Error | null, conn: { prepare: (...args: unknown[]) => unknown }) => void,
+      ): void
+    }
+    const getConnection = callbacks.getConnection.bind(callbacks)
+    callbacks.getConnection = (cb) =>
+      getConnection((error, conn) => {
+        if (conn && !Object.hasOwn(conn, 'prepare')) {
+          const own = conn.prepare.bind(conn)
+          conn.prepare = (sql: unknown, ...rest: unknown[]) => {
+            prepared.push(String(sql))
+            return own(sql, ...rest)
+          }
+        }
+        cb(error, conn)
+      })
+    try {
+      const c = mysqlClient(small)
+      const one = 'SELECT ? + 1 AS v'
+      for (let i = 0; i < 5; i++) expect((await c.query<{ v: number }>(one, [i])).rows[0]?.v).toBe(i + 1)
+      expect(prepared).toEqual([one])
+      // Two more statements: mysql2 closes `one` on the server; kept here, it is prepared again.
+      const two = 'SELECT ? + 2 AS v'
+      const three = 'SELECT ? + 3 AS v'
+      expect((await c.query<{ v: number }>(two, [0])).rows[0]?.v).toBe(2)
+      expect((await c.query<{ v: number }>(three, [0])).rows[0]?.v).toBe(3)
+      expect((await c.query<{ v: number }>(one, [41])).rows[0]?.v).toBe(42)
+      expect(prepared).toEqual([one, two, three, one])
+      // A failing statement rejects with the driver's error, and the connection goes back.
+      await expect(c.query('SELECT * FROM sbt_maria_no_such_table')).rejects.toMatchObject({
+        code: 'ER_NO_SUCH_TABLE',
+      })
+      await expect(c.query('SELECT ?', [undefined])).rejects.toBeInstanceOf(TypeError)
+      expect((await c.query<{ v: number }>(two, [5])).rows[0]?.v).toBe(7)
+    } finally {
+      await small.end()
+    }
+  })
+
   it("runs a transaction's statements on the callback connection, commit and rollback included", async () => {
     const promised: string[] = []
     const watched = {

@@ -1,17 +1,22 @@
 import type { SqlClient, SqlResult } from '../client.ts'
+import {
+  type MysqlCallbackPoolLike,
+  neverSent,
+  pooledStatements,
+  type RunStatement,
+  resultOf,
+} from './mysql-pooled.ts'
+
+export type { MysqlCallbackPoolLike, MysqlPooledConnectionLike, MysqlPreparedLike } from './mysql-pooled.ts'
 
 /** What `mysqlClient` needs of a mysql2/promise pool or connection: prepared `execute`. */
 export interface MysqlQueryable {
   execute(sql: string, values?: never): Promise<[unknown, unknown]>
 }
 
-/** A mysql2 callback pool's `execute` (`pool.pool` of a mysql2/promise pool). */
-export interface MysqlCallbackPoolLike {
-  execute(sql: string, values: never, callback: (error: Error | null, result: never) => void): unknown
-}
-
 /** A mysql2 callback connection (`connection` of a mysql2/promise one): `execute` and `query`. */
-export interface MysqlCallbackConnectionLike extends MysqlCallbackPoolLike {
+export interface MysqlCallbackConnectionLike {
+  execute(sql: string, values: never, callback: (error: Error | null, result: never) => void): unknown
   query(sql: string, callback: (error: Error | null) => void): unknown
 }
 
@@ -36,12 +41,6 @@ export interface MysqlPoolLike extends MysqlQueryable {
   readonly pool?: MysqlCallbackPoolLike
 }
 
-function resultOf<Row>([result]: [unknown, unknown]): SqlResult<Row> {
-  if (Array.isArray(result)) return { rows: result as Row[], rowCount: result.length }
-  const header = result as { affectedRows?: number }
-  return { rows: [], rowCount: header.affectedRows ?? 0 }
-}
-
 /** One statement; `then` rather than an async wrapper, one promise less per statement. */
 function run<Row>(
   conn: MysqlQueryable,
@@ -49,55 +48,33 @@ function run<Row>(
   params: readonly unknown[] = [],
 ): Promise<SqlResult<Row>> {
   try {
-    return conn.execute(sql, params as never).then(resultOf<Row>)
+    return conn.execute(sql, params as never).then(([result]) => resultOf<Row>(result))
   } catch (error) {
     return Promise.reject(error) // a driver that throws at once still rejects, as before
   }
 }
 
-/**
- * A pooled connection the server has already closed (after `max_allowed_packet`, a restart, a
- * `KILL`) fails at the socket write: the statement never reached the server, so running it once
- * more, on another connection, is safe.
- */
-function neverSent(error: unknown): boolean {
-  const e = error as { fatal?: unknown; syscall?: unknown; code?: unknown } | null
-  return Boolean(e && e.fatal === true && (e.syscall === 'write' || e.code === 'EPIPE'))
-}
-
-/**
- * One statement on mysql2's callback pool. Its promise wrapper captures a stack trace per statement
- * while the pool's `trace` option is on (mysql2's default): through every optimized frame of the
- * request, about 65k instructions (a session read on MariaDB under Fastify: 196.2k a request
- * through the wrapper, 130.6k without); a statement of the backend's gains nothing by it, its
- * failure reaches the app as the backend's own error, with the driver's as `cause`.
- */
-function runOnCallbacks<Row>(
-  pool: MysqlCallbackPoolLike,
+/** One statement of a transaction on its callback connection (see `pooledStatements` for why). */
+function runOnConnection<Row>(
+  conn: MysqlCallbackConnectionLike,
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<SqlResult<Row>> {
   return new Promise((resolve, reject) => {
-    pool.execute(sql, params as never, (error: Error | null, result: unknown) =>
-      error ? reject(error) : resolve(resultOf<Row>([result, undefined])),
+    conn.execute(sql, params as never, (error: Error | null, result: unknown) =>
+      error ? reject(error) : resolve(resultOf<Row>(result)),
     )
   })
 }
 
-/** `pool`'s statements, retried once when never sent; on `callbackPool` when it has one. */
-function runPooled<Row>(
-  pool: MysqlPoolLike,
-  callbackPool: MysqlCallbackPoolLike | null,
-  sql: string,
-  params?: readonly unknown[],
-): Promise<SqlResult<Row>> {
-  const once = () =>
-    callbackPool ? runOnCallbacks<Row>(callbackPool, sql, params) : run<Row>(pool, sql, params)
-  return once().then(undefined, (error: unknown) => {
-    if (!neverSent(error)) throw error
-    return once()
-  })
-}
+/** `pool`'s statements through its promise API, retried once when never sent. */
+const promisedStatements =
+  (pool: MysqlPoolLike): RunStatement =>
+  <Row>(sql: string, params?: readonly unknown[]) =>
+    run<Row>(pool, sql, params).then(undefined, (error: unknown) => {
+      if (!neverSent(error)) throw error
+      return run<Row>(pool, sql, params)
+    })
 
 /** The callback connection under `conn`, when it has one (what mysql2's `beginTransaction()` and the rest send). */
 const callbackConnection = (conn: MysqlPoolConnectionLike): MysqlCallbackConnectionLike | null => {
@@ -110,14 +87,16 @@ const callbackConnection = (conn: MysqlPoolConnectionLike): MysqlCallbackConnect
 /**
  * An `SqlClient` over a mysql2/promise pool (MySQL or MariaDB). Statements are server-side
  * prepared (`execute`), every value bound, outside transactions on the callback pool under it
- * (`pool.pool`, see `runOnCallbacks`), in transactions on the connection's (`transaction` checks
- * one out with `getConnection()`). Keep mysql2's default `FOUND_ROWS` flag: row counts mean "rows matched".
+ * (`pool.pool`, see `pooledStatements`: each connection's statements prepared once and kept), in
+ * transactions on the connection's (`transaction` checks one out with `getConnection()`). Keep
+ * mysql2's default `FOUND_ROWS` flag: row counts mean "rows matched".
  */
 export function mysqlClient(pool: MysqlPoolLike): SqlClient {
-  const callbackPool = typeof pool.pool?.execute === 'function' ? pool.pool : null
+  const statement =
+    typeof pool.pool?.execute === 'function' ? pooledStatements(pool.pool) : promisedStatements(pool)
   return {
     dialect: 'mysql',
-    query: (sql, params) => runPooled(pool, callbackPool, sql, params),
+    query: (sql, params) => statement(sql, params),
     async transaction(fn) {
       const conn = await pool.getConnection()
       const callbacks = callbackConnection(conn)
@@ -133,7 +112,7 @@ export function mysqlClient(pool: MysqlPoolLike): SqlClient {
         const tx: SqlClient = {
           dialect: 'mysql',
           query: (sql, params) =>
-            callbacks ? runOnCallbacks(callbacks, sql, params) : run(conn, sql, params),
+            callbacks ? runOnConnection(callbacks, sql, params) : run(conn, sql, params),
           transaction: (f) => f(tx),
         }
         const result = await fn(tx)
