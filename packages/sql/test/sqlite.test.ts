@@ -73,6 +73,34 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     expect(statements.size).toBeGreaterThan(0)
   })
 
+  it('queryRow of one column asks better-sqlite3 for its value (pluck), of more for arrays (raw), once per statement', async () => {
+    const modes: string[] = []
+    const watched = {
+      prepare(source: string) {
+        const stmt = db.prepare(source)
+        return {
+          reader: stmt.reader,
+          all: (...params: never[]) => stmt.all(...params),
+          run: (...params: never[]) => stmt.run(...params),
+          get: (...params: never[]) => stmt.get(...params),
+          columns: () => stmt.columns(),
+          raw: (on?: boolean) => modes.push(`raw ${source}`) && stmt.raw(on),
+          pluck: (on?: boolean) => modes.push(`pluck ${source}`) && stmt.pluck(on),
+        }
+      },
+    }
+    const c = sqliteClient(watched)
+    await c.query('CREATE TABLE IF NOT EXISTS sbt_lite_modes (k text PRIMARY KEY, a integer)')
+    await c.query('INSERT OR REPLACE INTO sbt_lite_modes VALUES (?, ?)', ['m', 7])
+    const one = 'SELECT a FROM sbt_lite_modes WHERE k = ?'
+    const two = 'SELECT a, k FROM sbt_lite_modes WHERE k = ?'
+    for (let i = 0; i < 3; i++) {
+      expect(await c.queryRow!(one, ['m'])).toEqual([7])
+      expect(await c.queryRow!(two, ['m'])).toEqual([7, 'm'])
+    }
+    expect(modes).toEqual([`pluck ${one}`, `raw ${two}`])
+  })
+
   it('queryRow: the first row as values in the order selected, undefined for none; query keeps objects', async () => {
     await client.query('CREATE TABLE IF NOT EXISTS sbt_lite_rows (k text PRIMARY KEY, a integer, b text)')
     await client.query('INSERT OR REPLACE INTO sbt_lite_rows VALUES (?, ?, ?), (?, ?, ?)', [
@@ -90,6 +118,11 @@ describe('SQLite (better-sqlite3, temp file)', () => {
     // The same text through query: row objects still (the statements are prepared apart).
     expect((await client.query(select, ['y'])).rows).toEqual([{ b: 'two', a: 2, k: 'y' }])
     expect(await client.queryRow!('SELECT k FROM sbt_lite_rows ORDER BY k', [])).toEqual(['x'])
+    // One column: its value (NULL too) in an array; query's statement of the same text keeps objects.
+    const oneColumn = 'SELECT b FROM sbt_lite_rows WHERE k = ?'
+    expect(await client.queryRow!(oneColumn, ['x'])).toEqual([null])
+    expect(await client.queryRow!(oneColumn, ['none'])).toBeUndefined()
+    expect((await client.query(oneColumn, ['y'])).rows).toEqual([{ b: 'two' }])
     // A statement that returns no rows runs, and answers undefined (better-sqlite3 has no raw() for it).
     expect(await client.queryRow!('UPDATE sbt_lite_rows SET a = a WHERE k = ?', ['x'])).toBeUndefined()
     // A statement from another request waits for the open transaction, as query does.
