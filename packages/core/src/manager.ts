@@ -46,6 +46,15 @@ export interface SessionManager<Data extends SessionData = SessionData> {
     secure: HttpsAnswer,
     logger?: SessionLogger,
   ): Session<Data> | Promise<Session<Data>>
+  /**
+   * `openCookie` when the header holds the session cookie, `null` (no session made) when it does
+   * not: one search of the header, where `mayCarrySession` then `openCookie` make two.
+   */
+  openPresent(
+    cookieHeader: string | null | undefined,
+    secure: HttpsAnswer,
+    logger?: SessionLogger,
+  ): Session<Data> | Promise<Session<Data>> | null
 }
 
 /** Options of `createSessionManager` beyond the session options: who is asking. */
@@ -93,19 +102,17 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       signedId: id !== null && !staleSignature ? signed : undefined,
     })
   }
-  const openCookie = (
-    cookieHeader: string | null | undefined,
-    secure: HttpsAnswer,
-    logger?: SessionLogger,
-  ) => {
-    // Adapters call this after `mayCarrySession`: the header is not searched for the name twice.
-    const raw = scanCookie(cookieHeader, cookieName)
+  /** The session of the cookie value `raw` (`null`: none), its signature verified first. */
+  const openRaw = (raw: string | null, secure: HttpsAnswer, logger?: SessionLogger) => {
     if (raw === null || !signer) return fromRaw(raw, false, secure, logger)
     // A signature verified before is known at once: no promise for a returning visitor.
     const known = signer.verified?.(raw)
     if (known) return fromRaw(known.value, known.renew, secure, logger, raw)
     return signer.unsign(raw).then((checked) => fromRaw(checked.value, checked.renew, secure, logger, raw))
   }
+  // Adapters call this after `mayCarrySession`: the header is not searched for the name twice.
+  const openCookie = (cookieHeader: string | null | undefined, secure: HttpsAnswer, logger?: SessionLogger) =>
+    openRaw(scanCookie(cookieHeader, cookieName), secure, logger)
   return {
     backend,
     options: resolved,
@@ -118,6 +125,10 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       return new Session<Data>(ctx, { id: null, staleSignature: false, secure, logger })
     },
     openCookie,
+    openPresent(cookieHeader, secure, logger) {
+      const raw = scanCookie(cookieHeader, cookieName)
+      return raw === null ? null : openRaw(raw, secure, logger)
+    },
     open(request) {
       // Not async: returning openCookie's promise from an async function would wrap it in another.
       try {

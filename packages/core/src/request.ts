@@ -215,9 +215,10 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
    * a promise when a signature must be verified first. Call it before the handler.
    */
   start(): Promise<void> | undefined {
-    const { manager } = this.driver
-    if (this.#session !== null || !manager.mayCarrySession(this.#cookieHeader)) return undefined
-    const opened = manager.openCookie(this.#cookieHeader, this.#httpsAnswer(), this.#ownLogger)
+    if (this.#session !== null) return undefined
+    // One search of the header: the adapter asked `mayCarrySession` before it opened this state.
+    const opened = this.driver.manager.openPresent(this.#cookieHeader, this.#httpsAnswer(), this.#ownLogger)
+    if (opened === null) return undefined
     if (!(opened instanceof Promise)) {
       this.#session = opened
       return undefined

@@ -349,6 +349,23 @@ describe('the cookie-less fast path adapters use', () => {
     expect(manager.mayCarrySession('theme=dark; sessionid=abc')).toBe(true)
   })
 
+  it("openPresent makes no session for a header without the cookie, and the cookie's session otherwise", async () => {
+    const backend = memoryBackend()
+    const manager = createSessionManager({ backend, secrets: ['present-secret-0123456789abcdef'] })
+    const made = await manager.open({})
+    made.set('n', 1)
+    const cookie = (await made.commit()).setCookie!.split(';')[0]!
+    for (const header of [undefined, '', 'theme=dark', 'xsessionid=1', 'theme=sessionid', 'sessionid=']) {
+      expect(manager.openPresent(header, false)).toBeNull()
+    }
+    const opened = await manager.openPresent(`theme=dark; ${cookie}`, false)
+    expect(opened?.id).toBe(made.id)
+    expect(await opened?.get('n')).toBe(1)
+    // A cookie whose signature fails is still present: a session without an id.
+    const forged = await manager.openPresent(`${cookie.slice(0, -2)}xx`, false)
+    expect(forged?.id).toBeNull()
+  })
+
   it('openWithoutCookie gives a working new session, Secure by transport', async () => {
     const backend = memoryBackend()
     const manager = createSessionManager({ backend })
