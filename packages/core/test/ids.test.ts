@@ -48,6 +48,14 @@ describe('ids', () => {
     expect(lower.validate(id)).toBe(true)
     expect(upper.validate(id)).toBe(false)
     expect(djangoIdFormat.validate(undefined as unknown as string)).toBe(false)
+    // The id found valid last is known again, as the same text in another string too.
+    const fresh = alphabetIdFormat({ alphabet: 'abcdefghijklmnop', length: 32 })
+    for (const nothing of [null, undefined, ''])
+      expect(fresh.validate(nothing as unknown as string)).toBe(false)
+    const last = fresh.generate()
+    expect(fresh.validate(last)).toBe(true)
+    expect(fresh.validate(` ${last}`.slice(1))).toBe(true)
+    expect(fresh.validate(`${last.slice(0, 31)}z`)).toBe(false)
   })
 
   it('knows which of its formats write ids a cookie carries unescaped', () => {
