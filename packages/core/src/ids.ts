@@ -62,7 +62,8 @@ export function alphabetIdFormat(options: AlphabetIdFormatOptions): IdFormat {
   // cost about 2,000 instructions a check.
   const valid = new Set<string>()
   // The id found valid last: a request's backend call checks the id its cookie's check just passed,
-  // the same string object (one comparison, where the Set's lookup cost about 170 instructions).
+  // the same string object (one comparison where the Set looked it up again: a Fastify SQLite read
+  // 218 → 126 instructions in the Set's lookups, 57 → 95 in `validate`).
   let lastValid: string | typeof NONE = NONE
   const walk = (id: string): boolean => {
     if (table) {
