@@ -251,7 +251,9 @@ export function versionedSave(table: string, step = 0): VersionedSave {
       return {
         dataChars: text.length,
         kept: { text: keptAtVersion, params: [text, id, version, userId] },
-        withUser: () => ({ text: texts[1], params: [text, expiresAt, userId, id, now, version] }),
+        // The fallback (the user changed, or another request wrote since) as `queries` writes it.
+        withUser: () =>
+          withVersion(queries(texts, step, [text], { expiresAt, userId, id, now }).withUser(), version),
       }
     }
     const { kept, withUser, dataChars } = queries(texts, step, [text], { expiresAt, userId, id, now })
