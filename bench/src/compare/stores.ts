@@ -56,10 +56,14 @@ export interface OpenedStore {
   close(): Promise<void>
 }
 
-/** A SqlClient that counts statements; a transaction adds its BEGIN and COMMIT. */
+/**
+ * A SqlClient that counts statements; a transaction adds its BEGIN and COMMIT. It waits as the
+ * client does (`waitsBounded` carried over: SQLite's calls run without a deadline of their own).
+ */
 function countSql(client: SqlClient, counter: CallCounter): SqlClient {
   const counted: SqlClient = {
     dialect: client.dialect,
+    waitsBounded: client.waitsBounded,
     query: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
       counter.calls++
       return client.query<Row>(sql, params)

@@ -66,6 +66,7 @@ export {
 } from './native.ts'
 export { type NodeResponse, ResponseGate } from './node-response.ts'
 export { type ResolvedSessionOptions, resolveSessionOptions } from './options.ts'
+export { settlingAtOnce } from './prompt-then.ts'
 export {
   type ExtensionAnswer,
   type RequestCheckInput,

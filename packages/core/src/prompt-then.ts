@@ -6,9 +6,9 @@ import type { SessionBackend } from './types.ts'
 
 /**
  * `boundedThen` without the deadline, for a backend whose every call settles without waiting on
- * I/O or timers (core's memory backend: no `await` inside), where a deadline cannot pass and its
- * bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k instructions a call)
- * buys nothing. Failures are typed as `boundedThen` types them; with subscribers on the
+ * I/O or timers (core's memory backend: no `await` inside), or whose waits the backend bounds
+ * itself (SQLite's lock waits, up to `lockWaitMs`): a deadline buys nothing there for its
+ * bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k instructions a call). Failures are typed as `boundedThen` types them; with subscribers on the
  * diagnostics channel the call goes through `boundedThen`, which publishes it.
  */
 export const promptThen: typeof boundedThen = (backend, operation, timeoutMs, call, onValue, onFailure) => {
@@ -28,9 +28,10 @@ export const promptThen: typeof boundedThen = (backend, operation, timeoutMs, ca
 const PROMPT: Runner = Object.freeze({ run: promptThen })
 
 /**
- * Has the lifecycle run `backend`'s loads and saves through `promptThen` (see `kRunner`). Here, not
- * in runner.ts: only a bundle with the memory backend carries `promptThen` (a Worker on
- * rest-sessions does not).
+ * Has the lifecycle run `backend`'s loads and saves through `promptThen` (see `kRunner`): for a
+ * backend whose loads and saves settle at once or after waits it bounds itself, none on I/O that
+ * could hang. Here, not in runner.ts: only a bundle with such a backend carries `promptThen` (a
+ * Worker on rest-sessions does not).
  */
 export function settlingAtOnce<B extends SessionBackend>(backend: B): B {
   Object.defineProperty(backend, kRunner, { value: PROMPT })

@@ -5,6 +5,7 @@ import {
   type ChangeSet,
   keepingAppErrors,
   parseSqlDateTime,
+  settlingAtOnce,
 } from '@sessionbridge/core/adapter'
 import { nativeRow, sqlSessionData } from './data.ts'
 import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
@@ -254,5 +255,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   }
   if (resolved.interval > 0)
     stopSweeper = startSweeper(resolved.interval, backend.clearExpired, resolved.logger)
-  return backend
+  // A client whose waits end by themselves (`sqliteClient`): the native layout's loads and saves
+  // need no deadline (the Django layout's run its codec too, and keep one).
+  return !django && client.waitsBounded === true ? settlingAtOnce(backend) : backend
 }

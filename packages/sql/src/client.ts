@@ -33,4 +33,11 @@ export interface SqlClient {
    * client at startup. @default false
    */
   readonly singleWriteTransactions?: boolean
+  /**
+   * `true` when every statement settles at once or after a wait the client bounds itself, no I/O
+   * that could hang (`sqliteClient`: a synchronous driver, lock waits up to `lockWaitMs`). The
+   * backend then runs its loads and saves without a deadline of their own (a promise, a queue slot
+   * and a clock reading: about 1k instructions a call). @default false
+   */
+  readonly waitsBounded?: boolean
 }

@@ -35,9 +35,12 @@ export interface SqliteDatabaseLike {
 export interface SqliteClientOptions {
   /**
    * Milliseconds a statement keeps retrying while another connection (Django, another process)
-   * holds the lock, before it fails with SQLite's `SQLITE_BUSY`. The wait is asynchronous: the
-   * adapter sets the connection's `busy_timeout` to 0 and retries on timers, so the event loop
-   * never stalls on a lock. @default 5000
+   * holds the lock, before it fails with SQLite's `SQLITE_BUSY`; a statement waiting for a
+   * transaction of this client waits as long at most. The wait is asynchronous: the adapter sets
+   * the connection's `busy_timeout` to 0 and retries on timers, so the event loop never stalls on
+   * a lock. Every wait ending by itself, the SQL backend gives its loads and saves no deadline of
+   * their own (`SqlClient.waitsBounded`); 0 waits for no lock, and for this client's transactions
+   * as long as they last (the backend's calls then keep the session's `timeout`). @default 5000
    */
   lockWaitMs?: number
 }
@@ -50,6 +53,23 @@ const isBusy = (error: unknown): boolean => {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** True when `gate` settles within `ms`, false when the time passes first (its timer then cleared). */
+const openedWithin = (gate: Promise<void>, ms: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    void gate.then(() => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+/** What a statement that waited `lockWaitMs` for this client's own transaction fails with. */
+const transactionBusy = (lockWaitMs: number) =>
+  Object.assign(
+    new Error(
+      `@sessionbridge/sql sqliteClient: a transaction of this client held the database for lockWaitMs (${lockWaitMs} ms)`,
+    ),
+    { code: 'SQLITE_BUSY' },
+  )
 
 /** SQLite binds no booleans: they are stored as 1/0 like every SQLite ORM does (copied only then). */
 function bindable(params: readonly unknown[]): never[] {
@@ -178,9 +198,26 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   }
 
   let gate: Promise<void> | null = null
+  /**
+   * Resolves once no transaction of this client is open. The wait is bounded as a lock held by
+   * another connection is: past `lockWaitMs` it fails with `SQLITE_BUSY`, so every wait of the
+   * client has an end of its own (`waitsBounded`; an `update` whose function never settles holds
+   * the transaction open). With `lockWaitMs` 0 it waits as long as the transaction lasts.
+   */
+  const gateOpen = async (): Promise<void> => {
+    if (lockWaitMs === 0) {
+      while (gate) await gate
+      return
+    }
+    const deadline = Date.now() + lockWaitMs
+    while (gate) {
+      const left = deadline - Date.now()
+      if (left <= 0 || !(await openedWithin(gate, left))) throw transactionBusy(lockWaitMs)
+    }
+  }
   /** A statement that arrived during a transaction: it runs once no transaction is open. */
   const afterGate = async <T>(attempt: () => Promise<T>): Promise<T> => {
-    while (gate) await gate
+    await gateOpen()
     return attempt()
   }
   const tx: SqlClient = {
@@ -197,8 +234,9 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     queryRow(sql, params) {
       return gate ? afterGate(() => firstWaiting(sql, params)) : firstWaiting(sql, params)
     },
+    waitsBounded: lockWaitMs > 0,
     async transaction(fn) {
-      while (gate) await gate
+      await gateOpen()
       let open!: () => void
       gate = new Promise<void>((resolve) => {
         open = resolve
