@@ -79,6 +79,21 @@ function countSql(client: SqlClient, counter: CallCounter): SqlClient {
       return client.queryRow!(sql, params)
     }
   }
+  // Counted when they ran: `null` (the statement must wait) hands it to `query`/`queryRow`.
+  if (client.queryAtOnce) {
+    counted.queryAtOnce = <Row>(sql: string, params?: readonly unknown[]) => {
+      const result = client.queryAtOnce!<Row>(sql, params)
+      if (result !== null) counter.calls++
+      return result
+    }
+  }
+  if (client.queryRowAtOnce) {
+    counted.queryRowAtOnce = (sql, params) => {
+      const row = client.queryRowAtOnce!(sql, params)
+      if (row !== null) counter.calls++
+      return row
+    }
+  }
   return counted
 }
 

@@ -97,7 +97,20 @@ describe('SessionDriver and RequestSession', () => {
     const returning = driver.open(header, https)
     expect(returning.start()).toBeUndefined()
     returning.session.set('n', ((await returning.session.get('n')) as number) + 1)
-    expect(await returning.finish()).toEqual([]) // the expiry is kept: no cookie, HTTPS never asked
+    const none = await returning.finish()
+    expect(none).toEqual([]) // the expiry is kept: no cookie, HTTPS never asked
+    // The empty answer's own `then`, `undefined`, spares a promise resolved with it the search
+    // through Array.prototype and Object.prototype; to a reader it is an empty, frozen array.
+    expect(Object.getOwnPropertyDescriptor(none, 'then')).toEqual({
+      value: undefined,
+      writable: false,
+      enumerable: false,
+      configurable: false,
+    })
+    expect([...none]).toEqual([])
+    expect(Object.isFrozen(none)).toBe(true)
+    expect(JSON.stringify(none)).toBe('[]')
+    expect(await Promise.resolve(none)).toBe(none)
     expect(asked).toBe(1)
     expect(returning.secure).toBe(true) // asked when read (an extension's check)
     expect(returning.secure).toBe(true)

@@ -1,16 +1,11 @@
-import type { SessionBackend, SessionRecord } from '@sessionbridge/core'
-import {
-  backendCall,
-  backendError,
-  type ChangeSet,
-  keepingAppErrors,
-  parseSqlDateTime,
-  settlingAtOnce,
-} from '@sessionbridge/core/adapter'
-import { nativeRow, sqlSessionData } from './data.ts'
+import type { SessionBackend } from '@sessionbridge/core'
+import { backendCall, keepingAppErrors, settlingAtOnce } from '@sessionbridge/core/adapter'
+import { sqlSessionData } from './data.ts'
 import { isDuplicateKey, PKG, refusedData } from './dialect.ts'
+import { recordLoader } from './loads.ts'
 import { resolveSqlBackendOptions, type SqlBackendOptions } from './options.ts'
 import { patchBuilder, versionedSave } from './patch.ts'
+import { recordSaver } from './saves.ts'
 import type { SqlLayout } from './schema.ts'
 import { sessionStatements } from './statements.ts'
 import { startSweeper } from './sweeper.ts'
@@ -34,7 +29,8 @@ export interface SqlBackend extends SessionBackend {
  * row lock in a transaction instead: read, merge the change set, write). Either way concurrent
  * writers of different keys all survive; `update` is the same row lock around one key. The parts:
  * `options.ts` (resolution), `data.ts` (encoding and size limits), `statements.ts` (SQL per
- * dialect), `update.ts` (locked read-modify-writes), `sweeper.ts` (background clearExpired).
+ * dialect), `loads.ts` and `saves.ts` (a session's load and save), `patch.ts` (one-statement
+ * saves), `update.ts` (locked read-modify-writes), `sweeper.ts` (background clearExpired).
  */
 export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   const resolved = resolveSqlBackendOptions(options)
@@ -58,105 +54,12 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   /** Runs one operation; bad ids never reach SQL, driver errors become typed errors. */
   const guarded = <T>(op: string, fallback: T, id: string | null, fn: () => Promise<T>): Promise<T> =>
     invalid(id) ? Promise.resolve(fallback) : backendCall(PKG, op, fn, refusedData)
-  /**
-   * `guarded` for an operation that maps its own errors (`typedError` in its `catch`): a load and a
-   * save, where `backendCall`'s `.catch` cost a promise, a microtask and a `then` lookup on the record.
-   */
-  const validated = <T>(fallback: T, id: string, fn: () => Promise<T>): Promise<T> =>
-    invalid(id) ? Promise.resolve(fallback) : fn()
-  const typedError = (op: string, error: unknown) => backendError(PKG, op, error, refusedData)
 
   // SQLite and D1: a save of a row still at the version loaded writes the data whole (patch.ts).
   const versioned =
     !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
-  /** Django's load: `session_data`, `expire_date` of a live row, as values. */
-  const loadDjangoRow = (id: string): Promise<unknown[] | undefined> => {
-    const params = [id, sql.time(now())]
-    // `queryRow` where the client has it: no row object to build.
-    if (client.queryRow) return client.queryRow(sql.load, params)
-    return client
-      .query<Record<string, unknown>>(sql.load, params)
-      .then(({ rows }) => rows[0] && [rows[0].session_data, rows[0].expire_date])
-  }
-
-  /** The versioned save: true when the row was still at `record.version` and is written. */
-  const savedAtVersion = async (id: string, record: SessionRecord, expiryKept: boolean): Promise<boolean> => {
-    const version = Number(record.version)
-    if (!versioned || !Number.isSafeInteger(version)) return false
-    const checked = data.encodeJson(record.data)
-    const text = typeof checked === 'string' ? checked : await checked
-    const queries = versioned(text, version, record.expiresAt, record.userId, id, now(), expiryKept)
-    if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
-    const withUser = queries.withUser()
-    return (await client.query(withUser.text, withUser.params)).rowCount > 0
-  }
-
-  const loadDjangoRecord = async (id: string): Promise<SessionRecord | null> => {
-    try {
-      const row = await loadDjangoRow(id)
-      if (!row) return null
-      const expiresAt = parseSqlDateTime(row[1])
-      const stored = await data.decode(row[0])
-      if (!stored || !Number.isFinite(expiresAt)) return data.undecodable()
-      // The loaded text is the version: a save writes once if the row still holds it (update.ts).
-      return { data: stored, expiresAt, userId: data.userOf(stored), version: String(row[0]) }
-    } catch (error) {
-      throw typedError('load', error)
-    }
-  }
-
-  /** The native load: one text column (`nativeRow`), the expiry checked here. */
-  const loadNativeRecord = async (id: string): Promise<SessionRecord | null> => {
-    try {
-      // Each branch awaits the driver's own promise: no `then` between it and this function.
-      const loaded = client.queryRow
-        ? (await client.queryRow(sql.load, [id]))?.[0]
-        : (await client.query<{ loaded: unknown }>(sql.load, [id])).rows[0]?.loaded
-      if (loaded === undefined) return null
-      const row = nativeRow(loaded, versioned !== null)
-      if (row === null || !Number.isFinite(row.expiresAt)) return data.undecodable()
-      if (row.expiresAt <= now()) return null
-      const stored = data.decodeJson(loaded, row.jsonStart)
-      if (!stored) return data.undecodable()
-      const { expiresAt, version, userId } = row
-      // SQLite's: the row's version (`savedAtVersion`); elsewhere the loaded JSON's length (`fitsUnchecked`).
-      return {
-        data: stored,
-        expiresAt,
-        userId,
-        version: version ?? String((loaded as string).length - row.jsonStart),
-      }
-    } catch (error) {
-      throw typedError('load', error)
-    }
-  }
-  const loadRecord = django ? loadDjangoRecord : loadNativeRecord
-
-  const saveRecord = async (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
-    try {
-      if (
-        versioned &&
-        record.version !== undefined &&
-        (await savedAtVersion(id, record, changes.expiryKept === true))
-      )
-        return true
-      const queries = patch?.(changes, record.expiresAt, record.userId, id, now())
-      // Awaited: an async function returning the promise itself would wrap it in another.
-      if (!queries) return await locked.merge(id, changes, record)
-      // The merged size, as this request sees it, when its bound does not settle it (never on
-      // SQLite, whose version is the row's); a promise only when MySQL's limit must be asked.
-      if (versioned !== null || !data.fitsUnchecked(record.version, queries.dataChars)) {
-        const checked = data.encodeJson(record.data)
-        if (typeof checked !== 'string') await checked
-      }
-      if ((await client.query(queries.kept.text, queries.kept.params)).rowCount > 0) return true
-      // No row holds this user and a recent expiry: one changed (or the row is gone, answered here too).
-      const withUser = queries.withUser()
-      return (await client.query(withUser.text, withUser.params)).rowCount > 0
-    } catch (error) {
-      throw typedError('save', error)
-    }
-  }
+  const load = recordLoader(resolved, sql, data, versioned !== null)
+  const save = recordSaver(resolved, data, { versioned, patch, locked })
 
   let stopSweeper: (() => void) | null = null
   const backend: SqlBackend = {
@@ -173,7 +76,9 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
       clearExpired: true,
       update: true,
     }),
-    load: (id) => validated(null, id, () => loadRecord(id)),
+    // A load and a save map their own errors (loads.ts, saves.ts), not `guarded`'s: `backendCall`'s
+    // `.catch` cost a promise, a microtask and a `then` lookup on the record; no closure either.
+    load: (id) => (invalid(id) ? Promise.resolve(null) : load(id)),
     create: (proposedId, record) =>
       guarded('create', null, proposedId, async () => {
         const text = await data.encode(record.data)
@@ -195,7 +100,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
         }
         return proposedId
       }),
-    save: (id, changes, record) => validated(false, id, () => saveRecord(id, changes, record)),
+    save: (id, changes, record) => (invalid(id) ? Promise.resolve(false) : save(id, changes, record)),
     update: (id, key, fn, updateOptions) =>
       keepingAppErrors(fn, (guardedFn) =>
         guarded('update', null, id, () => locked.update(id, key, guardedFn, updateOptions)),

@@ -25,6 +25,16 @@ export interface SqlClient {
    * a session read on SQLite), a row of values without the names.
    */
   queryRow?(sql: string, params?: readonly unknown[]): Promise<unknown[] | undefined>
+  /**
+   * `query` run synchronously when the client can answer at once; `null` when the statement must
+   * wait (then call `query`, which waits). Optional: `sqliteClient` has it (a synchronous driver),
+   * and answers unless a transaction of its own is open or another connection holds the lock. The
+   * backend's SQLite loads and saves then take no `await` (about 500 instructions each). Throws
+   * what `query` rejects with.
+   */
+  queryAtOnce?<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): SqlResult<Row> | null
+  /** `queryRow` the same way: the row's values, `undefined` for none, `null` when it must wait. */
+  queryRowAtOnce?(sql: string, params?: readonly unknown[]): unknown[] | undefined | null
   /** Runs `fn` on one connection inside a transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
   /**

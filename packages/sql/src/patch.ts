@@ -208,19 +208,30 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
  * The patch statement parses the stored text and the values and writes the result, inside the
  * application's own process on SQLite (Fastify's increment: 9.5k instructions of the patch's
  * 131.6k a request). `kept` and `withUser` as for the patch (`PatchQueries`), each matching the
- * version too; when neither matches (another request wrote since, or the row is gone), the caller
- * patches. `expiryKept` (`ChangeSet.expiryKept`): `expiresAt` is the expiry the row held at that
- * version, so `kept` asks only the version and the user (see `versionedSave`).
+ * version too, made apart (the second is rarely needed); when neither matches (another request
+ * wrote since, or the row is gone), the caller patches. `expiryKept` (`ChangeSet.expiryKept`):
+ * `expiresAt` is the expiry the row held at that version, so `kept` asks only the version and the
+ * user (see `versionedSave`).
  */
-export type VersionedSave = (
-  text: string,
-  version: number,
-  expiresAt: number,
-  userId: string | null,
-  id: string,
-  now: number,
-  expiryKept: boolean,
-) => PatchQueries
+export interface VersionedSave {
+  kept(
+    text: string,
+    version: number,
+    expiresAt: number,
+    userId: string | null,
+    id: string,
+    now: number,
+    expiryKept: boolean,
+  ): PatchQuery
+  withUser(
+    text: string,
+    version: number,
+    expiresAt: number,
+    userId: string | null,
+    id: string,
+    now: number,
+  ): PatchQuery
+}
 
 /**
  * The versioned save of a SQLite table; `step` as for `patchBuilder`. A row still at the loaded
@@ -244,19 +255,16 @@ export function versionedSave(table: string, step = 0): VersionedSave {
     query.params.push(version)
     return query
   }
-  return (text, version, expiresAt, userId, id, now, expiryKept) => {
-    // Live (`expires_at > now`, for the whole milliseconds the column holds): else every
-    // statement misses, as `tail`'s conditions would.
-    if (expiryKept && expiresAt > Math.floor(now)) {
-      return {
-        dataChars: text.length,
-        kept: { text: keptAtVersion, params: [text, id, version, userId] },
-        // The fallback (the user changed, or another request wrote since) as `queries` writes it.
-        withUser: () =>
-          withVersion(queries(texts, step, [text], { expiresAt, userId, id, now }).withUser(), version),
-      }
-    }
-    const { kept, withUser, dataChars } = queries(texts, step, [text], { expiresAt, userId, id, now })
-    return { dataChars, kept: withVersion(kept, version), withUser: () => withVersion(withUser(), version) }
+  return {
+    kept(text, version, expiresAt, userId, id, now, expiryKept) {
+      // Live (`expires_at > now`, for the whole milliseconds the column holds): else every
+      // statement misses, as `tail`'s conditions would.
+      if (expiryKept && expiresAt > Math.floor(now))
+        return { text: keptAtVersion, params: [text, id, version, userId] }
+      return withVersion(queries(texts, step, [text], { expiresAt, userId, id, now }).kept, version)
+    },
+    // The fallback (the user changed, or another request wrote since) as `queries` writes it.
+    withUser: (text, version, expiresAt, userId, id, now) =>
+      withVersion(queries(texts, step, [text], { expiresAt, userId, id, now }).withUser(), version),
   }
 }

@@ -98,3 +98,6 @@ export function lockedWrites(
 
   return { merge, update }
 }
+
+/** The locked read-modify-writes of one backend (`lockedWrites`). */
+export type LockedWrites = ReturnType<typeof lockedWrites>

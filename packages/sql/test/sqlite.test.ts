@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createSessionManager, type SessionBackend } from '@sessionbridge/core'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SqlClient, sqlBackend, sqliteClient } from '../src/index.ts'
-import { base64JsonCodec, record, sqlSuite } from './suite.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { djangoTableDdl, migrate, type SqlClient, sqlBackend, sqliteClient } from '../src/index.ts'
+import { base64JsonCodec, record, sleep, sqlSuite } from './suite.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-sql-'))
 let db: Database.Database
@@ -240,7 +241,162 @@ describe('SQLite lock waits (issue 14.9)', () => {
     }
   })
 
+  it("fails a statement waiting on this client's own transaction after lockWaitMs, as a lock held elsewhere", async () => {
+    const own = sqliteClient(new Database(file()), { lockWaitMs: 150 })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // An `update` whose function does not settle holds the transaction open.
+    const tx = own.transaction(async (t) => {
+      await t.query('SELECT 1 AS x')
+      await held
+    })
+    const started = performance.now()
+    const waiting = [
+      own.query('SELECT 1 AS x'),
+      own.queryRow!('SELECT 1 AS x'),
+      own.transaction((t) => t.query('SELECT 1 AS x')),
+    ]
+    for (const statement of waiting) await expect(statement).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+    release()
+    await tx
+    expect(await own.queryRow!('SELECT 1 AS x')).toEqual([1])
+  })
+
+  it('waits for its own transaction as long as it lasts with lockWaitMs 0 (its waits then unbounded)', async () => {
+    const own = sqliteClient(new Database(file()), { lockWaitMs: 0 })
+    expect(own.waitsBounded).toBe(false)
+    expect(sqliteClient(new Database(file())).waitsBounded).toBe(true)
+    const tx = own.transaction(async (t) => {
+      await t.query('SELECT 1 AS x')
+      await new Promise((resolve) => setTimeout(resolve, 60))
+    })
+    const after = own.queryRow!('SELECT 2 AS x')
+    await tx
+    expect(await after).toEqual([2])
+  })
+
+  it('answers a statement at once (queryAtOnce, queryRowAtOnce), null where it must wait', async () => {
+    const { holder, waiter, client: own } = pair(file(), 5000)
+    try {
+      expect(own.queryAtOnce!('INSERT INTO t (n) VALUES (?)', [4])).toEqual({ rows: [], rowCount: 1 })
+      expect(own.queryAtOnce!<{ n: number }>('SELECT n FROM t')).toEqual({ rows: [{ n: 4 }], rowCount: 1 })
+      expect(own.queryRowAtOnce!('SELECT n FROM t WHERE n = ?', [4])).toEqual([4])
+      expect(own.queryRowAtOnce!('SELECT n, n + 1 AS m FROM t')).toEqual([4, 5])
+      expect(own.queryRowAtOnce!('SELECT n FROM t WHERE n = ?', [5])).toBeUndefined()
+      expect(() => own.queryAtOnce!('SELECT n FROM nowhere')).toThrow(/no such table/)
+      // Another connection holds the write lock: no attempt waits, nothing is written.
+      holder.exec('BEGIN IMMEDIATE')
+      expect(own.queryAtOnce!('INSERT INTO t (n) VALUES (?)', [5])).toBeNull()
+      holder.exec('COMMIT')
+      // A transaction of its own is open: null, and `queryRow` waits for it.
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const tx = own.transaction(async () => held)
+      await sleep(5) // the transaction has begun
+      expect(own.queryRowAtOnce!('SELECT n FROM t')).toBeNull()
+      expect(own.queryAtOnce!('SELECT n FROM t')).toBeNull()
+      release()
+      await tx
+      expect(own.queryRowAtOnce!('SELECT count(*) FROM t')).toEqual([1])
+    } finally {
+      holder.close()
+      waiter.close()
+    }
+  })
+
+  it("a session's load and save that must wait go on once the transaction ends", async () => {
+    await migrate(client, { layout: 'native', table: 'sbt_lite_at_once' })
+    const backend = sqlBackend({ client, layout: 'native', table: 'sbt_lite_at_once' })
+    const id = backend.idFormat.generate()
+    await backend.create(id, record({ n: 1 }))
+    const loaded = (await backend.load(id))!
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const tx = client.transaction(async () => held)
+    await sleep(5) // the transaction has begun
+    let settled = false
+    const saving = backend
+      .save(id, { set: { n: 2 }, deleted: [], expiryKept: true }, { ...loaded, data: { n: 2 } })
+      .finally(() => {
+        settled = true
+      })
+    const loading = backend.load(id)
+    await sleep(30)
+    expect(settled).toBe(false) // waiting for the transaction, not written beside it
+    release()
+    await tx
+    expect(await saving).toBe(true)
+    expect((await loading)?.data).toEqual({ n: 2 })
+  })
+
   it('refuses a lockWaitMs that is not a whole number', () => {
     expect(() => sqliteClient(new Database(':memory:'), { lockWaitMs: -1 })).toThrow(/lockWaitMs/)
+  })
+})
+
+// A client whose waits end by themselves (`waitsBounded`): the native layout's loads and saves run
+// without a deadline of their own (no timer armed); lockWaitMs 0, a client wrapped without the
+// flag and the Django layout keep it.
+describe('SQLite: calls without a deadline', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  const timersOfAnIncrement = async (backend: SessionBackend) => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    // A timeout no other test uses: its own deadline queue, with no timer armed yet.
+    const manager = createSessionManager({ backend, timeout: 4_322 })
+    const id = (await backend.create(backend.idFormat.generate(), {
+      data: { n: 1 },
+      expiresAt: Date.now() + 60_000,
+      userId: null,
+    }))!
+    const session = await manager.open({ cookie: `sessionid=${id}` })
+    session.set('n', ((await session.get('n')) as number) + 1)
+    await session.commit()
+    const armed = vi.getTimerCount()
+    // Runs the armed deadline timer (its calls settled: it only disarms the shared queue).
+    vi.runOnlyPendingTimers()
+    vi.useRealTimers()
+    expect(await backend.load(id)).toMatchObject({ data: { n: 2 } })
+    return armed
+  }
+  const native = async (client: SqlClient, table: string) => {
+    await migrate(client, { layout: 'native', table })
+    return sqlBackend({ client, layout: 'native', table })
+  }
+
+  it("arms no deadline for a session's load and save", async () => {
+    expect(await timersOfAnIncrement(await native(client, 'sbt_lite_prompt'))).toBe(0)
+  })
+
+  it('arms it with lockWaitMs 0, and over a client that does not say its waits are bounded', async () => {
+    const unbounded = sqliteClient(db, { lockWaitMs: 0 })
+    expect(await timersOfAnIncrement(await native(unbounded, 'sbt_lite_prompt'))).toBe(1)
+    const wrapped: SqlClient = {
+      dialect: 'sqlite',
+      query: (sql, params) => client.query(sql, params),
+      transaction: (fn) => client.transaction(fn),
+    }
+    expect(await timersOfAnIncrement(await native(wrapped, 'sbt_lite_prompt'))).toBe(1)
+  })
+
+  it('arms it for the Django layout (its codec runs in the call)', async () => {
+    await client.query('DROP TABLE IF EXISTS sbt_lite_prompt_django')
+    for (const statement of djangoTableDdl('sqlite', 'sbt_lite_prompt_django')) await client.query(statement)
+    const django = sqlBackend({
+      client,
+      layout: 'django',
+      table: 'sbt_lite_prompt_django',
+      codec: base64JsonCodec,
+    })
+    expect(await timersOfAnIncrement(django)).toBe(1)
   })
 })

@@ -33,6 +33,21 @@ export function statementCounter(client: SqlClient) {
         return c.queryRow!(sql, params)
       }
     }
+    // Counted when they ran (`null`: the statement goes to `query`/`queryRow`, counted there).
+    if (c.queryAtOnce) {
+      wrapped.queryAtOnce = <Row>(sql: string, params?: readonly unknown[]) => {
+        const result = c.queryAtOnce!<Row>(sql, params)
+        if (result !== null) count++
+        return result
+      }
+    }
+    if (c.queryRowAtOnce) {
+      wrapped.queryRowAtOnce = (sql, params) => {
+        const row = c.queryRowAtOnce!(sql, params)
+        if (row !== null) count++
+        return row
+      }
+    }
     return wrapped
   }
   const take = async (fn: () => Promise<unknown>) => {

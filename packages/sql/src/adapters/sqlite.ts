@@ -71,6 +71,34 @@ const transactionBusy = (lockWaitMs: number) =>
     { code: 'SQLITE_BUSY' },
   )
 
+// `run` and `get` with the session statements' arities written out: called with a spread, a method
+// of the addon is reached through V8's generic path for API calls (its receiver's template checked
+// in the runtime, about 400 instructions a statement more than a call of known arity).
+const ran = (stmt: SqliteStatementLike, v: never[]): { changes: number } => {
+  switch (v.length) {
+    case 1:
+      return stmt.run(v[0]!)
+    case 2:
+      return stmt.run(v[0]!, v[1]!)
+    case 3:
+      return stmt.run(v[0]!, v[1]!, v[2]!)
+    case 4:
+      return stmt.run(v[0]!, v[1]!, v[2]!, v[3]!)
+    default:
+      return stmt.run(...v)
+  }
+}
+const got = (stmt: SqliteStatementLike, v: never[]): unknown => {
+  switch (v.length) {
+    case 1:
+      return stmt.get!(v[0]!)
+    case 2:
+      return stmt.get!(v[0]!, v[1]!)
+    default:
+      return stmt.get!(...v)
+  }
+}
+
 /** SQLite binds no booleans: they are stored as 1/0 like every SQLite ORM does (copied only then). */
 function bindable(params: readonly unknown[]): never[] {
   let values = params
@@ -130,14 +158,14 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
   const runPrepared = <Row>(stmt: SqliteStatementLike, params: readonly unknown[]): SqlResult<Row> => {
     const values = bindable(params)
     if (stmt.reader) {
-      const rows = stmt.all(...values) as Row[]
+      const rows = stmt.all(...values) as Row[] // rare in the session path: no arity written out
       return { rows, rowCount: rows.length }
     }
-    return { rows: [], rowCount: stmt.run(...values).changes }
+    return { rows: [], rowCount: ran(stmt, values).changes }
   }
   /** The first row as `get` gives it (plucked: its value), `undefined` for none. */
   const readRow = (row: RowStatement, params: readonly unknown[] = []): unknown => {
-    if (row.plucked || row.raw) return row.stmt.get!(...bindable(params))
+    if (row.plucked || row.raw) return got(row.stmt, bindable(params))
     // A statement without rows, or a driver without get()/raw(): `run`'s first row, as values.
     const first = runPrepared<Record<string, unknown>>(row.stmt, params).rows[0]
     return first && Object.values(first)
@@ -199,25 +227,21 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
 
   let gate: Promise<void> | null = null
   /**
-   * Resolves once no transaction of this client is open. The wait is bounded as a lock held by
-   * another connection is: past `lockWaitMs` it fails with `SQLITE_BUSY`, so every wait of the
-   * client has an end of its own (`waitsBounded`; an `update` whose function never settles holds
-   * the transaction open). With `lockWaitMs` 0 it waits as long as the transaction lasts.
+   * Waits for the transaction open now (`open`) to end. The wait is bounded as a lock held by
+   * another connection is: past `deadline` (`lockWaitMs` from the first wait) it fails with
+   * `SQLITE_BUSY`, so every wait of the client ends by itself (`waitsBounded`; an `update` whose
+   * function never settles holds its transaction open). With `lockWaitMs` 0 it waits as long as
+   * the transaction lasts. Callers check `gate` again after it: another may have opened one since.
    */
-  const gateOpen = async (): Promise<void> => {
-    if (lockWaitMs === 0) {
-      while (gate) await gate
-      return
-    }
-    const deadline = Date.now() + lockWaitMs
-    while (gate) {
-      const left = deadline - Date.now()
-      if (left <= 0 || !(await openedWithin(gate, left))) throw transactionBusy(lockWaitMs)
-    }
+  const transactionEnded = async (open: Promise<void>, deadline: number): Promise<void> => {
+    if (lockWaitMs === 0) return open
+    const left = deadline - Date.now()
+    if (left <= 0 || !(await openedWithin(open, left))) throw transactionBusy(lockWaitMs)
   }
   /** A statement that arrived during a transaction: it runs once no transaction is open. */
   const afterGate = async <T>(attempt: () => Promise<T>): Promise<T> => {
-    await gateOpen()
+    const deadline = Date.now() + lockWaitMs
+    while (gate) await transactionEnded(gate, deadline)
     return attempt()
   }
   const tx: SqlClient = {
@@ -234,9 +258,31 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     queryRow(sql, params) {
       return gate ? afterGate(() => firstWaiting(sql, params)) : firstWaiting(sql, params)
     },
+    // The first attempt without a promise; `null` where `query`/`queryRow` would wait.
+    queryAtOnce<Row>(sql: string, params?: readonly unknown[]) {
+      if (gate) return null
+      try {
+        return run<Row>(sql, params)
+      } catch (error) {
+        if (isBusy(error)) return null
+        throw error
+      }
+    },
+    queryRowAtOnce(sql, params) {
+      if (gate) return null
+      try {
+        return first(sql, params)
+      } catch (error) {
+        if (isBusy(error)) return null
+        throw error
+      }
+    },
     waitsBounded: lockWaitMs > 0,
     async transaction(fn) {
-      await gateOpen()
+      if (gate) {
+        const deadline = Date.now() + lockWaitMs
+        while (gate) await transactionEnded(gate, deadline)
+      }
       let open!: () => void
       gate = new Promise<void>((resolve) => {
         open = resolve
