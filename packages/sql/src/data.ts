@@ -116,7 +116,11 @@ export type SqlSessionData = ReturnType<typeof sqlSessionData>
 /** The native load's one column read apart (`statements.ts`). */
 export interface NativeRow {
   expiresAt: number
-  /** SQLite's and D1's row version; `undefined` elsewhere. */
+  /**
+   * SQLite's and D1's version token: the row's version and its user as loaded, `<version> <user>`
+   * (`<user>` as in the column), so a save tells whether the row at that version holds its user
+   * (`saves.ts`); `undefined` elsewhere.
+   */
   version: string | undefined
   /** The user_id column. */
   userId: string | null
@@ -135,20 +139,23 @@ export function nativeRow(loaded: unknown, versioned: boolean): NativeRow | null
   if (space < 1) return null
   let expiresAt = countDigits(loaded, 0, space)
   if (Number.isNaN(expiresAt)) expiresAt = Number(loaded.slice(0, space))
-  let at = space + 1
-  let version: string | undefined
+  const versionStart = space + 1
+  let at = versionStart
   if (versioned) {
     const end = loaded.indexOf(' ', at)
     if (end <= at) return null
-    version = loaded.slice(at, end)
     at = end + 1
   }
-  if (loaded.charCodeAt(at) === 0x2d) return { expiresAt, version, userId: null, jsonStart: at + 1 }
+  if (loaded.charCodeAt(at) === 0x2d) {
+    const version = versioned ? loaded.slice(versionStart, at + 1) : undefined
+    return { expiresAt, version, userId: null, jsonStart: at + 1 }
+  }
   const end = loaded.indexOf(' ', at)
   const characters = countDigits(loaded, at, end)
   if (Number.isNaN(characters)) return null
   const userEnd = codePointsEnd(loaded, end + 1, characters)
   if (userEnd < 0) return null
+  const version = versioned ? loaded.slice(versionStart, userEnd) : undefined
   return { expiresAt, version, userId: loaded.slice(end + 1, userEnd), jsonStart: userEnd }
 }
 

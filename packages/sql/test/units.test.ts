@@ -104,19 +104,20 @@ describe("nativeRow: the native load's one column read apart", () => {
     expect(readRow('1e3 -{}', false)?.expiresAt).toBe(1000)
     expect(readRow('12a -{}', false)?.expiresAt).toSatisfy(Number.isNaN) // the backend: undecodable
   })
-  it('reads <expires_at> <version> <user><data> when versioned (SQLite, D1)', () => {
+  it('reads <expires_at> <version> <user><data> when versioned (SQLite, D1): the token is the version and the user', () => {
     expect(readRow('1796544280116 42 3 abc{"a":1}', true)).toEqual({
       expiresAt: 1796544280116,
-      version: '42',
+      version: '42 3 abc',
       userId: 'abc',
       json: '{"a":1}',
     })
     expect(readRow('5 7 -{"a": "b c"}', true)).toEqual({
       expiresAt: 5,
-      version: '7',
+      version: '7 -',
       userId: null,
       json: '{"a": "b c"}',
     })
+    expect(readRow('5 7 1 -{}', true)).toMatchObject({ version: '7 1 -', userId: '-' })
   })
   it('answers null for what the load never selects', () => {
     for (const bad of ['', ' -{}', '1796544280116', '1 x {}', '1 9 short', '1 {}', null, undefined, 5, {}]) {

@@ -15,11 +15,14 @@ import { base64JsonCodec, HOUR, record, type SqlSuiteOptions } from './suite.ts'
 /** Counts every statement, inside transactions too (a transaction's BEGIN and COMMIT count 2). */
 export function statementCounter(client: SqlClient) {
   let count = 0
+  // The texts of the statements the last `take` ran (where they ran: `query`, `queryRow`, at once).
+  const texts: string[] = []
   const wrap = (c: SqlClient): SqlClient => {
     const wrapped: SqlClient = {
       dialect: c.dialect,
       query: (sql, params) => {
         count++
+        texts.push(sql)
         return c.query(sql, params)
       },
       transaction: (fn) => {
@@ -30,6 +33,7 @@ export function statementCounter(client: SqlClient) {
     if (c.queryRow) {
       wrapped.queryRow = (sql, params) => {
         count++
+        texts.push(sql)
         return c.queryRow!(sql, params)
       }
     }
@@ -37,14 +41,20 @@ export function statementCounter(client: SqlClient) {
     if (c.queryAtOnce) {
       wrapped.queryAtOnce = <Row>(sql: string, params?: readonly unknown[]) => {
         const result = c.queryAtOnce!<Row>(sql, params)
-        if (result !== null) count++
+        if (result !== null) {
+          count++
+          texts.push(sql)
+        }
         return result
       }
     }
     if (c.queryRowAtOnce) {
       wrapped.queryRowAtOnce = (sql, params) => {
         const row = c.queryRowAtOnce!(sql, params)
-        if (row !== null) count++
+        if (row !== null) {
+          count++
+          texts.push(sql)
+        }
         return row
       }
     }
@@ -52,10 +62,11 @@ export function statementCounter(client: SqlClient) {
   }
   const take = async (fn: () => Promise<unknown>) => {
     count = 0
+    texts.length = 0
     await fn()
     return count
   }
-  return { client: wrap(client), take }
+  return { client: wrap(client), take, texts }
 }
 
 /** The Django layout with its user table: conformance, cost per request, and the manager's view. */

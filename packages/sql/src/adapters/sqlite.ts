@@ -135,16 +135,31 @@ export function sqliteClient(db: SqliteDatabaseLike, options: SqliteClientOption
     cache.set(sql, value)
     return value
   }
-  const prepared = (sql: string): SqliteStatementLike =>
-    statements.get(sql) ?? bounded(statements, sql, db.prepare(sql))
+  // The statement each way asked for last, found by the text's reference: a session's save and its
+  // load are one text each, and a `Map` lookup by text cost about 100 instructions a statement.
+  let lastSql: string | null = null
+  let lastStatement: SqliteStatementLike | null = null
+  let lastRowSql: string | null = null
+  let lastRow: RowStatement | null = null
+  const prepared = (sql: string): SqliteStatementLike => {
+    if (sql === lastSql) return lastStatement!
+    lastStatement = statements.get(sql) ?? bounded(statements, sql, db.prepare(sql))
+    lastSql = sql
+    return lastStatement
+  }
+  const rowStatement = (sql: string): RowStatement => {
+    if (sql === lastRowSql) return lastRow!
+    const known = rowStatements.get(sql) ?? preparedRow(sql)
+    lastRow = known
+    lastRowSql = sql
+    return known
+  }
   /**
    * A statement of one column gives its value (`pluck`): better-sqlite3 makes a row's array through
    * V8's API, about 1.9k instructions of a native load's `get` (10.8k against 9.0k in a loop).
    * better-sqlite3 refuses both modes for a statement that returns no rows (`readRow` runs it).
    */
-  const rowStatement = (sql: string): RowStatement => {
-    const known = rowStatements.get(sql)
-    if (known !== undefined) return known
+  const preparedRow = (sql: string): RowStatement => {
     const stmt = db.prepare(sql)
     const reads = stmt.reader && typeof stmt.get === 'function'
     const plucked = reads && typeof stmt.pluck === 'function' && stmt.columns?.().length === 1
