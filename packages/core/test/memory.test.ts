@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSessionManager, memoryBackend, type SessionBackend } from '../src/index.ts'
+import { describe, expect, it } from 'vitest'
+import { memoryBackend } from '../src/index.ts'
 import type { MemoryEntry } from '../src/memory.ts'
 import { promptThen } from '../src/prompt-then.ts'
 import { runnerOf } from '../src/runner.ts'
-import { testBackend } from '../src/testing/index.ts'
+import { testBackend, timersOfAnIncrement } from '../src/testing/index.ts'
 import { boundedThen } from '../src/timeout.ts'
 
 const storages = new WeakMap<object, Map<string, MemoryEntry>>()
@@ -138,31 +138,6 @@ describe('memoryBackend', () => {
 // The memory backend's calls settle at once: a session's load and save run without a deadline
 // (no timer armed, `promptThen`); a copy spread from it with methods of its own keeps the deadline.
 describe('memoryBackend: calls without a deadline', () => {
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
-  const timersOfAnIncrement = async (backend: SessionBackend) => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] })
-    // A timeout no other test uses: its own deadline queue, with no timer armed yet.
-    const manager = createSessionManager({ backend, timeout: 4_321 })
-    const id = (await backend.create(backend.idFormat.generate(), {
-      data: { n: 1 },
-      expiresAt: Date.now() + 60_000,
-      userId: null,
-    }))!
-    const session = await manager.open({ cookie: `sessionid=${id}` })
-    session.set('n', ((await session.get('n')) as number) + 1)
-    await session.commit()
-    const armed = vi.getTimerCount()
-    // Run the armed deadline timer now (its calls have settled: it only disarms the queue), so the
-    // shared queue of this timeout is not left holding a fake timer that never fires.
-    vi.runOnlyPendingTimers()
-    vi.useRealTimers()
-    expect(await backend.load(id)).toMatchObject({ data: { n: 2 } })
-    return armed
-  }
-
   it('is marked; a spread copy is not', () => {
     const memory = memoryBackend()
     expect(runnerOf(memory)).toBe(promptThen)
@@ -171,10 +146,10 @@ describe('memoryBackend: calls without a deadline', () => {
   })
 
   it("arms no deadline for a session's load and save", async () => {
-    expect(await timersOfAnIncrement(memoryBackend())).toBe(0)
+    expect(await timersOfAnIncrement(memoryBackend(), 4_321)).toBe(0)
   })
 
   it('arms the deadline for a spread copy (whose methods may wait)', async () => {
-    expect(await timersOfAnIncrement({ ...memoryBackend() })).toBe(1)
+    expect(await timersOfAnIncrement({ ...memoryBackend() }, 4_321)).toBe(1)
   })
 })

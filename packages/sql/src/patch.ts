@@ -215,24 +215,19 @@ export function patchBuilder(dialect: SqlDialect, table: string, step = 0): Patc
  * asks the version only (see `versionedSave`).
  */
 export interface VersionedSave {
-  kept(
-    text: string,
-    version: number,
-    expiresAt: number,
-    userId: string | null,
-    id: string,
-    now: number,
-    expiryKept: boolean,
-  ): PatchQuery
-  withUser(
-    text: string,
-    version: number,
-    expiresAt: number,
-    userId: string | null,
-    id: string,
-    now: number,
-  ): PatchQuery
+  kept(...args: [...Parameters<VersionedStatement>, expiryKept: boolean]): PatchQuery
+  withUser: VersionedStatement
 }
+
+/** One statement of the versioned save, for the record's data `text` at the loaded `version`. */
+type VersionedStatement = (
+  text: string,
+  version: number,
+  expiresAt: number,
+  userId: string | null,
+  id: string,
+  now: number,
+) => PatchQuery
 
 /**
  * The versioned save of a SQLite table; `step` as for `patchBuilder`. A row still at the loaded

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createSessionManager, type SessionBackend } from '@sessionbridge/core'
+import { timersOfAnIncrement } from '@sessionbridge/core/testing'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { djangoTableDdl, migrate, type SqlClient, sqlBackend, sqliteClient } from '../src/index.ts'
 import { base64JsonCodec, record, sleep, sqlSuite } from './suite.ts'
 
@@ -345,47 +345,24 @@ describe('SQLite lock waits (issue 14.9)', () => {
 // without a deadline of their own (no timer armed); lockWaitMs 0, a client wrapped without the
 // flag and the Django layout keep it.
 describe('SQLite: calls without a deadline', () => {
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
-  const timersOfAnIncrement = async (backend: SessionBackend) => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] })
-    // A timeout no other test uses: its own deadline queue, with no timer armed yet.
-    const manager = createSessionManager({ backend, timeout: 4_322 })
-    const id = (await backend.create(backend.idFormat.generate(), {
-      data: { n: 1 },
-      expiresAt: Date.now() + 60_000,
-      userId: null,
-    }))!
-    const session = await manager.open({ cookie: `sessionid=${id}` })
-    session.set('n', ((await session.get('n')) as number) + 1)
-    await session.commit()
-    const armed = vi.getTimerCount()
-    // Runs the armed deadline timer (its calls settled: it only disarms the shared queue).
-    vi.runOnlyPendingTimers()
-    vi.useRealTimers()
-    expect(await backend.load(id)).toMatchObject({ data: { n: 2 } })
-    return armed
-  }
   const native = async (client: SqlClient, table: string) => {
     await migrate(client, { layout: 'native', table })
     return sqlBackend({ client, layout: 'native', table })
   }
 
   it("arms no deadline for a session's load and save", async () => {
-    expect(await timersOfAnIncrement(await native(client, 'sbt_lite_prompt'))).toBe(0)
+    expect(await timersOfAnIncrement(await native(client, 'sbt_lite_prompt'), 4_322)).toBe(0)
   })
 
   it('arms it with lockWaitMs 0, and over a client that does not say its waits are bounded', async () => {
     const unbounded = sqliteClient(db, { lockWaitMs: 0 })
-    expect(await timersOfAnIncrement(await native(unbounded, 'sbt_lite_prompt'))).toBe(1)
+    expect(await timersOfAnIncrement(await native(unbounded, 'sbt_lite_prompt'), 4_322)).toBe(1)
     const wrapped: SqlClient = {
       dialect: 'sqlite',
       query: (sql, params) => client.query(sql, params),
       transaction: (fn) => client.transaction(fn),
     }
-    expect(await timersOfAnIncrement(await native(wrapped, 'sbt_lite_prompt'))).toBe(1)
+    expect(await timersOfAnIncrement(await native(wrapped, 'sbt_lite_prompt'), 4_322)).toBe(1)
   })
 
   it('arms it for the Django layout (its codec runs in the call)', async () => {
@@ -397,6 +374,6 @@ describe('SQLite: calls without a deadline', () => {
       table: 'sbt_lite_prompt_django',
       codec: base64JsonCodec,
     })
-    expect(await timersOfAnIncrement(django)).toBe(1)
+    expect(await timersOfAnIncrement(django, 4_322)).toBe(1)
   })
 })

@@ -503,6 +503,7 @@ export function testBackend(options: BackendTestOptions): void {
   })
 }
 export { type AttemptStoreTestOptions, testAttemptStore } from './attempts.ts'
+export { timersOfAnIncrement } from './deadlines.ts'
 export {
   type FrameworkSecurityOptions,
   type SecurityAppOptions,
