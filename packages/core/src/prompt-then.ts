@@ -8,8 +8,9 @@ import type { SessionBackend } from './types.ts'
  * `boundedThen` without the deadline, for a backend whose every call settles without waiting on
  * I/O or timers (core's memory backend: no `await` inside), or whose waits the backend bounds
  * itself (SQLite's lock waits, up to `lockWaitMs`): a deadline buys nothing there for its
- * bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k instructions a call). Failures are typed as `boundedThen` types them; with subscribers on the
- * diagnostics channel the call goes through `boundedThen`, which publishes it.
+ * bookkeeping (a promise of its own, a queue slot, a clock reading: about 1k instructions a call).
+ * Failures are typed as `boundedThen` types them; with subscribers on the diagnostics channel the
+ * call goes through `boundedThen`, which publishes it.
  */
 export const promptThen: typeof boundedThen = (backend, operation, timeoutMs, call, onValue, onFailure) => {
   if (channels.backend.hasSubscribers)

@@ -73,7 +73,7 @@ const transactionBusy = (lockWaitMs: number) =>
 
 // `run` and `get` with the session statements' arities written out: called with a spread, a method
 // of the addon is reached through V8's generic path for API calls (its receiver's template checked
-// in the runtime, about 400 instructions a statement more than a call of known arity).
+// in the runtime, about 300 instructions a statement more than a call of known arity).
 const ran = (stmt: SqliteStatementLike, v: never[]): { changes: number } => {
   switch (v.length) {
     case 1:
