@@ -132,6 +132,87 @@ describe('SessionDriver and RequestSession', () => {
     expect(cleared).not.toMatch(/Secure/)
   })
 
+  it('finishThen hands the cookies on in the commit, once, and rejects with what fails', async () => {
+    let saves = 0
+    const base = memoryBackend()
+    const backend = Object.assign(Object.create(base) as typeof base, {
+      save(...args: Parameters<typeof base.save>) {
+        saves++
+        return base.save(...args)
+      },
+    })
+    const driver = new SessionDriver({ backend }, { package: 'x', frameworkProxyTrust: true })
+    // A new session: its cookie goes to `then`, whose answer is the promise's.
+    const first = driver.open(undefined, false)
+    first.session.set('n', 1)
+    const seen: (readonly string[])[] = []
+    const answer = await first.finishThen((cookies) => {
+      seen.push(cookies)
+      return 'payload'
+    })
+    expect(answer).toBe('payload')
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toHaveLength(1)
+    expect(seen[0]![0]).toMatch(/^sessionid=\w+;/)
+    // Finished: neither `finish()` nor another `finishThen` commits again.
+    expect(await first.finish()).toEqual([])
+    expect(await first.finishThen((cookies) => cookies.length)).toBe(0)
+    const header = seen[0]![0]!.split(';')[0]!
+
+    // A returning session written at its kept expiry: no cookie, one save.
+    const returning = driver.open(header, false)
+    expect(returning.start()).toBeUndefined()
+    returning.session.set('n', 2)
+    const before = saves
+    expect(await returning.finishThen((cookies) => [...cookies])).toEqual([])
+    expect(saves - before).toBe(1)
+    expect((await base.load(header.slice('sessionid='.length)))?.data.n).toBe(2)
+
+    // Unused: `then` gets no cookies, nothing is saved.
+    expect(await driver.open(undefined, false).finishThen((cookies) => cookies)).toEqual([])
+    expect(saves - before).toBe(1)
+
+    // What `then` throws rejects the promise (the write is done).
+    const throwing = driver.open(header, false)
+    throwing.session.set('n', 3)
+    const thrown = new Error('then failed')
+    await expect(
+      throwing.finishThen(() => {
+        throw thrown
+      }),
+    ).rejects.toBe(thrown)
+    expect((await base.load(header.slice('sessionid='.length)))?.data.n).toBe(3)
+
+    // A backend failure rejects typed; `then` is not called.
+    const down = Object.assign(Object.create(base) as typeof base, {
+      save: () => Promise.reject(new Error('down')),
+    })
+    const failing = new SessionDriver(
+      { backend: down, logger: quiet },
+      { package: 'x', frameworkProxyTrust: true },
+    ).open(header, false)
+    failing.session.set('n', 4)
+    let called = false
+    await expect(
+      failing.finishThen(() => {
+        called = true
+      }),
+    ).rejects.toBeInstanceOf(SessionBackendError)
+    expect(called).toBe(false)
+  })
+
+  it('finishThen with an extension goes through finish(): its cookies too', async () => {
+    const driver = new SessionDriver(
+      { backend: memoryBackend(), csrf: {} },
+      { package: 'x', frameworkProxyTrust: true },
+    )
+    const state = driver.open(undefined, false)
+    await state.csrfToken(undefined)
+    state.session.set('n', 1)
+    const cookies = await state.finishThen((sent) => sent.map((c) => c.split('=', 1)[0]))
+    expect(cookies.sort()).toEqual(['csrftoken', 'sessionid'])
+  })
+
   it("opens unsigned and (through Node's crypto) signed cookies synchronously", async () => {
     const backend = memoryBackend()
     const plain = new SessionDriver({ backend }, { package: 'x', frameworkProxyTrust: true })

@@ -108,14 +108,16 @@ function withoutDetails(request: FastifyRequest, reply: FastifyReply, payload: u
   return JSON.stringify({ statusCode: answer.status, error: answer.body, message: answer.body })
 }
 
-// Returns the promise to Fastify's hook runner, which sends anything thrown here (or while the
-// headers are written after it) to Fastify's error handling; a callback inside `.then` would not.
-async function finishReply(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-  const state = request[kState]
-  if (state && !state.settled) {
-    for (const cookie of await state.finish()) reply.header('set-cookie', cookie)
-  }
-  return withoutDetails(request, reply, payload)
+/**
+ * The cookies go on the reply in the commit's own reaction. The promise goes back to Fastify's hook
+ * runner, which sends anything thrown here (or while the headers are written after it) to Fastify's
+ * error handling; a `done` called inside `.then` would not.
+ */
+function finishReply(state: State, request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  return state.finishThen((cookies) => {
+    for (let i = 0; i < cookies.length; i++) reply.header('set-cookie', cookies[i])
+    return withoutDetails(request, reply, payload)
+  })
 }
 
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
@@ -191,8 +193,11 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = request[kState]
     // A request that only read its session needs no commit: no promise on the common read.
-    if ((!state || state.settled) && !failures.has(request)) return done(null, payload)
-    return finishReply(request, reply, payload) as unknown as undefined
+    if (!state || state.settled) {
+      // Fastify's runner catches a throw here, as from the promise below.
+      return done(null, failures.has(request) ? withoutDetails(request, reply, payload) : payload)
+    }
+    return finishReply(state, request, reply, payload) as unknown as undefined
   })
 }
 
