@@ -70,15 +70,27 @@ interface Binding {
 }
 /**
  * What the middleware keeps on a request's context, under one key: each key added to Hono's
- * `Context` is a map transition of its own (a megamorphic store apiece, on every request).
+ * `Context` is a map transition of its own (a megamorphic store apiece, on every request). It is
+ * also what the session asks whether the request is HTTPS (when it writes a cookie): no closure a
+ * request.
  */
-interface RequestSlot {
+class RequestSlot {
   binding: Binding
   /** The context's own `get`, which `sessionGet` stands in front of. */
   readonly get: Context['get']
   state: RequestSession | null
+  readonly #c: Context
+  constructor(binding: Binding, c: Context, state: RequestSession | null) {
+    this.binding = binding
+    this.get = c.get
+    this.state = state
+    this.#c = c
+  }
+  get secure(): boolean {
+    return isSecure(this.#c, this.binding.trustProxy)
+  }
 }
-type Carrier = Context & { [kRequest]?: RequestSlot }
+type Carrier = Context & { [kRequest]?: RequestSlot; then?: undefined }
 
 /** The per-request session state (opened on first use); throws when the session middleware did not run first. */
 export function stateOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
@@ -158,14 +170,18 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     const carrier = c as unknown as Carrier
     let slot = carrier[kRequest]
     if (slot === undefined || carrier.get !== sessionGet) {
-      slot = { binding, get: c.get, state: slot?.state ?? null }
+      slot = new RequestSlot(binding, c, slot?.state ?? null)
       carrier[kRequest] = slot
       carrier.get = sessionGet as Context['get']
+      // Hono's compose resolves a promise with the context at the end of each middleware, which
+      // looks `then` up through `Context.prototype` and `Object.prototype`; found on the context,
+      // `undefined`, the promise is fulfilled at once, as without it.
+      carrier.then = undefined
     } else slot.binding = binding
     const cookie = header(c, 'cookie')
     if (driver.manager.mayCarrySession(cookie)) {
       // HTTPS is asked only when a cookie is written (see SessionStart.secure).
-      const opened = driver.open(cookie, () => isSecure(c, trustProxy))
+      const opened = driver.open(cookie, slot)
       slot.state = opened as unknown as RequestSession
       // A signature verified before needs no promise: no await (a tick) on a returning visitor.
       const verifying = opened.start()

@@ -40,6 +40,36 @@ describe('hono: a request that never touches the session', () => {
     expect(states(seen.touched!)).toHaveLength(1)
   })
 
+  it('leaves the context a value, not a thenable: its own `then` is undefined', async () => {
+    await app.request('/plain')
+    const c = seen.plain!
+    // Hono's compose resolves promises with the context: found here, the search ends at once.
+    expect(Object.getOwnPropertyDescriptor(c, 'then')).toMatchObject({ value: undefined })
+    expect(await Promise.resolve(c)).toBe(c)
+  })
+
+  it('decides Secure through trustProxy when a returning session writes its cookie', async () => {
+    const proxied = new Hono<SessionEnv>()
+    proxied.use(sessionMiddleware({ backend: memoryBackend(), trustProxy: true }))
+    proxied.get('/set', async (c) => {
+      c.get('session').set('a', 1)
+      return c.text('set')
+    })
+    proxied.get('/rotate', async (c) => {
+      c.get('session').regenerate()
+      return c.text('rotated')
+    })
+    const first = await proxied.request('/set')
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!
+    expect(first.headers.get('set-cookie')).not.toMatch(/Secure/)
+    const https = await proxied.request('/rotate', { headers: { cookie, 'x-forwarded-proto': 'https' } })
+    expect(https.headers.get('set-cookie')).toMatch(/^sessionid=\w+; .*Secure/)
+    const again = https.headers.get('set-cookie')!.split(';')[0]!
+    const http = await proxied.request('/rotate', { headers: { cookie: again, 'x-forwarded-proto': 'http' } })
+    expect(http.headers.get('set-cookie')).toMatch(/^sessionid=\w+;/)
+    expect(http.headers.get('set-cookie')).not.toMatch(/Secure/)
+  })
+
   it("a second session middleware on the same context keeps Hono's own variables reachable", async () => {
     const twice = new Hono<SessionEnv>()
     twice.use(sessionMiddleware({ backend: memoryBackend() }))
