@@ -598,14 +598,20 @@ export class Session<Data extends SessionData = SessionData> {
       return Promise.resolve(shape({ reason: 'nothing', setCookie: null, lost: false }))
     const oldId = this.#id
     const kept = plan.reason === 'save' && this.#keepsExpiry(now, maxAge)
-    const done = (lost: boolean) => this.#result(plan, now, maxAge, lost, kept, shape)
+    // One closure a commit, made in the branch taken (each is a call of `CompileLazy` too).
     if (oldId !== null && plan.reason === 'save') {
       const expiresAt = kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge)
-      return this.#save(oldId, expiresAt, read, kept, (stored) => done(!stored))
+      return this.#save(oldId, expiresAt, read, kept, (stored) =>
+        this.#result(plan, now, maxAge, !stored, kept, shape),
+      )
     }
     if (oldId !== null && plan.reason === 'touch')
-      return this.#touch(oldId, now, maxAge, (stored) => done(!stored))
-    return this.#execute(plan, now, maxAge, read).then(done)
+      return this.#touch(oldId, now, maxAge, (stored) =>
+        this.#result(plan, now, maxAge, !stored, kept, shape),
+      )
+    return this.#execute(plan, now, maxAge, read).then((lost) =>
+      this.#result(plan, now, maxAge, lost, kept, shape),
+    )
   }
 
   /** The result of a commit whose backend work is done: the cookie to send, if any. */
