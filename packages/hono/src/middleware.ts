@@ -176,6 +176,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
       // Hono's compose resolves a promise with the context at the end of each middleware, which
       // looks `then` up through `Context.prototype` and `Object.prototype`; found on the context,
       // `undefined`, the promise is fulfilled at once, as without it.
+      // biome-ignore lint/suspicious/noThenProperty: `undefined`, so the context is never a thenable
       carrier.then = undefined
     } else slot.binding = binding
     const cookie = header(c, 'cookie')
