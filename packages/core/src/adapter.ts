@@ -102,3 +102,4 @@ export {
   type UpdateResult,
 } from './types.ts'
 export { AUTH_SESSION_KEYS, DEFAULT_AUTH_BACKEND } from './users.ts'
+export { utf8Length, utf8Overflow } from './utf8-length.ts'

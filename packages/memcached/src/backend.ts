@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer'
 import {
   defaultIdFormat,
   type IdFormat,
@@ -26,6 +25,7 @@ import {
   parseJson,
   type UpdateOptions,
   type UpdateResult,
+  utf8Overflow,
 } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
@@ -174,11 +174,10 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
       ? sized(encodeStoredSession(userId, jsonText(data)))
       : codec.encode(data).then((payload) => sized(encodeStoredSession(userId, payload)))
   const sized = (value: string): string => {
-    // A UTF-16 unit is at most 3 bytes of UTF-8: most sessions are counted no further (the text
-    // is a cons string here, walked once more by the client's own encoding).
-    if (value.length * 3 <= maxValueBytes) return value
-    const bytes = Buffer.byteLength(value)
-    if (bytes > maxValueBytes) {
+    // Most sessions are answered from their length (the text is a cons string here, walked once
+    // more by the client's own encoding).
+    const bytes = utf8Overflow(value, maxValueBytes)
+    if (bytes !== null) {
       throw new SessionDataError(
         PKG,
         `session of ${bytes} bytes exceeds maxValueBytes (${maxValueBytes} bytes)`,

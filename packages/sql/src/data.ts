@@ -1,5 +1,5 @@
 import { type SessionData, SessionDataError } from '@sessionbridge/core'
-import { countDigits, isPlainObject, jsonText, parseJson } from '@sessionbridge/core/adapter'
+import { countDigits, isPlainObject, jsonText, parseJson, utf8Overflow } from '@sessionbridge/core/adapter'
 import { PKG } from './dialect.ts'
 import type { ResolvedSqlBackendOptions } from './options.ts'
 
@@ -22,16 +22,10 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
     )
     return packetLimit
   }
-  const tooLarge = (text: string, limit: number): number | null => {
-    // Cheap bound first: a UTF-8 character takes at most 3 bytes per UTF-16 unit.
-    if (text.length * 3 <= limit) return null
-    const bytes = new TextEncoder().encode(text).length
-    return bytes > limit ? bytes : null
-  }
   /** The size checks of an encoded text; a promise only when MySQL's packet limit must be asked. */
   const checked = (text: string): string | Promise<string> => {
     if (maxDataBytes !== null) {
-      const bytes = tooLarge(text, maxDataBytes)
+      const bytes = utf8Overflow(text, maxDataBytes)
       if (bytes !== null) {
         throw new SessionDataError(
           PKG,
@@ -44,7 +38,7 @@ export function sqlSessionData(resolved: ResolvedSqlBackendOptions) {
   }
   const packetChecked = async (text: string): Promise<string> => {
     const limit = await mysqlPacketLimit()
-    const bytes = limit === null ? null : tooLarge(text, limit)
+    const bytes = limit === null ? null : utf8Overflow(text, limit)
     if (bytes !== null) {
       throw new SessionDataError(
         PKG,
