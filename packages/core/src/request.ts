@@ -382,10 +382,9 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   finish(): Promise<readonly string[]> {
     if (this.#finished || this.untouched) return Promise.resolve(NO_COOKIES)
     this.#finished = true
-    // The common end (a session, no tickets to revoke, no extensions): the commit's own promise,
-    // its cookies taken in the backend call's reaction (no `.then` of their own).
-    if (this.#revoke === null && this.#session !== null && this.driver.extensions.length === 0)
-      return commitShaped(this.#session as unknown as Session, cookiesOf)
+    // The common end: the commit's own promise, its cookies taken in the backend call's reaction
+    // (no `.then` of their own).
+    if (this.#commonEnd()) return commitShaped(this.#session as unknown as Session, cookiesOf)
     return this.#finishAll()
   }
 
@@ -395,17 +394,14 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
    * after the cookies (Fastify's `onSend` payload); what `then` throws rejects the promise.
    */
   finishThen<T>(then: (cookies: readonly string[]) => T): Promise<T> {
-    if (
-      !this.#finished &&
-      !this.untouched &&
-      this.#revoke === null &&
-      this.#session !== null &&
-      this.driver.extensions.length === 0
-    ) {
-      this.#finished = true
-      return commitShaped(this.#session as unknown as Session, (result) => then(cookiesOf(result)))
-    }
-    return this.finish().then(then)
+    if (this.#finished || this.untouched || !this.#commonEnd()) return this.finish().then(then)
+    this.#finished = true
+    return commitShaped(this.#session as unknown as Session, (result) => then(cookiesOf(result)))
+  }
+
+  /** A session to commit, no tickets to revoke, no extension: the commit alone ends the request. */
+  #commonEnd(): boolean {
+    return this.#revoke === null && this.#session !== null && this.driver.extensions.length === 0
   }
 
   async #finishAll(): Promise<readonly string[]> {
