@@ -389,14 +389,23 @@ export class RequestSession<User extends AuthUser = AuthUser, Data extends Sessi
   }
 
   /**
-   * `finish().then(then)` as one promise: on the common end `then` runs in the commit's own reaction
-   * (a promise and a reaction fewer). For an adapter that hands the framework a promise of what comes
-   * after the cookies (Fastify's `onSend` payload); what `then` throws rejects the promise.
+   * `finish().then(then, otherwise)` as one promise: on the common end `then` (or `otherwise`, with
+   * the commit's failure: `SessionBackendError`, `SessionTimeoutError`) runs in the commit's own
+   * reaction (a promise and a reaction fewer). For an adapter that hands the framework a promise of
+   * what comes after the cookies (Fastify's `onSend` payload, Hono's middleware); what `then` or
+   * `otherwise` throws rejects the promise.
    */
-  finishThen<T>(then: (cookies: readonly string[]) => T): Promise<T> {
-    if (this.#finished || this.untouched || !this.#commonEnd()) return this.finish().then(then)
+  finishThen<T>(
+    then: (cookies: readonly string[]) => T | PromiseLike<T>,
+    otherwise?: (error: unknown) => T | PromiseLike<T>,
+  ): Promise<T> {
+    if (this.#finished || this.untouched || !this.#commonEnd()) return this.finish().then(then, otherwise)
     this.#finished = true
-    return commitShaped(this.#session as unknown as Session, (result) => then(cookiesOf(result)))
+    return commitShaped<T | PromiseLike<T>>(
+      this.#session as unknown as Session,
+      (result) => then(cookiesOf(result)),
+      otherwise,
+    ) as Promise<T>
   }
 
   /** A session to commit, no tickets to revoke, no extension: the commit alone ends the request. */

@@ -88,13 +88,19 @@ const same = <T>(value: T): T => value
 const rethrow = (error: Error): never => {
   throw error
 }
+/** What a commit's failure (a backend call's typed error, a load's) goes on with instead of rejecting. */
+type Failed<T> = (error: Error) => T | PromiseLike<T>
 
 /**
  * `session.commit().then(shape)` as one promise, for the request driver (request.ts): `shape` runs
  * in the backend call's reaction. Set in `Session`'s static block (it reaches private members);
  * not public API.
  */
-export let commitShaped: <T>(session: Session<SessionData>, shape: (result: CommitResult) => T) => Promise<T>
+export let commitShaped: <T>(
+  session: Session<SessionData>,
+  shape: (result: CommitResult) => T,
+  failed?: Failed<T>,
+) => Promise<T>
 
 const DELETED: unique symbol = Symbol('deleted')
 type Change = { value: unknown } | typeof DELETED
@@ -491,10 +497,14 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   static {
-    commitShaped = <T>(session: Session<SessionData>, shape: (result: CommitResult) => T): Promise<T> => {
-      if (session.#committed || channels.commit.hasSubscribers) return session.commit().then(shape)
+    commitShaped = <T>(
+      session: Session<SessionData>,
+      shape: (result: CommitResult) => T,
+      failed?: Failed<T>,
+    ): Promise<T> => {
+      if (session.#committed || channels.commit.hasSubscribers) return session.commit().then(shape, failed)
       session.#committed = true
-      return session.#commit(shape)
+      return session.#commit(shape, failed)
     }
   }
 
@@ -551,17 +561,23 @@ export class Session<Data extends SessionData = SessionData> {
   // Plain methods returning promises: the common write (a save or a touch alone, nothing to load)
   // runs up to the backend's call at once and ends in that call's own reaction (`boundedThen`),
   // where an `async` function would add its own promise and an await.
-  #commit<T>(shape: (result: CommitResult) => T): Promise<T> {
+  #commit<T>(shape: (result: CommitResult) => T, failed?: Failed<T>): Promise<T> {
     try {
       const needsLoad = this.#changes.size > 0 || this.#regenerate || this.#clearPending
-      if (needsLoad && !this.#loaded) return this.load().then(() => this.#commitLoaded(needsLoad, shape))
-      return this.#commitLoaded(needsLoad, shape)
+      if (needsLoad && !this.#loaded)
+        return this.load().then(() => this.#commitLoaded(needsLoad, shape, failed), failed)
+      return this.#commitLoaded(needsLoad, shape, failed)
     } catch (error) {
-      return Promise.reject(error)
+      const rejected = Promise.reject(error)
+      return failed === undefined ? rejected : rejected.then(undefined, failed)
     }
   }
 
-  #commitLoaded<T>(needsLoad: boolean, shape: (result: CommitResult) => T): Promise<T> {
+  #commitLoaded<T>(
+    needsLoad: boolean,
+    shape: (result: CommitResult) => T,
+    failed: Failed<T> | undefined,
+  ): Promise<T> {
     this.#collectInPlaceChanges()
     // JSON of every changed key's loaded value: only a backend that reads it pays for it.
     const read = this.#ctx.backend.capabilities.readBasis === true ? this.#readBasis() : undefined
@@ -571,10 +587,10 @@ export class Session<Data extends SessionData = SessionData> {
     if (this.#exists && maxAge !== this.#storedMaxAge) {
       return this.#capabilities().then((capabilities) => {
         if (capabilities.fixedTtl) this.#regenerate = true
-        return this.#commitPlanned(needsLoad, read, now, maxAge, shape)
-      })
+        return this.#commitPlanned(needsLoad, read, now, maxAge, shape, failed)
+      }, failed)
     }
-    return this.#commitPlanned(needsLoad, read, now, maxAge, shape)
+    return this.#commitPlanned(needsLoad, read, now, maxAge, shape, failed)
   }
 
   #commitPlanned<T>(
@@ -583,6 +599,7 @@ export class Session<Data extends SessionData = SessionData> {
     now: number,
     maxAge: number,
     shape: (result: CommitResult) => T,
+    failed: Failed<T> | undefined,
   ): Promise<T> {
     const plan = decideCommit(this.#commitState(now, maxAge))
     this.#plannedReason = plan.reason
@@ -594,23 +611,39 @@ export class Session<Data extends SessionData = SessionData> {
       )
     }
     // The common read ends here: no backend call, no cookie.
-    if (plan.reason === 'nothing')
-      return Promise.resolve(shape({ reason: 'nothing', setCookie: null, lost: false }))
+    if (plan.reason === 'nothing') {
+      // What `shape` throws rejects as it is (not a commit failure for `failed`).
+      try {
+        return Promise.resolve(shape({ reason: 'nothing', setCookie: null, lost: false }))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     const oldId = this.#id
     const kept = plan.reason === 'save' && this.#keepsExpiry(now, maxAge)
     // One closure a commit, made in the branch taken (each is a call of `CompileLazy` too).
     if (oldId !== null && plan.reason === 'save') {
       const expiresAt = kept ? this.#storedExpiresAt : this.#expiresAt(now, maxAge)
-      return this.#save(oldId, expiresAt, read, kept, (stored) =>
-        this.#result(plan, now, maxAge, !stored, kept, shape),
+      return this.#save(
+        oldId,
+        expiresAt,
+        read,
+        kept,
+        (stored) => this.#result(plan, now, maxAge, !stored, kept, shape),
+        failed,
       )
     }
     if (oldId !== null && plan.reason === 'touch')
-      return this.#touch(oldId, now, maxAge, (stored) =>
-        this.#result(plan, now, maxAge, !stored, kept, shape),
+      return this.#touch(
+        oldId,
+        now,
+        maxAge,
+        (stored) => this.#result(plan, now, maxAge, !stored, kept, shape),
+        failed,
       )
-    return this.#execute(plan, now, maxAge, read).then((lost) =>
-      this.#result(plan, now, maxAge, lost, kept, shape),
+    return this.#execute(plan, now, maxAge, read).then(
+      (lost) => this.#result(plan, now, maxAge, lost, kept, shape),
+      failed,
     )
   }
 
@@ -831,6 +864,7 @@ export class Session<Data extends SessionData = SessionData> {
     read: Record<string, string | null> | undefined,
     expiryKept: boolean,
     done: (stored: boolean) => U | PromiseLike<U>,
+    failed?: Failed<U>,
   ): Promise<U> {
     const changes: ChangeSet = { set: plainData(), deleted: [] }
     for (const [key, change] of this.#changes) {
@@ -841,7 +875,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (expiryKept) changes.expiryKept = true
     const record = this.#record(expiresAt, this.#storedVersion)
     const { backend } = this.#ctx
-    return this.#callThen('save', () => backend.save(id, changes, record), done)
+    return this.#callThen('save', () => backend.save(id, changes, record), done, failed)
   }
 
   /** Moves the stored record's expiry without writing data. */
@@ -850,16 +884,22 @@ export class Session<Data extends SessionData = SessionData> {
     now: number,
     maxAge: number,
     done: (stored: boolean) => U | PromiseLike<U>,
+    failed?: Failed<U>,
   ): Promise<U> {
     const expiresAt = this.#expiresAt(now, maxAge)
     const { backend } = this.#ctx
-    return this.#callThen('touch', () => backend.touch(id, expiresAt), done)
+    return this.#callThen('touch', () => backend.touch(id, expiresAt), done, failed)
   }
 
   /** `#call(op, fn).then(done)` as one promise (see `boundedThen`; `promptThen` for the memory backend, `runnerOf`). */
-  #callThen<T, U>(op: string, fn: () => Promise<T>, done: (value: T) => U | PromiseLike<U>): Promise<U> {
+  #callThen<T, U>(
+    op: string,
+    fn: () => Promise<T>,
+    done: (value: T) => U | PromiseLike<U>,
+    failed: Failed<U> = rethrow,
+  ): Promise<U> {
     const { backend, options } = this.#ctx
-    return runnerOf(backend)(backend.name, op, options.timeout, fn, done, rethrow)
+    return runnerOf(backend)(backend.name, op, options.timeout, fn, done, failed)
   }
 
   /** One backend call under the deadline (a method, not a closure made per commit). */

@@ -201,6 +201,68 @@ describe('SessionDriver and RequestSession', () => {
     expect(called).toBe(false)
   })
 
+  it('finishThen hands a failed commit to otherwise, in the commit and through finish()', async () => {
+    const base = memoryBackend()
+    const down = (op: 'save' | 'touch' | 'create') =>
+      Object.assign(Object.create(base) as typeof base, { [op]: () => Promise.reject(new Error('down')) })
+    const seed = base.idFormat.generate()
+    await base.create(seed, { data: { n: 0 }, expiresAt: Date.now() + 60_000 })
+    const failures: unknown[] = []
+    const otherwise = (error: unknown) => {
+      failures.push(error)
+      return 'answered'
+    }
+    const never = () => {
+      throw new Error('then must not run')
+    }
+    // The common end (a save of a returning session, a new session's create): `otherwise`'s answer.
+    for (const [op, cookie] of [
+      ['save', `sessionid=${seed}`],
+      ['create', undefined],
+    ] as const) {
+      const driver = new SessionDriver(
+        { backend: down(op), logger: quiet },
+        { package: 'x', frameworkProxyTrust: true },
+      )
+      const state = driver.open(cookie, false)
+      state.start()
+      state.session.set('n', 1)
+      expect(await state.finishThen(never, otherwise)).toBe('answered')
+    }
+    // With an extension (finish() first), the same.
+    const csrf = new SessionDriver(
+      { backend: down('save'), logger: quiet, csrf: {} },
+      { package: 'x', frameworkProxyTrust: true },
+    ).open(`sessionid=${seed}`, false)
+    csrf.start()
+    csrf.session.set('n', 2)
+    expect(await csrf.finishThen(never, otherwise)).toBe('answered')
+    expect(failures).toHaveLength(3)
+    for (const failure of failures) expect(failure).toBeInstanceOf(SessionBackendError)
+    // What `otherwise` throws rejects; a commit that succeeds never reaches it.
+    const rethrown = new Error('rethrown')
+    const failing = new SessionDriver(
+      { backend: down('save'), logger: quiet },
+      { package: 'x', frameworkProxyTrust: true },
+    ).open(`sessionid=${seed}`, false)
+    failing.start()
+    failing.session.set('n', 3)
+    await expect(
+      failing.finishThen(never, () => {
+        throw rethrown
+      }),
+    ).rejects.toBe(rethrown)
+    const fine = new SessionDriver({ backend: base }, { package: 'x', frameworkProxyTrust: true }).open(
+      `sessionid=${seed}`,
+      false,
+    )
+    fine.start()
+    fine.session.set('n', 4)
+    expect(await fine.finishThen((cookies) => cookies.length, otherwise)).toBeTypeOf('number')
+    expect(failures).toHaveLength(3)
+    expect((await base.load(seed))?.data.n).toBe(4)
+  })
+
   it('finishThen with an extension goes through finish(): its cookies too', async () => {
     const driver = new SessionDriver(
       { backend: memoryBackend(), csrf: {} },

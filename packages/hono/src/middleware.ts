@@ -6,7 +6,7 @@ import {
   type SessionDriverOptions,
   sessionErrorAnswer,
 } from '@sessionbridge/core/adapter'
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import {
   appendCookies,
@@ -62,6 +62,7 @@ export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends Se
 }
 
 const kRequest = Symbol('sessionbridge.request')
+const NO_COOKIES: readonly string[] = []
 /** What one `sessionMiddleware()` shares with its requests (made once). */
 interface Binding {
   driver: SessionDriver<AuthUser, SessionData>
@@ -166,7 +167,53 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     clientAddress: clientAddress as Binding['clientAddress'],
   }
 
-  return async function sessionbridge(c, next) {
+  /** After the handlers: the commit (when the session changed), then the response's cookies. */
+  const afterHandlers = (c: Context, slot: RequestSlot): Promise<void> | undefined => {
+    const { state } = slot
+    if (state === null || state.settled) return respond(c, NO_COOKIES)
+    return state.finishThen(
+      (cookies) => respond(c, cookies),
+      (error) => {
+        const answer = commitFailed(error)
+        // A failure of ours must not replace the handler's own error response.
+        if (c.error) return respond(c, NO_COOKIES)
+        throw answer ? new HTTPException(answer.status, { message: answer.body, cause: error }) : error
+      },
+    )
+  }
+  /** After handlers that threw (not an `Error`, or a rethrowing `onError`): commit, then rethrow. */
+  const afterFailure = (slot: RequestSlot, failure: unknown): Promise<never> => {
+    const { state } = slot
+    if (state === null || state.settled) return Promise.reject(failure)
+    return state.finish().then(
+      () => {
+        throw failure
+      },
+      (error) => {
+        commitFailed(error)
+        throw failure
+      },
+    )
+  }
+  const commitFailed = (error: unknown) => {
+    logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
+    return sessionErrorAnswer(error)
+  }
+  /** The handlers, then the commit: no `async` frame of its own (an await, a reaction fewer). */
+  const around = (c: Context, next: Next, slot: RequestSlot): Promise<void> => {
+    let handled: Promise<unknown>
+    try {
+      handled = driver.checks ? checkedNext(c, next) : next()
+    } catch (error) {
+      handled = Promise.reject(error)
+    }
+    return handled.then(
+      () => afterHandlers(c, slot),
+      (error: unknown) => afterFailure(slot, error),
+    )
+  }
+
+  return function sessionbridge(c, next) {
     const carrier = c as unknown as Carrier
     let slot = carrier[kRequest]
     if (slot === undefined || carrier.get !== sessionGet) {
@@ -184,41 +231,45 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
       // HTTPS is asked only when a cookie is written (see SessionStart.secure).
       const opened = driver.open(cookie, slot)
       slot.state = opened as unknown as RequestSession
-      // A signature verified before needs no promise: no await (a tick) on a returning visitor.
+      // A signature verified before needs no promise: no tick on a returning visitor.
       const verifying = opened.start()
-      if (verifying) await verifying
-    }
-
-    let failure: { error: unknown } | null = null
-    try {
-      const answer = driver.checks ? await stateOf(c).check(checkInput(c)) : null
-      if (answer) c.res = new Response(answer.body, { status: answer.status, headers: answer.headers })
-      else await next()
-    } catch (error) {
-      // Hono hands Error throws to onError itself; only other values (or a rethrowing onError) land here.
-      failure = { error }
-    }
-    let cookies: readonly string[] = []
-    const { state } = slot
-    try {
-      if (state && !state.settled) cookies = await state.finish()
-    } catch (error) {
-      logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
-      const answer = sessionErrorAnswer(error)
-      // A failure of ours must not replace the handler's own error response.
-      if (!failure && !c.error) {
-        throw answer ? new HTTPException(answer.status, { message: answer.body, cause: error }) : error
+      if (verifying) {
+        const verified = slot
+        return verifying.then(() => around(c, next, verified))
       }
     }
-    if (failure) throw failure.error
-    // The handler's session error went to onError; only Hono's default answer is replaced.
-    const answer = sessionErrorAnswer(c.error)
-    if (answer && (await isDefaultErrorAnswer(c.res))) {
-      c.res = new Response(answer.body, {
-        status: answer.status,
-        headers: { 'content-type': 'text/plain; charset=UTF-8' },
-      })
-    }
-    if (cookies.length > 0) appendCookies(c, cookies)
+    return around(c, next, slot)
   }
+}
+
+/** The CSRF checks' answer instead of the handlers', or the handlers. */
+async function checkedNext(c: Context, next: Next): Promise<void> {
+  const answer = await stateOf(c).check(checkInput(c))
+  if (answer) c.res = new Response(answer.body, { status: answer.status, headers: answer.headers })
+  else await next()
+}
+
+/**
+ * The cookies on the response; a handler's session error (it went to `onError`) answered 503 or
+ * 409 in place of Hono's default answer only.
+ */
+function respond(c: Context, cookies: readonly string[]): Promise<void> | undefined {
+  const answer = sessionErrorAnswer(c.error)
+  if (answer) return replaceDefaultAnswer(c, answer, cookies)
+  if (cookies.length > 0) appendCookies(c, cookies)
+  return undefined
+}
+
+async function replaceDefaultAnswer(
+  c: Context,
+  answer: { status: number; body: string },
+  cookies: readonly string[],
+): Promise<void> {
+  if (await isDefaultErrorAnswer(c.res)) {
+    c.res = new Response(answer.body, {
+      status: answer.status,
+      headers: { 'content-type': 'text/plain; charset=UTF-8' },
+    })
+  }
+  if (cookies.length > 0) appendCookies(c, cookies)
 }

@@ -52,4 +52,36 @@ describe('hono error answers', () => {
     expect(write.status).toBe(500)
     expect(await write.json()).toEqual({ mine: true, name: 'Error', status: 503 })
   })
+
+  it("keeps the handler's own error answer when the commit fails too", async () => {
+    const failing = new Hono<SessionEnv>()
+    failing.use(sessionMiddleware({ backend: broken(), logger: quiet }))
+    failing.onError((error, c) => c.json({ handler: error.message }, 418))
+    failing.post('/write', (c) => {
+      c.get('session').set('a', 1)
+      throw new Error('handler broke')
+    })
+    const answer = await failing.request('/write', { method: 'POST' })
+    expect(answer.status).toBe(418)
+    expect(await answer.json()).toEqual({ handler: 'handler broke' })
+  })
+
+  it('commits before a thrown non-Error goes on to Hono, and rethrows it', async () => {
+    const backend = memoryBackend()
+    const thrower = new Hono<SessionEnv>()
+    thrower.use(sessionMiddleware({ backend, logger: quiet }))
+    thrower.post('/write', (c) => {
+      c.get('session').set('a', 1)
+      throw 'not an Error'
+    })
+    const ids: string[] = []
+    const create = backend.create.bind(backend)
+    backend.create = (id, record) => {
+      ids.push(id)
+      return create(id, record)
+    }
+    await expect(thrower.request('/write', { method: 'POST' })).rejects.toBe('not an Error')
+    expect(ids).toHaveLength(1)
+    expect((await backend.load(ids[0]!))?.data.a).toBe(1)
+  })
 })
