@@ -4,6 +4,7 @@ import {
   type RequestSession,
   SessionDriver,
   type SessionDriverOptions,
+  type SessionErrorAnswer,
   sessionErrorAnswer,
 } from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler, Next } from 'hono'
@@ -262,7 +263,7 @@ function respond(c: Context, cookies: readonly string[]): Promise<void> | undefi
 
 async function replaceDefaultAnswer(
   c: Context,
-  answer: { status: number; body: string },
+  answer: SessionErrorAnswer,
   cookies: readonly string[],
 ): Promise<void> {
   if (await isDefaultErrorAnswer(c.res)) {
