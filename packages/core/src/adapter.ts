@@ -76,6 +76,7 @@ export {
   type SessionDriverMeta,
   type SessionDriverOptions,
 } from './request.ts'
+export type { LoadAtOnce } from './runner.ts'
 export type { CommitResult, SessionContext, SessionStart } from './session.ts'
 export { createSigner, type Signer, type UnsignResult } from './signing.ts'
 export { parseSqlDateTime, type SqlDateTimeDialect, toDjangoSqlDateTime } from './sql-datetime.ts'

@@ -83,6 +83,18 @@ export function memoryBackend(
   const entryOf = (record: SessionRecord): MemoryEntry =>
     new StoredEntry(record.data, record.expiresAt, record.userId, nextVersion())
 
+  /** A load, answered in this turn (`settlingAtOnce`'s `loadAtOnce`: no promise for the session to await). */
+  const loadNow = (id: string): SessionRecord | null => {
+    const entry = live(id)
+    if (!entry) return null
+    put(id, entry, entry)
+    const data = dataOf(entry)
+    if (!data) return null
+    const record: SessionRecord = { data, expiresAt: entry.expiresAt, userId: entry.userId }
+    if (entry.version !== undefined) record.version = entry.version
+    return record
+  }
+
   const backend: SessionBackend & { readonly size: number } = {
     name: 'memory',
     idFormat: options.idFormat ?? defaultIdFormat,
@@ -99,14 +111,7 @@ export function memoryBackend(
       return store.size
     },
     async load(id) {
-      const entry = live(id)
-      if (!entry) return null
-      put(id, entry, entry)
-      const data = dataOf(entry)
-      if (!data) return null
-      const record: SessionRecord = { data, expiresAt: entry.expiresAt, userId: entry.userId }
-      if (entry.version !== undefined) record.version = entry.version
-      return record
+      return loadNow(id)
     },
     async create(proposedId, record) {
       if (live(proposedId)) return null
@@ -181,5 +186,5 @@ export function memoryBackend(
       return count
     },
   }
-  return settlingAtOnce(backend)
+  return settlingAtOnce(backend, loadNow)
 }

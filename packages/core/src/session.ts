@@ -1,16 +1,16 @@
+import { type Change, DELETED, PendingChangeSet } from './change-set.ts'
 import { isPlainDataObject, plainData } from './codec-json.ts'
 import { type CommitPlan, type CommitReason, type CommitState, decideCommit } from './commit.ts'
 import { writeCookie } from './cookies.ts'
 import { channels, clock } from './diagnostics.ts'
-import { backendError, SessionBackendError, SessionError } from './errors.ts'
+import { backendError, keepSessionErrors, SessionBackendError, SessionError } from './errors.ts'
 import { askHttps, type HttpsAnswer } from './https-answer.ts'
 import type { ResolvedSessionOptions, SessionLogger } from './options.ts'
-import { runnerOf } from './runner.ts'
+import { loadAtOnceOf, runnerOf } from './runner.ts'
 import type { Signer } from './signing.ts'
 import { boundedCall } from './timeout.ts'
 import {
   type BackendCapabilities,
-  type ChangeSet,
   RESERVED_KEYS,
   type SessionBackend,
   type SessionData,
@@ -102,10 +102,10 @@ export let commitShaped: <T>(
   failed?: Failed<T>,
 ) => Promise<T>
 
-const DELETED: unique symbol = Symbol('deleted')
-type Change = { value: unknown } | typeof DELETED
 /** The change set of every session that changed nothing yet: shared, so never written (`#changed()`). */
 const NO_CHANGES: ReadonlyMap<string, Change> = new Map()
+/** `#loadNow`'s answer when the load cannot end in this turn. */
+const MUST_WAIT: unique symbol = Symbol('must wait')
 const FLASH_PREFIX = `${RESERVED_KEYS.flash}.`
 // The largest per-session max age honoured (100 years, in seconds); larger stored values mean the default.
 const MAX_SESSION_AGE = 3_155_760_000
@@ -249,18 +249,30 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Loads the data once; later calls reuse the first. Throws `SessionBackendError` when the policy is `fail`. */
   async load(): Promise<this> {
-    if (!this.#loaded) await this.#loadOnce()
+    if (!this.#loaded) {
+      const loading = this.#loadOnce()
+      if (loading) await loading
+    }
     return this
   }
 
-  /** The load in progress, started if none is: a plain method, so a read awaits one promise less. */
-  #loadOnce(): Promise<void> {
-    this.#loading ??= this.#load()
+  /**
+   * The load in progress, started if none is: a plain method, so a read awaits one promise less.
+   * `undefined` when the record was taken in this turn (no id, or `LoadAtOnce`): nothing to await.
+   */
+  #loadOnce(): Promise<void> | undefined {
+    if (this.#loading !== null) return this.#loading
+    const now = this.#loadNow()
+    if (now !== MUST_WAIT) return now // not kept in `#loading`: a failed load is tried again
+    this.#loading = this.#load()
     return this.#loading
   }
 
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    if (!this.#loaded) await this.#loadOnce()
+    if (!this.#loaded) {
+      const loading = this.#loadOnce()
+      if (loading) await loading
+    }
     const value = this.#data[key]
     if (value !== null && typeof value === 'object' && !this.#changes.has(key) && !this.#watched?.has(key)) {
       // Objects can be changed in place; remember how they looked so commit can notice.
@@ -404,7 +416,10 @@ export class Session<Data extends SessionData = SessionData> {
     this.#assertOpen()
     const { backend } = this.#ctx
     // Not `await this.load()`: awaiting its answer, the session, made V8 look up a `then` on it.
-    if (!this.#loaded) await this.#loadOnce()
+    if (!this.#loaded) {
+      const loading = this.#loadOnce()
+      if (loading) await loading
+    }
     if (this.#degraded) {
       throw new SessionBackendError(
         backend.name,
@@ -473,7 +488,11 @@ export class Session<Data extends SessionData = SessionData> {
   /** Takes the store's data after an update; this request's other pending changes still apply. */
   #adoptStored(key: string, result: UpdateResult): void {
     this.#collectInPlaceChanges()
-    if (this.#changes.has(key)) this.#changed().delete(key)
+    if (this.#changes.has(key)) {
+      // A commit already begun holds the map (`PendingChangeSet`): a copy takes the change out.
+      if (this.#committed) this.#changes = new Map(this.#changes)
+      this.#changed().delete(key)
+    }
     const data: Record<string, unknown> = { ...result.data }
     for (const [k, change] of this.#changes) {
       if (change === DELETED) delete data[k]
@@ -662,20 +681,39 @@ export class Session<Data extends SessionData = SessionData> {
     return cookie.then((setCookie) => shape({ reason: plan.reason, setCookie, lost }))
   }
 
+  /**
+   * The load ended in this turn where it can be: without an id (nothing to load), or through the
+   * backend's `LoadAtOnce`. `undefined`: the record is taken; a rejected promise: the load failed
+   * (the `fail` policy); `MUST_WAIT`: the backend's `load` must be awaited.
+   */
+  #loadNow(): Promise<void> | undefined | typeof MUST_WAIT {
+    const id = this.#id
+    let record: SessionRecord | null | undefined = null
+    try {
+      if (id !== null) {
+        const { backend } = this.#ctx
+        const atOnce = loadAtOnceOf(backend)
+        if (atOnce === null) return MUST_WAIT
+        try {
+          record = atOnce(id)
+        } catch (error) {
+          this.#loadFailed(backendError(backend.name, 'load', error, keepSessionErrors))
+          return undefined
+        }
+        if (record === undefined) return MUST_WAIT
+      }
+      this.#take(record)
+      return undefined
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   // Clears `#loading` when done, so a failed load is retried by the next call. The record is taken
   // in the bounded call's own reaction (`boundedThen`): no async frame awaiting it.
   #load(): Promise<void> {
     const { backend, options } = this.#ctx
-    const id = this.#id
-    if (id === null) {
-      this.#loading = null
-      try {
-        this.#take(null)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return Promise.resolve()
-    }
+    const id = this.#id!
     return runnerOf(backend)(
       backend.name,
       'load',
@@ -687,12 +725,17 @@ export class Session<Data extends SessionData = SessionData> {
       },
       (error: Error) => {
         this.#loading = null
-        if (options.onBackendError !== 'continue') throw error
-        this.#logger.warn(`[sessionbridge/core] ${error.message}; continuing with an empty read-only session`)
-        this.#degraded = true
-        this.#take(null)
+        this.#loadFailed(error)
       },
     )
+  }
+
+  /** A load's typed failure: thrown on (the `fail` policy), or an empty read-only session (`continue`). */
+  #loadFailed(error: Error): void {
+    if (this.#ctx.options.onBackendError !== 'continue') throw error
+    this.#logger.warn(`[sessionbridge/core] ${error.message}; continuing with an empty read-only session`)
+    this.#degraded = true
+    this.#take(null)
   }
 
   /** Takes a loaded record (or none) as the session's data, with the changes made before it. */
@@ -866,11 +909,7 @@ export class Session<Data extends SessionData = SessionData> {
     done: (stored: boolean) => U | PromiseLike<U>,
     failed?: Failed<U>,
   ): Promise<U> {
-    const changes: ChangeSet = { set: plainData(), deleted: [] }
-    for (const [key, change] of this.#changes) {
-      if (change === DELETED) changes.deleted.push(key)
-      else changes.set[key] = change.value
-    }
+    const changes = new PendingChangeSet(this.#changes)
     if (read) changes.read = read
     if (expiryKept) changes.expiryKept = true
     const record = this.#record(expiresAt, this.#storedVersion)

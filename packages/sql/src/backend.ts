@@ -58,7 +58,7 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
   // SQLite and D1: a save of a row still at the version loaded writes the data whole (patch.ts).
   const versioned =
     !django && resolved.dialect === 'sqlite' ? versionedSave(resolved.table, resolved.expiryStepMs) : null
-  const load = recordLoader(resolved, sql, data, versioned !== null)
+  const { load, loadAtOnce } = recordLoader(resolved, sql, data, versioned !== null)
   const save = recordSaver(resolved, data, { versioned, patch, locked })
 
   let stopSweeper: (() => void) | null = null
@@ -162,5 +162,6 @@ export function sqlBackend(options: SqlBackendOptions): SqlBackend {
     stopSweeper = startSweeper(resolved.interval, backend.clearExpired, resolved.logger)
   // A client whose waits end by themselves (`sqliteClient`): the native layout's loads and saves
   // need no deadline (the Django layout's run its codec too, and keep one).
-  return !django && client.waitsBounded === true ? settlingAtOnce(backend) : backend
+  if (django || client.waitsBounded !== true) return backend
+  return settlingAtOnce(backend, loadAtOnce ? (id) => (invalid(id) ? null : loadAtOnce(id)) : undefined)
 }

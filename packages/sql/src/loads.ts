@@ -10,6 +10,12 @@ const NO_RECORD: Promise<null> = Promise.resolve(null)
 
 const typedError = (error: unknown) => backendError(PKG, 'load', error, refusedData)
 
+/** A backend's loads: `loadAtOnce` where the client answers without a promise (see core's `LoadAtOnce`). */
+export interface RecordLoader {
+  load(id: string): Promise<SessionRecord | null>
+  loadAtOnce: ((id: string) => SessionRecord | null | undefined) | null
+}
+
 /**
  * The backend's `load` (its id already valid): the Django layout's row decoded by its codec, or the
  * native layout's one text column (`nativeRow`), with the expiry checked here. Driver errors become
@@ -20,7 +26,7 @@ export function recordLoader(
   sql: SessionStatements,
   data: SqlSessionData,
   versioned: boolean,
-): (id: string) => Promise<SessionRecord | null> {
+): RecordLoader {
   const { client, django, now } = resolved
 
   /** Django's load: `session_data`, `expire_date` of a live row, as values. */
@@ -74,23 +80,35 @@ export function recordLoader(
       throw typedError(error)
     }
   }
-  /** The native load answered at once where the client can (`queryRowAtOnce`): no `await`. */
-  const loadNativeAtOnce = (id: string): Promise<SessionRecord | null> => {
+  /**
+   * The native load without a promise where the client can (`queryRowAtOnce`): `undefined` when
+   * the statement must wait (a transaction is open). Throws typed errors.
+   */
+  const nativeAtOnce = (id: string): SessionRecord | null | undefined => {
     try {
       const loaded = client.queryRowAtOnce!(sql.load, [id])
-      if (loaded !== null) {
-        const record = nativeRecord(loaded?.[0])
-        if (record === null) return NO_RECORD
-        // Settled with an object made here, whose shape the optimizing compiler knows to have no
-        // `then`: the record `nativeRecord` made is another function's, and a promise resolved with
-        // it looks one up (about 300 instructions a load; this copy costs a tenth of it).
-        const { data, expiresAt, userId, version } = record
-        return Promise.resolve({ data, expiresAt, userId, version })
-      }
+      return loaded === null ? undefined : nativeRecord(loaded?.[0])
     } catch (error) {
-      return Promise.reject(typedError(error))
+      throw typedError(error)
     }
-    return loadNativeRecord(id)
   }
-  return django ? loadDjangoRecord : client.queryRowAtOnce ? loadNativeAtOnce : loadNativeRecord
+  /** The native load answered at once where the client can: no `await`. */
+  const loadNativeAtOnce = (id: string): Promise<SessionRecord | null> => {
+    let record: SessionRecord | null | undefined
+    try {
+      record = nativeAtOnce(id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (record === undefined) return loadNativeRecord(id)
+    if (record === null) return NO_RECORD
+    // Settled with an object made here, whose shape the optimizing compiler knows to have no
+    // `then`: the record `nativeRecord` made is another function's, and a promise resolved with
+    // it looks one up (about 300 instructions a load; this copy costs a tenth of it).
+    const { data, expiresAt, userId, version } = record
+    return Promise.resolve({ data, expiresAt, userId, version })
+  }
+  if (django) return { load: loadDjangoRecord, loadAtOnce: null }
+  if (client.queryRowAtOnce) return { load: loadNativeAtOnce, loadAtOnce: nativeAtOnce }
+  return { load: loadNativeRecord, loadAtOnce: null }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createSessionManager } from '@sessionbridge/core'
 import { timersOfAnIncrement } from '@sessionbridge/core/testing'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +21,17 @@ afterAll(() => {
   db.close()
   rmSync(dir, { recursive: true, force: true })
 })
+
+/** A transaction of `on`'s own, begun and held open until `release()`; `tx` ends with it. */
+async function heldTransaction(on: SqlClient) {
+  let release!: () => void
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const tx = on.transaction(async () => held)
+  await sleep(5) // the transaction has begun
+  return { release, tx }
+}
 
 describe('SQLite (better-sqlite3, temp file)', () => {
   sqlSuite({ name: 'SQLite (better-sqlite3)', prefix: 'lite', client: () => client })
@@ -292,12 +304,7 @@ describe('SQLite lock waits (issue 14.9)', () => {
       expect(own.queryAtOnce!('INSERT INTO t (n) VALUES (?)', [5])).toBeNull()
       holder.exec('COMMIT')
       // A transaction of its own is open: null, and `queryRow` waits for it.
-      let release!: () => void
-      const held = new Promise<void>((resolve) => {
-        release = resolve
-      })
-      const tx = own.transaction(async () => held)
-      await sleep(5) // the transaction has begun
+      const { release, tx } = await heldTransaction(own)
       expect(own.queryRowAtOnce!('SELECT n FROM t')).toBeNull()
       expect(own.queryAtOnce!('SELECT n FROM t')).toBeNull()
       release()
@@ -315,12 +322,7 @@ describe('SQLite lock waits (issue 14.9)', () => {
     const id = backend.idFormat.generate()
     await backend.create(id, record({ n: 1 }))
     const loaded = (await backend.load(id))!
-    let release!: () => void
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const tx = client.transaction(async () => held)
-    await sleep(5) // the transaction has begun
+    const { release, tx } = await heldTransaction(client)
     let settled = false
     const saving = backend
       .save(id, { set: { n: 2 }, deleted: [], expiryKept: true }, { ...loaded, data: { n: 2 } })
@@ -338,6 +340,48 @@ describe('SQLite lock waits (issue 14.9)', () => {
 
   it('refuses a lockWaitMs that is not a whole number', () => {
     expect(() => sqliteClient(new Database(':memory:'), { lockWaitMs: -1 })).toThrow(/lockWaitMs/)
+  })
+})
+
+describe("SQLite: a session's read answered in its own turn", () => {
+  /** Whether `pending` settles before a microtask queued after it. */
+  async function settledInItsTurn(pending: Promise<unknown>): Promise<boolean> {
+    const order: string[] = []
+    const first = pending.then(() => order.push('pending'))
+    await Promise.resolve().then(() => order.push('tick'))
+    await first
+    return order[0] === 'pending'
+  }
+
+  it('takes the row without a promise to await, and waits for an open transaction', async () => {
+    await migrate(client, { layout: 'native', table: 'sbt_lite_read_now' })
+    const manager = createSessionManager({
+      backend: sqlBackend({ client, layout: 'native', table: 'sbt_lite_read_now' }),
+    })
+    const cookies: string[] = []
+    for (const user of [null, 'ü 7']) {
+      const first = await manager.open({ cookie: null })
+      first.set('n', 1)
+      if (user !== null) first.set('_auth_user_id', user)
+      cookies.push((await first.commit()).setCookie!.split(';')[0]!)
+    }
+    for (const [i, cookie] of cookies.entries()) {
+      const session = await manager.open({ cookie })
+      const read = session.get('_auth_user_id')
+      expect(await settledInItsTurn(read)).toBe(true)
+      expect(await read).toBe(i === 0 ? undefined : 'ü 7')
+    }
+
+    const { release, tx } = await heldTransaction(client)
+    let settled = false
+    const waiting = (await manager.open({ cookie: cookies[0]! })).get('n').finally(() => {
+      settled = true
+    })
+    await sleep(20)
+    expect(settled).toBe(false)
+    release()
+    await tx
+    expect(await waiting).toBe(1)
   })
 })
 
