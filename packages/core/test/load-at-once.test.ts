@@ -6,10 +6,17 @@ import {
   memoryBackend,
   type SessionBackend,
   SessionBackendError,
+  type SessionManager,
   type SessionRecord,
 } from '../src/index.ts'
+import { settlesInItsTurn } from '../src/testing/index.ts'
 
-const cookieOf = (setCookie: string | null) => setCookie?.split(';')[0] ?? ''
+/** A new session holding `data`, committed: its cookie (`name=value`). */
+async function cookieWith(manager: SessionManager, data: Record<string, unknown>): Promise<string> {
+  const session = await manager.open({ cookie: null })
+  for (const [key, value] of Object.entries(data)) session.set(key, value)
+  return (await session.commit()).setCookie?.split(';')[0] ?? ''
+}
 
 /**
  * A memory backend holding one session (`count: 1`), and a `loadAtOnce` that answers from it, or
@@ -17,9 +24,7 @@ const cookieOf = (setCookie: string | null) => setCookie?.split(';')[0] ?? ''
  */
 async function seeded(answer?: (id: string) => SessionRecord | null | undefined) {
   const inner = memoryBackend()
-  const first = await createSessionManager({ backend: inner }).open({ cookie: null })
-  first.set('count', 1)
-  const cookie = cookieOf((await first.commit()).setCookie)
+  const cookie = await cookieWith(createSessionManager({ backend: inner }), { count: 1 })
   const calls = { load: 0, atOnce: 0 }
   const backend: SessionBackend = {
     ...inner,
@@ -37,24 +42,12 @@ async function seeded(answer?: (id: string) => SessionRecord | null | undefined)
   return { backend: settlingAtOnce(backend, loadAtOnce), cookie, calls }
 }
 
-/** Whether `pending` settles before a microtask queued after it: a promise settled in its own turn. */
-async function settledInItsTurn(pending: Promise<unknown>): Promise<boolean> {
-  const order: string[] = []
-  const first = pending.then(
-    () => order.push('pending'),
-    () => order.push('pending'),
-  )
-  await Promise.resolve().then(() => order.push('tick'))
-  await first
-  return order[0] === 'pending'
-}
-
 describe("a backend's load answered at once (settlingAtOnce's loadAtOnce)", () => {
   it("takes the record in the read's own turn, without the backend's load", async () => {
     const { backend, cookie, calls } = await seeded()
     const session = await createSessionManager({ backend }).open({ cookie })
     const read = session.get('count')
-    expect(await settledInItsTurn(read)).toBe(true)
+    expect(await settlesInItsTurn(read)).toBe(true)
     expect(await read).toBe(1)
     session.set('count', 2)
     await session.commit()
@@ -65,7 +58,7 @@ describe("a backend's load answered at once (settlingAtOnce's loadAtOnce)", () =
     const { backend, cookie, calls } = await seeded(() => undefined)
     const session = await createSessionManager({ backend }).open({ cookie })
     const read = session.get('count')
-    expect(await settledInItsTurn(read)).toBe(false)
+    expect(await settlesInItsTurn(read)).toBe(false)
     expect(await read).toBe(1)
     expect(calls).toEqual({ load: 1, atOnce: 1 })
   })
@@ -127,12 +120,10 @@ describe("a backend's load answered at once (settlingAtOnce's loadAtOnce)", () =
   it("is the memory backend's own: a returning visitor's read settles in its turn", async () => {
     const backend = memoryBackend()
     const manager = createSessionManager({ backend })
-    const first = await manager.open({ cookie: null })
-    first.set('count', 1)
-    const cookie = cookieOf((await first.commit()).setCookie)
+    const cookie = await cookieWith(manager, { count: 1 })
     const session = await manager.open({ cookie })
     const read = session.get('count')
-    expect(await settledInItsTurn(read)).toBe(true)
+    expect(await settlesInItsTurn(read)).toBe(true)
     expect(await read).toBe(1)
   })
 })
@@ -154,16 +145,13 @@ describe('the change set a save hands its backend', () => {
   it('holds the changes as the commit began, read when the backend first asks', async () => {
     const { backend, seen } = slowReading(20)
     const manager = createSessionManager({ backend })
-    const first = await manager.open({ cookie: null })
-    first.set('a', 1)
-    first.set('b', 1)
-    const cookie = cookieOf((await first.commit()).setCookie)
+    const cookie = await cookieWith(manager, { a: 1, b: 1 })
 
     const session = await manager.open({ cookie })
     await session.get('a')
     session.set('a', 2)
     session.delete('b')
-    // An update of `a` that ends during the commit: it takes `a` out of the session's pending
+    // An update of `c` that ends during the commit: it takes `c` out of the session's pending
     // changes, not out of the change set the commit already handed over.
     const updated = session.update('c', () => 3)
     session.set('c', 5)

@@ -107,7 +107,7 @@ export function sessionStatements(
             'expires_at',
             "' '",
             'version',
-            `CASE WHEN user_id IS NULL THEN ' -' ELSE ${d.concat(["' '", d.characters('user_id'), "' '", 'user_id'])} END`,
+            `CASE WHEN user_id IS NULL THEN ' -' ELSE ${d.concat(["' '", userText])} END`,
             d.dataText,
           ]
         : ['expires_at', "' '", `COALESCE(${userText}, '-')`, d.dataText]

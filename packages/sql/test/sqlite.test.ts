@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSessionManager } from '@sessionbridge/core'
-import { timersOfAnIncrement } from '@sessionbridge/core/testing'
+import { settlesInItsTurn, timersOfAnIncrement } from '@sessionbridge/core/testing'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { djangoTableDdl, migrate, type SqlClient, sqlBackend, sqliteClient } from '../src/index.ts'
@@ -344,15 +344,6 @@ describe('SQLite lock waits (issue 14.9)', () => {
 })
 
 describe("SQLite: a session's read answered in its own turn", () => {
-  /** Whether `pending` settles before a microtask queued after it. */
-  async function settledInItsTurn(pending: Promise<unknown>): Promise<boolean> {
-    const order: string[] = []
-    const first = pending.then(() => order.push('pending'))
-    await Promise.resolve().then(() => order.push('tick'))
-    await first
-    return order[0] === 'pending'
-  }
-
   it('takes the row without a promise to await, and waits for an open transaction', async () => {
     await migrate(client, { layout: 'native', table: 'sbt_lite_read_now' })
     const manager = createSessionManager({
@@ -368,7 +359,7 @@ describe("SQLite: a session's read answered in its own turn", () => {
     for (const [i, cookie] of cookies.entries()) {
       const session = await manager.open({ cookie })
       const read = session.get('_auth_user_id')
-      expect(await settledInItsTurn(read)).toBe(true)
+      expect(await settlesInItsTurn(read)).toBe(true)
       expect(await read).toBe(i === 0 ? undefined : 'ü 7')
     }
 

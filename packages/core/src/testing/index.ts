@@ -509,3 +509,4 @@ export {
   type SecurityAppOptions,
   testFrameworkSecurity,
 } from './security-http.ts'
+export { settlesInItsTurn } from './turns.ts'
