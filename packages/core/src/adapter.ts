@@ -104,3 +104,4 @@ export {
 } from './types.ts'
 export { AUTH_SESSION_KEYS, DEFAULT_AUTH_BACKEND } from './users.ts'
 export { utf8Length, utf8Overflow } from './utf8-length.ts'
+export { wallClock } from './wall-clock.ts'

@@ -4,6 +4,7 @@ import { MapCapacity } from './map-capacity.ts'
 import { decodeEntry, type MemoryEntry, StoredEntry } from './memory-entry.ts'
 import { settlingAtOnce } from './prompt-then.ts'
 import type { ChangeSet, IdFormat, SessionBackend, SessionRecord } from './types.ts'
+import { wallClock } from './wall-clock.ts'
 
 export type { MemoryEntry } from './memory-entry.ts'
 
@@ -24,7 +25,7 @@ export interface MemoryBackendOptions {
   idFormat?: IdFormat
   /** The map to keep entries in; pass your own to inspect or seed it in tests. @default new Map() */
   storage?: Map<string, MemoryEntry>
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -40,7 +41,7 @@ export function memoryBackend(
   if (!Number.isInteger(maxEntries) || maxEntries < 1)
     throw new RangeError('maxEntries must be a positive integer')
   const store = options.storage ?? new Map<string, MemoryEntry>()
-  const now = options.now ?? Date.now
+  const now = options.now ?? wallClock
   let writes = 0
   const nextVersion = () => String(++writes)
 

@@ -7,6 +7,7 @@ import {
 import { missingOption, SessionConfigError } from './errors.ts'
 import { cookieSafeIds } from './ids.ts'
 import type { IdFormat, SessionBackend } from './types.ts'
+import { wallClock } from './wall-clock.ts'
 
 /** Where warnings go (undecodable records, degraded sessions). */
 export interface SessionLogger {
@@ -54,7 +55,7 @@ export interface SessionManagerOptions {
   updateAttempts?: number
   /** Warnings. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -138,6 +139,6 @@ export function resolveSessionOptions(options: SessionManagerOptions, pkg = 'cor
     createAttempts: positiveInt(pkg, 'createAttempts', options.createAttempts ?? 5),
     updateAttempts: positiveInt(pkg, 'updateAttempts', options.updateAttempts ?? 10),
     logger: options.logger ?? console,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   })
 }

@@ -26,6 +26,7 @@ import {
   type UpdateOptions,
   type UpdateResult,
   utf8Overflow,
+  wallClock,
 } from '@sessionbridge/core/adapter'
 import type { MemcachedClientAdapter } from './adapter.ts'
 import { createMemcachedClient, type MemcachedClientOptions } from './client.ts'
@@ -138,7 +139,7 @@ export function memcachedBackend(options: MemcachedBackendOptions): MemcachedBac
     )
   }
   const logger = options.logger ?? console
-  const now = options.now ?? Date.now
+  const now = options.now ?? wallClock
   const owned = !options.client
   const client: MemcachedClientAdapter =
     options.client ?? createMemcachedClient({ ...options, servers: options.servers! })

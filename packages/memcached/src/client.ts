@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { SessionBackendError, SessionConfigError, SessionDataError } from '@sessionbridge/core'
+import { wallClock } from '@sessionbridge/core/adapter'
 import type {
   DeleteResult,
   MemcachedClientAdapter,
@@ -48,7 +49,7 @@ export interface MemcachedClientOptions {
    * the item header and key. Larger values throw `SessionDataError`. @default 1_048_064
    */
   maxValueBytes?: number
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -104,7 +105,7 @@ export function createMemcachedClient(options: MemcachedClientOptions): Memcache
     failureThreshold: positive('failureThreshold', options.failureThreshold ?? 2),
     retryDelay: positive('retryDelay', options.retryDelay ?? 1000),
     maxRetryDelay: positive('maxRetryDelay', options.maxRetryDelay ?? 1000),
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   }
   const failover = options.failover ?? false
   const maxValueBytes = positive('maxValueBytes', options.maxValueBytes ?? 1024 * 1024 - 512)

@@ -8,7 +8,7 @@ import {
   type SessionLogger,
   type SessionRecord,
 } from '@sessionbridge/core'
-import { type ChangeSet, msText } from '@sessionbridge/core/adapter'
+import { type ChangeSet, msText, wallClock } from '@sessionbridge/core/adapter'
 import { type RedisCommands, resolveCommands } from './commands.ts'
 import { DATA, hashCodec, uidMarker, userOfMarker } from './hash.ts'
 import { PKG, redisContext } from './io.ts'
@@ -31,7 +31,7 @@ export interface RedisBackendOptions {
   userIndex?: boolean
   /** Where warnings about undecodable records go. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -52,7 +52,7 @@ function resolveOptions(options: RedisBackendOptions) {
     idFormat: options.idFormat ?? codec.idFormat ?? defaultIdFormat,
     userIndex: options.userIndex ?? true,
     logger: options.logger ?? console,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   })
 }
 

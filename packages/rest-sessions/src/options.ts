@@ -1,4 +1,5 @@
 import { SessionConfigError, type SessionLogger } from '@sessionbridge/core'
+import { wallClock } from '@sessionbridge/core/adapter'
 import { fetchTransport, type Transport } from './transport.ts'
 
 /** Options of `restSessionsBackend`. */
@@ -23,7 +24,7 @@ export interface RestSessionsBackendOptions {
   anonymousId?: string
   /** Where undecodable sessions are reported. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -78,7 +79,7 @@ export function resolveOptions(options: RestSessionsBackendOptions): ResolvedOpt
     encodeValues: options.encodeValues ?? true,
     anonymousId: options.anonymousId,
     logger: options.logger ?? console,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   })
   const { timeout, ip, ttl, anonymousId } = resolved
   if (!Number.isInteger(timeout) || timeout < 1)

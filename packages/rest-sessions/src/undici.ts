@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { wallClock } from '@sessionbridge/core/adapter'
 import { Pool } from 'undici'
 import type { Transport } from './transport.ts'
 
@@ -30,7 +31,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1 - WINDOW_MS
 function sharedDeadlines(): (timeout: number) => AbortSignal {
   const windows = new Map<number, { signal: AbortSignal; closes: number }>()
   return (timeout) => {
-    const now = Date.now()
+    const now = wallClock()
     const open = windows.get(timeout)
     if (open !== undefined && now < open.closes) return open.signal
     const window = Math.min(WINDOW_MS, timeout)

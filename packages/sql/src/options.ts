@@ -6,7 +6,7 @@ import {
   SessionConfigError,
   type SessionLogger,
 } from '@sessionbridge/core'
-import { missingOption } from '@sessionbridge/core/adapter'
+import { missingOption, wallClock } from '@sessionbridge/core/adapter'
 import type { SqlClient } from './client.ts'
 import { checkDialect, PKG, quoteTable } from './dialect.ts'
 import { DEFAULT_TABLES, type SqlLayout } from './schema.ts'
@@ -49,7 +49,7 @@ export interface SqlBackendOptions {
   userIdKey?: string
   /** Where warnings go (undecodable rows, failed background sweeps). @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -145,7 +145,7 @@ export function resolveSqlBackendOptions(options: SqlBackendOptions) {
         : wholeNumber('maxDataBytes', options.maxDataBytes ?? 1_048_576, 1),
     userIdKey: options.userIdKey ?? '_auth_user_id',
     logger: options.logger ?? console,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   })
 }
 

@@ -1,5 +1,5 @@
 import { SessionConfigError } from '@sessionbridge/core'
-import { backendCall, missingOption, sqlStatement } from '@sessionbridge/core/adapter'
+import { backendCall, missingOption, sqlStatement, wallClock } from '@sessionbridge/core/adapter'
 import type { SqlClient, SqlDialect } from './client.ts'
 import { checkDialect, PKG, quoteTable } from './dialect.ts'
 
@@ -9,7 +9,7 @@ export interface SideTableOptions {
   client: SqlClient
   /** Ended rows deleted (one bounded statement) every this many writes. @default 100 */
   sweepEvery?: number
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -50,7 +50,7 @@ export function sideTable(
   if (!Number.isInteger(sweepEvery) || sweepEvery < 1) {
     throw new SessionConfigError(PKG, 'sweepEvery', '%s must be a positive whole number')
   }
-  const now = options.now ?? Date.now
+  const now = options.now ?? wallClock
   const sweep = sqlStatement(dialect, (p) =>
     dialect === 'mysql'
       ? `DELETE FROM ${table} WHERE ${endColumn} <= ${p()} LIMIT 1000`
