@@ -5,7 +5,13 @@ import {
   type SessionData,
   type SessionLogger,
 } from '@sessionbridge/core'
-import { BoundedCache, isPlainObject, missingOption, RESERVED_KEYS } from '@sessionbridge/core/adapter'
+import {
+  BoundedCache,
+  isPlainObject,
+  missingOption,
+  RESERVED_KEYS,
+  wallClock,
+} from '@sessionbridge/core/adapter'
 import { base64DecodeLenient, constantTimeEqual, latin1Decode, saltedHmac, toHex } from './crypto.ts'
 import { parseDjangoExpiry } from './expiry.ts'
 import { pythonJsonLoads } from './python-json.ts'
@@ -44,7 +50,7 @@ export interface DjangoCodecOptions {
   cacheSize?: number
   /** Where "Session data corrupted" warnings go. @default console */
   logger?: SessionLogger
-  /** Clock for the signing timestamp, epoch ms. @default Date.now */
+  /** Clock for the signing timestamp, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -103,7 +109,7 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
     acceptSha1: traits.sha1Forms,
     ...(options.now ? { now: options.now } : {}),
   }
-  const now = options.now ?? Date.now
+  const now = options.now ?? wallClock
   const signer = new TimestampSigner(signerOptions)
   // Pre-3.1 data was signed with 'django.contrib.sessions' + class name (no dot), HMAC-SHA1, hex.
   // Django 4.0 stopped reading it.

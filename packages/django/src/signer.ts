@@ -1,5 +1,5 @@
 import { SessionConfigError } from '@sessionbridge/core'
-import { base64UrlEncode } from '@sessionbridge/core/adapter'
+import { base64UrlEncode, wallClock } from '@sessionbridge/core/adapter'
 import { base62Decode, base62Encode } from './base62.ts'
 import { constantTimeEqual, type DjangoHashAlgorithm, saltedHmac } from './crypto.ts'
 
@@ -24,7 +24,7 @@ export interface SignerOptions {
   algorithm?: DjangoHashAlgorithm
   /** Also accept HMAC-SHA1 signatures, as Django 3.2 does (4.0 dropped them). @default true */
   acceptSha1?: boolean
-  /** Clock for timestamps, epoch ms. @default Date.now */
+  /** Clock for timestamps, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
   now?: () => number
 }
 
@@ -65,7 +65,7 @@ function resolve(options: SignerOptions, defaultSalt: string): ResolvedSigner {
     sep,
     algorithm,
     acceptSha1: options.acceptSha1 ?? true,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
   })
 }
 
