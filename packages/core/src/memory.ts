@@ -25,7 +25,7 @@ export interface MemoryBackendOptions {
   idFormat?: IdFormat
   /** The map to keep entries in; pass your own to inspect or seed it in tests. @default new Map() */
   storage?: Map<string, MemoryEntry>
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

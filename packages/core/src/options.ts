@@ -55,7 +55,7 @@ export interface SessionManagerOptions {
   updateAttempts?: number
   /** Warnings. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

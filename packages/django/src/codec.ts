@@ -50,7 +50,7 @@ export interface DjangoCodecOptions {
   cacheSize?: number
   /** Where "Session data corrupted" warnings go. @default console */
   logger?: SessionLogger
-  /** Clock for the signing timestamp, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock for the signing timestamp, epoch ms. @default wallClock */
   now?: () => number
 }
 

@@ -24,7 +24,7 @@ export interface SignerOptions {
   algorithm?: DjangoHashAlgorithm
   /** Also accept HMAC-SHA1 signatures, as Django 3.2 does (4.0 dropped them). @default true */
   acceptSha1?: boolean
-  /** Clock for timestamps, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock for timestamps, epoch ms. @default wallClock */
   now?: () => number
 }
 

@@ -49,7 +49,7 @@ export interface MemcachedClientOptions {
    * the item header and key. Larger values throw `SessionDataError`. @default 1_048_064
    */
   maxValueBytes?: number
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

@@ -31,7 +31,7 @@ export interface RedisBackendOptions {
   userIndex?: boolean
   /** Where warnings about undecodable records go. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

@@ -24,7 +24,7 @@ export interface RestSessionsBackendOptions {
   anonymousId?: string
   /** Where undecodable sessions are reported. @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

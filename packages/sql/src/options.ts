@@ -49,7 +49,7 @@ export interface SqlBackendOptions {
   userIdKey?: string
   /** Where warnings go (undecodable rows, failed background sweeps). @default console */
   logger?: SessionLogger
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 

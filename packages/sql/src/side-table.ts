@@ -9,7 +9,7 @@ export interface SideTableOptions {
   client: SqlClient
   /** Ended rows deleted (one bounded statement) every this many writes. @default 100 */
   sweepEvery?: number
-  /** Clock, epoch ms. @default wallClock (`Date.now()` once a second, the monotonic clock between) */
+  /** Clock, epoch ms. @default wallClock */
   now?: () => number
 }
 
