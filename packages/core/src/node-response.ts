@@ -160,7 +160,9 @@ function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): unk
     (cookies) => {
       release(held, hold)
       try {
-        if (!held.headersSent) for (const cookie of cookies) held.appendHeader('Set-Cookie', cookie)
+        // `Reflect.get`: a getter deep on the response's prototypes (see `RequestSlot` on why).
+        if (!Reflect.get(held, 'headersSent'))
+          for (const cookie of cookies) held.appendHeader('Set-Cookie', cookie)
         for (const [m, ...a] of pending) (held[m as 'end'] as (...x: unknown[]) => unknown)(...a)
       } catch (error) {
         failSafely(held, hold.gate, error)

@@ -51,7 +51,7 @@ export function stateOf(req: Request): RequestSession<ExpressSessionUser, Expres
   const opened = slot.opened(req)
   if (opened) return opened
   // The first use of the session holds the response until its commit.
-  gate.hold(req.res!, rootApp(req)?.response)
+  gate.hold(req.res!, rootApp(req, req.res)?.response)
   return slot.of(req)
 }
 // A commit failure (or a header Node refuses) goes to Express's error handling, through the
@@ -73,8 +73,9 @@ const gate = new ResponseGate<Response>(
  * Only there can a request leave its slot entry (`RequestSlot`) and a response its hold
  * (`ResponseGate`) at home, writing nothing on either.
  */
-function rootApp(req: Request): { request: object; response: object } | undefined {
-  const app = req.app as { parent?: unknown; request?: object; response?: object } | undefined
+function rootApp(req: Request, res: Response | undefined): { request: object; response: object } | undefined {
+  // `Reflect.get`: `app` sits on the request's prototype (see `RequestSlot` on why).
+  const app = Reflect.get(req, 'app') as { parent?: unknown; request?: object; response?: object } | undefined
   if (
     app === undefined ||
     app.parent !== undefined ||
@@ -82,17 +83,20 @@ function rootApp(req: Request): { request: object; response: object } | undefine
     app.response === undefined
   )
     return undefined
-  const res = req.res
   return Object.getPrototypeOf(req) === app.request && res && Object.getPrototypeOf(res) === app.response
     ? (app as { request: object; response: object })
     : undefined
+}
+/** The `Cookie` header (`headers` is a getter on Node's `IncomingMessage.prototype`: see `rootApp`). */
+function cookieOf(req: Request): string | undefined {
+  return (Reflect.get(req, 'headers') as Request['headers']).cookie
 }
 const kMembers = Symbol('sessionbridge.members')
 const members = {
   ...sessionMembers<Request>({
     state: stateOf,
     address: (req) => req.ip,
-    cookie: (req) => req.headers.cookie,
+    cookie: cookieOf,
   }),
   realtimeTicket: { writable: true, value: null },
   [kMembers]: { value: true },
@@ -108,7 +112,7 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
     frameworkProxyTrust: true,
   })
   return function sessionbridge(req, res, next) {
-    const root = rootApp(req)
+    const root = rootApp(req, res)
     if (root) {
       // Shared members on the root app's request prototype, defined once: a request costs no objects.
       if (!Object.hasOwn(root.request, kMembers)) Object.defineProperties(root.request, members)
@@ -117,7 +121,7 @@ export function sessionMiddleware(options: ExpressSessionOptions): RequestHandle
       // request's own keep `req.session` for the parent's routes after it, as `express-session` does.
       Object.defineProperties(req, members)
     }
-    const before = slot.begin(req, driver, req.headers.cookie, checkInput, next, root?.request)
+    const before = slot.begin(req, driver, cookieOf(req), checkInput, next, root?.request)
     // A request that carries no session and never uses one goes out untouched (no hold).
     if (slot.opened(req)) gate.hold(res, root?.response)
     if (!before) return next()
