@@ -156,7 +156,8 @@ function send(held: NodeResponse, method: 'end' | 'write', args: unknown[]): unk
   // Until the commit is done, later writes (also through wrappers that kept ours) wait in order.
   const pending: unknown[][] = [[method, ...args]]
   hold.queue = pending
-  state.finish().then(
+  // `finishThen`: on the common end, these run in the commit's own reaction (a promise fewer).
+  state.finishThen(
     (cookies) => {
       release(held, hold)
       try {
