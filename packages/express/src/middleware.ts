@@ -87,7 +87,7 @@ function rootApp(req: Request, res: Response | undefined): { request: object; re
     ? (app as { request: object; response: object })
     : undefined
 }
-/** The `Cookie` header (`headers` is a getter on Node's `IncomingMessage.prototype`: see `rootApp`). */
+/** The `Cookie` header; `Reflect.get`: `headers` is a getter on `IncomingMessage.prototype` (see `RequestSlot`). */
 function cookieOf(req: Request): string | undefined {
   return (Reflect.get(req, 'headers') as Request['headers']).cookie
 }
