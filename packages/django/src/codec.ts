@@ -102,14 +102,14 @@ export function djangoCodec(options: DjangoCodecOptions): SessionCodec {
   }
   const keys = [options.secretKey, ...(options.fallbackKeys ?? [])]
   const logger = options.logger ?? console
+  const now = options.now ?? wallClock
   const signerOptions = {
     key: options.secretKey,
     fallbackKeys: options.fallbackKeys ?? [],
     salt,
     acceptSha1: traits.sha1Forms,
-    ...(options.now ? { now: options.now } : {}),
+    now,
   }
-  const now = options.now ?? wallClock
   const signer = new TimestampSigner(signerOptions)
   // Pre-3.1 data was signed with 'django.contrib.sessions' + class name (no dot), HMAC-SHA1, hex.
   // Django 4.0 stopped reading it.
