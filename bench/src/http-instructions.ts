@@ -11,7 +11,8 @@
 // them, and the other threads' (V8's compiler and GC helpers, which swing with timing). Each point
 // runs ROUNDS times (default 2) to show the spread.
 //   node --import tsx src/http-instructions.ts express memory,middleware,bare [none|read|incr]
-// The layers: `bare`, `middleware`, a store name (sessionbridge on it) or `limit:<store>`; the
+// The layers: `bare`, `middleware`, a store name (sessionbridge on it), `fetch:<store>` (Hono only:
+// sessionbridge around `app.fetch`, `sessionFetch`) or `limit:<store>`; the
 // scenario: `none` (no cookie, `GET /`), `read` or `incr` (256 seeded sessions in turn).
 // KEEP=<dir> keeps each point's main-thread dump (with NAMES, V8's perf map beside it). NAMES=<n> also prints each point's n costliest
 // functions (self instructions per request, JIT code named through V8's perf map, see
@@ -52,6 +53,8 @@ const benchDir = fileURLToPath(new URL('..', import.meta.url))
 function layerOf(name: string): Layer {
   if (name === 'bare' || name === 'middleware') return { kind: name }
   if (name.startsWith('limit:')) return { kind: 'limit', store: name.slice(6) as StoreName }
+  if (name.startsWith('fetch:'))
+    return { kind: 'sessionbridge', store: name.slice(6) as StoreName, integration: 'fetch' }
   return { kind: 'sessionbridge', store: name as StoreName }
 }
 

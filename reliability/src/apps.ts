@@ -5,11 +5,11 @@ import * as sbFastify from '@sessionbridge/fastify'
 import * as sbHono from '@sessionbridge/hono'
 import * as sbKoa from '@sessionbridge/koa'
 import Fastify from 'fastify'
-import { Hono } from 'hono'
+import { Hono, type Context as HonoContext } from 'hono'
 import Koa, { type Context, type Middleware } from 'koa'
 
-/** The frameworks every HTTP test runs on. */
-export const FRAMEWORKS = ['fastify', 'koa', 'hono'] as const
+/** The frameworks every HTTP test runs on (`hono-fetch`: Hono under `sessionFetch`, not the middleware). */
+export const FRAMEWORKS = ['fastify', 'koa', 'hono', 'hono-fetch'] as const
 export type FrameworkName = (typeof FRAMEWORKS)[number]
 
 /** One HTTP request to an app under test. */
@@ -56,7 +56,7 @@ const parts = (path: string) => path.split('?')[0]!.split('/').filter(Boolean).m
 export async function buildApp(framework: FrameworkName, options: AppOptions): Promise<AppUnderTest> {
   if (framework === 'fastify') return fastifyApp(options)
   if (framework === 'koa') return koaApp(options)
-  return honoApp(options)
+  return honoApp(options, framework)
 }
 
 async function fastifyApp(options: AppOptions): Promise<AppUnderTest> {
@@ -177,47 +177,62 @@ async function koaApp(options: AppOptions): Promise<AppUnderTest> {
   }
 }
 
-async function honoApp(options: AppOptions): Promise<AppUnderTest> {
+/** What Hono's routes use: `c.get(...)` under the middleware, `sessionOf(c)` under `sessionFetch`. */
+const honoGet = (c: HonoContext<sbHono.SessionEnv>): sbHono.SessionAccess => ({
+  session: c.get('session'),
+  user: c.get('user'),
+  login: c.get('login'),
+  logout: c.get('logout'),
+  authenticate: c.get('authenticate'),
+  csrfToken: c.get('csrfToken'),
+})
+
+async function honoApp(options: AppOptions, framework: 'hono' | 'hono-fetch'): Promise<AppUnderTest> {
   const { tickets = null, afterRead: _afterRead, ...sessionOptions } = options
   const app = new Hono<sbHono.SessionEnv>()
-  app.use(sbHono.sessionMiddleware(sessionOptions))
-  app.get('/read', async (c) => c.json(await c.get('session').all()))
+  const s: (c: HonoContext<sbHono.SessionEnv>) => sbHono.SessionAccess =
+    framework === 'hono' ? honoGet : (c) => sbHono.sessionOf(c)
+  if (framework === 'hono') app.use(sbHono.sessionMiddleware(sessionOptions))
+  app.get('/read', async (c) => c.json(await s(c).session.all()))
   app.post('/write/:key/:value', async (c) => {
-    c.get('session').set(c.req.param('key'), c.req.param('value'))
+    s(c).session.set(c.req.param('key'), c.req.param('value'))
     return c.text('ok')
   })
   app.post('/read-then-write/:key/:value', async (c) => {
-    await c.get('session').all()
+    await s(c).session.all()
     await options.afterRead?.()
-    c.get('session').set(c.req.param('key'), c.req.param('value'))
+    s(c).session.set(c.req.param('key'), c.req.param('value'))
     return c.text('ok')
   })
   app.post('/login/:username', async (c) => {
     const user = await options.users?.findByLogin(c.req.param('username'))
     if (!user) return c.text('no such user', 404)
-    await c.get('login')(user)
+    await s(c).login(user)
     return c.text('ok')
   })
   app.post('/logout', async (c) => {
-    c.get('logout')()
+    s(c).logout()
     return c.text('ok')
   })
   app.post('/regenerate', async (c) => {
-    c.get('session').regenerate()
+    s(c).session.regenerate()
     return c.text('ok')
   })
-  app.get('/whoami', async (c) => c.json({ user: (await c.get('user'))?.username ?? null }))
+  app.get('/whoami', async (c) => c.json({ user: (await s(c).user)?.username ?? null }))
   app.get('/guarded', sbHono.loggedInOrBasicAuth(), async (c) =>
-    c.json({ user: (await c.get('user'))?.username ?? null }),
+    c.json({ user: (await s(c).user)?.username ?? null }),
   )
   app.post('/ticket', sbHono.ticketRoute(tickets))
+  const fetch = framework === 'hono' ? app.fetch : sbHono.sessionFetch(app, sessionOptions)
   return {
-    framework: 'hono',
+    framework,
     async call({ method = 'GET', path, cookie, headers = {} }) {
-      const response = await app.request(path, {
-        method,
-        headers: { ...headers, ...(cookie ? { cookie } : {}) },
-      })
+      const response = await fetch(
+        new Request(`http://localhost${path}`, {
+          method,
+          headers: { ...headers, ...(cookie ? { cookie } : {}) },
+        }),
+      )
       return {
         status: response.status,
         setCookies: response.headers.getSetCookie(),

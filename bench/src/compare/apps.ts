@@ -9,7 +9,12 @@ import fastifyCookie from '@fastify/cookie'
 import { serve } from '@hono/node-server'
 import type { Session, SessionManagerOptions } from '@sessionbridge/core'
 import { sessionPlugin } from '@sessionbridge/fastify'
-import { sessionMiddleware as honoSessions } from '@sessionbridge/hono'
+import {
+  type HonoSessionOptions,
+  sessionOf as honoSessionOf,
+  sessionMiddleware as honoSessions,
+  sessionFetch,
+} from '@sessionbridge/hono'
 import { sessionMiddleware as koaSessions } from '@sessionbridge/koa'
 import { RedisStore } from 'connect-redis'
 import express from 'express'
@@ -305,22 +310,31 @@ async function startHono(
   cleanups: (() => Promise<void>)[],
 ): Promise<number> {
   const app: HonoApp = new Hono()
-  for (const { prefix, layer } of mounts) await mountHono(app, layer, prefix, counter, cleanups)
+  let fetch = app.fetch
+  for (const { prefix, layer } of mounts) {
+    const around = await mountHono(app, layer, prefix, counter, cleanups)
+    if (around && mounts.length > 1) throw new Error('bench: a sessionFetch layer needs a server of its own')
+    if (around) fetch = sessionFetch(app, around)
+  }
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
     if ('keepAliveTimeout' in server) server.keepAliveTimeout = KEEP_ALIVE_MS
     cleanups.push(() => new Promise<void>((done) => server.close(() => done())))
   })
 }
 
-/** The layer's middleware, for the paths under `prefix` only, and its routes there. */
+/**
+ * The layer's middleware, for the paths under `prefix` only, and its routes there. A `sessionFetch`
+ * layer has no middleware: its options come back, for the server to wrap the app's `fetch`.
+ */
 async function mountHono(
   app: HonoApp,
   layer: Layer,
   prefix: string,
   counter: CallCounter,
   cleanups: (() => Promise<void>)[],
-): Promise<void> {
+): Promise<HonoSessionOptions | null> {
+  let around: HonoSessionOptions | null = null
   const use = (middleware: MiddlewareHandler) =>
     prefix ? app.use(`${prefix}/*`, middleware) : app.use(middleware)
   let handlers: Handlers | null = null
@@ -331,8 +345,13 @@ async function mountHono(
   } else if (layer.kind === 'sessionbridge') {
     const store = await openStore(layer.store, counter)
     cleanups.push(store.close)
-    use(honoSessions({ backend: store.backend, secrets: [SECRET] }))
-    const sessionOf = (c: unknown) => (c as HonoContext).get('session') as Session
+    const options = { backend: store.backend, secrets: [SECRET] }
+    if (layer.integration === 'fetch') around = options
+    else use(honoSessions(options))
+    const sessionOf =
+      layer.integration === 'fetch'
+        ? (c: unknown) => honoSessionOf(c as HonoContext).session
+        : (c: unknown) => (c as HonoContext).get('session') as Session
     handlers = {
       read: async (c) => asCount(await sessionOf(c).get('count')),
       write: (c, count) => sessionOf(c).set('count', count),
@@ -370,6 +389,7 @@ async function mountHono(
     if (written) await written
     return c.text(String(count))
   })
+  return around
 }
 
 /**

@@ -6,7 +6,11 @@ export type Framework = 'fastify' | 'koa' | 'hono' | 'express'
 /** The framework alone; sessionbridge on one of its backends; or the peer library users would pick. */
 export type Layer =
   | { kind: 'bare' }
-  | { kind: 'sessionbridge'; store: StoreName }
+  /**
+   * `integration: 'fetch'`: Hono only, sessionbridge around `app.fetch` (`sessionFetch`) instead of
+   * its middleware; a server of its own (one mount).
+   */
+  | { kind: 'sessionbridge'; store: StoreName; integration?: 'fetch' }
   /** Bare + the raw round trips of a read (1) or a write (2) on the store, same client (limits.ts). */
   | { kind: 'limit'; store: StoreName }
   | { kind: 'peer'; store: 'memory' | 'redis' | 'cookie' }

@@ -1,12 +1,12 @@
 import type { AuthUser, BasicGuardOptions, TicketRouteOptions, TicketStore } from '@sessionbridge/core'
 import { type ResolvedBasicGuard, resolveBasicGuard, resolveTicketRoute } from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
-import { stateOf } from './middleware.ts'
+import { clientAddressOf, stateOf } from './middleware.ts'
 
 const guardMiddleware =
   (guard: ResolvedBasicGuard): MiddlewareHandler =>
   async (c, next) => {
-    const decision = await stateOf(c).guard(guard, c.req.header('authorization'), c.get('clientAddress')?.(c))
+    const decision = await stateOf(c).guard(guard, c.req.header('authorization'), clientAddressOf(c))
     if (decision.allow) return next()
     return c.text(decision.body, decision.status, decision.headers)
   }

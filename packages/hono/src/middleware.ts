@@ -1,40 +1,21 @@
-import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
-import { SessionConfigError } from '@sessionbridge/core'
-import {
-  type RequestSession,
-  SessionDriver,
-  type SessionDriverOptions,
-  type SessionErrorAnswer,
-  sessionErrorAnswer,
-} from '@sessionbridge/core/adapter'
+import type { AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
+import { type RequestSession, type SessionErrorAnswer, sessionErrorAnswer } from '@sessionbridge/core/adapter'
 import type { Context, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import {
-  appendCookies,
-  checkInput,
-  header,
-  isDefaultErrorAnswer,
-  isSecure,
-  socketAddress,
-} from './request-io.ts'
+import { type Binding, bindSessions, commitFailed, type HonoSessionOptions } from './binding.ts'
+import { fetchHolderOf } from './fetch.ts'
+import { type SessionAccess, SessionHolder } from './holder.ts'
+import { appendCookies, checkInput, header, isDefaultErrorAnswer, isSecure } from './request-io.ts'
 
 /** What the middleware puts on the context: `c.get('session')`, `c.get('user')`, ... */
 export interface SessionVariables<Data extends SessionData = SessionData, User extends AuthUser = AuthUser> {
-  /** This request's session; loads on first read, commits after the downstream handlers. */
+  /** See `SessionAccess`: the session, the user, the auth steps. */
   session: Session<Data>
-  /** The logged-in user, loaded on first `await c.get('user')` (or `.get()`), once per request. */
   user: LazyUser<User>
-  /** Logs `user` in: new session id, Django's auth keys. */
-  login: (user: User) => Promise<void>
-  /** Logs out: the session is deleted and its cookie cleared. */
-  logout: () => void
-  /**
-   * Checks credentials through the `throttle` and `users` (Django's `authenticate`; the client
-   * address from `clientAddress`): `ok` with the user, `invalid`, or `throttled` (answer 429).
-   */
-  authenticate: (username: string, password: string) => Promise<AuthenticateResult<User>>
-  /** A CSRF token for a form or a header; sends the `csrftoken` cookie (needs the `csrf` option). */
-  csrfToken: () => Promise<string>
+  login: SessionAccess<Data, User>['login']
+  logout: SessionAccess<Data, User>['logout']
+  authenticate: SessionAccess<Data, User>['authenticate']
+  csrfToken: SessionAccess<Data, User>['csrfToken']
   /** A fresh realtime ticket, set by `realtimeTicket()`; `null` without user or store. */
   realtimeTicket: string | null
   /** The per-request state behind the others (guards and the ticket route use it). */
@@ -48,98 +29,90 @@ export interface SessionEnv<Data extends SessionData = SessionData, User extends
   Variables: SessionVariables<Data, User>
 }
 
-/** Options of the middleware: the core session options plus `users` and `tickets`. */
-export interface HonoSessionOptions<User extends AuthUser = AuthUser> extends SessionDriverOptions<User> {
-  /**
-   * Hono has no proxy setting of its own, so this is it: trust the first `X-Forwarded-Proto` hop to
-   * decide HTTPS (for `cookie.secure: 'auto'`). @default false
-   */
-  trustProxy?: boolean
-  /**
-   * The client address for the throttle's per-address rule (and the Basic guards). Behind a proxy,
-   * read the header your proxy sets. @default the socket's address on `@hono/node-server`, else none
-   */
-  clientAddress?: (c: Context) => string | null | undefined
-}
-
 const kRequest = Symbol('sessionbridge.request')
 const NO_COOKIES: readonly string[] = []
-/** What one `sessionMiddleware()` shares with its requests (made once). */
-interface Binding {
-  driver: SessionDriver<AuthUser, SessionData>
-  trustProxy: boolean
-  clientAddress: (c: Context) => string | null | undefined
-}
 /**
  * What the middleware keeps on a request's context, under one key: each key added to Hono's
- * `Context` is a map transition of its own (a megamorphic store apiece, on every request). It is
- * also what the session asks whether the request is HTTPS (when it writes a cookie): no closure a
- * request.
+ * `Context` is a map transition of its own (a megamorphic store apiece, on every request).
  */
-class RequestSlot {
-  binding: Binding
+class RequestSlot extends SessionHolder {
   /** The context's own `get`, which `sessionGet` stands in front of. */
   readonly get: Context['get']
-  state: RequestSession | null
   readonly #c: Context
   constructor(binding: Binding, c: Context, state: RequestSession | null) {
-    this.binding = binding
+    super(binding, state)
     this.get = c.get
-    this.state = state
     this.#c = c
   }
   get secure(): boolean {
     return isSecure(this.#c, this.binding.trustProxy)
   }
+  header(name: string): string | undefined {
+    return header(this.#c, name)
+  }
+  get context(): Context {
+    return this.#c
+  }
 }
 type Carrier = Context & { [kRequest]?: RequestSlot; then?: undefined }
 
-/** The per-request session state (opened on first use); throws when the session middleware did not run first. */
+/** A context's holder: the middleware's, else `sessionFetch`'s; `undefined` when neither runs it. */
+const holderOf = (c: Context): SessionHolder | undefined => (c as Carrier)[kRequest] ?? fetchHolderOf(c)
+
+function requireHolder(c: Context): SessionHolder {
+  const holder = holderOf(c)
+  if (!holder)
+    throw new Error('[sessionbridge/hono] the session middleware or sessionFetch must run before this')
+  return holder
+}
+
+/**
+ * A request's session, user and auth steps, under `sessionFetch` or the middleware (which also
+ * gives them as `c.get(...)`). Throws when neither runs the request.
+ */
+export function sessionOf<Data extends SessionData = SessionData, User extends AuthUser = AuthUser>(
+  c: Context,
+): SessionAccess<Data, User> {
+  return requireHolder(c) as unknown as SessionAccess<Data, User>
+}
+
+/** The per-request state behind `sessionOf` (opened on first use), for guards and adapters. */
 export function stateOf<User extends AuthUser = AuthUser, Data extends SessionData = SessionData>(
   c: Context,
 ): RequestSession<User, Data> {
-  const slot = (c as Carrier)[kRequest]
-  if (!slot) throw new Error('[sessionbridge/hono] the session middleware must run before this one')
-  if (!slot.state) slot.state = slot.binding.driver.open(undefined, isSecure(c, slot.binding.trustProxy))
-  return slot.state as unknown as RequestSession<User, Data>
+  return requireHolder(c).open() as unknown as RequestSession<User, Data>
 }
+
+/** The configured client address of a context's request (the guards' throttle rule). */
+export const clientAddressOf = (c: Context): string | null | undefined => holderOf(c)?.clientAddress()
 
 /**
  * `c.get` of a context the middleware ran on: the session's variables are made on first read (a
  * request that never reads them costs no object and no `c.set`); other keys are Hono's own.
  */
 function sessionGet(this: Carrier, key: string): unknown {
+  const slot = this[kRequest]!
   switch (key) {
     case 'session':
-      return stateOf(this).session
+      return slot.session
     case 'user':
-      return stateOf(this).user
+      return slot.user
     case 'sessionState':
-      return stateOf(this)
-    case 'login': {
-      const state = stateOf(this)
-      return (user: AuthUser) => state.login(user)
-    }
-    case 'logout': {
-      const state = stateOf(this)
-      return () => state.logout()
-    }
-    case 'authenticate': {
-      const state = stateOf(this)
-      const address = this[kRequest]!.binding.clientAddress(this)
-      return (username: string, password: string) => state.authenticate({ username, password }, address)
-    }
-    case 'csrfToken': {
-      const state = stateOf(this)
-      const cookie = header(this, 'cookie')
-      return () => state.csrfToken(cookie)
-    }
+      return slot.open()
+    case 'login':
+      return (user: AuthUser) => slot.login(user)
+    case 'logout':
+      return () => slot.logout()
+    case 'authenticate':
+      return (username: string, password: string) => slot.authenticate(username, password)
+    case 'csrfToken':
+      return () => slot.csrfToken()
     case 'clientAddress':
-      return this[kRequest]!.binding.clientAddress
+      return slot.binding.clientAddress
     case 'realtimeTicket':
-      return this[kRequest]!.get(key) ?? null
+      return slot.get(key) ?? null
     default:
-      return this[kRequest]!.get(key as never)
+      return slot.get(key as never)
   }
 }
 
@@ -151,22 +124,8 @@ function sessionGet(this: Carrier, key: string): unknown {
 export function sessionMiddleware<Data extends SessionData = SessionData, User extends AuthUser = AuthUser>(
   options: HonoSessionOptions<User>,
 ): MiddlewareHandler<SessionEnv<Data, User>> {
-  const {
-    trustProxy = false,
-    clientAddress = socketAddress,
-    ...driverOptions
-  } = options ?? ({} as HonoSessionOptions<User>)
-  if (typeof clientAddress !== 'function') {
-    throw new SessionConfigError('hono', 'clientAddress', '%s must be a function (c) => string | null')
-  }
-  const driver = new SessionDriver<User, Data>(driverOptions, { package: 'hono', frameworkProxyTrust: false })
-  const { logger } = driver.manager.options
-
-  const binding: Binding = {
-    driver: driver as unknown as SessionDriver<AuthUser, SessionData>,
-    trustProxy,
-    clientAddress: clientAddress as Binding['clientAddress'],
-  }
+  const binding = bindSessions<User, Data>(options)
+  const { driver } = binding
 
   /** After the handlers: the commit (when the session changed), then the response's cookies. */
   const afterHandlers = (c: Context, slot: RequestSlot): Promise<void> | undefined => {
@@ -175,7 +134,7 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
     return state.finishThen(
       (cookies) => respond(c, cookies),
       (error) => {
-        const answer = commitFailed(error)
+        const answer = commitFailed(binding, error)
         // A failure of ours must not replace the handler's own error response.
         if (c.error) return respond(c, NO_COOKIES)
         throw answer ? new HTTPException(answer.status, { message: answer.body, cause: error }) : error
@@ -191,14 +150,10 @@ export function sessionMiddleware<Data extends SessionData = SessionData, User e
         throw failure
       },
       (error) => {
-        commitFailed(error)
+        commitFailed(binding, error)
         throw failure
       },
     )
-  }
-  const commitFailed = (error: unknown) => {
-    logger.warn(`[sessionbridge/hono] commit failed: ${(error as Error)?.message}`)
-    return sessionErrorAnswer(error)
   }
   /** The handlers, then the commit: no `async` frame of its own (an await, a reaction fewer). */
   const around = (c: Context, next: Next, slot: RequestSlot): Promise<void> => {

@@ -18,12 +18,22 @@ export function socketAddress(c: Context): string | null {
  * headers directly spares building a `Headers` object on every request. Elsewhere: Web APIs.
  */
 export function header(c: Context, name: string): string | undefined {
-  const headers = (c.env as NodeBindings | undefined)?.incoming?.headers
-  if (headers && typeof headers === 'object') {
-    const value = headers[name]
-    return Array.isArray(value) ? value[0] : value
-  }
-  return c.req.header(name)
+  const value = nodeHeader(c.env, name)
+  return value === null ? c.req.header(name) : value
+}
+
+/** `header` for a `Request` and the bindings it came with (what `sessionFetch` has before Hono runs). */
+export function requestHeader(request: Request, env: unknown, name: string): string | undefined {
+  const value = nodeHeader(env, name)
+  return value === null ? (request.headers.get(name) ?? undefined) : value
+}
+
+/** A header of `@hono/node-server`'s Node request; `null` elsewhere. */
+function nodeHeader(env: unknown, name: string): string | undefined | null {
+  const headers = (env as NodeBindings | undefined)?.incoming?.headers
+  if (!headers || typeof headers !== 'object') return null
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
 }
 
 /** Hono's own default error answer (the app built no other): only this one may be replaced. */
@@ -46,6 +56,25 @@ export function appendCookies(c: Context, cookies: readonly string[]): void {
   }
 }
 
+/** `appendCookies` for a response outside Hono: in place, or on a copy when its headers are immutable. */
+export function withCookies(res: Response, cookies: readonly string[]): Response {
+  if (cookies.length === 0) return res
+  const parts = lightweightParts(res)
+  const record = parts && recordWithCookies(parts[2], cookies)
+  // A new lightweight response, not its parts changed: reading its body would make the Web
+  // `Response` from the headers it was made with (no server reads it when the caller is no server).
+  if (record) return new Response(parts[1] as BodyInit, { status: parts[0], headers: record as HeadersInit })
+  let answer = res
+  try {
+    for (const cookie of cookies) answer.headers.append('Set-Cookie', cookie)
+  } catch {
+    // The first append throws (Response.redirect, a fetch's answer): none was added.
+    answer = new Response(res.body, res)
+    for (const cookie of cookies) answer.headers.append('Set-Cookie', cookie)
+  }
+  return answer
+}
+
 /** The symbol under which @hono/node-server's lightweight `Response` keeps its parts, once seen. */
 let partsKey: symbol | undefined
 
@@ -58,16 +87,26 @@ let partsKey: symbol | undefined
  * several responses). `false`: any other response, or another shape, takes the Web API way.
  */
 function appendToLightweight(res: Response, cookies: readonly string[]): boolean {
+  const parts = lightweightParts(res)
+  const record = parts && recordWithCookies(parts[2], cookies)
+  if (!record) return false
+  parts[2] = record
+  return true
+}
+
+/** A lightweight response's `[status, body, headers]`; `null` for any other. */
+function lightweightParts(res: Response): [number, unknown, unknown] | null {
   partsKey ??= Object.getOwnPropertySymbols(res).find((key) => key.description === 'cache')
   const parts = partsKey === undefined ? undefined : (res as unknown as Record<symbol, unknown>)[partsKey]
-  if (!Array.isArray(parts) || parts.length !== 3 || typeof parts[0] !== 'number') return false
-  const record: unknown = parts[2]
-  if (record === undefined) {
-    parts[2] = { 'content-type': 'text/plain; charset=UTF-8', 'set-cookie': [...cookies] }
-    return true
-  }
+  if (!Array.isArray(parts) || parts.length !== 3 || typeof parts[0] !== 'number') return null
+  return parts as [number, unknown, unknown]
+}
+
+/** A copy of a plain header record (or Hono's default one) with the cookies; `null` for another shape. */
+function recordWithCookies(record: unknown, cookies: readonly string[]): Record<string, unknown> | null {
+  if (record === undefined) return { 'content-type': 'text/plain; charset=UTF-8', 'set-cookie': [...cookies] }
   if (record === null || typeof record !== 'object' || Object.getPrototypeOf(record) !== Object.prototype)
-    return false
+    return null
   const copy: Record<string, unknown> = {}
   let sent: string[] = []
   for (const [name, value] of Object.entries(record)) {
@@ -75,22 +114,26 @@ function appendToLightweight(res: Response, cookies: readonly string[]): boolean
     if (name.toLowerCase() !== 'set-cookie') copy[name] = value
     else if (typeof value === 'string') sent.push(value)
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) sent = sent.concat(value)
-    else return false
+    else return null
   }
   copy['set-cookie'] = [...sent, ...cookies]
-  parts[2] = copy
-  return true
+  return copy
 }
 
-/** Whether the request came over HTTPS (`X-Forwarded-Proto` only under `trustProxy`). */
-export const isSecure = (c: Context, trustProxy: boolean) =>
+/** Whether a request came over HTTPS (`X-Forwarded-Proto` only under `trustProxy`). */
+export const isSecureFetch = (request: Request, env: unknown, trustProxy: boolean) =>
   isSecureRequest(
     {
-      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-      forwardedProto: header(c, 'x-forwarded-proto'),
+      protocol: request.url.startsWith('https:') ? 'https' : 'http',
+      forwardedProto: requestHeader(request, env, 'x-forwarded-proto'),
     },
     trustProxy,
   )
+
+/** `isSecureFetch` of a context's request. */
+export const isSecure = (c: Context, trustProxy: boolean) => isSecureFetch(c.req.raw, c.env, trustProxy)
+
+const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
 
 /** What the CSRF check reads; the form field only from a form body. */
 export const checkInput = (c: Context) => ({
@@ -99,8 +142,37 @@ export const checkInput = (c: Context) => ({
   header: (name: string) => header(c, name),
   formField: async (name: string) => {
     const type = c.req.header('content-type') ?? ''
-    if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined
+    if (!FORM.test(type)) return undefined
     const value = (await c.req.parseBody())[name]
     return typeof value === 'string' ? value : undefined
   },
 })
+
+/**
+ * `checkInput` before Hono runs (`sessionFetch`): the form field from a copy of the body, which the
+ * handlers still read whole; a body that is no valid form has no field.
+ */
+export const checkFetchInput = (request: Request, env: unknown) => ({
+  method: request.method,
+  path: pathOf(request.url),
+  header: (name: string) => requestHeader(request, env, name),
+  formField: async (name: string) => {
+    if (!FORM.test(requestHeader(request, env, 'content-type') ?? '')) return undefined
+    const value = await request
+      .clone()
+      .formData()
+      .then(
+        (form) => form.get(name),
+        () => null,
+      )
+    return typeof value === 'string' ? value : undefined
+  },
+})
+
+/** The path of an absolute URL, without its query. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const end = url.indexOf('?', start)
+  return url.slice(start, end === -1 ? undefined : end)
+}

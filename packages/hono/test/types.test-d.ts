@@ -1,7 +1,7 @@
 import { type AuthUser, memoryBackend } from '@sessionbridge/core'
 import { Hono } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { type SessionEnv, sessionMiddleware } from '../src/index.ts'
+import { type SessionEnv, sessionFetch, sessionMiddleware, sessionOf } from '../src/index.ts'
 
 interface ShopUser extends AuthUser {
   email: string
@@ -27,5 +27,21 @@ describe('hono types', () => {
       expectTypeOf(c.var.realtimeTicket).toEqualTypeOf<string | null>()
       return c.text('ok')
     })
+  })
+
+  it('keeps the app fetch type through sessionFetch, and types sessionOf through its generics', () => {
+    const app = new Hono<{ Bindings: { KV: string } }>()
+    app.get('/', async (c) => {
+      const { session, user, login } = sessionOf<ShopData, ShopUser>(c)
+      expectTypeOf(session.get('count')).toEqualTypeOf<Promise<number | undefined>>()
+      expectTypeOf(await user).toEqualTypeOf<ShopUser | null>()
+      expectTypeOf(login).parameter(0).toEqualTypeOf<ShopUser>()
+      // @ts-expect-error cart holds strings
+      session.set('cart', [1])
+      return c.text('ok')
+    })
+    expectTypeOf(sessionFetch(app, { backend: memoryBackend() })).toEqualTypeOf<typeof app.fetch>()
+    // @ts-expect-error an app is needed, not its fetch alone
+    sessionFetch(app.fetch, { backend: memoryBackend() })
   })
 })

@@ -52,3 +52,7 @@ describe('hono inside workerd', () => {
 })
 
 testFrameworkBehaviour({ name: 'hono (workerd)', makeApp: (options) => host.app(() => mf, options) })
+testFrameworkBehaviour({
+  name: 'hono sessionFetch (workerd)',
+  makeApp: (options) => host.app(() => mf, options, 'fetch'),
+})

@@ -1,20 +1,26 @@
 // The Worker module of the workerd behaviour suite: the suite's Hono app (../app.ts), built per
 // test app from the settings Node sends, with its stores reached over the NODE service binding.
-import type { Hono } from 'hono'
-import type { SessionEnv } from '../../src/index.ts'
-import { buildApp } from '../app.ts'
-import { APP_HEADER, type BridgeConfig, bridgedOptions, CLOCK_HEADER, caller } from './bridge.ts'
+import { buildFetch, type Integration } from '../app.ts'
+import {
+  APP_HEADER,
+  type BridgeConfig,
+  bridgedOptions,
+  CLOCK_HEADER,
+  caller,
+  INTEGRATION_HEADER,
+} from './bridge.ts'
 
 interface Env {
   NODE: { fetch(input: string, init: RequestInit): Promise<Response> }
 }
 
-const apps = new Map<string, Promise<Hono<SessionEnv>>>()
+type AppFetch = (request: Request) => Response | Promise<Response>
+const apps = new Map<string, Promise<AppFetch>>()
 // The suite moves its clock to test idle expiry; each request brings the offset it is at.
 let clockOffset = 0
 const now = () => Date.now() + clockOffset
 
-async function appFor(id: string, env: Env): Promise<Hono<SessionEnv>> {
+async function appFor(id: string, env: Env, integration: Integration): Promise<AppFetch> {
   const call = caller(env.NODE, id)
   const response = await env.NODE.fetch('http://node/config', {
     method: 'POST',
@@ -22,7 +28,7 @@ async function appFor(id: string, env: Env): Promise<Hono<SessionEnv>> {
   })
   if (!response.ok) throw new Error(`no bridge config for app ${id}: ${response.status}`)
   const config = (await response.json()) as BridgeConfig
-  return buildApp(bridgedOptions(config, call, now))
+  return buildFetch(bridgedOptions(config, call, now), integration)
 }
 
 export default {
@@ -33,11 +39,12 @@ export default {
     const id = request.headers.get(APP_HEADER)
     if (!id) return new Response('missing app header', { status: 400 })
     clockOffset = Number(request.headers.get(CLOCK_HEADER) ?? 0)
+    const integration = request.headers.get(INTEGRATION_HEADER) === 'fetch' ? 'fetch' : 'middleware'
     let app = apps.get(id)
     if (!app) {
-      app = appFor(id, env)
+      app = appFor(id, env, integration)
       apps.set(id, app)
     }
-    return (await app).fetch(request)
+    return (await app)(request)
   },
 }

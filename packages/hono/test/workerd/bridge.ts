@@ -82,6 +82,8 @@ export interface BridgeConfig {
 /** Headers the host adds to each request it forwards. */
 export const APP_HEADER = 'x-bridge-app'
 export const CLOCK_HEADER = 'x-bridge-clock-offset'
+/** Which integration the Worker builds the app with (`../app.ts`'s `Integration`). */
+export const INTEGRATION_HEADER = 'x-bridge-integration'
 /** A user crossing the bridge carries the handle Node keeps the real object under. */
 export const HANDLE = '__bridgeHandle'
 

@@ -4,6 +4,7 @@
 import { alnum64IdFormat, djangoIdFormat } from '@sessionbridge/core'
 import type { BehaviourApp, BehaviourAppOptions } from '@sessionbridge/core/testing/http'
 import type { Miniflare } from '@sessionbridge/test-services/workerd'
+import type { Integration } from '../app.ts'
 import {
   APP_HEADER,
   type BridgeAnswer,
@@ -11,6 +12,7 @@ import {
   type BridgeConfig,
   CLOCK_HEADER,
   HANDLE,
+  INTEGRATION_HEADER,
 } from './bridge.ts'
 
 const BACKEND_METHODS = [
@@ -67,7 +69,11 @@ export class BridgeHost {
   }
 
   /** Registers `options` and returns the suite's handle on the app inside `mf`. */
-  app(mf: () => Miniflare, options: BehaviourAppOptions): BehaviourApp {
+  app(
+    mf: () => Miniflare,
+    options: BehaviourAppOptions,
+    integration: Integration = 'middleware',
+  ): BehaviourApp {
     const id = String(++this.#next)
     this.#apps.set(id, options)
     const now = options.session.now ?? Date.now
@@ -76,6 +82,7 @@ export class BridgeHost {
         const headers = new Headers(request.headers)
         headers.set(APP_HEADER, id)
         headers.set(CLOCK_HEADER, String(now() - Date.now()))
+        headers.set(INTEGRATION_HEADER, integration)
         const response = await mf().dispatchFetch(request.url, {
           method: request.method,
           headers: Object.fromEntries(headers),
