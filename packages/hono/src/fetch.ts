@@ -3,10 +3,10 @@
 // even an empty one, costs a request about a tenth of a bare one (bench/README.md). Around `fetch`,
 // a request that never touches its session costs one property on its `Request`.
 import type { AuthUser, SessionData } from '@sessionbridge/core'
-import { type ExtensionAnswer, sessionErrorAnswer } from '@sessionbridge/core/adapter'
+import { type ExtensionAnswer, type RequestSession, sessionErrorAnswer } from '@sessionbridge/core/adapter'
 import type { Context } from 'hono'
 import { type Binding, bindSessions, commitFailed, type HonoSessionOptions } from './binding.ts'
-import { SessionHolder } from './holder.ts'
+import type { SessionAccess, SessionHolder } from './holder.ts'
 import {
   checkFetchInput,
   isDefaultErrorAnswer,
@@ -25,23 +25,35 @@ const NO_COOKIES: readonly string[] = []
  * What `sessionFetch` keeps on a request once its session is used (before: the `Binding` alone, no
  * object a request).
  */
-class FetchRequest extends SessionHolder {
+class FetchRequest implements SessionHolder {
+  readonly binding: Binding
+  state: RequestSession | null = null
   readonly #request: Request
   readonly #env: unknown
   /** The context that used the session (set when a handler reaches it). */
   context: Context | null = null
   /** What Hono's error handler got for this request, when it got anything. */
   error: unknown = undefined
+  access: SessionAccess | null = null
   constructor(binding: Binding, request: Request, env: unknown) {
-    super(binding, null)
+    this.binding = binding
     this.#request = request
     this.#env = env
   }
+  /** Asked only when a cookie is written (see core's `SessionStart.secure`). */
   get secure(): boolean {
     return isSecureFetch(this.#request, this.#env, this.binding.trustProxy)
   }
+  /** The request's state, opened on first use (with the request's cookie by `sessionFetch`). */
+  open(cookie?: string): RequestSession {
+    this.state ??= this.binding.driver.open(cookie, this)
+    return this.state
+  }
   header(name: string): string | undefined {
     return requestHeader(this.#request, this.#env, name)
+  }
+  clientAddress(): string | null | undefined {
+    return this.context === null ? null : this.binding.clientAddress(this.context)
   }
 }
 type Held = Request & { [kFetch]?: Binding | FetchRequest }

@@ -2,7 +2,6 @@
 // `sessionFetch` (on the request), and what a handler uses through it.
 import type { AuthenticateResult, AuthUser, LazyUser, Session, SessionData } from '@sessionbridge/core'
 import type { RequestSession } from '@sessionbridge/core/adapter'
-import type { Context } from 'hono'
 import type { Binding } from './binding.ts'
 
 /** A request's session, its user and the auth steps: `sessionOf(c)`, or `c.get(...)` under the middleware. */
@@ -24,47 +23,51 @@ export interface SessionAccess<Data extends SessionData = SessionData, User exte
   csrfToken(): Promise<string>
 }
 
-/** One request's holder: its state, opened on first use, and the access a handler gets. */
-export abstract class SessionHolder implements SessionAccess {
-  binding: Binding
-  state: RequestSession | null
-  constructor(binding: Binding, state: RequestSession | null) {
-    this.binding = binding
-    this.state = state
-  }
-  /** Whether the request came over HTTPS: the session asks when it writes a cookie (no closure a request). */
-  abstract get secure(): boolean
-  /** A request header, lower-case name. */
-  abstract header(name: string): string | undefined
-  /** The context the request runs in, for the `clientAddress` option; `null` before Hono made one. */
-  abstract readonly context: Context | null
-
+/**
+ * What holds one request's state (the middleware's slot on the context, `sessionFetch`'s on the
+ * request). Two classes of their own, not a subclass of one: the slot is made on every request,
+ * and a derived class's construction (not inlined) and its getters one prototype further cost
+ * Hono's Redis read about 800 instructions (`bench/src/http-instructions.ts`).
+ */
+export interface SessionHolder {
+  readonly binding: Binding
   /** The request's state, opened on first use. */
-  open(cookie?: string): RequestSession {
-    this.state ??= this.binding.driver.open(cookie, this)
-    return this.state
+  open(): RequestSession
+  /** A request header, lower-case name. */
+  header(name: string): string | undefined
+  /** The configured client address (the throttle's per-address rule, the Basic guards). */
+  clientAddress(): string | null | undefined
+  /** What `sessionOf` gave for this request, once asked. */
+  access: SessionAccess | null
+}
+
+/** A holder's access, made on the first `sessionOf` of its request. */
+export function accessOf(holder: SessionHolder): SessionAccess {
+  holder.access ??= new HolderAccess(holder)
+  return holder.access
+}
+
+class HolderAccess implements SessionAccess {
+  readonly #holder: SessionHolder
+  constructor(holder: SessionHolder) {
+    this.#holder = holder
   }
   get session(): Session {
-    return this.open().session
+    return this.#holder.open().session
   }
   get user(): LazyUser<AuthUser> {
-    return this.open().user
+    return this.#holder.open().user
   }
   login(user: AuthUser): Promise<void> {
-    return this.open().login(user)
+    return this.#holder.open().login(user)
   }
   logout(): void {
-    this.open().logout()
+    this.#holder.open().logout()
   }
   authenticate(username: string, password: string): Promise<AuthenticateResult<AuthUser>> {
-    return this.open().authenticate({ username, password }, this.clientAddress())
+    return this.#holder.open().authenticate({ username, password }, this.#holder.clientAddress())
   }
   csrfToken(): Promise<string> {
-    return this.open().csrfToken(this.header('cookie'))
-  }
-  /** The configured client address (the throttle's per-address rule, the Basic guards). */
-  clientAddress(): string | null | undefined {
-    const c = this.context
-    return c === null ? null : this.binding.clientAddress(c)
+    return this.#holder.open().csrfToken(this.#holder.header('cookie'))
   }
 }

@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { type Binding, bindSessions, commitFailed, type HonoSessionOptions } from './binding.ts'
 import { fetchHolderOf } from './fetch.ts'
-import { type SessionAccess, SessionHolder } from './holder.ts'
+import { accessOf, type SessionAccess, type SessionHolder } from './holder.ts'
 import { appendCookies, checkInput, header, isDefaultErrorAnswer, isSecure } from './request-io.ts'
 
 /** What the middleware puts on the context: `c.get('session')`, `c.get('user')`, ... */
@@ -35,23 +35,32 @@ const NO_COOKIES: readonly string[] = []
  * What the middleware keeps on a request's context, under one key: each key added to Hono's
  * `Context` is a map transition of its own (a megamorphic store apiece, on every request).
  */
-class RequestSlot extends SessionHolder {
+class RequestSlot implements SessionHolder {
+  binding: Binding
+  state: RequestSession | null
   /** The context's own `get`, which `sessionGet` stands in front of. */
   readonly get: Context['get']
   readonly #c: Context
+  access: SessionAccess | null = null
   constructor(binding: Binding, c: Context, state: RequestSession | null) {
-    super(binding, state)
+    this.binding = binding
+    this.state = state
     this.get = c.get
     this.#c = c
   }
+  /** Asked only when a cookie is written (see core's `SessionStart.secure`): no closure a request. */
   get secure(): boolean {
     return isSecure(this.#c, this.binding.trustProxy)
+  }
+  open(): RequestSession {
+    this.state ??= this.binding.driver.open(undefined, this)
+    return this.state
   }
   header(name: string): string | undefined {
     return header(this.#c, name)
   }
-  get context(): Context {
-    return this.#c
+  clientAddress(): string | null | undefined {
+    return this.binding.clientAddress(this.#c)
   }
 }
 type Carrier = Context & { [kRequest]?: RequestSlot; then?: undefined }
@@ -73,7 +82,7 @@ function requireHolder(c: Context): SessionHolder {
 export function sessionOf<Data extends SessionData = SessionData, User extends AuthUser = AuthUser>(
   c: Context,
 ): SessionAccess<Data, User> {
-  return requireHolder(c) as unknown as SessionAccess<Data, User>
+  return accessOf(requireHolder(c)) as unknown as SessionAccess<Data, User>
 }
 
 /** The per-request state behind `sessionOf` (opened on first use), for guards and adapters. */
@@ -94,19 +103,27 @@ function sessionGet(this: Carrier, key: string): unknown {
   const slot = this[kRequest]!
   switch (key) {
     case 'session':
-      return slot.session
+      return slot.open().session
     case 'user':
-      return slot.user
+      return slot.open().user
     case 'sessionState':
       return slot.open()
-    case 'login':
-      return (user: AuthUser) => slot.login(user)
-    case 'logout':
-      return () => slot.logout()
-    case 'authenticate':
-      return (username: string, password: string) => slot.authenticate(username, password)
-    case 'csrfToken':
-      return () => slot.csrfToken()
+    case 'login': {
+      const access = accessOf(slot)
+      return (user: AuthUser) => access.login(user)
+    }
+    case 'logout': {
+      const access = accessOf(slot)
+      return () => access.logout()
+    }
+    case 'authenticate': {
+      const access = accessOf(slot)
+      return (username: string, password: string) => access.authenticate(username, password)
+    }
+    case 'csrfToken': {
+      const access = accessOf(slot)
+      return () => access.csrfToken()
+    }
     case 'clientAddress':
       return slot.binding.clientAddress
     case 'realtimeTicket':
