@@ -6,7 +6,8 @@
 // memory outside Express's GC (ours on Redis within 4%), so a 5% goal can be judged. Prints a markdown
 // table with each goal's verdict.
 //   cd bench && node --import tsx src/counted.ts
-// Env: COUNTED_FRAMEWORKS (fastify,koa,hono,express), COUNTED_STORES (memory,redis; any of
+// Env: COUNTED_FRAMEWORKS (fastify,koa,hono,hono-fetch,express; hono-fetch: Hono under
+// `sessionFetch`, a row of its own), COUNTED_STORES (memory,redis; any of
 // compare/stores.ts's, the no-cookie goal only with memory; the SQL stores and rest-sessions start
 // the bench's services, compare/services.ts), COUNTED_PARALLEL
 // (points measured at once: the cores; a count does not depend on the others, see bench/README.md),
@@ -23,7 +24,7 @@ const list = (name: string, fallback: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-const frameworks = list('COUNTED_FRAMEWORKS', 'fastify,koa,hono,express')
+const frameworks = list('COUNTED_FRAMEWORKS', 'fastify,koa,hono,hono-fetch,express')
 const stores = list('COUNTED_STORES', 'memory,redis')
 const parallel = Number(process.env.COUNTED_PARALLEL ?? availableParallelism())
 const warm = process.env.WARM ?? '20000'
@@ -42,25 +43,34 @@ interface Goal {
   label: string
   scenario: Point['scenario']
   ours: string
-  /** Ours in a framework where another integration is the one that meets this goal. */
-  oursIn?: Partial<Record<string, string>>
   reference: string
   goal: number
 }
 
-/**
- * Hono's no cookie is judged on `sessionFetch` (around `app.fetch`): any Hono middleware costs a
- * tenth of a bare request (its `compose`), which the middleware's row beside it shows.
- */
 const noCookie: Goal = {
   label: 'no cookie, x of bare',
   scenario: 'none',
   ours: 'memory',
-  oursIn: { hono: 'fetch:memory' },
   reference: 'bare',
   goal: 0.95,
 }
-const oursOf = (goal: Goal, framework: string) => goal.oursIn?.[framework] ?? goal.ours
+
+/**
+ * A row of the table: a framework and how sessionbridge is in it. `hono-fetch`: Hono under
+ * `sessionFetch` (around `app.fetch`, the `fetch:<store>` layers), without the `compose` every Hono
+ * middleware pays (a tenth of a bare request) and the limit rows do not.
+ */
+interface Row {
+  name: string
+  framework: string
+  /** Ours on a store: the layer's name. */
+  ours: (store: string) => string
+}
+const rowOf = (name: string): Row =>
+  name === 'hono-fetch'
+    ? { name, framework: 'hono', ours: (store) => `fetch:${store}` }
+    : { name, framework: name, ours: (store) => store }
+const rows = frameworks.map(rowOf)
 const goals: Goal[] = [
   // Counted with the memory store: a run of other stores alone leaves it out.
   ...(stores.includes('memory') ? [noCookie] : []),
@@ -147,27 +157,18 @@ const keyOf = (p: Point) => `${p.framework} ${p.layer} ${p.scenario}`
 const kilo = (value: number) => `${(value / 1000).toFixed(1)}k`
 
 const points: Point[] = []
-for (const framework of frameworks) {
+const add = (point: Point) => {
+  if (!points.some((p) => keyOf(p) === keyOf(point))) points.push(point)
+}
+for (const row of rows) {
   for (const goal of goals) {
-    for (const layer of [oursOf(goal, framework), goal.reference]) {
-      const point: Point = { framework, layer, scenario: goal.scenario }
-      if (!points.some((p) => keyOf(p) === keyOf(point))) points.push(point)
-    }
+    add({ framework: row.framework, layer: row.ours(goal.ours), scenario: goal.scenario })
+    add({ framework: row.framework, layer: goal.reference, scenario: goal.scenario })
   }
   // Beside the no-cookie goal, what the framework charges any middleware (its empty one): the part
-  // of that goal's gap no session layer can close; and our middleware where the goal is judged on
-  // another integration.
-  if (goals.includes(noCookie)) {
-    points.push({ framework, layer: 'middleware', scenario: 'none' })
-    if (oursOf(noCookie, framework) !== 'memory')
-      points.push({ framework, layer: 'memory', scenario: 'none' })
-  }
+  // of that goal's gap no session middleware can close.
+  if (goals.includes(noCookie)) add({ framework: row.framework, layer: 'middleware', scenario: 'none' })
 }
-// Hono's sessionFetch with a session, beside the middleware the read and increment goals judge.
-const honoFetch = frameworks.includes('hono') && stores.includes('memory')
-if (honoFetch)
-  for (const scenario of ['read', 'incr'] as const)
-    points.push({ framework: 'hono', layer: 'fetch:memory', scenario })
 // The SQL stores and rest-sessions need the bench's services (a database of the run's own, our
 // rest-sessions server); memory, Redis and memcached use the machine's.
 const needsServices = stores.some((store) => !['memory', 'redis', 'memcached'].includes(store))
@@ -182,8 +183,9 @@ if (unreachable.length > 0) {
 const results = await countAll(points, services?.env ?? {}).finally(() => services?.stop())
 
 /** `ours / reference (x)` and whether the goal is met; a failed point says so. */
-function cell(framework: string, goal: Goal): { text: string; met: boolean | null } {
-  const ours = results.get(keyOf({ framework, layer: oursOf(goal, framework), scenario: goal.scenario }))
+function cell(row: Row, goal: Goal): { text: string; met: boolean | null } {
+  const { framework } = row
+  const ours = results.get(keyOf({ framework, layer: row.ours(goal.ours), scenario: goal.scenario }))
   const reference = results.get(keyOf({ framework, layer: goal.reference, scenario: goal.scenario }))
   if (ours === undefined || ours instanceof Error || reference === undefined || reference instanceof Error)
     return { text: 'not counted', met: null }
@@ -195,49 +197,38 @@ function cell(framework: string, goal: Goal): { text: string; met: boolean | nul
 }
 
 const lines = [
-  `Instructions per HTTP request, the server's main thread (garbage collection included), under callgrind: ${warm} requests to warm up uninstrumented, ${n} counted, 8 at a time, one server process per point, its young generation pinned at 16 MB a semi-space (\`src/http-instructions.ts\`). Each cell: ours / the reference (x = the reference's over ours, the goal in the column head; "met" when reached). No cookie: sessionbridge on memory against the bare framework (Hono: under \`sessionFetch\`, see below).`,
+  `Instructions per HTTP request, the server's main thread (garbage collection included), under callgrind: ${warm} requests to warm up uninstrumented, ${n} counted, 8 at a time, one server process per point, its young generation pinned at 16 MB a semi-space (\`src/http-instructions.ts\`). Each cell: ours / the reference (x = the reference's over ours, the goal in the column head; "met" when reached). No cookie: sessionbridge on memory against the bare framework. \`hono-fetch\`: Hono under \`sessionFetch\` (around \`app.fetch\`, no middleware).`,
   '',
   `| framework | ${goals.map((g) => `${g.label} (goal ${g.goal})`).join(' | ')} |`,
   `| --- | ${goals.map(() => '---:').join(' | ')} |`,
 ]
 const tally = { met: 0, judged: 0 }
-for (const framework of frameworks) {
-  const cells = goals.map((goal) => cell(framework, goal))
+for (const row of rows) {
+  const cells = goals.map((goal) => cell(row, goal))
   for (const c of cells) {
     if (c.met === null) continue
     tally.judged++
     if (c.met) tally.met++
   }
-  lines.push(`| ${framework} | ${cells.map((c) => c.text).join(' | ')} |`)
+  lines.push(`| ${row.name} | ${cells.map((c) => c.text).join(' | ')} |`)
 }
 lines.push('', `Goals met: ${tally.met} of ${tally.judged} counted.`)
-const floors = frameworks.flatMap((framework) => {
-  const at = (layer: string) => results.get(keyOf({ framework, layer, scenario: 'none' }))
-  const [bare, empty, ours] = [at('bare'), at('middleware'), at('memory')]
+// The middleware rows only: under `sessionFetch` no middleware runs.
+const floors = rows.flatMap((row) => {
+  if (row.name !== row.framework) return []
+  const at = (layer: string) => results.get(keyOf({ framework: row.framework, layer, scenario: 'none' }))
+  const [bare, empty, ours] = [at('bare'), at('middleware'), at(row.ours('memory'))]
   if (!bare || bare instanceof Error || !empty || empty instanceof Error || !ours || ours instanceof Error)
     return []
-  const x = (reference: Counted, row: Counted) => (reference.main / row.main).toFixed(3)
+  const x = (reference: Counted, counted: Counted) => (reference.main / counted.main).toFixed(3)
   return [
-    `${framework} ${kilo(empty.main)} (${x(bare, empty)} of bare; sessionbridge's middleware, no cookie, ${x(empty, ours)} of it, ${x(bare, ours)} of bare)`,
+    `${row.name} ${kilo(empty.main)} (${x(bare, empty)} of bare; sessionbridge's no cookie ${x(empty, ours)} of it)`,
   ]
 })
 if (floors.length > 0)
   lines.push(
     `- the framework's empty middleware, no cookie (\`async (c, next) => { await next() }\` or its like: what any middleware costs a request, not a goal): ${floors.join('; ')}`,
   )
-if (honoFetch) {
-  const at = (layer: string, scenario: Point['scenario']) =>
-    results.get(keyOf({ framework: 'hono', layer, scenario }))
-  const rows = (['read', 'incr'] as const).flatMap((scenario) => {
-    const [fetched, limit] = [at('fetch:memory', scenario), at('limit:memory', scenario)]
-    if (!fetched || fetched instanceof Error || !limit || limit instanceof Error) return []
-    return [`${scenario} ${kilo(fetched.main)} (${(limit.main / fetched.main).toFixed(2)} of the limit)`]
-  })
-  if (rows.length > 0)
-    lines.push(
-      `- Hono under \`sessionFetch\` (\`fetch:memory\`, the integration its no-cookie cell is judged on) with a session, memory: ${rows.join(', ')}`,
-    )
-}
 // A collection that falls inside or outside a window of N requests moves its point by up to ~6k.
 const collected = [...results].filter(
   (entry): entry is [string, Counted] => !(entry[1] instanceof Error) && entry[1].gc >= 2000,

@@ -1,5 +1,5 @@
 import type { BehaviourApp, BehaviourAppOptions } from '@sessionbridge/core/testing/http'
-import { testFrameworkBehaviour } from '@sessionbridge/core/testing/http'
+import { forwardTo, testFrameworkBehaviour } from '@sessionbridge/core/testing/http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import {
   loggedInOrBasicAuth,
@@ -109,14 +109,7 @@ async function listening(options: BehaviourAppOptions): Promise<BehaviourApp> {
   const app = await buildApp(options)
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
-    fetch(request) {
-      const url = new URL(request.url)
-      return fetch(base + url.pathname + url.search, {
-        method: request.method,
-        headers: request.headers,
-        redirect: 'manual',
-      })
-    },
+    fetch: forwardTo(base),
     close: () => app.close(),
   }
 }

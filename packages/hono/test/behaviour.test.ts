@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { BehaviourApp, BehaviourAppOptions } from '@sessionbridge/core/testing/http'
-import { testFrameworkBehaviour } from '@sessionbridge/core/testing/http'
+import { forwardTo, testFrameworkBehaviour } from '@sessionbridge/core/testing/http'
 import { buildFetch, type Integration } from './app.ts'
 
 /** Drives the app's `fetch` in process. */
@@ -26,14 +26,7 @@ const listening =
     )
     const base = `http://127.0.0.1:${port}`
     return {
-      fetch(request) {
-        const url = new URL(request.url)
-        return fetch(base + url.pathname + url.search, {
-          method: request.method,
-          headers: request.headers,
-          redirect: 'manual',
-        })
-      },
+      fetch: forwardTo(base),
       close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     }
   }

@@ -1,13 +1,8 @@
-import { memoryBackend, type SessionBackend } from '@sessionbridge/core'
+import { memoryBackend } from '@sessionbridge/core'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { type SessionEnv, sessionMiddleware } from '../src/index.ts'
-
-const quiet = { warn() {} }
-const fail = async () => {
-  throw new Error('db.internal:6379 refused')
-}
-const broken = (): SessionBackend => ({ ...memoryBackend(), name: 'broken', load: fail, create: fail })
+import { broken, createdIds, quiet } from './backends.ts'
 
 function app(onError?: Parameters<Hono<SessionEnv>['onError']>[0]) {
   const hono = new Hono<SessionEnv>()
@@ -74,12 +69,7 @@ describe('hono error answers', () => {
       c.get('session').set('a', 1)
       throw 'not an Error'
     })
-    const ids: string[] = []
-    const create = backend.create.bind(backend)
-    backend.create = (id, record) => {
-      ids.push(id)
-      return create(id, record)
-    }
+    const ids = createdIds(backend)
     await expect(thrower.request('/write', { method: 'POST' })).rejects.toBe('not an Error')
     expect(ids).toHaveLength(1)
     expect((await backend.load(ids[0]!))?.data.a).toBe(1)

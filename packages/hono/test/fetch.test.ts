@@ -1,16 +1,12 @@
-import { memoryBackend, type SessionBackend } from '@sessionbridge/core'
+import { memoryBackend } from '@sessionbridge/core'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { sessionFetch, sessionOf, stateOf } from '../src/index.ts'
+import { broken, createdIds, quiet } from './backends.ts'
 
 // `sessionFetch`: the sessions around `app.fetch`, not in Hono's middleware chain (issue 22.2).
 // What the behaviour suites do not show: the cost of a request that never touches its session, and
 // the answers the wrapper gives itself, outside Hono's `onError`.
-const quiet = { warn() {} }
-const fail = async () => {
-  throw new Error('db.internal:6379 refused')
-}
-const broken = (): SessionBackend => ({ ...memoryBackend(), name: 'broken', load: fail, create: fail })
 const cookie = { cookie: `sessionid=${'a'.repeat(32)}` }
 const post = (path: string) => new Request(`http://app.test${path}`, { method: 'POST' })
 const get = (path: string, headers: Record<string, string> = {}) =>
@@ -122,12 +118,7 @@ describe('hono sessionFetch error answers', () => {
         throw 'not an Error'
       }),
     )
-    const ids: string[] = []
-    const create = backend.create.bind(backend)
-    backend.create = (id, record) => {
-      ids.push(id)
-      return create(id, record)
-    }
+    const ids = createdIds(backend)
     const fetch = sessionFetch(app, { backend, logger: quiet })
     await expect(Promise.resolve().then(() => fetch(post('/throws')))).rejects.toBe('not an Error')
     expect(ids).toHaveLength(1)

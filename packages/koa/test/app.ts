@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { BehaviourApp, BehaviourAppOptions } from '@sessionbridge/core/testing/http'
+import { type BehaviourApp, type BehaviourAppOptions, forwardTo } from '@sessionbridge/core/testing/http'
 import Koa, { type Context, type Middleware } from 'koa'
 import { inject } from 'light-my-request'
 import {
@@ -158,14 +158,7 @@ export async function listening(options: BehaviourAppOptions): Promise<Behaviour
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
-    fetch(request) {
-      const url = new URL(request.url)
-      return fetch(base + url.pathname + url.search, {
-        method: request.method,
-        headers: request.headers,
-        redirect: 'manual',
-      })
-    },
+    fetch: forwardTo(base),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

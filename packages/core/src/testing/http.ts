@@ -55,6 +55,18 @@ export interface BehaviourApp {
   close(): Promise<void>
 }
 
+/** A `BehaviourApp` fetch that sends the suite's requests to a server listening at `base`. */
+export function forwardTo(base: string): BehaviourApp['fetch'] {
+  return (request) => {
+    const url = new URL(request.url)
+    return fetch(base + url.pathname + url.search, {
+      method: request.method,
+      headers: request.headers,
+      redirect: 'manual',
+    })
+  }
+}
+
 /** Options of `testFrameworkBehaviour`. */
 export interface FrameworkBehaviourOptions {
   /** Shown in the suite's title. */
