@@ -12,6 +12,7 @@ import {
   isDefaultErrorAnswer,
   isSecureFetch,
   requestHeader,
+  textAnswer,
   withCookies,
 } from './request-io.ts'
 
@@ -124,7 +125,7 @@ export function sessionFetch<F extends FetchHandler, User extends AuthUser = Aut
       const generic = sessionErrorAnswer(failure)
       if (!generic) return afterFailure(request, failure)
       binding.logger.warn(`[sessionbridge/hono] check failed: ${(failure as Error)?.message}`)
-      answer = { status: generic.status, body: generic.body, headers: textHeaders() }
+      return afterAnswer(request, textAnswer(generic.status, generic.body))
     }
     if (answer) return afterAnswer(request, new Response(answer.body, answer))
     return answered(request, env, ctx)
@@ -188,10 +189,6 @@ function respond(
     withCookies(isDefault ? textAnswer(answer.status, answer.body) : res, cookies),
   )
 }
-
-/** A fresh record each time: `@hono/node-server` adds `Content-Length` to the record it sends. */
-const textHeaders = () => ({ 'content-type': 'text/plain; charset=UTF-8' })
-const textAnswer = (status: number, body: string) => new Response(body, { status, headers: textHeaders() })
 
 /**
  * Hono's error handler, seen through: what it gets for a request whose session is used is kept on

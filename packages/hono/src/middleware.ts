@@ -5,7 +5,14 @@ import { HTTPException } from 'hono/http-exception'
 import { type Binding, bindSessions, commitFailed, type HonoSessionOptions } from './binding.ts'
 import { fetchHolderOf } from './fetch.ts'
 import { accessOf, type SessionAccess, type SessionHolder } from './holder.ts'
-import { appendCookies, checkInput, header, isDefaultErrorAnswer, isSecure } from './request-io.ts'
+import {
+  appendCookies,
+  checkInput,
+  header,
+  isDefaultErrorAnswer,
+  isSecure,
+  textAnswer,
+} from './request-io.ts'
 
 /** What the middleware puts on the context: `c.get('session')`, `c.get('user')`, ... */
 export interface SessionVariables<Data extends SessionData = SessionData, User extends AuthUser = AuthUser> {
@@ -238,11 +245,6 @@ async function replaceDefaultAnswer(
   answer: SessionErrorAnswer,
   cookies: readonly string[],
 ): Promise<void> {
-  if (await isDefaultErrorAnswer(c.res)) {
-    c.res = new Response(answer.body, {
-      status: answer.status,
-      headers: { 'content-type': 'text/plain; charset=UTF-8' },
-    })
-  }
+  if (await isDefaultErrorAnswer(c.res)) c.res = textAnswer(answer.status, answer.body)
   if (cookies.length > 0) appendCookies(c, cookies)
 }

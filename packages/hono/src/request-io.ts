@@ -42,6 +42,13 @@ export async function isDefaultErrorAnswer(response: Response): Promise<boolean>
   return (await response.clone().text()) === 'Internal Server Error'
 }
 
+/**
+ * A plain-text answer (the generic 503, 409, 500). Its header record is made for each answer:
+ * `@hono/node-server` adds `Content-Length` to the record it sends.
+ */
+export const textAnswer = (status: number, body: string) =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=UTF-8' } })
+
 /** Adds the commit's `Set-Cookie` values to the response the handlers made. */
 export function appendCookies(c: Context, cookies: readonly string[]): void {
   if (appendToLightweight(c.res, cookies)) return
